@@ -1,0 +1,203 @@
+//! `DecodeBuffer`: a decoder, its input buffer and an error policy; what every adapter drives.
+
+use crate::{Decoder, Error, Position, Record, Result};
+use bytes::{Bytes, BytesMut};
+
+/// What a reader does with a recoverable error (a bad row or line it could skip).
+///
+/// Fatal errors (a broken input stream, a limit hit inside an unterminated quote) end reading
+/// under every policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Return the error to the caller (the default). The caller may go on reading after a
+    /// recoverable one.
+    #[default]
+    Fail,
+    /// Skip the bad record silently; [`DecodeBuffer::skipped`] counts them.
+    Skip,
+    /// Skip the bad record and keep its error, with its position, for [`DecodeBuffer::errors`].
+    Collect,
+}
+
+/// What [`DecodeBuffer::step`] produced.
+#[derive(Debug)]
+pub enum Step {
+    /// The next record.
+    Record(Record),
+    /// More input is needed: push bytes or call [`DecodeBuffer::end_input`].
+    NeedInput,
+    /// The input is over and every record has been returned.
+    End,
+}
+
+/// Drives a [`Decoder`] over input pushed in chunks, applying an [`ErrorPolicy`].
+///
+/// Adapters own the I/O: they append what they read ([`DecodeBuffer::push`], or directly into
+/// [`DecodeBuffer::buffer_mut`]), call [`DecodeBuffer::end_input`] at the end, and call
+/// [`DecodeBuffer::step`] for records.
+///
+/// ```
+/// use iterable_core::{DecodeBuffer, Decoder, ErrorPolicy, Record, Result, Step};
+/// use bytes::{Buf, BytesMut};
+///
+/// /// One record per byte, for the example.
+/// struct Bytewise;
+/// impl Decoder for Bytewise {
+///     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+///         if buf.is_empty() { return Ok(None) }
+///         let b = buf.get_u8();
+///         Ok(Some([("byte", i64::from(b))].into_iter().collect()))
+///     }
+///     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> { self.decode(buf) }
+/// }
+///
+/// let mut input = DecodeBuffer::new(Bytewise, ErrorPolicy::Fail);
+/// input.push(b"ab");
+/// input.end_input();
+/// let mut n = 0;
+/// while let Step::Record(_) = input.step()? { n += 1 }
+/// assert_eq!(n, 2);
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+pub struct DecodeBuffer<D> {
+    decoder: D,
+    buf: BytesMut,
+    input_ended: bool,
+    finished: bool,
+    policy: ErrorPolicy,
+    errors: Vec<Error>,
+    skipped: u64,
+    bytes_in: u64,
+}
+
+impl<D: Decoder> DecodeBuffer<D> {
+    /// An empty buffer in front of `decoder`.
+    pub fn new(decoder: D, policy: ErrorPolicy) -> Self {
+        Self::with_buffer(decoder, BytesMut::new(), policy)
+    }
+
+    /// A buffer that starts with `buf`: bytes already read, for example while detecting the
+    /// format, so that none are lost.
+    pub fn with_buffer(decoder: D, buf: BytesMut, policy: ErrorPolicy) -> Self {
+        let bytes_in = buf.len() as u64;
+        DecodeBuffer {
+            decoder,
+            buf,
+            input_ended: false,
+            finished: false,
+            policy,
+            errors: Vec::new(),
+            skipped: 0,
+            bytes_in,
+        }
+    }
+
+    /// Appends input.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.bytes_in += chunk.len() as u64;
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// Appends input given as `Bytes`, without a copy when nothing is buffered and the chunk
+    /// is not shared.
+    pub fn push_bytes(&mut self, chunk: Bytes) {
+        self.bytes_in += chunk.len() as u64;
+        if self.buf.is_empty() {
+            match chunk.try_into_mut() {
+                Ok(owned) => self.buf = owned,
+                Err(shared) => self.buf.extend_from_slice(&shared),
+            }
+        } else {
+            self.buf.extend_from_slice(&chunk);
+        }
+    }
+
+    /// The input buffer, for adapters that read straight into it. Bytes appended here must be
+    /// reported with [`DecodeBuffer::count_input`].
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Counts `n` bytes appended through [`DecodeBuffer::buffer_mut`].
+    pub fn count_input(&mut self, n: usize) {
+        self.bytes_in += n as u64;
+    }
+
+    /// The input is over; the decoder will be asked for its last records.
+    pub fn end_input(&mut self) {
+        self.input_ended = true;
+    }
+
+    /// Stops for good after a fatal error outside the decoder (a failed read): later steps
+    /// return [`Step::End`]. Returns the error with the input offset reached so far.
+    pub fn fail(&mut self, error: Error) -> Error {
+        self.finished = true;
+        if error.position().is_unknown() {
+            error.at(Position {
+                byte: Some(self.bytes_in),
+                ..Position::default()
+            })
+        } else {
+            error
+        }
+    }
+
+    /// True once [`DecodeBuffer::end_input`] was called.
+    pub fn input_ended(&self) -> bool {
+        self.input_ended
+    }
+
+    /// Bytes of input received so far.
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in
+    }
+
+    /// Recoverable errors skipped under [`ErrorPolicy::Skip`] or [`ErrorPolicy::Collect`].
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// Errors kept under [`ErrorPolicy::Collect`].
+    pub fn errors(&self) -> &[Error] {
+        &self.errors
+    }
+
+    /// Takes the errors kept under [`ErrorPolicy::Collect`].
+    pub fn take_errors(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.errors)
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &D {
+        &self.decoder
+    }
+
+    /// Decodes the next record, or says that input is needed or over.
+    pub fn step(&mut self) -> Result<Step> {
+        while !self.finished {
+            let decoded = if self.input_ended {
+                self.decoder.decode_eof(&mut self.buf)
+            } else {
+                self.decoder.decode(&mut self.buf)
+            };
+            match decoded {
+                Ok(Some(record)) => return Ok(Step::Record(record)),
+                Ok(None) if self.input_ended => self.finished = true,
+                Ok(None) => return Ok(Step::NeedInput),
+                Err(error) if error.is_recoverable() => match self.policy {
+                    ErrorPolicy::Fail => return Err(error),
+                    ErrorPolicy::Skip => self.skipped += 1,
+                    ErrorPolicy::Collect => {
+                        self.skipped += 1;
+                        self.errors.push(error);
+                    }
+                },
+                Err(error) => {
+                    self.finished = true;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(Step::End)
+    }
+}

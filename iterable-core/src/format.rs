@@ -1,0 +1,56 @@
+//! How a format describes itself, and what detection found.
+
+/// What a format can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Records can be read.
+    pub read: bool,
+    /// Records can be written.
+    pub write: bool,
+    /// Reading needs only a forward pass over the bytes (no random access).
+    pub streaming: bool,
+    /// Reading needs byte ranges from anywhere in the input (a footer, a directory).
+    pub random_access: bool,
+}
+
+/// A format's description, given once by the format itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatInfo {
+    /// The short name used in options and on the command line: `"csv"`, `"jsonl"`.
+    pub name: &'static str,
+    /// Other names accepted for it (`"ndjson"`).
+    pub aliases: &'static [&'static str],
+    /// File name extensions, without the dot, that select it.
+    pub extensions: &'static [&'static str],
+    /// What it can do.
+    pub capabilities: Capabilities,
+}
+
+impl FormatInfo {
+    /// True when `name` is this format's name or one of its aliases (ASCII case ignored).
+    pub fn is_called(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// How a format was determined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectedBy {
+    /// The caller named it.
+    Options,
+    /// The location's file name extension.
+    Name,
+    /// The first bytes of the content.
+    Content,
+}
+
+impl DetectedBy {
+    /// A short description: `"options"`, `"name"`, `"content"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectedBy::Options => "options",
+            DetectedBy::Name => "name",
+            DetectedBy::Content => "content",
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The core of iterable: the record model, the error type, and the sans-IO traits every format
+//! and adapter builds on.
+//!
+//! - [`Value`] and [`Record`]: rows with nested values; rows of one source share their
+//!   [`Fields`]. Both implement serde's `Serialize` and `Deserialize`.
+//! - [`Error`]: one error type with a kind, the format, a [`Position`] (byte, line, record) and
+//!   whether reading can go on after it.
+//! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory.
+//! - [`DecodeBuffer`]: a decoder fed chunk by chunk under an [`ErrorPolicy`]; the runtime
+//!   adapters (blocking, tokio, smol) drive it with their own I/O.
+//! - [`RecordStream`]: any `Stream` of byte chunks as a `Stream` of records, on any executor.
+//! - [`FormatInfo`] and [`DetectedBy`]: how formats describe themselves and how they were found.
+//!
+//! This crate does no I/O and depends on no async runtime.
+#![warn(missing_docs)]
+
+mod decode_buffer;
+mod error;
+mod format;
+mod record;
+mod sans_io;
+mod serde_impl;
+mod stream;
+mod value;
+
+pub use decode_buffer::{DecodeBuffer, ErrorPolicy, Step};
+pub use error::{Error, ErrorKind, Position, Result};
+pub use format::{Capabilities, DetectedBy, FormatInfo};
+pub use record::{Fields, Record};
+pub use sans_io::{Decoder, Encoder};
+pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};
+pub use value::{BigInt, Value};
+
+/// Re-exported so that users of [`Value::String`] need no direct dependency.
+pub use compact_str::CompactString;

@@ -1,0 +1,53 @@
+//! The sans-IO traits: decoders and encoders work on bytes in memory and never do I/O.
+
+use crate::{Record, Result};
+use bytes::BytesMut;
+
+/// Turns bytes into records, one at a time, without doing any I/O.
+///
+/// The caller appends input to `buf` as it arrives and calls [`Decoder::decode`] until it
+/// returns `Ok(None)` ("feed me more bytes"); once the input is over it calls
+/// [`Decoder::decode_eof`] until that returns `Ok(None)`. A decoder takes what it consumed off
+/// the front of `buf` and may keep state between calls, so records never depend on how the
+/// input was cut into chunks.
+///
+/// Errors carry positions. A recoverable error ([`crate::Error::is_recoverable`]) means the
+/// decoder has skipped the bad record and the next call goes on with the one after it.
+///
+/// [`crate::DecodeBuffer`] drives a decoder over pushed chunks and [`crate::RecordStream`] over a
+/// `Stream` of chunks.
+pub trait Decoder {
+    /// Takes one record off the front of `buf`; `Ok(None)` means more input is needed.
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>>;
+
+    /// The input is over: returns the remaining records one per call, then `Ok(None)`, or an
+    /// error for a truncated record.
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>>;
+}
+
+/// Turns records into bytes, without doing any I/O.
+pub trait Encoder {
+    /// Appends the encoding of `record` to `dst`.
+    fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()>;
+
+    /// Appends whatever ends the output (a closing bracket, a footer); called once, last.
+    fn finish(&mut self, dst: &mut BytesMut) -> Result<()>;
+}
+
+impl<D: Decoder + ?Sized> Decoder for Box<D> {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        (**self).decode(buf)
+    }
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        (**self).decode_eof(buf)
+    }
+}
+
+impl<E: Encoder + ?Sized> Encoder for Box<E> {
+    fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()> {
+        (**self).encode(record, dst)
+    }
+    fn finish(&mut self, dst: &mut BytesMut) -> Result<()> {
+        (**self).finish(dst)
+    }
+}
