@@ -249,7 +249,9 @@ mod tests {
 
     #[test]
     fn location_is_set_once() {
-        let e = Error::new(ErrorKind::Io, "x").with_location("a").with_location("b");
+        let e = Error::new(ErrorKind::Io, "x")
+            .with_location("a")
+            .with_location("b");
         assert_eq!(e.location(), Some("a"));
     }
 

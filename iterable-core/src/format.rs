@@ -29,7 +29,8 @@ pub struct FormatInfo {
 impl FormatInfo {
     /// True when `name` is this format's name or one of its aliases (ASCII case ignored).
     pub fn is_called(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 }
 

@@ -161,7 +161,11 @@ impl Record {
 
     /// Sets `name` to `value`: replaces the first field of that name, or appends a new field.
     /// Returns the value replaced.
-    pub fn insert(&mut self, name: impl Into<CompactString>, value: impl Into<Value>) -> Option<Value> {
+    pub fn insert(
+        &mut self,
+        name: impl Into<CompactString>,
+        value: impl Into<Value>,
+    ) -> Option<Value> {
         let name = name.into();
         let value = value.into();
         match self.fields.position(&name) {
@@ -243,7 +247,16 @@ mod tests {
     #[test]
     fn iteration_keeps_order() {
         let r: Record = [("z", 1), ("a", 2)].into_iter().collect();
-        let pairs: Vec<_> = (&r).into_iter().map(|(k, v)| (k.to_owned(), v.clone())).collect();
-        assert_eq!(pairs, [("z".to_owned(), Value::Int(1)), ("a".to_owned(), Value::Int(2))]);
+        let pairs: Vec<_> = (&r)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("z".to_owned(), Value::Int(1)),
+                ("a".to_owned(), Value::Int(2))
+            ]
+        );
     }
 }

@@ -155,7 +155,9 @@ impl<'de> Deserialize<'de> for BigInt {
             Value::BigInt(n) => Ok(n),
             Value::String(s) => BigInt::parse(&s)
                 .ok_or_else(|| de::Error::custom(format!("{s:?} is not an integer"))),
-            other => Err(de::Error::custom(format!("expected an integer, got {other:?}"))),
+            other => Err(de::Error::custom(format!(
+                "expected an integer, got {other:?}"
+            ))),
         }
     }
 }

@@ -1,0 +1,55 @@
+//! Finding the format of an input from its name, or from its first bytes.
+
+use crate::{Format, FormatChoice};
+use iterable_core::DetectedBy;
+
+/// What detection found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detection {
+    /// The format and the dialect its name implies.
+    pub choice: FormatChoice,
+    /// How it was found.
+    pub by: DetectedBy,
+}
+
+/// How many bytes content detection wants to see (fewer is fine at the end of the input).
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The format a file name's extension says: `data.tsv` is CSV with tabs.
+///
+/// ```
+/// use iterable_formats::{detect_from_name, Format};
+/// assert_eq!(detect_from_name("logs/2024.ndjson").unwrap().choice.format, Format::JsonLines);
+/// assert!(detect_from_name("README").is_none());
+/// ```
+pub fn detect_from_name(name: &str) -> Option<Detection> {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let (_, extension) = file.rsplit_once('.')?;
+    FormatChoice::from_name(extension).map(|choice| Detection {
+        choice,
+        by: DetectedBy::Name,
+    })
+}
+
+/// The format the first bytes of an input suggest: JSON Lines when the first non-blank byte
+/// opens an object, otherwise delimited text (whose delimiter the CSV decoder sniffs).
+/// `None` for empty input and for a JSON array, which no format here reads yet.
+///
+/// ```
+/// use iterable_formats::{detect_from_content, Format};
+/// assert_eq!(detect_from_content(b"  {\"a\":1}\n").unwrap().choice.format, Format::JsonLines);
+/// assert_eq!(detect_from_content(b"a;b\n1;2\n").unwrap().choice.format, Format::Csv);
+/// ```
+pub fn detect_from_content(head: &[u8]) -> Option<Detection> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    let format = match first {
+        b'{' => Format::JsonLines,
+        b'[' => return None,
+        _ => Format::Csv,
+    };
+    Some(Detection {
+        choice: FormatChoice::plain(format),
+        by: DetectedBy::Content,
+    })
+}

@@ -1,0 +1,360 @@
+//! `JsonLinesDecoder`: each line a JSON object, parsed in place with simd-json's tape.
+
+use super::FORMAT;
+use bytes::{Buf, BytesMut};
+use iterable_core::{
+    CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
+};
+use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Decodes JSON Lines.
+///
+/// A line that is not valid JSON, or not an object, is a recoverable error naming its line
+/// and byte offset: the next call goes on with the next line. A line longer than
+/// `max_record_size` bytes is a recoverable [`ErrorKind::LimitExceeded`] error; the decoder
+/// drops its bytes as they arrive, so memory stays bounded by the limit whatever the input.
+/// Consecutive objects with the same keys in the same order share one [`Fields`].
+///
+/// ```
+/// use bytes::BytesMut;
+/// use iterable_core::{Decoder, Value};
+/// use iterable_formats::jsonl::JsonLinesDecoder;
+///
+/// let mut decoder = JsonLinesDecoder::new(1 << 20);
+/// let mut buf = BytesMut::from(&b"{\"id\":1,\"big\":18446744073709551616}\n\n{\"id\":2}\n"[..]);
+/// let first = decoder.decode(&mut buf)?.unwrap();
+/// assert_eq!(first.get("big").unwrap(), &Value::BigInt(iterable_core::BigInt::parse("18446744073709551616").unwrap()));
+/// let second = decoder.decode(&mut buf)?.unwrap();
+/// assert_eq!(second.get("id"), Some(&Value::Int(2)));
+/// assert!(decoder.decode(&mut buf)?.is_none());
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+pub struct JsonLinesDecoder {
+    max_record_size: usize,
+    buffers: Buffers,
+    /// The parse tape, kept between lines for its allocation (empty between calls).
+    tape: Option<Tape<'static>>,
+    /// Positions in the tape of the current object's keys.
+    key_nodes: Vec<usize>,
+    /// The field names of the last top-level object.
+    last_fields: Fields,
+    /// How much of the buffer is known to hold no newline.
+    scanned: usize,
+    /// Dropping the rest of a line that was too long.
+    discarding: bool,
+    bom_checked: bool,
+    /// Bytes taken off the input so far.
+    consumed: u64,
+    /// Lines taken off the input so far.
+    lines: u64,
+    records: u64,
+}
+
+impl JsonLinesDecoder {
+    /// A decoder refusing lines longer than `max_record_size` bytes.
+    pub fn new(max_record_size: usize) -> JsonLinesDecoder {
+        JsonLinesDecoder {
+            max_record_size: max_record_size.max(1),
+            buffers: Buffers::new(4096),
+            tape: None,
+            key_nodes: Vec::new(),
+            last_fields: Fields::default(),
+            scanned: 0,
+            discarding: false,
+            bom_checked: false,
+            consumed: 0,
+            lines: 0,
+            records: 0,
+        }
+    }
+
+    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        if !self.bom_checked {
+            if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
+                return Ok(None);
+            }
+            if buf.starts_with(BOM) {
+                self.take(buf, BOM.len());
+            }
+            self.bom_checked = true;
+        }
+        loop {
+            let newline = memchr::memchr(b'\n', &buf[self.scanned..]).map(|i| self.scanned + i);
+            let line_len = match newline {
+                Some(i) => i,
+                None if eof && !buf.is_empty() => buf.len(),
+                None => {
+                    self.scanned = buf.len();
+                    if self.discarding {
+                        let n = buf.len();
+                        self.take(buf, n);
+                    } else if buf.len() > self.max_record_size {
+                        // Drop what there is of the line and the rest as it arrives.
+                        let error = self.too_long();
+                        self.discarding = true;
+                        let n = buf.len();
+                        self.take(buf, n);
+                        return Err(error);
+                    }
+                    return Ok(None);
+                }
+            };
+            let taken = (line_len + 1).min(buf.len());
+            if std::mem::take(&mut self.discarding) {
+                self.take_line(buf, taken);
+                continue;
+            }
+            if line_len > self.max_record_size {
+                let error = self.too_long();
+                self.take_line(buf, taken);
+                return Err(error);
+            }
+            let position = Position {
+                byte: Some(self.consumed),
+                line: Some(self.lines + 1),
+                record: None,
+            };
+            let content = trim_end(&buf[..line_len]);
+            if content.iter().all(u8::is_ascii_whitespace) {
+                self.take_line(buf, taken);
+                continue;
+            }
+            self.records += 1;
+            let position = Position {
+                record: Some(self.records),
+                ..position
+            };
+            let parsed = self.parse(buf, content.len(), position);
+            self.take_line(buf, taken);
+            return parsed.map(Some);
+        }
+    }
+
+    fn take(&mut self, buf: &mut BytesMut, n: usize) {
+        buf.advance(n);
+        self.consumed += n as u64;
+        self.scanned = 0;
+    }
+
+    fn take_line(&mut self, buf: &mut BytesMut, n: usize) {
+        self.take(buf, n);
+        self.lines += 1;
+    }
+
+    /// The error for the current line, which is over the limit.
+    fn too_long(&mut self) -> Error {
+        let error = Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "line is longer than the maximum record size of {} bytes",
+                self.max_record_size
+            ),
+        )
+        .with_format(FORMAT)
+        .at(Position {
+            byte: Some(self.consumed),
+            line: Some(self.lines + 1),
+            record: Some(self.records + 1),
+        })
+        .recoverable();
+        self.records += 1;
+        error
+    }
+
+    /// Parses `buf[..len]` (one line) in place and builds its record.
+    fn parse(&mut self, buf: &mut BytesMut, len: usize, position: Position) -> Result<Record> {
+        let mut tape = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
+        let parsed = if buf.len() >= len + INPUT_PADDING {
+            // The bytes after the line serve as simd-json's padding: no copy of the line.
+            simd_json::fill_tape_padded(
+                &mut buf[..len + INPUT_PADDING],
+                len,
+                &mut self.buffers,
+                &mut tape,
+            )
+        } else {
+            simd_json::fill_tape(&mut buf[..len], &mut self.buffers, &mut tape)
+        };
+        let result = match parsed {
+            Ok(()) => self.record(&tape.0, position),
+            Err(e) => Err(
+                Error::parse(FORMAT, format!("invalid JSON: {:?}", e.error()))
+                    .at(Position {
+                        byte: position.byte.map(|b| b + e.index() as u64),
+                        ..position
+                    })
+                    .recoverable(),
+            ),
+        };
+        self.tape = Some(tape.reset());
+        result
+    }
+
+    fn record(&mut self, nodes: &[Node<'_>], position: Position) -> Result<Record> {
+        let Some(&Node::Object { len, .. }) = nodes.first() else {
+            return Err(Error::parse(FORMAT, "line is not a JSON object")
+                .at(position)
+                .recoverable());
+        };
+        let mut index = 1;
+        let mut values = Vec::with_capacity(len);
+        self.key_nodes.clear();
+        for _ in 0..len {
+            self.key_nodes.push(index);
+            index += 1;
+            values.push(value(nodes, &mut index));
+        }
+        let keys = self.key_nodes.iter().map(|&i| key(nodes, i));
+        if !self.last_fields.eq_names(keys.clone()) {
+            self.last_fields = Fields::new(keys);
+        }
+        Record::with_fields(self.last_fields.clone(), values)
+    }
+}
+
+fn trim_end(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &line[..end]
+}
+
+fn key<'a>(nodes: &[Node<'a>], index: usize) -> &'a str {
+    match nodes.get(index) {
+        Some(Node::String(s)) => s,
+        _ => "",
+    }
+}
+
+/// The value starting at `nodes[*index]`; moves `index` past it.
+fn value(nodes: &[Node<'_>], index: &mut usize) -> Value {
+    let Some(node) = nodes.get(*index) else {
+        return Value::Null;
+    };
+    *index += 1;
+    match *node {
+        Node::String(s) => Value::String(CompactString::from(s)),
+        Node::Static(StaticNode::Null) => Value::Null,
+        Node::Static(StaticNode::Bool(b)) => Value::Bool(b),
+        Node::Static(StaticNode::I64(i)) => Value::Int(i),
+        Node::Static(StaticNode::U64(u)) => Value::from(u),
+        Node::Static(StaticNode::I128(i)) => Value::from(i),
+        Node::Static(StaticNode::U128(u)) => Value::from(u),
+        Node::Static(StaticNode::F64(f)) => Value::Float(f),
+        Node::Array { len, .. } => Value::Array((0..len).map(|_| value(nodes, index)).collect()),
+        Node::Object { len, .. } => {
+            let mut names = Vec::with_capacity(len);
+            let mut values = Vec::with_capacity(len);
+            for _ in 0..len {
+                names.push(key(nodes, *index));
+                *index += 1;
+                values.push(value(nodes, index));
+            }
+            let fields = Fields::new(names);
+            Record::with_fields(fields, values).map_or(Value::Null, Value::from)
+        }
+    }
+}
+
+impl Decoder for JsonLinesDecoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, false)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8], max: usize) -> Vec<Result<Record>> {
+        let mut decoder = JsonLinesDecoder::new(max);
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        loop {
+            match decoder.decode_eof(&mut buf) {
+                Ok(Some(r)) => out.push(Ok(r)),
+                Ok(None) => return out,
+                Err(e) => out.push(Err(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn keys_keep_their_order_and_rows_share_them() {
+        let rows = decode_all(
+            b"{\"z\":1,\"a\":{\"y\":[1,2.5,\"s\"],\"b\":null}}\n{\"z\":2,\"a\":false}",
+            1 << 20,
+        );
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(first.names().collect::<Vec<_>>(), ["z", "a"]);
+        let nested = first.get("a").unwrap().as_object().unwrap();
+        assert_eq!(nested.names().collect::<Vec<_>>(), ["y", "b"]);
+        assert_eq!(
+            nested.get("y").unwrap(),
+            &Value::Array(vec![Value::Int(1), Value::Float(2.5), Value::from("s")])
+        );
+        assert!(first.fields().ptr_eq(rows[1].as_ref().unwrap().fields()));
+    }
+
+    #[test]
+    fn bad_lines_name_their_line_and_reading_goes_on() {
+        let rows = decode_all(b"{\"a\":1}\r\n\n{\"a\":\n[1,2]\n{\"a\":3}\n", 1 << 20);
+        assert_eq!(rows.len(), 4);
+        let bad_json = rows[1].as_ref().unwrap_err();
+        assert_eq!(bad_json.position().line, Some(3));
+        assert!(bad_json.is_recoverable());
+        let not_object = rows[2].as_ref().unwrap_err();
+        assert_eq!(
+            not_object.position(),
+            Position {
+                byte: Some(16),
+                line: Some(4),
+                record: Some(3)
+            }
+        );
+        assert_eq!(rows[3].as_ref().unwrap().get("a"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn integers_beyond_i64_keep_their_digits() {
+        let rows = decode_all(b"{\"u\":18446744073709551615,\"n\":-9223372036854775809,\"h\":340282366920938463463374607431768211455}\n", 1 << 20);
+        let r = rows[0].as_ref().unwrap();
+        let digits = |k| match r.get(k) {
+            Some(Value::BigInt(n)) => n.as_str().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(digits("u"), "18446744073709551615");
+        assert_eq!(digits("n"), "-9223372036854775809");
+        assert_eq!(digits("h"), "340282366920938463463374607431768211455");
+    }
+
+    #[test]
+    fn an_overlong_line_is_skipped_in_bounded_memory() {
+        let mut decoder = JsonLinesDecoder::new(64);
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(b"{\"a\":\"");
+        let mut errors = 0;
+        for _ in 0..100 {
+            buf.extend_from_slice(&[b'x'; 50]);
+            match decoder.decode(&mut buf) {
+                Err(e) => {
+                    assert_eq!(e.kind(), ErrorKind::LimitExceeded);
+                    errors += 1;
+                }
+                Ok(r) => assert!(r.is_none()),
+            }
+            assert!(buf.len() <= 200);
+        }
+        buf.extend_from_slice(b"\"}\n{\"b\":2}\n");
+        let next = decoder.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(errors, 1);
+        assert_eq!(next.get("b"), Some(&Value::Int(2)));
+    }
+}
