@@ -1,6 +1,6 @@
 //! Finding the format of an input from its name, or from its first bytes.
 
-use crate::{Format, FormatChoice};
+use crate::{Format, FormatChoice, ReadOptions};
 use iterable_core::DetectedBy;
 
 /// What detection found.
@@ -10,6 +10,20 @@ pub struct Detection {
     pub choice: FormatChoice,
     /// How it was found.
     pub by: DetectedBy,
+}
+
+impl Detection {
+    /// What can be known before reading: the format the options name, else the one the file
+    /// name says. `None` means the content must decide ([`detect_from_content`]).
+    pub fn before_content(options: &ReadOptions, name: Option<&str>) -> Option<Detection> {
+        match options.format {
+            Some(format) => Some(Detection {
+                choice: FormatChoice::plain(format),
+                by: DetectedBy::Options,
+            }),
+            None => name.and_then(detect_from_name),
+        }
+    }
 }
 
 /// How many bytes content detection wants to see (fewer is fine at the end of the input).

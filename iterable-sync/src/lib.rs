@@ -1,1 +1,34 @@
-//! placeholder
+//! The blocking adapter of iterable: read, write and convert records with `std::io`, no async
+//! runtime and no threads.
+//!
+//! ```
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("people.csv");
+//! # std::fs::write(&path, "name,city\nAda,London\nGrace,Arlington\n")?;
+//! # let path = path.to_str().unwrap();
+//! let mut reader = iterable_sync::open(path)?;      // CSV, from the name
+//! let first = reader.read()?.expect("a record");
+//! assert_eq!(first.get("city").and_then(|v| v.as_str()), Some("London"));
+//! let rest = reader.read_bulk(100)?;
+//! assert_eq!(rest.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - [`open`], [`open_with`], [`from_reader`] give a [`Reader`]: `read()`, `read_bulk(n)`, and
+//!   `Iterator<Item = Result<Record>>`.
+//! - [`create`], [`create_with`], [`to_writer`] give a [`Writer`]: `write`, `write_bulk`,
+//!   `finish`. Files are written atomically.
+//! - [`convert`] copies records from one location to another.
+//!
+//! The same names, with `.await`, are the API of the async adapters.
+#![warn(missing_docs)]
+
+mod convert;
+mod reader;
+mod writer;
+
+pub use convert::{ConvertStats, convert};
+pub use iterable_core::{Error, ErrorKind, ErrorPolicy, Record, Result, Value};
+pub use iterable_formats::{Format, ReadOptions, WriteOptions};
+pub use reader::{Reader, from_reader, open, open_with};
+pub use writer::{Writer, create, create_with, to_writer};
