@@ -183,6 +183,15 @@ impl Error {
         self.0.location.as_deref()
     }
 
+    /// The kind of the underlying `std::io::Error`, for [`ErrorKind::Io`] errors.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.0
+            .source
+            .as_deref()
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind)
+    }
+
     /// True when reading can go on with the next record after this error.
     pub fn is_recoverable(&self) -> bool {
         self.0.recoverable
@@ -261,6 +270,7 @@ mod tests {
         let e = Error::from(std::io::Error::other("disk on fire"));
         assert_eq!(e.kind(), ErrorKind::Io);
         assert!(e.source().is_some());
+        assert_eq!(e.io_kind(), Some(std::io::ErrorKind::Other));
         assert!(!e.is_recoverable());
     }
 }

@@ -69,6 +69,8 @@ pub struct Reader<R = Box<dyn Read + Send>> {
     detection: Detection,
     location: Option<String>,
     records: u64,
+    /// Errors collected under `ErrorPolicy::Collect`, with the location added.
+    errors: Vec<Error>,
 }
 
 impl<R: Read> Reader<R> {
@@ -113,13 +115,21 @@ impl<R: Read> Reader<R> {
             detection,
             location,
             records: 0,
+            errors: Vec::new(),
         })
     }
 
     /// The next record, or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Record>> {
         loop {
-            match self.state.step() {
+            let step = self.state.step();
+            if !self.state.errors().is_empty() {
+                for error in self.state.take_errors() {
+                    let error = self.locate(error);
+                    self.errors.push(error);
+                }
+            }
+            match step {
                 Ok(Step::Record(record)) => {
                     self.records += 1;
                     return Ok(Some(record));
@@ -172,7 +182,7 @@ impl<R: Read> Reader<R> {
 
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
-        self.state.errors()
+        &self.errors
     }
 
     fn fill(&mut self) -> Result<()> {

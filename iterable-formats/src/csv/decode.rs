@@ -256,8 +256,9 @@ impl CsvDecoder {
         })?;
         if ends_len != header.len() && self.options.ragged == RaggedRows::Error {
             return Err(fail(format!(
-                "row has {ends_len} fields but the header has {}",
-                header.len()
+                "the row has {} but the header has {}",
+                count_fields(ends_len),
+                count_fields(header.len())
             )));
         }
         let mut values = Vec::with_capacity(header.len().max(ends_len));
@@ -297,6 +298,14 @@ impl CsvDecoder {
             start = end;
         }
         Ok(names)
+    }
+}
+
+fn count_fields(n: usize) -> String {
+    if n == 1 {
+        "1 field".to_owned()
+    } else {
+        format!("{n} fields")
     }
 }
 
@@ -365,7 +374,10 @@ mod tests {
                 record: Some(2)
             }
         );
-        assert_eq!(err.message(), "row has 1 fields but the header has 2");
+        assert_eq!(
+            err.message(),
+            "the row has 1 field but the header has 2 fields"
+        );
         assert_eq!(strings(rows[2].as_ref().unwrap())[1].1, "6");
     }
 
