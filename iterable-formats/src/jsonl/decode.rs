@@ -180,7 +180,7 @@ impl JsonLinesDecoder {
         let result = match parsed {
             Ok(()) => self.record(&tape.0, position),
             Err(e) => Err(
-                Error::parse(FORMAT, format!("invalid JSON: {:?}", e.error()))
+                Error::parse(FORMAT, format!("invalid JSON: {}", describe(e.error())))
                     .at(Position {
                         byte: position.byte.map(|b| b + e.index() as u64),
                         ..position
@@ -211,6 +211,30 @@ impl JsonLinesDecoder {
             self.last_fields = Fields::new(keys);
         }
         Record::with_fields(self.last_fields.clone(), values)
+    }
+}
+
+/// simd-json's error, in words.
+fn describe(error: &simd_json::ErrorType) -> String {
+    use simd_json::ErrorType as E;
+    match error {
+        E::Eof => "the line ends inside a value".into(),
+        E::Syntax | E::UnexpectedCharacter | E::NoStructure | E::InternalError => {
+            "unexpected character".into()
+        }
+        E::ExpectedTrue | E::ExpectedFalse | E::ExpectedNull => "invalid literal".into(),
+        E::TrailingData => "more data after the value".into(),
+        E::InvalidNumber => "invalid number (or an integer beyond 128 bits)".into(),
+        E::InvalidExponent => "invalid exponent in a number".into(),
+        E::UnterminatedString => "unterminated string".into(),
+        E::InvalidEscape => "invalid escape in a string".into(),
+        E::InvalidUnicodeEscape | E::InvalidUnicodeCodepoint => "invalid unicode escape".into(),
+        E::InvalidUtf8 => "invalid UTF-8".into(),
+        E::ExpectedObjectColon => "expected ':' after an object key".into(),
+        E::ExpectedMapComma | E::ExpectedMapEnd => "expected ',' or '}' in an object".into(),
+        E::ExpectedArrayComma => "expected ',' or ']' in an array".into(),
+        E::KeyMustBeAString | E::BadKeyType => "object keys must be strings".into(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -1,0 +1,169 @@
+//! The `iterable` command end to end, on the bundled samples and on files made here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn iterable(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn iterable_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    text(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn temp_file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn count_head_and_cat_agree_on_the_sample() {
+    let count = iterable(&["count", &sample("sample.csv")]);
+    assert!(count.status.success(), "{}", text(&count.stderr));
+    assert_eq!(text(&count.stdout), "120\n");
+
+    let head = iterable(&["head", "-n", "3", &sample("sample.csv")]);
+    let rows = json_lines(&head.stdout);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["id"], "1");
+    assert_eq!(rows[0]["note"], "two\nlines");
+
+    let cat = iterable(&["cat", &sample("sample.jsonl")]);
+    let rows = json_lines(&cat.stdout);
+    assert_eq!(rows.len(), 40);
+    assert!(rows[0]["location"]["lat"].is_f64());
+}
+
+#[test]
+fn convert_csv_to_jsonl_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("sample.jsonl");
+    let csv = dir.path().join("back.csv");
+    let out = iterable(&["convert", &sample("sample.csv"), jsonl.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = iterable(&["convert", jsonl.to_str().unwrap(), csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        std::fs::read(sample("sample.csv")).unwrap()
+    );
+}
+
+#[test]
+fn convert_through_pipes_needs_and_takes_formats() {
+    let out = iterable_with_stdin(
+        &["convert", "--from", "tsv", "--to", "csv", "-", "-"],
+        b"a\tb\n1\t2,3\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "a,b\n1,\"2,3\"\n");
+    let out = iterable_with_stdin(&["convert", "-", "-"], b"a\n1\n");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cannot tell which format to write"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn detect_reports_format_delimiter_and_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "export", b"x;y\n1;2\n");
+    let out = iterable(&["detect", path.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("format: csv\n"), "{shown}");
+    assert!(shown.contains("delimiter: ';'\n"), "{shown}");
+    assert!(shown.contains("detected by: content\n"), "{shown}");
+    let out = iterable(&["detect", &sample("sample.jsonl")]);
+    assert!(
+        text(&out.stdout).starts_with("format: jsonl\ndetected by: name\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_input_fails_with_one_line_naming_file_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "bad.jsonl", b"{\"a\":1}\n{\"a\":2}\n{\"a\":\n");
+    let out = iterable(&["cat", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_lines(&out.stdout).len(),
+        2,
+        "records before the bad one are printed"
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("iterable: {}: line 3, byte 20", path.display())),
+        "{stderr}"
+    );
+
+    let out = iterable(&["count", "--skip-bad", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "2\n");
+    assert!(text(&out.stderr).contains("skipped 1 bad records"));
+}
+
+#[test]
+fn a_failed_convert_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = temp_file(&dir, "in.jsonl", b"{\"a\":1}\n{\"b\":2}\n");
+    let output = dir.path().join("out.csv");
+    let out = iterable(&["convert", input.to_str().unwrap(), output.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not in the CSV header"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!output.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn usage_errors_and_unknown_formats() {
+    assert_eq!(iterable(&["frobnicate"]).status.code(), Some(2));
+    let out = iterable(&["count", "--format", "xlsx", &sample("sample.csv")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown format \"xlsx\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
