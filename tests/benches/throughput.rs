@@ -1,1 +1,195 @@
-fn main() {}
+//! Reading throughput, side by side in one run: iterable's sync reader against hand-written
+//! loops over the `csv` crate and `serde_json`, and against the Python library iterabledata.
+//!
+//! Run through `bench/run.sh` (which installs iterabledata into a venv under `target/`), or
+//! `cargo bench -p iterable-tests --bench throughput` for the Rust rows alone.
+//! `ITERABLE_BENCH_ROWS` sets the row count (default 1,000,000); `ITERABLE_BENCH_PYTHON`
+//! names a Python that has iterabledata.
+
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Each loop runs this many times; the fastest run counts.
+const RUNS: usize = 3;
+
+fn main() {
+    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, jsonl) = generate(&dir, rows);
+    let csv_mb = std::fs::metadata(&csv).unwrap().len() as f64 / 1e6;
+    let jsonl_mb = std::fs::metadata(&jsonl).unwrap().len() as f64 / 1e6;
+    println!("{rows} rows: {} ({csv_mb:.0} MB), {} ({jsonl_mb:.0} MB); best of {RUNS} runs\n", csv.display(), jsonl.display());
+
+    let mut table = Table::default();
+    let ours_csv = table.row("CSV", "iterable-sync reader", csv_mb, best(|| count_ours(&csv)));
+    table.row("CSV", "csv crate, Vec<(Arc<str>, String)> per row", csv_mb, best(|| count_csv_crate(&csv)));
+    let ours_jsonl = table.row("JSONL", "iterable-sync reader", jsonl_mb, best(|| count_ours(&jsonl)));
+    table.row("JSONL", "serde_json::Value per line", jsonl_mb, best(|| count_serde_json(&jsonl)));
+    if let Ok(python) = std::env::var("ITERABLE_BENCH_PYTHON") {
+        for (label, path, mb) in [("CSV", &csv, csv_mb), ("JSONL", &jsonl, jsonl_mb)] {
+            match python_iterabledata(&python, path) {
+                Ok(run) => {
+                    table.row(label, "Python iterabledata", mb, run);
+                }
+                Err(why) => println!("(iterabledata {label} skipped: {why})"),
+            }
+        }
+    } else {
+        println!("(ITERABLE_BENCH_PYTHON not set: no iterabledata rows; bench/run.sh sets it)");
+    }
+    table.print(&[("CSV", ours_csv), ("JSONL", ours_jsonl)]);
+}
+
+/// A measured run: records seen and the time taken.
+#[derive(Clone, Copy)]
+struct Run {
+    records: usize,
+    time: Duration,
+}
+
+fn best(mut f: impl FnMut() -> usize) -> Run {
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let records = f();
+            Run { records, time: start.elapsed() }
+        })
+        .min_by_key(|r| r.time)
+        .unwrap()
+}
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<(&'static str, String, f64, Run)>,
+}
+
+impl Table {
+    fn row(&mut self, format: &'static str, name: &str, mb: f64, run: Run) -> Run {
+        self.rows.push((format, name.to_owned(), mb, run));
+        run
+    }
+
+    fn print(&self, ours: &[(&str, Run)]) {
+        println!("| format | reader | records | seconds | records/s | MB/s | iterable is |");
+        println!("|---|---|---:|---:|---:|---:|---:|");
+        for (format, name, mb, run) in &self.rows {
+            let secs = run.time.as_secs_f64();
+            let ours = ours.iter().find(|(f, _)| f == format).map(|(_, r)| r.time.as_secs_f64()).unwrap();
+            println!(
+                "| {format} | {name} | {} | {secs:.2} | {:.2}M | {:.0} | {:.1}x |",
+                run.records,
+                run.records as f64 / secs / 1e6,
+                mb / secs,
+                secs / ours
+            );
+        }
+    }
+}
+
+fn count_ours(path: &Path) -> usize {
+    let mut n = 0;
+    for record in iterable_sync::open(path.to_str().unwrap()).unwrap() {
+        black_box(record.unwrap());
+        n += 1;
+    }
+    n
+}
+
+fn count_csv_crate(path: &Path) -> usize {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<Arc<str>> = reader.headers().unwrap().iter().map(Arc::from).collect();
+    let mut record = csv::StringRecord::new();
+    let mut n = 0;
+    while reader.read_record(&mut record).unwrap() {
+        let row: Vec<(Arc<str>, String)> = header.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
+        black_box(row);
+        n += 1;
+    }
+    n
+}
+
+fn count_serde_json(path: &Path) -> usize {
+    let mut reader = BufReader::with_capacity(128 * 1024, std::fs::File::open(path).unwrap());
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).unwrap() == 0 {
+            return n;
+        }
+        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        black_box(value);
+        n += 1;
+    }
+}
+
+fn python_iterabledata(python: &str, path: &Path) -> Result<Run, String> {
+    const SCRIPT: &str = "
+import sys, time
+from iterable.helpers.detect import open_iterable
+start = time.perf_counter()
+n = 0
+with open_iterable(sys.argv[1]) as source:
+    for row in source:
+        n += 1
+print(n, time.perf_counter() - start)
+";
+    let out = Command::new(python).arg("-c").arg(SCRIPT).arg(path).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    let records = parts.next().and_then(|v| v.parse().ok()).ok_or("no count")?;
+    let secs: f64 = parts.next().and_then(|v| v.parse().ok()).ok_or("no time")?;
+    Ok(Run { records, time: Duration::from_secs_f64(secs) })
+}
+
+/// Writes the same `rows` rows as CSV and as JSON Lines, unless they are there already.
+fn generate(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
+    let csv = dir.join(format!("rows-{rows}.csv"));
+    let jsonl = dir.join(format!("rows-{rows}.jsonl"));
+    if csv.exists() && jsonl.exists() {
+        return (csv, jsonl);
+    }
+    const FIRST: [&str; 8] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"];
+    const LAST: [&str; 8] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"];
+    const CITIES: [(&str, &str); 6] =
+        [("Oslo", "NO"), ("Zürich", "CH"), ("São Paulo", "BR"), ("Kyiv", "UA"), ("Ōsaka", "JP"), ("Lagos", "NG")];
+    const NOTES: [&str; 4] = ["", "regular", "asked for \"express\" delivery", "gift, wrap it"];
+    let mut c = BufWriter::new(std::fs::File::create(&csv).unwrap());
+    let mut j = BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+    writeln!(c, "id,first_name,last_name,email,city,country,amount,created,active,note").unwrap();
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for id in 1..=rows {
+        let (first, last) = (FIRST[next() % 8], LAST[next() % 8]);
+        let (city, country) = CITIES[next() % 6];
+        let amount = format!("{}.{:02}", next() % 100_000, next() % 100);
+        let created = format!("20{:02}-{:02}-{:02}", 15 + next() % 10, 1 + next() % 12, 1 + next() % 28);
+        let active = next() % 2 == 0;
+        let note = NOTES[next() % 4];
+        let email = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), id % 1000);
+        let csv_note = if note.contains([',', '"']) { format!("\"{}\"", note.replace('"', "\"\"")) } else { note.to_owned() };
+        writeln!(c, "{id},{first},{last},{email},{city},{country},{amount},{created},{active},{csv_note}").unwrap();
+        writeln!(
+            j,
+            "{{\"id\":{id},\"name\":{{\"first\":\"{first}\",\"last\":\"{last}\"}},\"email\":\"{email}\",\"address\":{{\"city\":\"{city}\",\"country\":\"{country}\"}},\"amount\":{amount},\"created\":\"{created}\",\"active\":{active},\"tags\":[\"t{}\",\"t{}\"],\"note\":\"{}\"}}",
+            next() % 10,
+            next() % 10,
+            note.replace('"', "\\\"")
+        )
+        .unwrap();
+    }
+    c.flush().unwrap();
+    j.flush().unwrap();
+    (csv, jsonl)
+}

@@ -37,7 +37,8 @@ const SNIFF_LINES: usize = 50;
 pub struct CsvDecoder {
     options: CsvOptions,
     max_record_size: usize,
-    reader: Reader,
+    /// Boxed: csv-core keeps its DFA tables inline, hundreds of bytes.
+    reader: Box<Reader>,
     /// The delimiter is known and `reader` is built with it.
     configured: bool,
     bom_checked: bool,
@@ -68,7 +69,7 @@ impl CsvDecoder {
         CsvDecoder {
             header_row_pending: options.has_header,
             header,
-            reader: Reader::new(),
+            reader: Box::new(Reader::new()),
             configured: false,
             bom_checked: false,
             max_record_size: max_record_size.max(1),
@@ -107,7 +108,7 @@ impl CsvDecoder {
             }
         };
         self.options.delimiter = Some(delimiter);
-        self.reader = ReaderBuilder::new()
+        *self.reader = ReaderBuilder::new()
             .delimiter(delimiter)
             .quote(self.options.quote)
             .escape(self.options.escape)

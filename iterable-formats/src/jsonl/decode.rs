@@ -36,10 +36,10 @@ pub struct JsonLinesDecoder {
     buffers: Buffers,
     /// The parse tape, kept between lines for its allocation (empty between calls).
     tape: Option<Tape<'static>>,
-    /// Positions in the tape of the current object's keys.
+    /// Positions in the tape of the keys of the objects being built.
     key_nodes: Vec<usize>,
-    /// The field names of the last top-level object.
-    last_fields: Fields,
+    /// The field names of the last line's objects, in document order.
+    shapes: Vec<Fields>,
     /// How much of the buffer is known to hold no newline.
     scanned: usize,
     /// Dropping the rest of a line that was too long.
@@ -60,7 +60,7 @@ impl JsonLinesDecoder {
             buffers: Buffers::new(4096),
             tape: None,
             key_nodes: Vec::new(),
-            last_fields: Fields::default(),
+            shapes: Vec::new(),
             scanned: 0,
             discarding: false,
             bom_checked: false,
@@ -194,23 +194,86 @@ impl JsonLinesDecoder {
 
     fn record(&mut self, nodes: &[Node<'_>], position: Position) -> Result<Record> {
         let Some(&Node::Object { len, .. }) = nodes.first() else {
-            return Err(Error::parse(FORMAT, "line is not a JSON object")
-                .at(position)
-                .recoverable());
+            return Err(Error::parse(FORMAT, "line is not a JSON object").at(position).recoverable());
+        };
+        let mut builder = RecordBuilder {
+            nodes,
+            key_nodes: &mut self.key_nodes,
+            shapes: &mut self.shapes,
+            next_shape: 0,
         };
         let mut index = 1;
+        Ok(builder.object(&mut index, len))
+    }
+}
+
+/// How many objects per line get their field names cached.
+const SHAPES: usize = 64;
+
+/// Builds values from a tape. The field names of the n-th object of a line (counted in
+/// document order) are cached in `shapes[n]` and shared with the n-th object of the next
+/// line when its keys are the same, so a line of a steady schema allocates no names.
+struct RecordBuilder<'t, 'input> {
+    nodes: &'t [Node<'input>],
+    /// Tape positions of the keys of the objects being built (a stack).
+    key_nodes: &'t mut Vec<usize>,
+    shapes: &'t mut Vec<Fields>,
+    next_shape: usize,
+}
+
+impl RecordBuilder<'_, '_> {
+    /// The value starting at `nodes[*index]`; moves `index` past it.
+    fn value(&mut self, index: &mut usize) -> Value {
+        let Some(&node) = self.nodes.get(*index) else {
+            return Value::Null;
+        };
+        *index += 1;
+        match node {
+            Node::String(s) => Value::String(CompactString::from(s)),
+            Node::Static(StaticNode::Null) => Value::Null,
+            Node::Static(StaticNode::Bool(b)) => Value::Bool(b),
+            Node::Static(StaticNode::I64(i)) => Value::Int(i),
+            Node::Static(StaticNode::U64(u)) => Value::from(u),
+            Node::Static(StaticNode::I128(i)) => Value::from(i),
+            Node::Static(StaticNode::U128(u)) => Value::from(u),
+            Node::Static(StaticNode::F64(f)) => Value::Float(f),
+            Node::Array { len, .. } => Value::Array((0..len).map(|_| self.value(index)).collect()),
+            Node::Object { len, .. } => Value::from(self.object(index, len)),
+        }
+    }
+
+    /// The object whose `len` members start at `nodes[*index]`.
+    fn object(&mut self, index: &mut usize, len: usize) -> Record {
+        let shape = self.next_shape;
+        self.next_shape += 1;
+        let base = self.key_nodes.len();
         let mut values = Vec::with_capacity(len);
-        self.key_nodes.clear();
         for _ in 0..len {
-            self.key_nodes.push(index);
-            index += 1;
-            values.push(value(nodes, &mut index));
+            self.key_nodes.push(*index);
+            *index += 1;
+            values.push(self.value(index));
         }
-        let keys = self.key_nodes.iter().map(|&i| key(nodes, i));
-        if !self.last_fields.eq_names(keys.clone()) {
-            self.last_fields = Fields::new(keys);
-        }
-        Record::with_fields(self.last_fields.clone(), values)
+        let nodes = self.nodes;
+        let keys = self.key_nodes[base..].iter().map(|&i| match nodes.get(i) {
+            Some(Node::String(s)) => *s,
+            _ => "",
+        });
+        let fields = match self.shapes.get(shape) {
+            Some(cached) if cached.eq_names(keys.clone()) => cached.clone(),
+            _ => {
+                let fields = Fields::new(keys);
+                if shape < SHAPES {
+                    if self.shapes.len() <= shape {
+                        self.shapes.resize(shape + 1, Fields::default());
+                    }
+                    self.shapes[shape] = fields.clone();
+                }
+                fields
+            }
+        };
+        self.key_nodes.truncate(base);
+        // The counts match by construction; an empty record is the impossible fallback.
+        Record::with_fields(fields, values).unwrap_or_default()
     }
 }
 
@@ -244,43 +307,6 @@ fn trim_end(line: &[u8]) -> &[u8] {
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |i| i + 1);
     &line[..end]
-}
-
-fn key<'a>(nodes: &[Node<'a>], index: usize) -> &'a str {
-    match nodes.get(index) {
-        Some(Node::String(s)) => s,
-        _ => "",
-    }
-}
-
-/// The value starting at `nodes[*index]`; moves `index` past it.
-fn value(nodes: &[Node<'_>], index: &mut usize) -> Value {
-    let Some(node) = nodes.get(*index) else {
-        return Value::Null;
-    };
-    *index += 1;
-    match *node {
-        Node::String(s) => Value::String(CompactString::from(s)),
-        Node::Static(StaticNode::Null) => Value::Null,
-        Node::Static(StaticNode::Bool(b)) => Value::Bool(b),
-        Node::Static(StaticNode::I64(i)) => Value::Int(i),
-        Node::Static(StaticNode::U64(u)) => Value::from(u),
-        Node::Static(StaticNode::I128(i)) => Value::from(i),
-        Node::Static(StaticNode::U128(u)) => Value::from(u),
-        Node::Static(StaticNode::F64(f)) => Value::Float(f),
-        Node::Array { len, .. } => Value::Array((0..len).map(|_| value(nodes, index)).collect()),
-        Node::Object { len, .. } => {
-            let mut names = Vec::with_capacity(len);
-            let mut values = Vec::with_capacity(len);
-            for _ in 0..len {
-                names.push(key(nodes, *index));
-                *index += 1;
-                values.push(value(nodes, index));
-            }
-            let fields = Fields::new(names);
-            Record::with_fields(fields, values).map_or(Value::Null, Value::from)
-        }
-    }
 }
 
 impl Decoder for JsonLinesDecoder {
@@ -325,6 +351,15 @@ mod tests {
             &Value::Array(vec![Value::Int(1), Value::Float(2.5), Value::from("s")])
         );
         assert!(first.fields().ptr_eq(rows[1].as_ref().unwrap().fields()));
+    }
+
+    #[test]
+    fn nested_objects_share_names_across_lines() {
+        let rows = decode_all(b"{\"o\":{\"a\":1,\"b\":2}}\n{\"o\":{\"a\":3,\"b\":4}}\n{\"o\":{\"b\":5}}\n", 1 << 20);
+        let inner = |i: usize| rows[i].as_ref().unwrap().get("o").unwrap().as_object().unwrap().clone();
+        assert!(inner(0).fields().ptr_eq(inner(1).fields()));
+        assert_eq!(inner(2).names().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(inner(2).get("b"), Some(&Value::Int(5)));
     }
 
     #[test]

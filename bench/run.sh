@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Reading throughput of iterable against the csv crate, serde_json and the Python library
+# iterabledata, side by side in one run. Prints a Markdown table (the README quotes it).
+#   bench/run.sh                      1,000,000 rows
+#   ITERABLE_BENCH_ROWS=200000 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/bench-venv
+if command -v python3 >/dev/null 2>&1; then
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import iterable' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet iterabledata
+  fi
+  export ITERABLE_BENCH_PYTHON="$PWD/$venv/bin/python"
+fi
+cargo bench -p iterable-tests --bench throughput
