@@ -17,19 +17,46 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 3;
 
 fn main() {
-    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let (csv, jsonl) = generate(&dir, rows);
     let csv_mb = std::fs::metadata(&csv).unwrap().len() as f64 / 1e6;
     let jsonl_mb = std::fs::metadata(&jsonl).unwrap().len() as f64 / 1e6;
-    println!("{rows} rows: {} ({csv_mb:.0} MB), {} ({jsonl_mb:.0} MB); best of {RUNS} runs\n", csv.display(), jsonl.display());
+    println!(
+        "{rows} rows: {} ({csv_mb:.0} MB), {} ({jsonl_mb:.0} MB); best of {RUNS} runs\n",
+        csv.display(),
+        jsonl.display()
+    );
 
     let mut table = Table::default();
-    let ours_csv = table.row("CSV", "iterable-sync reader", csv_mb, best(|| count_ours(&csv)));
-    table.row("CSV", "csv crate, Vec<(Arc<str>, String)> per row", csv_mb, best(|| count_csv_crate(&csv)));
-    let ours_jsonl = table.row("JSONL", "iterable-sync reader", jsonl_mb, best(|| count_ours(&jsonl)));
-    table.row("JSONL", "serde_json::Value per line", jsonl_mb, best(|| count_serde_json(&jsonl)));
+    let ours_csv = table.row(
+        "CSV",
+        "iterable-sync reader",
+        csv_mb,
+        best(|| count_ours(&csv)),
+    );
+    table.row(
+        "CSV",
+        "csv crate, Vec<(Arc<str>, String)> per row",
+        csv_mb,
+        best(|| count_csv_crate(&csv)),
+    );
+    let ours_jsonl = table.row(
+        "JSONL",
+        "iterable-sync reader",
+        jsonl_mb,
+        best(|| count_ours(&jsonl)),
+    );
+    table.row(
+        "JSONL",
+        "serde_json::Value per line",
+        jsonl_mb,
+        best(|| count_serde_json(&jsonl)),
+    );
     if let Ok(python) = std::env::var("ITERABLE_BENCH_PYTHON") {
         for (label, path, mb) in [("CSV", &csv, csv_mb), ("JSONL", &jsonl, jsonl_mb)] {
             match python_iterabledata(&python, path) {
@@ -57,7 +84,10 @@ fn best(mut f: impl FnMut() -> usize) -> Run {
         .map(|_| {
             let start = Instant::now();
             let records = f();
-            Run { records, time: start.elapsed() }
+            Run {
+                records,
+                time: start.elapsed(),
+            }
         })
         .min_by_key(|r| r.time)
         .unwrap()
@@ -79,7 +109,11 @@ impl Table {
         println!("|---|---|---:|---:|---:|---:|---:|");
         for (format, name, mb, run) in &self.rows {
             let secs = run.time.as_secs_f64();
-            let ours = ours.iter().find(|(f, _)| f == format).map(|(_, r)| r.time.as_secs_f64()).unwrap();
+            let ours = ours
+                .iter()
+                .find(|(f, _)| f == format)
+                .map(|(_, r)| r.time.as_secs_f64())
+                .unwrap();
             println!(
                 "| {format} | {name} | {} | {secs:.2} | {:.2}M | {:.0} | {:.1}x |",
                 run.records,
@@ -106,7 +140,11 @@ fn count_csv_crate(path: &Path) -> usize {
     let mut record = csv::StringRecord::new();
     let mut n = 0;
     while reader.read_record(&mut record).unwrap() {
-        let row: Vec<(Arc<str>, String)> = header.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
+        let row: Vec<(Arc<str>, String)> = header
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_owned))
+            .collect();
         black_box(row);
         n += 1;
     }
@@ -139,15 +177,30 @@ with open_iterable(sys.argv[1]) as source:
         n += 1
 print(n, time.perf_counter() - start)
 ";
-    let out = Command::new(python).arg("-c").arg(SCRIPT).arg(path).output().map_err(|e| e.to_string())?;
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(path)
+        .output()
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_owned());
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.split_whitespace();
-    let records = parts.next().and_then(|v| v.parse().ok()).ok_or("no count")?;
+    let records = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or("no count")?;
     let secs: f64 = parts.next().and_then(|v| v.parse().ok()).ok_or("no time")?;
-    Ok(Run { records, time: Duration::from_secs_f64(secs) })
+    Ok(Run {
+        records,
+        time: Duration::from_secs_f64(secs),
+    })
 }
 
 /// Writes the same `rows` rows as CSV and as JSON Lines, unless they are there already.
@@ -157,29 +210,68 @@ fn generate(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
     if csv.exists() && jsonl.exists() {
         return (csv, jsonl);
     }
-    const FIRST: [&str; 8] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"];
-    const LAST: [&str; 8] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"];
-    const CITIES: [(&str, &str); 6] =
-        [("Oslo", "NO"), ("Zürich", "CH"), ("São Paulo", "BR"), ("Kyiv", "UA"), ("Ōsaka", "JP"), ("Lagos", "NG")];
-    const NOTES: [&str; 4] = ["", "regular", "asked for \"express\" delivery", "gift, wrap it"];
+    const FIRST: [&str; 8] = [
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",
+    ];
+    const LAST: [&str; 8] = [
+        "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson",
+    ];
+    const CITIES: [(&str, &str); 6] = [
+        ("Oslo", "NO"),
+        ("Zürich", "CH"),
+        ("São Paulo", "BR"),
+        ("Kyiv", "UA"),
+        ("Ōsaka", "JP"),
+        ("Lagos", "NG"),
+    ];
+    const NOTES: [&str; 4] = [
+        "",
+        "regular",
+        "asked for \"express\" delivery",
+        "gift, wrap it",
+    ];
     let mut c = BufWriter::new(std::fs::File::create(&csv).unwrap());
     let mut j = BufWriter::new(std::fs::File::create(&jsonl).unwrap());
-    writeln!(c, "id,first_name,last_name,email,city,country,amount,created,active,note").unwrap();
+    writeln!(
+        c,
+        "id,first_name,last_name,email,city,country,amount,created,active,note"
+    )
+    .unwrap();
     let mut seed: u64 = 42;
     let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
     for id in 1..=rows {
         let (first, last) = (FIRST[next() % 8], LAST[next() % 8]);
         let (city, country) = CITIES[next() % 6];
         let amount = format!("{}.{:02}", next() % 100_000, next() % 100);
-        let created = format!("20{:02}-{:02}-{:02}", 15 + next() % 10, 1 + next() % 12, 1 + next() % 28);
+        let created = format!(
+            "20{:02}-{:02}-{:02}",
+            15 + next() % 10,
+            1 + next() % 12,
+            1 + next() % 28
+        );
         let active = next() % 2 == 0;
         let note = NOTES[next() % 4];
-        let email = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), id % 1000);
-        let csv_note = if note.contains([',', '"']) { format!("\"{}\"", note.replace('"', "\"\"")) } else { note.to_owned() };
-        writeln!(c, "{id},{first},{last},{email},{city},{country},{amount},{created},{active},{csv_note}").unwrap();
+        let email = format!(
+            "{}.{}{}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase(),
+            id % 1000
+        );
+        let csv_note = if note.contains([',', '"']) {
+            format!("\"{}\"", note.replace('"', "\"\""))
+        } else {
+            note.to_owned()
+        };
+        writeln!(
+            c,
+            "{id},{first},{last},{email},{city},{country},{amount},{created},{active},{csv_note}"
+        )
+        .unwrap();
         writeln!(
             j,
             "{{\"id\":{id},\"name\":{{\"first\":\"{first}\",\"last\":\"{last}\"}},\"email\":\"{email}\",\"address\":{{\"city\":\"{city}\",\"country\":\"{country}\"}},\"amount\":{amount},\"created\":\"{created}\",\"active\":{active},\"tags\":[\"t{}\",\"t{}\"],\"note\":\"{}\"}}",

@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests under `tests/tests` and the benchmarks under
 //! `tests/benches`.
 
+// The README's examples compile and run as doc tests here.
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use bytes::Bytes;
 use iterable_core::{DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, Position, Record, Step};
 

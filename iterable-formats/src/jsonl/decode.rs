@@ -194,7 +194,9 @@ impl JsonLinesDecoder {
 
     fn record(&mut self, nodes: &[Node<'_>], position: Position) -> Result<Record> {
         let Some(&Node::Object { len, .. }) = nodes.first() else {
-            return Err(Error::parse(FORMAT, "line is not a JSON object").at(position).recoverable());
+            return Err(Error::parse(FORMAT, "line is not a JSON object")
+                .at(position)
+                .recoverable());
         };
         let mut builder = RecordBuilder {
             nodes,
@@ -355,8 +357,20 @@ mod tests {
 
     #[test]
     fn nested_objects_share_names_across_lines() {
-        let rows = decode_all(b"{\"o\":{\"a\":1,\"b\":2}}\n{\"o\":{\"a\":3,\"b\":4}}\n{\"o\":{\"b\":5}}\n", 1 << 20);
-        let inner = |i: usize| rows[i].as_ref().unwrap().get("o").unwrap().as_object().unwrap().clone();
+        let rows = decode_all(
+            b"{\"o\":{\"a\":1,\"b\":2}}\n{\"o\":{\"a\":3,\"b\":4}}\n{\"o\":{\"b\":5}}\n",
+            1 << 20,
+        );
+        let inner = |i: usize| {
+            rows[i]
+                .as_ref()
+                .unwrap()
+                .get("o")
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone()
+        };
         assert!(inner(0).fields().ptr_eq(inner(1).fields()));
         assert_eq!(inner(2).names().collect::<Vec<_>>(), ["b"]);
         assert_eq!(inner(2).get("b"), Some(&Value::Int(5)));
