@@ -4,7 +4,8 @@ use crate::csv::{CsvDecoder, CsvEncoder, CsvOptions, CsvWriteOptions};
 use crate::jsonl::{JsonLinesDecoder, JsonLinesEncoder};
 use bytes::BytesMut;
 use iterable_core::{
-    Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo, Record, Result,
+    BlockDecoder, Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo,
+    Position, Record, Result,
 };
 
 /// A format this crate reads and writes.
@@ -122,6 +123,10 @@ pub struct ReadOptions {
     pub max_record_size: usize,
     /// What to do with recoverable errors.
     pub error_policy: ErrorPolicy,
+    /// Threads that decode blocks of the input at once (default 1: decode on the caller's
+    /// thread). Above 1, adapters that support it cut the input at record boundaries and decode
+    /// blocks in parallel, returning records in order with the same positions and errors.
+    pub threads: usize,
 }
 
 impl Default for ReadOptions {
@@ -131,6 +136,7 @@ impl Default for ReadOptions {
             csv: CsvOptions::default(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             error_policy: ErrorPolicy::Fail,
+            threads: 1,
         }
     }
 }
@@ -239,6 +245,29 @@ impl Decoder for FormatDecoder {
         match self {
             FormatDecoder::Csv(d) => d.decode_eof(buf),
             FormatDecoder::JsonLines(d) => d.decode_eof(buf),
+        }
+    }
+}
+
+impl BlockDecoder for FormatDecoder {
+    fn position(&self) -> Position {
+        match self {
+            FormatDecoder::Csv(d) => d.position(),
+            FormatDecoder::JsonLines(d) => d.position(),
+        }
+    }
+
+    fn block_decoder(&self) -> Option<Self> {
+        match self {
+            FormatDecoder::Csv(d) => d.block_decoder().map(FormatDecoder::Csv),
+            FormatDecoder::JsonLines(d) => d.block_decoder().map(FormatDecoder::JsonLines),
+        }
+    }
+
+    fn block_end(&self, block: &[u8]) -> Option<usize> {
+        match self {
+            FormatDecoder::Csv(d) => d.block_end(block),
+            FormatDecoder::JsonLines(d) => d.block_end(block),
         }
     }
 }

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod convert;
+mod parallel;
 mod reader;
 mod writer;
 
