@@ -8,11 +8,6 @@ use iterable_sync::{Reader, open_with, to_writer};
 use std::io::Write;
 use std::process::ExitCode;
 
-// Records are many small allocations, made on decoding threads and freed on the caller's:
-// mimalloc handles that pattern far better than the system allocator (see the README).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Read, inspect and convert data records (CSV, TSV, JSON Lines, ...).
 #[derive(Parser)]
 #[command(name = "iterable", version, about)]
@@ -88,10 +83,6 @@ struct ReadArgs {
     /// The largest record in bytes.
     #[arg(long, default_value_t = iterable_formats::DEFAULT_MAX_RECORD_SIZE)]
     max_record_size: usize,
-    /// Threads decoding blocks of the input (default: the number of cores; 1 decodes in order
-    /// on one thread). Records come out in order either way.
-    #[arg(long)]
-    threads: Option<usize>,
 }
 
 fn parse_delimiter(text: &str) -> Result<u8, String> {
@@ -104,11 +95,7 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
 
 impl ReadArgs {
     fn options(&self) -> Result<ReadOptions, Error> {
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let mut options = ReadOptions {
-            threads: threads.max(1),
             max_record_size: self.max_record_size,
             error_policy: if self.skip_bad {
                 ErrorPolicy::Collect

@@ -172,11 +172,6 @@ impl<D: Decoder> DecodeBuffer<D> {
         &self.decoder
     }
 
-    /// The decoder and the input it has not taken yet.
-    pub fn into_parts(self) -> (D, BytesMut) {
-        (self.decoder, self.buf)
-    }
-
     /// Decodes the next record, or says that input is needed or over.
     pub fn step(&mut self) -> Result<Step> {
         while !self.finished {

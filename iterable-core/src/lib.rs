@@ -27,7 +27,7 @@ pub use decode_buffer::{DecodeBuffer, ErrorPolicy, Step};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use record::{Fields, Record};
-pub use sans_io::{BlockDecoder, Decoder, Encoder};
+pub use sans_io::{Decoder, Encoder};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};
 pub use value::{BigInt, Value};
 

@@ -51,28 +51,3 @@ impl<E: Encoder + ?Sized> Encoder for Box<E> {
         (**self).finish(dst)
     }
 }
-
-/// A decoder whose input can be cut into blocks at record boundaries without decoding it, so
-/// that blocks can be decoded apart (on other threads) and their records put back in order.
-///
-/// JSON Lines qualifies (every newline ends a record), and so does CSV without an escape
-/// character or comments (a newline outside quotes ends a record).
-///
-/// Positions in a block decoder's errors count from the block's start: byte 0, line 1,
-/// record 1. The caller shifts them by where the block starts ([`BlockDecoder::position`] of
-/// the decoder that read up to there, plus what it dispatched since).
-pub trait BlockDecoder: Decoder + Sized {
-    /// Where this decoder stands: the offset of the next byte it will take, that byte's line,
-    /// and (in `record`) how many records it has seen, good or bad.
-    fn position(&self) -> crate::Position;
-
-    /// A decoder for blocks that start at record boundaries after the input's preamble (a BOM,
-    /// a header row), which this decoder has already read. `None` while the preamble is not
-    /// read yet, or when the input cannot be cut safely without decoding it.
-    fn block_decoder(&self) -> Option<Self>;
-
-    /// The length of the longest prefix of `block` that ends at a record boundary, where
-    /// `block` starts at one: `Some(0)` when it holds no complete record, `None` when this
-    /// input turns out not to be safely splittable (decode the rest in order).
-    fn block_end(&self, block: &[u8]) -> Option<usize>;
-}

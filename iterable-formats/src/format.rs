@@ -4,8 +4,7 @@ use crate::csv::{CsvDecoder, CsvEncoder, CsvOptions, CsvWriteOptions};
 use crate::jsonl::{JsonLinesDecoder, JsonLinesEncoder};
 use bytes::BytesMut;
 use iterable_core::{
-    BlockDecoder, Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo,
-    Position, Record, Result,
+    Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo, Record, Result,
 };
 
 /// A format this crate reads and writes.
@@ -123,10 +122,6 @@ pub struct ReadOptions {
     pub max_record_size: usize,
     /// What to do with recoverable errors.
     pub error_policy: ErrorPolicy,
-    /// Threads that decode blocks of the input at once (default 1: decode on the caller's
-    /// thread). Above 1, adapters that support it cut the input at record boundaries and decode
-    /// blocks in parallel, returning records in order with the same positions and errors.
-    pub threads: usize,
 }
 
 impl Default for ReadOptions {
@@ -136,7 +131,6 @@ impl Default for ReadOptions {
             csv: CsvOptions::default(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             error_policy: ErrorPolicy::Fail,
-            threads: 1,
         }
     }
 }
@@ -245,29 +239,6 @@ impl Decoder for FormatDecoder {
         match self {
             FormatDecoder::Csv(d) => d.decode_eof(buf),
             FormatDecoder::JsonLines(d) => d.decode_eof(buf),
-        }
-    }
-}
-
-impl BlockDecoder for FormatDecoder {
-    fn position(&self) -> Position {
-        match self {
-            FormatDecoder::Csv(d) => d.position(),
-            FormatDecoder::JsonLines(d) => d.position(),
-        }
-    }
-
-    fn block_decoder(&self) -> Option<Self> {
-        match self {
-            FormatDecoder::Csv(d) => d.block_decoder().map(FormatDecoder::Csv),
-            FormatDecoder::JsonLines(d) => d.block_decoder().map(FormatDecoder::JsonLines),
-        }
-    }
-
-    fn block_end(&self, block: &[u8]) -> Option<usize> {
-        match self {
-            FormatDecoder::Csv(d) => d.block_end(block),
-            FormatDecoder::JsonLines(d) => d.block_end(block),
         }
     }
 }

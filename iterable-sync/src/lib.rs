@@ -24,7 +24,6 @@
 #![warn(missing_docs)]
 
 mod convert;
-mod parallel;
 mod reader;
 mod writer;
 

@@ -1,14 +1,17 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
-use crate::parallel::{ParallelDecode, read_into};
 use bytes::BytesMut;
-use iterable_core::{DecodeBuffer, Error, ErrorKind, ErrorPolicy, Record, Result, Step};
+use iterable_core::{DecodeBuffer, Error, ErrorKind, Record, Result, Step};
 use iterable_formats::{
     Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_from_content,
 };
 use iterable_sources::Location;
 use std::fs::File;
 use std::io::{ErrorKind as IoErrorKind, Read};
+
+/// Bytes asked of the input per read: large, so the per-call cost vanishes, and below the
+/// 256 KiB at which unaligned reads get slow on the machines measured (see the README).
+const READ_SIZE: usize = 128 * 1024;
 
 /// Opens a location (a path, or `-` for stdin) and detects its format: from the file name,
 /// else from the first bytes.
@@ -56,19 +59,13 @@ pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>
 /// Records read from `R`, one at a time ([`Reader::read`]), in batches
 /// ([`Reader::read_bulk`]), or as an `Iterator`.
 ///
-/// The reader decodes on the calling thread from reads of 128 KiB; there is no runtime. With
-/// [`ReadOptions::threads`] above 1, blocks of the input are decoded on that many threads
-/// (JSON Lines, and CSV without escapes or comments), the records still in order, with the same
-/// positions and errors as in order. After a fatal error it returns no more records; after a recoverable one (a bad row)
+/// The reader decodes on the calling thread from reads of 128 KiB; there is no runtime and no
+/// thread. After a fatal error it returns no more records; after a recoverable one (a bad row)
 /// the next call goes on, or, with [`iterable_core::ErrorPolicy::Skip`] or `Collect`, bad
 /// records never surface as errors at all.
 pub struct Reader<R = Box<dyn Read + Send>> {
     input: R,
-    decoding: Decoding,
-    /// Threads for parallel decoding, and its settings; 1 decodes in order only.
-    threads: usize,
-    max_record_size: usize,
-    policy: ErrorPolicy,
+    state: DecodeBuffer<FormatDecoder>,
     detection: Detection,
     location: Option<String>,
     records: u64,
@@ -114,10 +111,7 @@ impl<R: Read> Reader<R> {
         }
         Ok(Reader {
             input,
-            decoding: Decoding::InOrder(state),
-            threads: options.threads,
-            max_record_size: options.max_record_size,
-            policy: options.error_policy,
+            state,
             detection,
             location,
             records: 0,
@@ -127,46 +121,23 @@ impl<R: Read> Reader<R> {
 
     /// The next record, or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Record>> {
-        let read = match &mut self.decoding {
-            Decoding::InOrder(state) => read_in_order(state, &mut self.input),
-            Decoding::Parallel(parallel) => parallel.read(&mut self.input),
-            Decoding::Switching => Ok(None),
-        };
-        let collected = match &mut self.decoding {
-            Decoding::InOrder(state) => state.take_errors(),
-            Decoding::Parallel(parallel) => parallel.take_errors(),
-            Decoding::Switching => Vec::new(),
-        };
-        for error in collected {
-            let error = self.locate(error);
-            self.errors.push(error);
-        }
-        match read {
-            Ok(Some(record)) => {
-                self.records += 1;
-                if self.records == 1 && self.threads > 1 {
-                    self.go_parallel();
+        loop {
+            let step = self.state.step();
+            if !self.state.errors().is_empty() {
+                for error in self.state.take_errors() {
+                    let error = self.locate(error);
+                    self.errors.push(error);
                 }
-                Ok(Some(record))
             }
-            Ok(None) => Ok(None),
-            Err(error) => Err(self.locate(error)),
-        }
-    }
-
-    /// After the first record the preamble is read: hand the rest to parallel decoding.
-    fn go_parallel(&mut self) {
-        if let Decoding::InOrder(state) = std::mem::replace(&mut self.decoding, Decoding::Switching)
-        {
-            self.decoding = match ParallelDecode::take_over(
-                state,
-                self.threads,
-                self.max_record_size,
-                self.policy,
-            ) {
-                Ok(parallel) => Decoding::Parallel(Box::new(parallel)),
-                Err(state) => Decoding::InOrder(state),
-            };
+            match step {
+                Ok(Step::Record(record)) => {
+                    self.records += 1;
+                    return Ok(Some(record));
+                }
+                Ok(Step::End) => return Ok(None),
+                Ok(Step::NeedInput) => self.fill()?,
+                Err(error) => return Err(self.locate(error)),
+            }
         }
     }
 
@@ -185,12 +156,7 @@ impl<R: Read> Reader<R> {
     /// How the format was found, and which (with the delimiter once it is known).
     pub fn detection(&self) -> Detection {
         let mut detection = self.detection;
-        let decoder = match &self.decoding {
-            Decoding::InOrder(state) => Some(state.decoder()),
-            Decoding::Parallel(parallel) => Some(parallel.decoder()),
-            Decoding::Switching => None,
-        };
-        if let Some(FormatDecoder::Csv(csv)) = decoder {
+        if let FormatDecoder::Csv(csv) = self.state.decoder() {
             detection.choice = FormatChoice {
                 delimiter: csv.delimiter().or(detection.choice.delimiter),
                 ..detection.choice
@@ -206,20 +172,12 @@ impl<R: Read> Reader<R> {
 
     /// Bytes read from the input so far.
     pub fn bytes_read(&self) -> u64 {
-        match &self.decoding {
-            Decoding::InOrder(state) => state.bytes_in(),
-            Decoding::Parallel(parallel) => parallel.bytes_in(),
-            Decoding::Switching => 0,
-        }
+        self.state.bytes_in()
     }
 
     /// Bad records skipped under the `Skip` and `Collect` error policies.
     pub fn skipped(&self) -> u64 {
-        match &self.decoding {
-            Decoding::InOrder(state) => state.skipped(),
-            Decoding::Parallel(parallel) => parallel.skipped(),
-            Decoding::Switching => 0,
-        }
+        self.state.skipped()
     }
 
     /// Errors of the records skipped under the `Collect` policy, with their positions.
@@ -227,38 +185,38 @@ impl<R: Read> Reader<R> {
         &self.errors
     }
 
+    fn fill(&mut self) -> Result<()> {
+        let buf = self.state.buffer_mut();
+        let start = buf.len();
+        buf.resize(start + READ_SIZE, 0);
+        let read = loop {
+            match self.input.read(&mut buf[start..]) {
+                Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        match read {
+            Ok(n) => {
+                buf.truncate(start + n);
+                if n == 0 {
+                    self.state.end_input();
+                } else {
+                    self.state.count_input(n);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                buf.truncate(start);
+                let error = self.state.fail(Error::io(e));
+                Err(self.locate(error))
+            }
+        }
+    }
+
     fn locate(&self, error: Error) -> Error {
         match &self.location {
             Some(location) => error.with_location(location.clone()),
             None => error,
-        }
-    }
-}
-
-/// How a reader decodes.
-enum Decoding {
-    /// On the caller's thread, in order.
-    InOrder(DecodeBuffer<FormatDecoder>),
-    /// Blocks on several threads.
-    Parallel(Box<ParallelDecode>),
-    /// Only while switching from one to the other.
-    Switching,
-}
-
-/// The next record of in-order decoding, reading `input` as needed.
-fn read_in_order(
-    state: &mut DecodeBuffer<FormatDecoder>,
-    input: &mut impl Read,
-) -> Result<Option<Record>> {
-    loop {
-        match state.step()? {
-            Step::Record(record) => return Ok(Some(record)),
-            Step::End => return Ok(None),
-            Step::NeedInput => match read_into(input, state.buffer_mut()) {
-                Ok(0) => state.end_input(),
-                Ok(n) => state.count_input(n),
-                Err(e) => return Err(state.fail(Error::io(e))),
-            },
         }
     }
 }

@@ -4,7 +4,7 @@ use super::{CsvOptions, FORMAT, RaggedRows, column_name, sniff_delimiter};
 use bytes::{Buf, BytesMut};
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use iterable_core::{
-    BlockDecoder, CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
+    CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
 };
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -307,84 +307,6 @@ fn count_fields(n: usize) -> String {
         "1 field".to_owned()
     } else {
         format!("{n} fields")
-    }
-}
-
-/// Where a scan for record boundaries stands, as csv-core would see it: a quote opens a
-/// quoted field only as a field's first byte; elsewhere it is an ordinary character.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FieldState {
-    Start,
-    Unquoted,
-    Quoted,
-    /// A quote inside a quoted field: it ends the field unless another quote follows.
-    QuoteInQuoted,
-}
-
-impl BlockDecoder for CsvDecoder {
-    fn position(&self) -> Position {
-        Position {
-            byte: Some(self.consumed),
-            line: Some(self.reader.line()),
-            record: Some(self.records),
-        }
-    }
-
-    fn block_decoder(&self) -> Option<Self> {
-        let splittable = self.configured
-            && !self.header_row_pending
-            && !self.in_record
-            && self.header.is_some()
-            && self.options.escape.is_none()
-            && self.options.comment.is_none()
-            && self.options.double_quote;
-        if !splittable {
-            return None;
-        }
-        let options = CsvOptions {
-            has_header: false,
-            field_names: None,
-            ..self.options.clone()
-        };
-        let mut decoder = CsvDecoder::new(options, self.max_record_size);
-        decoder.header = self.header.clone();
-        decoder.bom_checked = true;
-        decoder.configure(&BytesMut::new(), true);
-        Some(decoder)
-    }
-
-    fn block_end(&self, block: &[u8]) -> Option<usize> {
-        let (quote, delimiter) = (self.options.quote, self.options.delimiter?);
-        // A lone carriage return ends a record too; such input is decoded in order.
-        if memchr::memchr_iter(b'\r', block).any(|i| block.get(i + 1).is_some_and(|&b| b != b'\n'))
-        {
-            return None;
-        }
-        let mut state = FieldState::Start;
-        let mut end = 0;
-        // The first byte not looked at yet.
-        let mut next = 0;
-        for i in memchr::memchr3_iter(quote, delimiter, b'\n', block) {
-            // The bytes skipped since the last stop are ordinary characters.
-            if i > next && state != FieldState::Quoted {
-                state = FieldState::Unquoted;
-            }
-            let b = block[i];
-            state = match (state, b) {
-                (FieldState::Quoted, _) if b == quote => FieldState::QuoteInQuoted,
-                (FieldState::Quoted, _) => FieldState::Quoted,
-                (FieldState::QuoteInQuoted, _) if b == quote => FieldState::Quoted,
-                (FieldState::Start, _) if b == quote => FieldState::Quoted,
-                (_, _) if b == quote => FieldState::Unquoted,
-                (_, b'\n') => {
-                    end = i + 1;
-                    FieldState::Start
-                }
-                _ => FieldState::Start,
-            };
-            next = i + 1;
-        }
-        Some(end)
     }
 }
 

@@ -3,7 +3,7 @@
 use super::FORMAT;
 use bytes::{Buf, BytesMut};
 use iterable_core::{
-    BlockDecoder, CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
+    CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
 };
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
 
@@ -309,29 +309,6 @@ fn trim_end(line: &[u8]) -> &[u8] {
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |i| i + 1);
     &line[..end]
-}
-
-impl BlockDecoder for JsonLinesDecoder {
-    fn position(&self) -> Position {
-        Position {
-            byte: Some(self.consumed),
-            line: Some(self.lines + 1),
-            record: Some(self.records),
-        }
-    }
-
-    fn block_decoder(&self) -> Option<Self> {
-        if !self.bom_checked || self.discarding {
-            return None;
-        }
-        let mut decoder = JsonLinesDecoder::new(self.max_record_size);
-        decoder.bom_checked = true;
-        Some(decoder)
-    }
-
-    fn block_end(&self, block: &[u8]) -> Option<usize> {
-        Some(memchr::memrchr(b'\n', block).map_or(0, |i| i + 1))
-    }
 }
 
 impl Decoder for JsonLinesDecoder {
