@@ -1,7 +1,12 @@
 //! `DecodeBuffer`: a decoder, its input buffer and an error policy; what every adapter drives.
 
-use crate::{Decoder, Error, Position, Record, Result};
+use crate::{Decoder, Error, Position, RECORDS_BETWEEN_YIELDS, Record, Result};
 use bytes::{Bytes, BytesMut};
+use std::task::{Context, Poll};
+
+/// Bytes asked of the input per read: large, so that a runtime's per-read cost vanishes, and
+/// below the 256 KiB at which unaligned reads got slow on the machines measured.
+pub const READ_SIZE: usize = 128 * 1024;
 
 /// What a reader does with a recoverable error (a bad row or line it could skip).
 ///
@@ -68,6 +73,8 @@ pub struct DecodeBuffer<D> {
     errors: Vec<Error>,
     skipped: u64,
     bytes_in: u64,
+    /// Records returned by [`DecodeBuffer::poll_record`] since it last yielded.
+    since_yield: u32,
 }
 
 impl<D: Decoder> DecodeBuffer<D> {
@@ -89,6 +96,7 @@ impl<D: Decoder> DecodeBuffer<D> {
             errors: Vec::new(),
             skipped: 0,
             bytes_in,
+            since_yield: 0,
         }
     }
 
@@ -170,6 +178,88 @@ impl<D: Decoder> DecodeBuffer<D> {
     /// The decoder.
     pub fn decoder(&self) -> &D {
         &self.decoder
+    }
+
+    /// Reads through `read` (a blocking `std::io::Read::read`, say) until the next record or
+    /// the end.
+    pub fn read_record(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    ) -> Result<Option<Record>> {
+        loop {
+            match self.step()? {
+                Step::Record(record) => return Ok(Some(record)),
+                Step::End => return Ok(None),
+                Step::NeedInput => match self.fill(&mut read) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => return Err(error),
+                    Poll::Pending => unreachable!("a blocking read is never pending"),
+                },
+            }
+        }
+    }
+
+    /// Polls for the next record, reading through `poll_read` (an `AsyncRead`'s) when input is
+    /// needed: the loop of every async adapter, on any runtime.
+    ///
+    /// After [`RECORDS_BETWEEN_YIELDS`] records in a row without the input being pending it
+    /// yields once (wakes the task and returns `Pending`), so that decoding a large buffered
+    /// input does not starve the other tasks of its thread.
+    pub fn poll_record(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
+    ) -> Poll<Result<Option<Record>>> {
+        if self.since_yield >= RECORDS_BETWEEN_YIELDS {
+            self.since_yield = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        loop {
+            match self.step() {
+                Ok(Step::Record(record)) => {
+                    self.since_yield += 1;
+                    return Poll::Ready(Ok(Some(record)));
+                }
+                Ok(Step::End) => return Poll::Ready(Ok(None)),
+                Err(error) => return Poll::Ready(Err(error)),
+                Ok(Step::NeedInput) => match self.fill(|buf| poll_read(cx, buf)) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                    Poll::Pending => {
+                        self.since_yield = 0;
+                        return Poll::Pending;
+                    }
+                },
+            }
+        }
+    }
+
+    /// One read of up to [`READ_SIZE`] bytes into the buffer; the end of input at 0 bytes.
+    fn fill<P: Into<Poll<std::io::Result<usize>>>>(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> P,
+    ) -> Poll<Result<()>> {
+        let start = self.buf.len();
+        self.buf.resize(start + READ_SIZE, 0);
+        let outcome = loop {
+            match read(&mut self.buf[start..]).into() {
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = match &outcome {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.buf.truncate(start + n);
+        match outcome {
+            Poll::Ready(Ok(0)) => self.end_input(),
+            Poll::Ready(Ok(n)) => self.bytes_in += n as u64,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(Error::io(e)))),
+            Poll::Pending => return Poll::Pending,
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Decodes the next record, or says that input is needed or over.

@@ -7,7 +7,10 @@
 //!   whether reading can go on after it.
 //! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory.
 //! - [`DecodeBuffer`]: a decoder fed chunk by chunk under an [`ErrorPolicy`]; the runtime
-//!   adapters (blocking, tokio, smol) drive it with their own I/O.
+//!   adapters (blocking, tokio, smol) drive it with their own I/O
+//!   ([`DecodeBuffer::read_record`], [`DecodeBuffer::poll_record`]). [`EncodeBuffer`] is its
+//!   twin for writing.
+//! - [`Progress`] and [`ProgressReporter`]: progress of long work, at a steady rate.
 //! - [`RecordStream`]: any `Stream` of byte chunks as a `Stream` of records, on any executor.
 //! - [`FormatInfo`] and [`DetectedBy`]: how formats describe themselves and how they were found.
 //!
@@ -15,17 +18,21 @@
 #![warn(missing_docs)]
 
 mod decode_buffer;
+mod encode_buffer;
 mod error;
 mod format;
+mod progress;
 mod record;
 mod sans_io;
 mod serde_impl;
 mod stream;
 mod value;
 
-pub use decode_buffer::{DecodeBuffer, ErrorPolicy, Step};
+pub use decode_buffer::{DecodeBuffer, ErrorPolicy, READ_SIZE, Step};
+pub use encode_buffer::{EncodeBuffer, WRITE_CHUNK};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
+pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter};
 pub use record::{Fields, Record};
 pub use sans_io::{Decoder, Encoder};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};

@@ -1,7 +1,7 @@
 //! Finding the format of an input from its name, or from its first bytes.
 
 use crate::{Format, FormatChoice, ReadOptions};
-use iterable_core::DetectedBy;
+use iterable_core::{DetectedBy, Error, ErrorKind, Result};
 
 /// What detection found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,5 +65,20 @@ pub fn detect_from_content(head: &[u8]) -> Option<Detection> {
     Some(Detection {
         choice: FormatChoice::plain(format),
         by: DetectedBy::Content,
+    })
+}
+
+/// [`detect_from_content`], or the error that explains why the content says nothing.
+pub fn detect_head(head: &[u8]) -> Result<Detection> {
+    detect_from_content(head).ok_or_else(|| {
+        let why = if head.iter().all(u8::is_ascii_whitespace) {
+            "the input is empty"
+        } else {
+            "the content is neither JSON Lines nor delimited text"
+        };
+        Error::new(
+            ErrorKind::UnknownFormat,
+            format!("cannot tell the format: {why}; name one in the options"),
+        )
     })
 }

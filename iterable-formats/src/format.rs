@@ -174,6 +174,19 @@ impl WriteOptions {
         Ok(self.resolve(choice))
     }
 
+    /// The options for writing to a target named `name` (a file name, `None` for stdout):
+    /// the name's format and dialect unless these options say otherwise.
+    pub fn for_target(&self, name: Option<&str>) -> Result<WriteOptions> {
+        match (self.format, name.and_then(crate::detect_from_name)) {
+            (_, Some(detection)) => Ok(self.resolve(detection.choice)),
+            (Some(_), None) => Ok(self.clone()),
+            (None, None) => Err(Error::new(
+                ErrorKind::UnknownFormat,
+                "cannot tell which format to write from the name; name one in the options",
+            )),
+        }
+    }
+
     /// Applies what the target's name says, keeping what the options already say.
     pub fn resolve(&self, choice: FormatChoice) -> WriteOptions {
         let mut options = self.clone();
@@ -194,6 +207,43 @@ fn unknown_format(name: &str) -> Error {
         ErrorKind::UnknownFormat,
         format!("unknown format {name:?} (known: {})", known.join(", ")),
     )
+}
+
+/// How to convert: reading and writing options, concurrency, progress. Used by `convert`,
+/// `convert_many` and `pipeline` in every adapter.
+#[derive(Clone, Default)]
+pub struct ConvertOptions {
+    /// How to read the sources.
+    pub read: ReadOptions,
+    /// How to write the targets.
+    pub write: WriteOptions,
+    /// How many inputs (`convert_many`) or records (`pipeline`) are worked on at once; 0 or 1
+    /// means one at a time.
+    pub jobs: usize,
+    /// Called with the progress of each conversion, about every 100 ms and at the end.
+    pub progress: Option<iterable_core::ProgressFn>,
+}
+
+impl std::fmt::Debug for ConvertOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConvertOptions")
+            .field("read", &self.read)
+            .field("write", &self.write)
+            .field("jobs", &self.jobs)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// What a conversion did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConvertStats {
+    /// Records written.
+    pub records: u64,
+    /// Bytes read from the source.
+    pub bytes_read: u64,
+    /// Bad records skipped under the `Skip` or `Collect` error policies.
+    pub skipped: u64,
 }
 
 /// A decoder for any [`Format`]: static dispatch, one match per record.

@@ -35,8 +35,8 @@ mod format;
 pub mod json_text;
 pub mod jsonl;
 
-pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name};
+pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head};
 pub use format::{
-    DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice, FormatDecoder, FormatEncoder, ReadOptions,
-    WriteOptions,
+    ConvertOptions, ConvertStats, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice, FormatDecoder,
+    FormatEncoder, ReadOptions, WriteOptions,
 };

@@ -1,17 +1,13 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
 use bytes::BytesMut;
-use iterable_core::{DecodeBuffer, Error, ErrorKind, Record, Result, Step};
+use iterable_core::{DecodeBuffer, Error, Record, Result};
 use iterable_formats::{
-    Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_from_content,
+    Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_head,
 };
 use iterable_sources::Location;
 use std::fs::File;
 use std::io::{ErrorKind as IoErrorKind, Read};
-
-/// Bytes asked of the input per read: large, so the per-call cost vanishes, and below the
-/// 256 KiB at which unaligned reads get slow on the machines measured (see the README).
-const READ_SIZE: usize = 128 * 1024;
 
 /// Opens a location (a path, or `-` for stdin) and detects its format: from the file name,
 /// else from the first bytes.
@@ -68,6 +64,8 @@ pub struct Reader<R = Box<dyn Read + Send>> {
     state: DecodeBuffer<FormatDecoder>,
     detection: Detection,
     location: Option<String>,
+    /// The input's size, for a local file.
+    size: Option<u64>,
     records: u64,
     /// Errors collected under `ErrorPolicy::Collect`, with the location added.
     errors: Vec<Error>,
@@ -90,17 +88,7 @@ impl<R: Read> Reader<R> {
             Some(detection) => detection,
             None => {
                 ended = read_head(&mut input, &mut head).map_err(|e| locate(Error::io(e)))?;
-                detect_from_content(&head).ok_or_else(|| {
-                    let why = if head.iter().all(u8::is_ascii_whitespace) {
-                        "the input is empty"
-                    } else {
-                        "the content is neither JSON Lines nor delimited text"
-                    };
-                    locate(Error::new(
-                        ErrorKind::UnknownFormat,
-                        format!("cannot tell the format: {why}; name one in the options"),
-                    ))
-                })?
+                detect_head(&head).map_err(locate)?
             }
         };
         let resolved = options.resolve(detection.choice);
@@ -114,6 +102,7 @@ impl<R: Read> Reader<R> {
             state,
             detection,
             location,
+            size: None,
             records: 0,
             errors: Vec::new(),
         })
@@ -121,23 +110,21 @@ impl<R: Read> Reader<R> {
 
     /// The next record, or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Record>> {
-        loop {
-            let step = self.state.step();
-            if !self.state.errors().is_empty() {
-                for error in self.state.take_errors() {
-                    let error = self.locate(error);
-                    self.errors.push(error);
-                }
+        let input = &mut self.input;
+        let read = self.state.read_record(|buf| input.read(buf));
+        if !self.state.errors().is_empty() {
+            for error in self.state.take_errors() {
+                let error = self.locate(error);
+                self.errors.push(error);
             }
-            match step {
-                Ok(Step::Record(record)) => {
-                    self.records += 1;
-                    return Ok(Some(record));
-                }
-                Ok(Step::End) => return Ok(None),
-                Ok(Step::NeedInput) => self.fill()?,
-                Err(error) => return Err(self.locate(error)),
+        }
+        match read {
+            Ok(Some(record)) => {
+                self.records += 1;
+                Ok(Some(record))
             }
+            Ok(None) => Ok(None),
+            Err(error) => Err(self.locate(error)),
         }
     }
 
@@ -170,6 +157,11 @@ impl<R: Read> Reader<R> {
         self.records
     }
 
+    /// The input's size in bytes, when known (a local file).
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
     /// Bytes read from the input so far.
     pub fn bytes_read(&self) -> u64 {
         self.state.bytes_in()
@@ -183,34 +175,6 @@ impl<R: Read> Reader<R> {
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
         &self.errors
-    }
-
-    fn fill(&mut self) -> Result<()> {
-        let buf = self.state.buffer_mut();
-        let start = buf.len();
-        buf.resize(start + READ_SIZE, 0);
-        let read = loop {
-            match self.input.read(&mut buf[start..]) {
-                Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        };
-        match read {
-            Ok(n) => {
-                buf.truncate(start + n);
-                if n == 0 {
-                    self.state.end_input();
-                } else {
-                    self.state.count_input(n);
-                }
-                Ok(())
-            }
-            Err(e) => {
-                buf.truncate(start);
-                let error = self.state.fail(Error::io(e));
-                Err(self.locate(error))
-            }
-        }
     }
 
     fn locate(&self, error: Error) -> Error {

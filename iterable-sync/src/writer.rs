@@ -1,15 +1,9 @@
 //! `Writer`: records to a file (atomically), stdout, or any `std::io::Write`.
 
-use bytes::BytesMut;
-use iterable_core::{Encoder, Error, ErrorKind, Record, Result};
-use iterable_formats::{Format, FormatEncoder, WriteOptions, detect_from_name};
-use iterable_sources::Location;
-use std::fs::File;
+use iterable_core::{EncodeBuffer, Error, Record, Result};
+use iterable_formats::{Format, FormatEncoder, WriteOptions};
+use iterable_sources::{AtomicFile, Location};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-/// Encoded bytes are handed to the output in pieces of about this size.
-const WRITE_SIZE: usize = 128 * 1024;
 
 /// Creates a location for writing, in the format its name says (`out.csv`, `out.jsonl`).
 ///
@@ -37,26 +31,14 @@ pub fn create(location: &str) -> Result<Writer> {
 pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let parsed = Location::parse(location)?;
     let locate = |e: Error| e.with_location(location);
-    let options = match (
-        options.format,
-        parsed.file_name().and_then(detect_from_name),
-    ) {
-        (_, Some(detection)) => options.resolve(detection.choice),
-        (Some(_), None) => options.clone(),
-        (None, None) => {
-            return Err(locate(Error::new(
-                ErrorKind::UnknownFormat,
-                "cannot tell which format to write from the name; name one in the options",
-            )));
-        }
-    };
+    let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
-        Location::Stdio => Ok(to_writer(
+        Location::Stdio => to_writer(
             Box::new(std::io::stdout()) as Box<dyn Write + Send>,
             &options,
-        )?),
+        ),
         Location::Path(path) => {
-            let (file, atomic) = AtomicTarget::create(&path).map_err(|e| locate(Error::io(e)))?;
+            let (file, atomic) = AtomicFile::create(&path).map_err(|e| locate(Error::io(e)))?;
             let mut writer = to_writer(Box::new(file) as Box<dyn Write + Send>, &options)?;
             writer.atomic = Some(atomic);
             writer.location = Some(location.to_owned());
@@ -76,46 +58,35 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub fn to_writer<W: Write>(output: W, options: &WriteOptions) -> Result<Writer<W>> {
-    let format = options.format.ok_or_else(|| {
-        Error::new(
-            ErrorKind::UnknownFormat,
-            "no format given for writing; name one in the options",
-        )
-    })?;
+    let options = options.for_target(None)?;
+    let format = options.format.unwrap_or(Format::JsonLines);
     Ok(Writer {
         output,
-        encoder: FormatEncoder::new(format, options),
+        out: EncodeBuffer::new(FormatEncoder::new(format, &options)),
         format,
-        buf: BytesMut::with_capacity(WRITE_SIZE + 4096),
         atomic: None,
         location: None,
-        records: 0,
     })
 }
 
 /// Writes records: [`Writer::write`], [`Writer::write_bulk`], then [`Writer::finish`].
 pub struct Writer<W: Write = Box<dyn Write + Send>> {
     output: W,
-    encoder: FormatEncoder,
+    out: EncodeBuffer<FormatEncoder>,
     format: Format,
-    buf: BytesMut,
-    atomic: Option<AtomicTarget>,
+    atomic: Option<AtomicFile>,
     location: Option<String>,
-    records: u64,
 }
 
 impl<W: Write> Writer<W> {
     /// Writes one record. A record that cannot be written as asked (a field the CSV header
     /// lacks) is an error and nothing of it is written.
     pub fn write(&mut self, record: &Record) -> Result<()> {
-        let start = self.buf.len();
-        if let Err(error) = self.encoder.encode(record, &mut self.buf) {
-            self.buf.truncate(start);
+        if let Err(error) = self.out.encode(record) {
             return Err(self.locate(error));
         }
-        self.records += 1;
-        if self.buf.len() >= WRITE_SIZE {
-            self.flush_buf()?;
+        if self.out.is_full() {
+            self.write_pending()?;
         }
         Ok(())
     }
@@ -129,7 +100,7 @@ impl<W: Write> Writer<W> {
 
     /// Records written so far.
     pub fn records_written(&self) -> u64 {
-        self.records
+        self.out.records()
     }
 
     /// The format written.
@@ -140,10 +111,8 @@ impl<W: Write> Writer<W> {
     /// Writes what is left, flushes, and for a file renames the temporary file over the
     /// target. Returns the output.
     pub fn finish(mut self) -> Result<W> {
-        self.encoder
-            .finish(&mut self.buf)
-            .map_err(|e| self.locate(e))?;
-        self.flush_buf()?;
+        self.out.finish().map_err(|e| self.locate(e))?;
+        self.write_pending()?;
         self.output.flush().map_err(|e| self.locate(Error::io(e)))?;
         if let Some(atomic) = self.atomic.take() {
             atomic.commit().map_err(|e| self.locate(Error::io(e)))?;
@@ -151,11 +120,12 @@ impl<W: Write> Writer<W> {
         Ok(self.output)
     }
 
-    fn flush_buf(&mut self) -> Result<()> {
-        if let Err(e) = self.output.write_all(&self.buf) {
+    fn write_pending(&mut self) -> Result<()> {
+        if let Err(e) = self.output.write_all(self.out.pending()) {
             return Err(self.locate(Error::io(e)));
         }
-        self.buf.clear();
+        let n = self.out.pending().len();
+        self.out.consume(n);
         Ok(())
     }
 
@@ -164,52 +134,5 @@ impl<W: Write> Writer<W> {
             Some(location) => error.with_location(location.clone()),
             None => error,
         }
-    }
-}
-
-/// A temporary file beside the target; dropping it deletes the file.
-struct AtomicTarget {
-    temp: tempfile::TempPath,
-    target: PathBuf,
-    /// The temporary file's handle, to sync it before the rename.
-    file: File,
-}
-
-impl AtomicTarget {
-    fn create(target: &Path) -> std::io::Result<(File, AtomicTarget)> {
-        let dir = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        let name = target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("output");
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // As a plain create would: 0666 less the umask, or the permissions of the file
-            // being replaced.
-            let mode = std::fs::metadata(target).map_or(0o666, |m| m.permissions().mode());
-            builder.permissions(std::fs::Permissions::from_mode(mode));
-        }
-        let (file, temp) = builder.tempfile_in(dir)?.into_parts();
-        let handle = file.try_clone()?;
-        Ok((
-            file,
-            AtomicTarget {
-                temp,
-                target: target.to_owned(),
-                file: handle,
-            },
-        ))
-    }
-
-    fn commit(self) -> std::io::Result<()> {
-        self.file.sync_all()?;
-        self.temp.persist(&self.target).map_err(|e| e.error)
     }
 }

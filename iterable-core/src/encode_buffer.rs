@@ -1,0 +1,99 @@
+//! `EncodeBuffer`: an encoder and the bytes it produced that are not written yet; what every
+//! adapter's writer drives.
+
+use crate::{Encoder, Record, Result};
+use bytes::{Buf, BytesMut};
+
+/// Encoded bytes are handed to the output once about this many have gathered.
+pub const WRITE_CHUNK: usize = 128 * 1024;
+
+/// An [`Encoder`] with its output buffer.
+///
+/// Adapters encode records into it ([`EncodeBuffer::encode`]), write out
+/// [`EncodeBuffer::pending`] once [`EncodeBuffer::is_full`] says so, and mark what they wrote
+/// with [`EncodeBuffer::consume`].
+///
+/// ```
+/// use iterable_core::{EncodeBuffer, Encoder, Record, Result};
+/// use bytes::{BufMut, BytesMut};
+///
+/// struct Names;
+/// impl Encoder for Names {
+///     fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()> {
+///         dst.put_slice(record.names().collect::<Vec<_>>().join(",").as_bytes());
+///         dst.put_u8(b'\n');
+///         Ok(())
+///     }
+///     fn finish(&mut self, _dst: &mut BytesMut) -> Result<()> { Ok(()) }
+/// }
+///
+/// let mut out = EncodeBuffer::new(Names);
+/// out.encode(&[("a", 1), ("b", 2)].into_iter().collect())?;
+/// assert_eq!(out.pending(), b"a,b\n");
+/// out.consume(4);
+/// assert!(out.pending().is_empty());
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+pub struct EncodeBuffer<E> {
+    encoder: E,
+    buf: BytesMut,
+    records: u64,
+    finished: bool,
+}
+
+impl<E: Encoder> EncodeBuffer<E> {
+    /// An empty buffer behind `encoder`.
+    pub fn new(encoder: E) -> Self {
+        EncodeBuffer {
+            encoder,
+            buf: BytesMut::with_capacity(WRITE_CHUNK + 4096),
+            records: 0,
+            finished: false,
+        }
+    }
+
+    /// Encodes one record. On error nothing of it is kept.
+    pub fn encode(&mut self, record: &Record) -> Result<()> {
+        let start = self.buf.len();
+        if let Err(error) = self.encoder.encode(record, &mut self.buf) {
+            self.buf.truncate(start);
+            return Err(error);
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Appends whatever ends the output; later calls do nothing.
+    pub fn finish(&mut self) -> Result<()> {
+        if !self.finished {
+            self.finished = true;
+            self.encoder.finish(&mut self.buf)?;
+        }
+        Ok(())
+    }
+
+    /// True once enough bytes gathered to be worth a write.
+    pub fn is_full(&self) -> bool {
+        self.buf.len() >= WRITE_CHUNK
+    }
+
+    /// The bytes not written yet.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Marks the first `n` pending bytes as written.
+    pub fn consume(&mut self, n: usize) {
+        self.buf.advance(n.min(self.buf.len()));
+    }
+
+    /// Records encoded so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &E {
+        &self.encoder
+    }
+}
