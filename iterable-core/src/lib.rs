@@ -32,7 +32,7 @@ pub use decode_buffer::{DecodeBuffer, ErrorPolicy, READ_SIZE, Step};
 pub use encode_buffer::{EncodeBuffer, WRITE_CHUNK};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
-pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter};
+pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, Record};
 pub use sans_io::{Decoder, Encoder};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};

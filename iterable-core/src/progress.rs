@@ -82,3 +82,48 @@ impl ProgressReporter {
         }
     }
 }
+
+/// Sums the progress of several parts of one job (the inputs of `convert_many`) for one
+/// callback.
+pub struct ProgressTotals {
+    callback: ProgressFn,
+    parts: std::sync::Mutex<Vec<Progress>>,
+}
+
+impl ProgressTotals {
+    /// Totals over `parts` parts, reported to `callback`.
+    pub fn new(callback: ProgressFn, parts: usize) -> Arc<Self> {
+        Arc::new(ProgressTotals {
+            callback,
+            parts: std::sync::Mutex::new(vec![Progress::default(); parts]),
+        })
+    }
+
+    /// The callback for part `index`: each call updates that part and reports the sum.
+    pub fn part(self: &Arc<Self>, index: usize) -> ProgressFn {
+        let totals = Arc::clone(self);
+        Arc::new(move |progress: &Progress| {
+            let sum = {
+                let mut parts = totals
+                    .parts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(slot) = parts.get_mut(index) {
+                    *slot = *progress;
+                }
+                parts.iter().fold(
+                    Progress {
+                        total_bytes: Some(0),
+                        ..Progress::default()
+                    },
+                    |sum, p| Progress {
+                        records: sum.records + p.records,
+                        bytes_read: sum.bytes_read + p.bytes_read,
+                        total_bytes: sum.total_bytes.zip(p.total_bytes).map(|(a, b)| a + b),
+                    },
+                )
+            };
+            (totals.callback)(&sum);
+        })
+    }
+}

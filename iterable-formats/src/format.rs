@@ -246,6 +246,17 @@ pub struct ConvertStats {
     pub skipped: u64,
 }
 
+/// One input of `convert_many`: where it went and how it ended.
+#[derive(Debug)]
+pub struct Converted {
+    /// The input file.
+    pub input: std::path::PathBuf,
+    /// The output file (absent when the conversion failed).
+    pub output: std::path::PathBuf,
+    /// What the conversion did, or its error (which names the file).
+    pub result: Result<ConvertStats>,
+}
+
 /// A decoder for any [`Format`]: static dispatch, one match per record.
 pub enum FormatDecoder {
     /// CSV family.

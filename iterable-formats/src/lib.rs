@@ -37,6 +37,6 @@ pub mod jsonl;
 
 pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head};
 pub use format::{
-    ConvertOptions, ConvertStats, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice, FormatDecoder,
-    FormatEncoder, ReadOptions, WriteOptions,
+    ConvertOptions, ConvertStats, Converted, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice,
+    FormatDecoder, FormatEncoder, ReadOptions, WriteOptions,
 };

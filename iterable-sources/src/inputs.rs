@@ -86,3 +86,33 @@ pub fn output_path(input: &Path, out_dir: &Path, extension: &str) -> PathBuf {
     }
     out_dir.join(format!("{stem}.{extension}"))
 }
+
+/// The conversions `convert_many` makes: each input (patterns expanded) with its output in
+/// `out_dir`, which is created if missing. Two inputs that would write the same output are
+/// an error before anything is written.
+pub fn plan_outputs(
+    patterns: &[String],
+    out_dir: &Path,
+    extension: &str,
+) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let inputs = expand_inputs(patterns)?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::io(e).with_location(out_dir.display().to_string()))?;
+    let mut plan: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let output = output_path(&input, out_dir, extension);
+        if let Some((other, _)) = plan.iter().find(|(_, o)| *o == output) {
+            return Err(Error::new(
+                ErrorKind::InvalidRecord,
+                format!(
+                    "{} and {} would both be written to it",
+                    other.display(),
+                    input.display()
+                ),
+            )
+            .with_location(output.display().to_string()));
+        }
+        plan.push((input, output));
+    }
+    Ok(plan)
+}

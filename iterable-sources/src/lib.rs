@@ -12,5 +12,5 @@ mod inputs;
 mod location;
 
 pub use atomic::AtomicFile;
-pub use inputs::{expand_inputs, output_path};
+pub use inputs::{expand_inputs, output_path, plan_outputs};
 pub use location::Location;

@@ -1,23 +1,14 @@
-//! `convert`: records from one location to another.
+//! `convert`, `convert_many` and `pipeline`: records from one place to another.
 
-use crate::{create_with, open_with};
-use iterable_core::Result;
-use iterable_formats::{ReadOptions, WriteOptions};
-
-/// What a conversion did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ConvertStats {
-    /// Records written.
-    pub records: u64,
-    /// Bytes read from the source.
-    pub bytes_read: u64,
-    /// Bad records skipped under the `Skip` or `Collect` error policies.
-    pub skipped: u64,
-}
+use crate::{Reader, Writer, create_with, open_with};
+use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
+use iterable_formats::{ConvertOptions, ConvertStats, Converted};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reads every record of `source` and writes it to `target`; formats come from the names
 /// unless the options give them. The target is written atomically: on any error it is left
-/// as it was.
+/// as it was. Progress goes to `options.progress`.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
@@ -25,24 +16,189 @@ pub struct ConvertStats {
 /// # std::fs::write(&src, "id,name\n1,Ada\n")?;
 /// # let (src, dst) = (src.to_str().unwrap(), dir.path().join("out.jsonl"));
 /// # let dst = dst.to_str().unwrap();
-/// let stats = iterable_sync::convert(src, dst, &Default::default(), &Default::default())?;
+/// let stats = iterable_sync::convert(src, dst, &Default::default())?;
 /// assert_eq!(stats.records, 1);
 /// assert_eq!(std::fs::read_to_string(dst)?, "{\"id\":\"1\",\"name\":\"Ada\"}\n");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn convert(
+pub fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<ConvertStats> {
+    pipeline(
+        source,
+        |record| Ok(Some(record)),
+        target,
+        &ConvertOptions {
+            jobs: 1,
+            ..options.clone()
+        },
+    )
+}
+
+/// Converts each input (paths or glob patterns such as `in/*.csv`) into `out_dir`: one file
+/// per input with the same stem and the extension of `options.write.format`, which must be
+/// set. Up to `options.jobs` inputs are converted at once, on threads.
+///
+/// Fails before converting anything when a pattern matches nothing, the output folder cannot
+/// be made, or two inputs would write the same output. Otherwise every input gets its
+/// [`Converted`]: a failing one carries its error, naming the file, and leaves no output; the
+/// others complete.
+pub fn convert_many(
+    inputs: &[String],
+    out_dir: &Path,
+    options: &ConvertOptions,
+) -> Result<Vec<Converted>> {
+    let format = options.write.format.ok_or_else(|| {
+        Error::new(
+            ErrorKind::UnknownFormat,
+            "convert_many needs the output format in the options",
+        )
+    })?;
+    let plan = iterable_sources::plan_outputs(inputs, out_dir, format.extension())?;
+    let totals = options
+        .progress
+        .clone()
+        .map(|callback| ProgressTotals::new(callback, plan.len()));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<ConvertStats>>> = (0..plan.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let worker = || {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some((input, output)) = plan.get(index) else {
+                    return done;
+                };
+                let job = ConvertOptions {
+                    progress: totals.as_ref().map(|t| t.part(index)),
+                    ..options.clone()
+                };
+                done.push((
+                    index,
+                    convert(&input.to_string_lossy(), &output.to_string_lossy(), &job),
+                ));
+            }
+        };
+        let workers: Vec<_> = (0..options.jobs.clamp(1, plan.len().max(1)))
+            .map(|_| scope.spawn(worker))
+            .collect();
+        for worker in workers {
+            for (index, result) in worker.join().unwrap_or_default() {
+                results[index] = Some(result);
+            }
+        }
+    });
+    Ok(plan
+        .into_iter()
+        .zip(results)
+        .map(|((input, output), result)| Converted {
+            result: result
+                .unwrap_or_else(|| Err(Error::new(ErrorKind::Io, "the conversion did not run"))),
+            input,
+            output,
+        })
+        .collect())
+}
+
+/// Reads `source`, passes each record through `transform`, and writes what it returns to
+/// `target`, in input order. `transform` may change a record, drop it (return `None` or an
+/// empty `Vec`) or multiply it (a `Vec`); an error from it stops the pipeline and leaves the
+/// target as it was. With `options.jobs` above 1, batches of records are transformed on that
+/// many threads.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let src = dir.path().join("in.csv");
+/// # std::fs::write(&src, "n\n1\n2\n3\n")?;
+/// # let (src, dst) = (src.to_str().unwrap(), dir.path().join("out.jsonl"));
+/// # let dst = dst.to_str().unwrap();
+/// use iterable_core::Value;
+/// let odd = |r: iterable_core::Record| Ok((r.get("n") != Some(&Value::from("2"))).then_some(r));
+/// let stats = iterable_sync::pipeline(src, odd, dst, &Default::default())?;
+/// assert_eq!(stats.records, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn pipeline<F, I>(
     source: &str,
+    transform: F,
     target: &str,
-    read: &ReadOptions,
-    write: &WriteOptions,
-) -> Result<ConvertStats> {
-    let mut reader = open_with(source, read)?;
-    let mut writer = create_with(target, write)?;
-    while let Some(record) = reader.read()? {
-        writer.write(&record)?;
+    options: &ConvertOptions,
+) -> Result<ConvertStats>
+where
+    F: Fn(Record) -> Result<I> + Sync,
+    I: IntoIterator<Item = Record> + Send,
+{
+    let mut reader = open_with(source, &options.read)?;
+    let mut writer = create_with(target, &options.write)?;
+    let mut progress = ProgressReporter::new(options.progress.clone(), reader.size());
+    let jobs = options.jobs.max(1);
+    if jobs == 1 {
+        while let Some(record) = reader.read()? {
+            for out in transform(record)? {
+                writer.write(&out)?;
+            }
+            progress.update(reader.records_read(), reader.bytes_read());
+        }
+    } else {
+        loop {
+            let batch = reader.read_bulk(jobs * 256)?;
+            if batch.is_empty() {
+                break;
+            }
+            for out in transform_batch(batch, &transform, jobs)? {
+                writer.write(&out)?;
+            }
+            progress.update(reader.records_read(), reader.bytes_read());
+        }
     }
+    finish(reader, writer, &mut progress)
+}
+
+/// Transforms `batch` on `jobs` threads, results in input order.
+fn transform_batch<F, I>(batch: Vec<Record>, transform: &F, jobs: usize) -> Result<Vec<Record>>
+where
+    F: Fn(Record) -> Result<I> + Sync,
+    I: IntoIterator<Item = Record> + Send,
+{
+    let per_thread = batch.len().div_ceil(jobs);
+    let mut batch = batch.into_iter();
+    let chunks: Vec<Vec<Record>> = (0..jobs)
+        .map(|_| batch.by_ref().take(per_thread).collect())
+        .collect();
+    let outputs: Vec<Result<Vec<Record>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for record in chunk {
+                        out.extend(transform(record)?);
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::InvalidRecord,
+                        "the transform panicked",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut records = Vec::new();
+    for output in outputs {
+        records.extend(output?);
+    }
+    Ok(records)
+}
+
+fn finish(reader: Reader, writer: Writer, progress: &mut ProgressReporter) -> Result<ConvertStats> {
     let records = writer.records_written();
     writer.finish()?;
+    progress.done(reader.records_read(), reader.bytes_read());
     Ok(ConvertStats {
         records,
         bytes_read: reader.bytes_read(),

@@ -18,7 +18,9 @@
 //!   `Iterator<Item = Result<Record>>`.
 //! - [`create`], [`create_with`], [`to_writer`] give a [`Writer`]: `write`, `write_bulk`,
 //!   `finish`. Files are written atomically.
-//! - [`convert`] copies records from one location to another.
+//! - [`convert`] copies records from one location to another, [`convert_many`] many files
+//!   into a folder on several threads, [`pipeline`] through a transform; all report
+//!   [`Progress`].
 //!
 //! The same names, with `.await`, are the API of the async adapters.
 #![warn(missing_docs)]
@@ -27,8 +29,11 @@ mod convert;
 mod reader;
 mod writer;
 
-pub use convert::{ConvertStats, convert};
+pub use convert::{convert, convert_many, pipeline};
 pub use iterable_core::{Error, ErrorKind, ErrorPolicy, Record, Result, Value};
-pub use iterable_formats::{Format, ReadOptions, WriteOptions};
+pub use iterable_core::{Progress, ProgressFn};
+pub use iterable_formats::{
+    ConvertOptions, ConvertStats, Converted, Format, ReadOptions, WriteOptions,
+};
 pub use reader::{Reader, from_reader, open, open_with};
 pub use writer::{Writer, create, create_with, to_writer};
