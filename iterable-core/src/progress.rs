@@ -60,7 +60,7 @@ impl ProgressReporter {
         }
         self.calls += 1;
         // Looking at the clock costs more than counting: look every 256 calls.
-        if self.calls % 256 != 0 || self.last.elapsed() < PROGRESS_INTERVAL {
+        if !self.calls.is_multiple_of(256) || self.last.elapsed() < PROGRESS_INTERVAL {
             return;
         }
         self.last = Instant::now();

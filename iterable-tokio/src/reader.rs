@@ -1,0 +1,251 @@
+//! `Reader`: records from a file, stdin, any `AsyncRead` or a `Stream` of byte chunks.
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use iterable_core::{DecodeBuffer, Error, Record, Result};
+use iterable_formats::{
+    Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_head,
+};
+use iterable_sources::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+use tokio_util::io::StreamReader;
+
+/// The input of a reader made by [`open`].
+pub type DynRead = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Opens a location (a path, or `-` for stdin) and detects its format: from the file name,
+/// else from the first bytes.
+///
+/// ```no_run
+/// # async fn example() -> iterable_core::Result<()> {
+/// let mut reader = iterable_tokio::open("data/sample.csv").await?;
+/// while let Some(record) = reader.read().await? {
+///     println!("{record:?}");
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn open(location: &str) -> Result<Reader> {
+    open_with(location, &ReadOptions::default()).await
+}
+
+/// Opens a location with options: format, CSV dialect, record size limit, error policy.
+pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
+    let parsed = Location::parse(location)?;
+    let locate = |e: std::io::Error| Error::io(e).with_location(location);
+    let (input, size): (DynRead, _) = match &parsed {
+        Location::Path(path) => {
+            let file = tokio::fs::File::open(path).await.map_err(locate)?;
+            let size = file.metadata().await.map_err(locate)?.len();
+            (Box::pin(file), Some(size))
+        }
+        Location::Stdio => (Box::pin(tokio::io::stdin()), None),
+    };
+    let mut reader = Reader::new(
+        input,
+        options,
+        parsed.file_name(),
+        Some(location.to_owned()),
+    )
+    .await?;
+    reader.size = size;
+    Ok(reader)
+}
+
+/// Reads records from any `AsyncRead`. Without a format in `options`, it is detected from the
+/// first bytes, which are kept for decoding.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> iterable_core::Result<()> {
+/// let input = &b"{\"id\":1}\n{\"id\":2}\n"[..];
+/// let mut reader = iterable_tokio::from_reader(input, &Default::default()).await?;
+/// assert_eq!(reader.read_bulk(10).await?.len(), 2);
+/// # Ok(()) }
+/// ```
+pub async fn from_reader<R: AsyncRead + Unpin>(
+    input: R,
+    options: &ReadOptions,
+) -> Result<Reader<R>> {
+    Reader::new(input, options, None, None).await
+}
+
+/// Reads records from a `Stream` of byte chunks (an HTTP body, a channel), cut anywhere.
+pub async fn from_stream<S>(
+    input: S,
+    options: &ReadOptions,
+) -> Result<Reader<StreamReader<S, Bytes>>>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+{
+    from_reader(StreamReader::new(input), options).await
+}
+
+/// Records read from `R`: [`Reader::read`], [`Reader::read_bulk`], or as a `Stream`.
+///
+/// Decoding runs on the calling task, from reads of 128 KiB; no record or line goes through a
+/// thread pool. After 1024 records in a row without the input being pending, the reader
+/// yields to the executor once, so a large file does not starve the other tasks of its thread.
+pub struct Reader<R = DynRead> {
+    input: R,
+    state: DecodeBuffer<FormatDecoder>,
+    detection: Detection,
+    location: Option<String>,
+    size: Option<u64>,
+    records: u64,
+    errors: Vec<Error>,
+}
+
+impl<R: AsyncRead + Unpin> Reader<R> {
+    async fn new(
+        mut input: R,
+        options: &ReadOptions,
+        name: Option<&str>,
+        location: Option<String>,
+    ) -> Result<Self> {
+        let locate = |e: Error| match &location {
+            Some(l) => e.with_location(l.clone()),
+            None => e,
+        };
+        let mut head = BytesMut::new();
+        let mut ended = false;
+        let detection = match Detection::before_content(options, name) {
+            Some(detection) => detection,
+            None => {
+                ended = read_head(&mut input, &mut head)
+                    .await
+                    .map_err(|e| locate(Error::io(e)))?;
+                detect_head(&head).map_err(locate)?
+            }
+        };
+        let decoder =
+            FormatDecoder::new(detection.choice.format, &options.resolve(detection.choice));
+        let mut state = DecodeBuffer::with_buffer(decoder, head, options.error_policy);
+        if ended {
+            state.end_input();
+        }
+        Ok(Reader {
+            input,
+            state,
+            detection,
+            location,
+            size: None,
+            records: 0,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The next record, or `None` at the end.
+    pub async fn read(&mut self) -> Result<Option<Record>> {
+        std::future::poll_fn(|cx| self.poll_read_record(cx)).await
+    }
+
+    /// Up to `n` records; fewer only at the end of the input.
+    pub async fn read_bulk(&mut self, n: usize) -> Result<Vec<Record>> {
+        let mut records = Vec::with_capacity(n.min(4096));
+        while records.len() < n {
+            match self.read().await? {
+                Some(record) => records.push(record),
+                None => break,
+            }
+        }
+        Ok(records)
+    }
+
+    /// Polls for the next record.
+    pub fn poll_read_record(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Record>>> {
+        let input = &mut self.input;
+        let polled = self.state.poll_record(cx, |cx, buf| {
+            let mut buf = ReadBuf::new(buf);
+            Pin::new(&mut *input)
+                .poll_read(cx, &mut buf)
+                .map_ok(|()| buf.filled().len())
+        });
+        if !self.state.errors().is_empty() {
+            for error in self.state.take_errors() {
+                let error = self.locate(error);
+                self.errors.push(error);
+            }
+        }
+        match polled {
+            Poll::Ready(Ok(Some(record))) => {
+                self.records += 1;
+                Poll::Ready(Ok(Some(record)))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(self.locate(error))),
+            other => other,
+        }
+    }
+
+    /// How the format was found, and which (with the delimiter once it is known).
+    pub fn detection(&self) -> Detection {
+        let mut detection = self.detection;
+        if let FormatDecoder::Csv(csv) = self.state.decoder() {
+            detection.choice = FormatChoice {
+                delimiter: csv.delimiter().or(detection.choice.delimiter),
+                ..detection.choice
+            };
+        }
+        detection
+    }
+
+    /// Records returned so far.
+    pub fn records_read(&self) -> u64 {
+        self.records
+    }
+
+    /// The input's size in bytes, when known (a local file).
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// Bytes read from the input so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.state.bytes_in()
+    }
+
+    /// Bad records skipped under the `Skip` and `Collect` error policies.
+    pub fn skipped(&self) -> u64 {
+        self.state.skipped()
+    }
+
+    /// Errors of the records skipped under the `Collect` policy, with their positions.
+    pub fn errors(&self) -> &[Error] {
+        &self.errors
+    }
+
+    fn locate(&self, error: Error) -> Error {
+        match &self.location {
+            Some(location) => error.with_location(location.clone()),
+            None => error,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> Stream for Reader<R> {
+    type Item = Result<Record>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_read_record(cx).map(Result::transpose)
+    }
+}
+
+/// Reads until `head` holds [`SNIFF_BYTES`] or the input ends; true when it ended.
+async fn read_head(
+    input: &mut (impl AsyncRead + Unpin),
+    head: &mut BytesMut,
+) -> std::io::Result<bool> {
+    head.resize(SNIFF_BYTES, 0);
+    let mut filled = 0;
+    while filled < SNIFF_BYTES {
+        match input.read(&mut head[filled..]).await? {
+            0 => {
+                head.truncate(filled);
+                return Ok(true);
+            }
+            n => filled += n,
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,224 @@
+//! `Writer`: records to a file (atomically), stdout, or any `AsyncWrite`; also a `Sink`.
+
+use futures_sink::Sink;
+use iterable_core::{EncodeBuffer, Error, ErrorKind, Record, Result};
+use iterable_formats::{Format, FormatEncoder, WriteOptions};
+use iterable_sources::{AtomicFile, Location};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tokio::io::AsyncWrite;
+use tokio::task::JoinHandle;
+
+/// The output of a writer made by [`create`].
+pub type DynWrite = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Creates a location for writing, in the format its name says.
+///
+/// A file is written atomically: bytes go to a temporary file beside it, which
+/// [`Writer::finish`] (or closing the `Sink`) renames over the target. An error, or a writer
+/// dropped without `finish`, leaves an existing target as it was and no temporary file
+/// behind. `-` writes to stdout (then the format must be given, see [`create_with`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("out.jsonl");
+/// # let path = path.to_str().unwrap();
+/// let mut writer = iterable_tokio::create(path).await?;
+/// writer.write(&[("id", 1)].into_iter().collect()).await?;
+/// writer.finish().await?;
+/// assert_eq!(std::fs::read_to_string(path)?, "{\"id\":1}\n");
+/// # Ok(()) }
+/// ```
+pub async fn create(location: &str) -> Result<Writer> {
+    create_with(location, &WriteOptions::default()).await
+}
+
+/// Creates a location for writing with options: format, CSV dialect.
+pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
+    let parsed = Location::parse(location)?;
+    let locate = |e: Error| e.with_location(location);
+    let options = options.for_target(parsed.file_name()).map_err(locate)?;
+    match parsed {
+        Location::Stdio => to_writer(Box::pin(tokio::io::stdout()) as DynWrite, &options),
+        Location::Path(path) => {
+            let (file, atomic) = tokio::task::spawn_blocking(move || AtomicFile::create(&path))
+                .await
+                .map_err(|e| locate(Error::new(ErrorKind::Io, e.to_string())))?
+                .map_err(|e| locate(Error::io(e)))?;
+            let mut writer = to_writer(
+                Box::pin(tokio::fs::File::from_std(file)) as DynWrite,
+                &options,
+            )?;
+            writer.commit = Commit::Pending(atomic);
+            writer.location = Some(location.to_owned());
+            Ok(writer)
+        }
+    }
+}
+
+/// Writes records to any `AsyncWrite`, in the format the options name.
+pub fn to_writer<W: AsyncWrite + Unpin>(output: W, options: &WriteOptions) -> Result<Writer<W>> {
+    let options = options.for_target(None)?;
+    let format = options.format.unwrap_or(Format::JsonLines);
+    Ok(Writer {
+        output,
+        out: EncodeBuffer::new(FormatEncoder::new(format, &options)),
+        format,
+        commit: Commit::None,
+        location: None,
+    })
+}
+
+/// What is left to do for an atomic file after its bytes are written.
+enum Commit {
+    /// Not a file, or committed.
+    None,
+    /// The temporary file is to be renamed over the target.
+    Pending(AtomicFile),
+    /// Syncing and renaming on the blocking pool.
+    Running(JoinHandle<std::io::Result<()>>),
+}
+
+/// Writes records: [`Writer::write`], [`Writer::write_bulk`], then [`Writer::finish`]; or use it
+/// as a `Sink<Record>` (`reader.forward(writer)`), whose close finishes it.
+pub struct Writer<W = DynWrite> {
+    output: W,
+    out: EncodeBuffer<FormatEncoder>,
+    format: Format,
+    commit: Commit,
+    location: Option<String>,
+}
+
+impl<W: AsyncWrite + Unpin> Writer<W> {
+    /// Writes one record. A record that cannot be written as asked (a field the CSV header
+    /// lacks) is an error and nothing of it is written.
+    pub async fn write(&mut self, record: &Record) -> Result<()> {
+        self.encode(record)?;
+        if self.out.is_full() {
+            std::future::poll_fn(|cx| self.poll_write_pending(cx)).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes records in order; stops at the first that fails.
+    pub async fn write_bulk<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> Result<()> {
+        for record in records {
+            self.write(record).await?;
+        }
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn records_written(&self) -> u64 {
+        self.out.records()
+    }
+
+    /// The format written.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Writes what is left, flushes and shuts the output down, and for a file renames the
+    /// temporary file over the target. Returns the output.
+    pub async fn finish(mut self) -> Result<W> {
+        std::future::poll_fn(|cx| self.poll_finish(cx)).await?;
+        Ok(self.output)
+    }
+
+    fn encode(&mut self, record: &Record) -> Result<()> {
+        self.out.encode(record).map_err(|e| self.locate(e))
+    }
+
+    fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        while !self.out.pending().is_empty() {
+            let written = ready!(Pin::new(&mut self.output).poll_write(cx, self.out.pending()));
+            match written {
+                Ok(0) => {
+                    return Poll::Ready(Err(
+                        self.locate(Error::io(std::io::ErrorKind::WriteZero.into()))
+                    ));
+                }
+                Ok(n) => self.out.consume(n),
+                Err(e) => return Poll::Ready(Err(self.locate(Error::io(e)))),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        ready!(self.poll_write_pending(cx))?;
+        Pin::new(&mut self.output)
+            .poll_flush(cx)
+            .map_err(|e| self.locate(Error::io(e)))
+    }
+
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Err(error) = self.out.finish() {
+            return Poll::Ready(Err(self.locate(error)));
+        }
+        ready!(self.poll_flush_all(cx))?;
+        ready!(Pin::new(&mut self.output).poll_shutdown(cx))
+            .map_err(|e| self.locate(Error::io(e)))?;
+        loop {
+            match std::mem::replace(&mut self.commit, Commit::None) {
+                Commit::None => return Poll::Ready(Ok(())),
+                Commit::Pending(atomic) => {
+                    self.commit =
+                        Commit::Running(tokio::task::spawn_blocking(move || atomic.commit()));
+                }
+                Commit::Running(mut running) => match Pin::new(&mut running).poll(cx) {
+                    Poll::Pending => {
+                        self.commit = Commit::Running(running);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok(Ok(()))) => return Poll::Ready(Ok(())),
+                    Poll::Ready(Ok(Err(e))) => return Poll::Ready(Err(self.locate(Error::io(e)))),
+                    Poll::Ready(Err(e)) => {
+                        return Poll::Ready(Err(
+                            self.locate(Error::new(ErrorKind::Io, e.to_string()))
+                        ));
+                    }
+                },
+            }
+        }
+    }
+
+    fn locate(&self, error: Error) -> Error {
+        match &self.location {
+            Some(location) => error.with_location(location.clone()),
+            None => error,
+        }
+    }
+}
+
+use std::future::Future as _;
+
+impl<W: AsyncWrite + Unpin> Sink<Record> for Writer<W> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if this.out.is_full() {
+            this.poll_write_pending(cx)
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn start_send(self: Pin<&mut Self>, record: Record) -> Result<()> {
+        self.get_mut().encode(&record)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().poll_flush_all(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().poll_finish(cx)
+    }
+}
