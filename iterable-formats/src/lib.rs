@@ -29,6 +29,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod csv;
 mod detect;
 mod format;

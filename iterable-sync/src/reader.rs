@@ -1,10 +1,9 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
 use bytes::BytesMut;
-use iterable_core::{DecodeBuffer, Error, Record, Result};
-use iterable_formats::{
-    Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_head,
-};
+use iterable_core::{Error, Record, Result};
+use iterable_formats::adapter::ReadState;
+use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
 use iterable_sources::Location;
 use std::fs::File;
 use std::io::{ErrorKind as IoErrorKind, Read};
@@ -25,17 +24,21 @@ pub fn open(location: &str) -> Result<Reader> {
 /// Opens a location with options: format, CSV dialect, record size limit, error policy.
 pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
     let parsed = Location::parse(location)?;
-    let input: Box<dyn Read + Send> = match &parsed {
+    let locate = |e: std::io::Error| Error::io(e).with_location(location);
+    let (input, size): (Box<dyn Read + Send>, _) = match &parsed {
         Location::Path(path) => {
-            Box::new(File::open(path).map_err(|e| Error::io(e).with_location(location))?)
+            let file = File::open(path).map_err(locate)?;
+            let size = file.metadata().map_err(locate)?.len();
+            (Box::new(file), Some(size))
         }
-        Location::Stdio => Box::new(std::io::stdin()),
+        Location::Stdio => (Box::new(std::io::stdin()), None),
     };
     Reader::new(
         input,
         options,
         parsed.file_name(),
         Some(location.to_owned()),
+        size,
     )
 }
 
@@ -49,7 +52,7 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>> {
-    Reader::new(input, options, None, None)
+    Reader::new(input, options, None, None, None)
 }
 
 /// Records read from `R`, one at a time ([`Reader::read`]), in batches
@@ -61,14 +64,7 @@ pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>
 /// records never surface as errors at all.
 pub struct Reader<R = Box<dyn Read + Send>> {
     input: R,
-    state: DecodeBuffer<FormatDecoder>,
-    detection: Detection,
-    location: Option<String>,
-    /// The input's size, for a local file.
-    size: Option<u64>,
-    records: u64,
-    /// Errors collected under `ErrorPolicy::Collect`, with the location added.
-    errors: Vec<Error>,
+    state: ReadState,
 }
 
 impl<R: Read> Reader<R> {
@@ -77,6 +73,7 @@ impl<R: Read> Reader<R> {
         options: &ReadOptions,
         name: Option<&str>,
         location: Option<String>,
+        size: Option<u64>,
     ) -> Result<Self> {
         let locate = |e: Error| match &location {
             Some(l) => e.with_location(l.clone()),
@@ -91,41 +88,14 @@ impl<R: Read> Reader<R> {
                 detect_head(&head).map_err(locate)?
             }
         };
-        let resolved = options.resolve(detection.choice);
-        let decoder = FormatDecoder::new(detection.choice.format, &resolved);
-        let mut state = DecodeBuffer::with_buffer(decoder, head, options.error_policy);
-        if ended {
-            state.end_input();
-        }
-        Ok(Reader {
-            input,
-            state,
-            detection,
-            location,
-            size: None,
-            records: 0,
-            errors: Vec::new(),
-        })
+        let state = ReadState::new(options, detection, head, ended).at(location, size);
+        Ok(Reader { input, state })
     }
 
     /// The next record, or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Record>> {
         let input = &mut self.input;
-        let read = self.state.read_record(|buf| input.read(buf));
-        if !self.state.errors().is_empty() {
-            for error in self.state.take_errors() {
-                let error = self.locate(error);
-                self.errors.push(error);
-            }
-        }
-        match read {
-            Ok(Some(record)) => {
-                self.records += 1;
-                Ok(Some(record))
-            }
-            Ok(None) => Ok(None),
-            Err(error) => Err(self.locate(error)),
-        }
+        self.state.read_record(|buf| input.read(buf))
     }
 
     /// Up to `n` records; fewer only at the end of the input.
@@ -142,29 +112,22 @@ impl<R: Read> Reader<R> {
 
     /// How the format was found, and which (with the delimiter once it is known).
     pub fn detection(&self) -> Detection {
-        let mut detection = self.detection;
-        if let FormatDecoder::Csv(csv) = self.state.decoder() {
-            detection.choice = FormatChoice {
-                delimiter: csv.delimiter().or(detection.choice.delimiter),
-                ..detection.choice
-            };
-        }
-        detection
+        self.state.detection()
     }
 
     /// Records returned so far.
     pub fn records_read(&self) -> u64 {
-        self.records
+        self.state.records_read()
     }
 
     /// The input's size in bytes, when known (a local file).
     pub fn size(&self) -> Option<u64> {
-        self.size
+        self.state.size()
     }
 
     /// Bytes read from the input so far.
     pub fn bytes_read(&self) -> u64 {
-        self.state.bytes_in()
+        self.state.bytes_read()
     }
 
     /// Bad records skipped under the `Skip` and `Collect` error policies.
@@ -174,14 +137,7 @@ impl<R: Read> Reader<R> {
 
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
-        &self.errors
-    }
-
-    fn locate(&self, error: Error) -> Error {
-        match &self.location {
-            Some(location) => error.with_location(location.clone()),
-            None => error,
-        }
+        self.state.errors()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `Writer`: records to a file (atomically), stdout, or any `std::io::Write`.
 
-use iterable_core::{EncodeBuffer, Error, Record, Result};
-use iterable_formats::{Format, FormatEncoder, WriteOptions};
+use iterable_core::{Error, Record, Result};
+use iterable_formats::adapter::WriteState;
+use iterable_formats::{Format, WriteOptions};
 use iterable_sources::{AtomicFile, Location};
 use std::io::Write;
 
@@ -39,10 +40,11 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
         ),
         Location::Path(path) => {
             let (file, atomic) = AtomicFile::create(&path).map_err(|e| locate(Error::io(e)))?;
-            let mut writer = to_writer(Box::new(file) as Box<dyn Write + Send>, &options)?;
-            writer.atomic = Some(atomic);
-            writer.location = Some(location.to_owned());
-            Ok(writer)
+            Ok(Writer {
+                output: Box::new(file) as Box<dyn Write + Send>,
+                state: WriteState::new(&options)?.at(Some(location.to_owned())),
+                atomic: Some(atomic),
+            })
         }
     }
 }
@@ -58,35 +60,28 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub fn to_writer<W: Write>(output: W, options: &WriteOptions) -> Result<Writer<W>> {
-    let options = options.for_target(None)?;
-    let format = options.format.unwrap_or(Format::JsonLines);
     Ok(Writer {
         output,
-        out: EncodeBuffer::new(FormatEncoder::new(format, &options)),
-        format,
+        state: WriteState::new(options)?,
         atomic: None,
-        location: None,
     })
 }
 
 /// Writes records: [`Writer::write`], [`Writer::write_bulk`], then [`Writer::finish`].
 pub struct Writer<W: Write = Box<dyn Write + Send>> {
     output: W,
-    out: EncodeBuffer<FormatEncoder>,
-    format: Format,
+    state: WriteState,
     atomic: Option<AtomicFile>,
-    location: Option<String>,
 }
 
 impl<W: Write> Writer<W> {
     /// Writes one record. A record that cannot be written as asked (a field the CSV header
     /// lacks) is an error and nothing of it is written.
     pub fn write(&mut self, record: &Record) -> Result<()> {
-        if let Err(error) = self.out.encode(record) {
-            return Err(self.locate(error));
-        }
-        if self.out.is_full() {
-            self.write_pending()?;
+        self.state.encode(record)?;
+        if self.state.is_full() {
+            let output = &mut self.output;
+            self.state.write_pending(|bytes| output.write_all(bytes))?;
         }
         Ok(())
     }
@@ -100,39 +95,28 @@ impl<W: Write> Writer<W> {
 
     /// Records written so far.
     pub fn records_written(&self) -> u64 {
-        self.out.records()
+        self.state.records_written()
     }
 
     /// The format written.
     pub fn format(&self) -> Format {
-        self.format
+        self.state.format()
     }
 
     /// Writes what is left, flushes, and for a file renames the temporary file over the
     /// target. Returns the output.
     pub fn finish(mut self) -> Result<W> {
-        self.out.finish().map_err(|e| self.locate(e))?;
-        self.write_pending()?;
-        self.output.flush().map_err(|e| self.locate(Error::io(e)))?;
+        self.state.finish()?;
+        let output = &mut self.output;
+        self.state.write_pending(|bytes| {
+            output.write_all(bytes)?;
+            output.flush()
+        })?;
         if let Some(atomic) = self.atomic.take() {
-            atomic.commit().map_err(|e| self.locate(Error::io(e)))?;
+            atomic
+                .commit()
+                .map_err(|e| self.state.locate(Error::io(e)))?;
         }
         Ok(self.output)
-    }
-
-    fn write_pending(&mut self) -> Result<()> {
-        if let Err(e) = self.output.write_all(self.out.pending()) {
-            return Err(self.locate(Error::io(e)));
-        }
-        let n = self.out.pending().len();
-        self.out.consume(n);
-        Ok(())
-    }
-
-    fn locate(&self, error: Error) -> Error {
-        match &self.location {
-            Some(location) => error.with_location(location.clone()),
-            None => error,
-        }
     }
 }

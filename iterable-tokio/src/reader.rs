@@ -2,10 +2,9 @@
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use iterable_core::{DecodeBuffer, Error, Record, Result};
-use iterable_formats::{
-    Detection, FormatChoice, FormatDecoder, ReadOptions, SNIFF_BYTES, detect_head,
-};
+use iterable_core::{Error, Record, Result};
+use iterable_formats::adapter::ReadState;
+use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
 use iterable_sources::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -42,15 +41,14 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         }
         Location::Stdio => (Box::pin(tokio::io::stdin()), None),
     };
-    let mut reader = Reader::new(
+    Reader::new(
         input,
         options,
         parsed.file_name(),
         Some(location.to_owned()),
+        size,
     )
-    .await?;
-    reader.size = size;
-    Ok(reader)
+    .await
 }
 
 /// Reads records from any `AsyncRead`. Without a format in `options`, it is detected from the
@@ -68,7 +66,7 @@ pub async fn from_reader<R: AsyncRead + Unpin>(
     input: R,
     options: &ReadOptions,
 ) -> Result<Reader<R>> {
-    Reader::new(input, options, None, None).await
+    Reader::new(input, options, None, None, None).await
 }
 
 /// Reads records from a `Stream` of byte chunks (an HTTP body, a channel), cut anywhere.
@@ -89,12 +87,7 @@ where
 /// yields to the executor once, so a large file does not starve the other tasks of its thread.
 pub struct Reader<R = DynRead> {
     input: R,
-    state: DecodeBuffer<FormatDecoder>,
-    detection: Detection,
-    location: Option<String>,
-    size: Option<u64>,
-    records: u64,
-    errors: Vec<Error>,
+    state: ReadState,
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
@@ -103,6 +96,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         options: &ReadOptions,
         name: Option<&str>,
         location: Option<String>,
+        size: Option<u64>,
     ) -> Result<Self> {
         let locate = |e: Error| match &location {
             Some(l) => e.with_location(l.clone()),
@@ -119,21 +113,8 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 detect_head(&head).map_err(locate)?
             }
         };
-        let decoder =
-            FormatDecoder::new(detection.choice.format, &options.resolve(detection.choice));
-        let mut state = DecodeBuffer::with_buffer(decoder, head, options.error_policy);
-        if ended {
-            state.end_input();
-        }
-        Ok(Reader {
-            input,
-            state,
-            detection,
-            location,
-            size: None,
-            records: 0,
-            errors: Vec::new(),
-        })
+        let state = ReadState::new(options, detection, head, ended).at(location, size);
+        Ok(Reader { input, state })
     }
 
     /// The next record, or `None` at the end.
@@ -156,53 +137,32 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     /// Polls for the next record.
     pub fn poll_read_record(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Record>>> {
         let input = &mut self.input;
-        let polled = self.state.poll_record(cx, |cx, buf| {
+        self.state.poll_record(cx, |cx, buf| {
             let mut buf = ReadBuf::new(buf);
             Pin::new(&mut *input)
                 .poll_read(cx, &mut buf)
                 .map_ok(|()| buf.filled().len())
-        });
-        if !self.state.errors().is_empty() {
-            for error in self.state.take_errors() {
-                let error = self.locate(error);
-                self.errors.push(error);
-            }
-        }
-        match polled {
-            Poll::Ready(Ok(Some(record))) => {
-                self.records += 1;
-                Poll::Ready(Ok(Some(record)))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(self.locate(error))),
-            other => other,
-        }
+        })
     }
 
     /// How the format was found, and which (with the delimiter once it is known).
     pub fn detection(&self) -> Detection {
-        let mut detection = self.detection;
-        if let FormatDecoder::Csv(csv) = self.state.decoder() {
-            detection.choice = FormatChoice {
-                delimiter: csv.delimiter().or(detection.choice.delimiter),
-                ..detection.choice
-            };
-        }
-        detection
+        self.state.detection()
     }
 
     /// Records returned so far.
     pub fn records_read(&self) -> u64 {
-        self.records
+        self.state.records_read()
     }
 
     /// The input's size in bytes, when known (a local file).
     pub fn size(&self) -> Option<u64> {
-        self.size
+        self.state.size()
     }
 
     /// Bytes read from the input so far.
     pub fn bytes_read(&self) -> u64 {
-        self.state.bytes_in()
+        self.state.bytes_read()
     }
 
     /// Bad records skipped under the `Skip` and `Collect` error policies.
@@ -212,14 +172,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
 
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
-        &self.errors
-    }
-
-    fn locate(&self, error: Error) -> Error {
-        match &self.location {
-            Some(location) => error.with_location(location.clone()),
-            None => error,
-        }
+        self.state.errors()
     }
 }
 

@@ -1,9 +1,11 @@
 //! `Writer`: records to a file (atomically), stdout, or any `AsyncWrite`; also a `Sink`.
 
 use futures_sink::Sink;
-use iterable_core::{EncodeBuffer, Error, ErrorKind, Record, Result};
-use iterable_formats::{Format, FormatEncoder, WriteOptions};
+use iterable_core::{Error, ErrorKind, Record, Result};
+use iterable_formats::adapter::WriteState;
+use iterable_formats::{Format, WriteOptions};
 use iterable_sources::{AtomicFile, Location};
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use tokio::io::AsyncWrite;
@@ -47,27 +49,21 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
                 .await
                 .map_err(|e| locate(Error::new(ErrorKind::Io, e.to_string())))?
                 .map_err(|e| locate(Error::io(e)))?;
-            let mut writer = to_writer(
-                Box::pin(tokio::fs::File::from_std(file)) as DynWrite,
-                &options,
-            )?;
-            writer.commit = Commit::Pending(atomic);
-            writer.location = Some(location.to_owned());
-            Ok(writer)
+            Ok(Writer {
+                output: Box::pin(tokio::fs::File::from_std(file)) as DynWrite,
+                state: WriteState::new(&options)?.at(Some(location.to_owned())),
+                commit: Commit::Pending(atomic),
+            })
         }
     }
 }
 
 /// Writes records to any `AsyncWrite`, in the format the options name.
 pub fn to_writer<W: AsyncWrite + Unpin>(output: W, options: &WriteOptions) -> Result<Writer<W>> {
-    let options = options.for_target(None)?;
-    let format = options.format.unwrap_or(Format::JsonLines);
     Ok(Writer {
         output,
-        out: EncodeBuffer::new(FormatEncoder::new(format, &options)),
-        format,
+        state: WriteState::new(options)?,
         commit: Commit::None,
-        location: None,
     })
 }
 
@@ -85,18 +81,16 @@ enum Commit {
 /// as a `Sink<Record>` (`reader.forward(writer)`), whose close finishes it.
 pub struct Writer<W = DynWrite> {
     output: W,
-    out: EncodeBuffer<FormatEncoder>,
-    format: Format,
+    state: WriteState,
     commit: Commit,
-    location: Option<String>,
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
     /// Writes one record. A record that cannot be written as asked (a field the CSV header
     /// lacks) is an error and nothing of it is written.
     pub async fn write(&mut self, record: &Record) -> Result<()> {
-        self.encode(record)?;
-        if self.out.is_full() {
+        self.state.encode(record)?;
+        if self.state.is_full() {
             std::future::poll_fn(|cx| self.poll_write_pending(cx)).await?;
         }
         Ok(())
@@ -115,12 +109,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
 
     /// Records written so far.
     pub fn records_written(&self) -> u64 {
-        self.out.records()
+        self.state.records_written()
     }
 
     /// The format written.
     pub fn format(&self) -> Format {
-        self.format
+        self.state.format()
     }
 
     /// Writes what is left, flushes and shuts the output down, and for a file renames the
@@ -130,40 +124,24 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         Ok(self.output)
     }
 
-    fn encode(&mut self, record: &Record) -> Result<()> {
-        self.out.encode(record).map_err(|e| self.locate(e))
-    }
-
     fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        while !self.out.pending().is_empty() {
-            let written = ready!(Pin::new(&mut self.output).poll_write(cx, self.out.pending()));
-            match written {
-                Ok(0) => {
-                    return Poll::Ready(Err(
-                        self.locate(Error::io(std::io::ErrorKind::WriteZero.into()))
-                    ));
-                }
-                Ok(n) => self.out.consume(n),
-                Err(e) => return Poll::Ready(Err(self.locate(Error::io(e)))),
-            }
-        }
-        Poll::Ready(Ok(()))
+        let output = &mut self.output;
+        self.state
+            .poll_write_pending(cx, |cx, bytes| Pin::new(&mut *output).poll_write(cx, bytes))
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_write_pending(cx))?;
         Pin::new(&mut self.output)
             .poll_flush(cx)
-            .map_err(|e| self.locate(Error::io(e)))
+            .map_err(|e| self.state.locate(Error::io(e)))
     }
 
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if let Err(error) = self.out.finish() {
-            return Poll::Ready(Err(self.locate(error)));
-        }
+        self.state.finish()?;
         ready!(self.poll_flush_all(cx))?;
         ready!(Pin::new(&mut self.output).poll_shutdown(cx))
-            .map_err(|e| self.locate(Error::io(e)))?;
+            .map_err(|e| self.state.locate(Error::io(e)))?;
         loop {
             match std::mem::replace(&mut self.commit, Commit::None) {
                 Commit::None => return Poll::Ready(Ok(())),
@@ -177,33 +155,26 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                         return Poll::Pending;
                     }
                     Poll::Ready(Ok(Ok(()))) => return Poll::Ready(Ok(())),
-                    Poll::Ready(Ok(Err(e))) => return Poll::Ready(Err(self.locate(Error::io(e)))),
+                    Poll::Ready(Ok(Err(e))) => {
+                        return Poll::Ready(Err(self.state.locate(Error::io(e))));
+                    }
                     Poll::Ready(Err(e)) => {
-                        return Poll::Ready(Err(
-                            self.locate(Error::new(ErrorKind::Io, e.to_string()))
-                        ));
+                        return Poll::Ready(Err(self
+                            .state
+                            .locate(Error::new(ErrorKind::Io, e.to_string()))));
                     }
                 },
             }
         }
     }
-
-    fn locate(&self, error: Error) -> Error {
-        match &self.location {
-            Some(location) => error.with_location(location.clone()),
-            None => error,
-        }
-    }
 }
-
-use std::future::Future as _;
 
 impl<W: AsyncWrite + Unpin> Sink<Record> for Writer<W> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
-        if this.out.is_full() {
+        if this.state.is_full() {
             this.poll_write_pending(cx)
         } else {
             Poll::Ready(Ok(()))
@@ -211,7 +182,7 @@ impl<W: AsyncWrite + Unpin> Sink<Record> for Writer<W> {
     }
 
     fn start_send(self: Pin<&mut Self>, record: Record) -> Result<()> {
-        self.get_mut().encode(&record)
+        self.get_mut().state.encode(&record)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
