@@ -1,0 +1,138 @@
+//! `convert`, `convert_many` and `pipeline` on smol and async-std (futures-io).
+
+use crate::{create_with, open_with};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
+use iterable_formats::{ConvertOptions, ConvertStats, Converted};
+use std::future::Future;
+use std::path::Path;
+
+/// Reads every record of `source` and writes it to `target`; formats come from the names
+/// unless the options give them. The target is written atomically. Progress goes to
+/// `options.progress`.
+pub async fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<ConvertStats> {
+    let options = ConvertOptions {
+        jobs: 1,
+        ..options.clone()
+    };
+    pipeline(
+        source,
+        |record| async move { Ok(Some(record)) },
+        target,
+        &options,
+    )
+    .await
+}
+
+/// Converts each input (paths or glob patterns) into `out_dir`, one file per input with the
+/// same stem and the extension of `options.write.format` (which must be set), up to
+/// `options.jobs` at once, as concurrent futures on the calling task (no executor is assumed,
+/// so they share its thread). A failing input gets its error (naming
+/// the file) and leaves no output; the others complete. Errors before any conversion (no
+/// match, an output folder that cannot be made, two inputs for one output) fail the call.
+pub async fn convert_many(
+    inputs: &[String],
+    out_dir: &Path,
+    options: &ConvertOptions,
+) -> Result<Vec<Converted>> {
+    let format = options.write.format.ok_or_else(|| {
+        Error::new(
+            ErrorKind::UnknownFormat,
+            "convert_many needs the output format in the options",
+        )
+    })?;
+    let (patterns, dir) = (inputs.to_vec(), out_dir.to_owned());
+    let plan = blocking::unblock(move || {
+        iterable_sources::plan_outputs(&patterns, &dir, format.extension())
+    })
+    .await?;
+    let totals = options
+        .progress
+        .clone()
+        .map(|callback| ProgressTotals::new(callback, plan.len()));
+    let jobs = plan.iter().enumerate().map(|(index, (input, output))| {
+        let job = ConvertOptions {
+            progress: totals.as_ref().map(|t| t.part(index)),
+            ..options.clone()
+        };
+        let (input, output) = (
+            input.to_string_lossy().into_owned(),
+            output.to_string_lossy().into_owned(),
+        );
+        async move { convert(&input, &output, &job).await }
+    });
+    let results: Vec<Result<ConvertStats>> = futures_util::stream::iter(jobs)
+        .buffered(options.jobs.max(1))
+        .collect()
+        .await;
+    Ok(plan
+        .into_iter()
+        .zip(results)
+        .map(|((input, output), result)| Converted {
+            input,
+            output,
+            result,
+        })
+        .collect())
+}
+
+/// Reads `source`, passes each record through the async `transform`, and writes what it
+/// returns to `target`, in input order. `transform` may change a record, drop it (`None`, an
+/// empty `Vec`) or multiply it (a `Vec`); up to `options.jobs` transforms run at once. An
+/// error stops the pipeline and leaves the target as it was.
+///
+/// ```
+/// # smol::block_on(async {
+/// # let dir = tempfile::tempdir()?;
+/// # let src = dir.path().join("in.csv");
+/// # std::fs::write(&src, "n\n1\n2\n3\n")?;
+/// # let (src, dst) = (src.to_str().unwrap(), dir.path().join("out.jsonl"));
+/// # let dst = dst.to_str().unwrap();
+/// let options = iterable_smol::ConvertOptions { jobs: 8, ..Default::default() };
+/// let twice = |r: iterable_core::Record| async move { Ok(vec![r.clone(), r]) };
+/// let stats = iterable_smol::pipeline(src, twice, dst, &options).await?;
+/// assert_eq!(stats.records, 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
+pub async fn pipeline<F, Fut, I>(
+    source: &str,
+    mut transform: F,
+    target: &str,
+    options: &ConvertOptions,
+) -> Result<ConvertStats>
+where
+    F: FnMut(Record) -> Fut,
+    Fut: Future<Output = Result<I>>,
+    I: IntoIterator<Item = Record>,
+{
+    let mut reader = open_with(source, &options.read).await?;
+    let mut writer = create_with(target, &options.write).await?;
+    let mut progress = ProgressReporter::new(options.progress.clone(), reader.size());
+    let jobs = options.jobs.max(1);
+    let mut running = FuturesOrdered::new();
+    let mut input_done = false;
+    loop {
+        while !input_done && running.len() < jobs {
+            match reader.read().await? {
+                Some(record) => running.push_back(transform(record)),
+                None => input_done = true,
+            }
+        }
+        let Some(output) = running.next().await else {
+            break;
+        };
+        for record in output? {
+            writer.write(&record).await?;
+        }
+        progress.update(reader.records_read(), reader.bytes_read());
+    }
+    let records = writer.records_written();
+    writer.finish().await?;
+    progress.done(reader.records_read(), reader.bytes_read());
+    Ok(ConvertStats {
+        records,
+        bytes_read: reader.bytes_read(),
+        skipped: reader.skipped(),
+    })
+}
