@@ -63,15 +63,24 @@ fn sync_outcomes(path: &str, options: &ReadOptions) -> Vec<Outcome> {
 }
 
 async fn tokio_outcomes(path: &str, options: &ReadOptions) -> Vec<Outcome> {
-    collect_outcomes!(iterable_tokio::open_with(path, options).await.unwrap(), read.await)
+    collect_outcomes!(
+        iterable_tokio::open_with(path, options).await.unwrap(),
+        read.await
+    )
 }
 
 async fn smol_outcomes(path: &str, options: &ReadOptions) -> Vec<Outcome> {
-    collect_outcomes!(iterable_smol::open_with(path, options).await.unwrap(), read.await)
+    collect_outcomes!(
+        iterable_smol::open_with(path, options).await.unwrap(),
+        read.await
+    )
 }
 
 fn chunks(bytes: &[u8], size: usize) -> Vec<std::io::Result<Bytes>> {
-    bytes.chunks(size).map(|c| Ok(Bytes::copy_from_slice(c))).collect()
+    bytes
+        .chunks(size)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect()
 }
 
 /// The same outcomes, with the location (which a stream lacks) taken out of error texts.
@@ -81,7 +90,11 @@ fn without_location(outcomes: &[Outcome], location: &str) -> Vec<Outcome> {
         .iter()
         .map(|o| match o {
             Ok(r) => Ok(r.clone()),
-            Err((k, text, p)) => Err((*k, text.strip_prefix(&prefix).unwrap_or(text).to_owned(), *p)),
+            Err((k, text, p)) => Err((
+                *k,
+                text.strip_prefix(&prefix).unwrap_or(text).to_owned(),
+                *p,
+            )),
         })
         .collect()
 }
@@ -95,15 +108,33 @@ fn every_adapter_reads_every_fixture_the_same() {
         std::fs::write(&path, &bytes).unwrap();
         paths.push(path.to_str().unwrap().to_owned());
     }
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     for policy in [ErrorPolicy::Fail, ErrorPolicy::Skip] {
-        let options = ReadOptions { error_policy: policy, ..ReadOptions::default() };
+        let options = ReadOptions {
+            error_policy: policy,
+            ..ReadOptions::default()
+        };
         for path in &paths {
             let expected = sync_outcomes(path, &options);
             assert!(!expected.is_empty(), "{path}");
-            assert_eq!(tokio.block_on(tokio_outcomes(path, &options)), expected, "tokio, {path}");
-            assert_eq!(smol::block_on(smol_outcomes(path, &options)), expected, "smol, {path}");
-            assert_eq!(async_std::task::block_on(smol_outcomes(path, &options)), expected, "async-std, {path}");
+            assert_eq!(
+                tokio.block_on(tokio_outcomes(path, &options)),
+                expected,
+                "tokio, {path}"
+            );
+            assert_eq!(
+                smol::block_on(smol_outcomes(path, &options)),
+                expected,
+                "smol, {path}"
+            );
+            assert_eq!(
+                async_std::task::block_on(smol_outcomes(path, &options)),
+                expected,
+                "async-std, {path}"
+            );
 
             // From streams cut small, the content decides the format unless the name did.
             let bytes = std::fs::read(path).unwrap();
@@ -116,14 +147,30 @@ fn every_adapter_reads_every_fixture_the_same() {
             for size in [1, 7, 4096] {
                 let from_tokio = tokio.block_on(async {
                     let stream = futures::stream::iter(chunks(&bytes, size));
-                    collect_outcomes!(iterable_tokio::from_stream(stream, &stream_options).await.unwrap(), read.await)
+                    collect_outcomes!(
+                        iterable_tokio::from_stream(stream, &stream_options)
+                            .await
+                            .unwrap(),
+                        read.await
+                    )
                 });
-                assert_eq!(from_tokio, expected, "tokio stream of {size}-byte chunks, {path}");
+                assert_eq!(
+                    from_tokio, expected,
+                    "tokio stream of {size}-byte chunks, {path}"
+                );
                 let from_smol = smol::block_on(async {
                     let stream = futures::stream::iter(chunks(&bytes, size));
-                    collect_outcomes!(iterable_smol::from_stream(stream, &stream_options).await.unwrap(), read.await)
+                    collect_outcomes!(
+                        iterable_smol::from_stream(stream, &stream_options)
+                            .await
+                            .unwrap(),
+                        read.await
+                    )
                 });
-                assert_eq!(from_smol, expected, "smol stream of {size}-byte chunks, {path}");
+                assert_eq!(
+                    from_smol, expected,
+                    "smol stream of {size}-byte chunks, {path}"
+                );
             }
         }
     }
@@ -132,7 +179,10 @@ fn every_adapter_reads_every_fixture_the_same() {
 #[test]
 fn every_adapter_writes_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let records: Vec<Record> = iterable_sync::open(&sample_files()[1]).unwrap().map(Result::unwrap).collect();
+    let records: Vec<Record> = iterable_sync::open(&sample_files()[1])
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     for name in ["out.jsonl", "out.csv", "out.tsv"] {
         let sync_path = dir.path().join(format!("sync-{name}"));
         let mut writer = iterable_sync::create(sync_path.to_str().unwrap()).unwrap();
@@ -141,16 +191,28 @@ fn every_adapter_writes_the_same_bytes() {
         let expected = std::fs::read(&sync_path).unwrap();
 
         let tokio_path = dir.path().join(format!("tokio-{name}"));
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-            let mut writer = iterable_tokio::create(tokio_path.to_str().unwrap()).await.unwrap();
-            writer.write_bulk(&records).await.unwrap();
-            writer.finish().await.unwrap();
-        });
-        assert_eq!(std::fs::read(&tokio_path).unwrap(), expected, "tokio {name}");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let mut writer = iterable_tokio::create(tokio_path.to_str().unwrap())
+                    .await
+                    .unwrap();
+                writer.write_bulk(&records).await.unwrap();
+                writer.finish().await.unwrap();
+            });
+        assert_eq!(
+            std::fs::read(&tokio_path).unwrap(),
+            expected,
+            "tokio {name}"
+        );
 
         let smol_path = dir.path().join(format!("smol-{name}"));
         smol::block_on(async {
-            let mut writer = iterable_smol::create(smol_path.to_str().unwrap()).await.unwrap();
+            let mut writer = iterable_smol::create(smol_path.to_str().unwrap())
+                .await
+                .unwrap();
             writer.write_bulk(&records).await.unwrap();
             writer.finish().await.unwrap();
         });

@@ -145,6 +145,28 @@ impl CsvDecoder {
                 // csv-core takes an empty input as the end of the file: never feed one early.
                 return Ok(None);
             }
+            if buf.is_empty() && self.in_record {
+                // csv-core ends a record at the end of the input even inside quotes; a newline
+                // tells the two apart: it ends a complete record, a quoted field swallows it.
+                let (result, nin, nout, nend) = self.reader.read_record(
+                    b"\n",
+                    &mut self.out[self.out_len..],
+                    &mut self.ends[self.ends_len..],
+                );
+                self.out_len += nout;
+                self.ends_len += nend;
+                match result {
+                    ReadRecordResult::Record => match self.finish_row()? {
+                        Some(record) => return Ok(Some(record)),
+                        None => continue,
+                    },
+                    ReadRecordResult::OutputFull => self.grow_out()?,
+                    ReadRecordResult::OutputEndsFull => self.grow_ends()?,
+                    _ if nin == 1 => return Err(self.truncated()),
+                    _ => {}
+                }
+                continue;
+            }
             let (result, nin, nout, nend) = self.reader.read_record(
                 buf,
                 &mut self.out[self.out_len..],
@@ -203,6 +225,17 @@ impl CsvDecoder {
         let len = self.ends.len().saturating_mul(2);
         self.ends.resize(len, 0);
         Ok(())
+    }
+
+    fn truncated(&self) -> Error {
+        Error::parse(
+            FORMAT,
+            "the input ends inside a quoted field (is it cut short?)",
+        )
+        .at(Position {
+            record: Some(self.records + 1),
+            ..self.start
+        })
     }
 
     fn too_large(&self) -> Error {
@@ -436,6 +469,26 @@ mod tests {
         let r = rows[0].as_ref().unwrap();
         assert_eq!(r.get("a"), Some(&Value::from("x \"y\"")));
         assert_eq!(r.get("b"), Some(&Value::from("multi\nline")));
+    }
+
+    #[test]
+    fn an_input_ending_inside_quotes_is_truncated() {
+        let rows = decode_all(b"a,b\n1,\"x\n", CsvOptions::default());
+        let err = rows[0].as_ref().unwrap_err();
+        assert!(!err.is_recoverable());
+        assert_eq!(
+            err.position(),
+            Position {
+                byte: Some(4),
+                line: Some(2),
+                record: Some(1)
+            }
+        );
+        // a closed quote at the very end is fine, and so is a last row without newline
+        let rows = decode_all(b"a,b\n1,\"x\"", CsvOptions::default());
+        assert_eq!(rows[0].as_ref().unwrap().get("b"), Some(&Value::from("x")));
+        let rows = decode_all(b"a,b\n1,2", CsvOptions::default());
+        assert_eq!(rows[0].as_ref().unwrap().get("b"), Some(&Value::from("2")));
     }
 
     #[test]
