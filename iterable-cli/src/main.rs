@@ -43,16 +43,23 @@ enum Command {
         input: String,
     },
     /// Convert records from one format to another; formats come from the names unless given.
+    ///
+    /// With one input: `convert IN OUT`, OUT a path (written atomically) or - for stdout.
+    /// With several inputs or glob patterns (`'in/*.csv'`), or when OUT is a folder: each
+    /// input goes to OUT/<stem>.<ext of --to>.
     Convert {
         #[command(flatten)]
         read: ReadArgs,
-        /// The output format (csv, tsv, psv, ssv, jsonl, ndjson); needed when OUTPUT is -.
+        /// The output format (csv, tsv, psv, ssv, jsonl, ndjson); needed when OUT is - or a
+        /// folder.
         #[arg(long)]
         to: Option<String>,
-        /// The input: a path, or - for stdin.
-        input: String,
-        /// The output: a path (written atomically), or - for stdout.
-        output: String,
+        /// How many inputs to convert at once, when there are several (default: the cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Inputs (paths, glob patterns, or - for stdin), then the output.
+        #[arg(num_args = 2.., required = true, value_name = "IN... OUT")]
+        paths: Vec<String>,
     },
     /// Print the detected format of an input.
     Detect {
@@ -160,6 +167,109 @@ fn print_records(mut reader: Reader, limit: Option<u64>) -> Result<(), Error> {
     outcome
 }
 
+/// A progress bar on stderr when it is a terminal; nothing otherwise.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn show(bar: &indicatif::ProgressBar, progress: &iterable_core::Progress) {
+    if let Some(total) = progress.total_bytes {
+        bar.set_length(total);
+    }
+    bar.set_position(progress.bytes_read);
+    bar.set_message(format!("{} records", progress.records));
+}
+
+fn convert_one(
+    read: &ReadArgs,
+    write: &WriteOptions,
+    input: &str,
+    output: &str,
+) -> Result<(), Error> {
+    let mut reader = read.open(input)?;
+    let mut writer = iterable_sync::create_with(output, write)?;
+    let bar = progress_bar();
+    let mut progress = iterable_core::ProgressReporter::new(
+        bar.clone()
+            .map(|bar| std::sync::Arc::new(move |p: &iterable_core::Progress| show(&bar, p)) as _),
+        reader.size(),
+    );
+    while let Some(record) = reader.read()? {
+        writer.write(&record)?;
+        progress.update(reader.records_read(), reader.bytes_read());
+    }
+    writer.finish()?;
+    progress.done(reader.records_read(), reader.bytes_read());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report_skipped(&reader);
+    Ok(())
+}
+
+fn convert_many(
+    read: &ReadArgs,
+    write: WriteOptions,
+    jobs: Option<usize>,
+    inputs: &[String],
+    out_dir: &str,
+) -> Result<(), Error> {
+    if write.format.is_none() {
+        return Err(Error::new(
+            ErrorKind::UnknownFormat,
+            "converting into a folder needs the output format: give --to",
+        ));
+    }
+    let bar = progress_bar();
+    let options = iterable_formats::ConvertOptions {
+        read: read.options()?,
+        write,
+        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        progress: bar
+            .clone()
+            .map(|bar| std::sync::Arc::new(move |p: &iterable_core::Progress| show(&bar, p)) as _),
+    };
+    let converted = iterable_sync::convert_many(inputs, std::path::Path::new(out_dir), &options)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut failed = 0;
+    for item in &converted {
+        match &item.result {
+            Ok(stats) if stats.skipped > 0 => eprintln!(
+                "iterable: {}: skipped {} bad records",
+                item.input.display(),
+                stats.skipped
+            ),
+            Ok(_) => {}
+            Err(error) => {
+                failed += 1;
+                eprintln!("iterable: {error}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "{failed} of {} inputs failed; the others were converted",
+                converted.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Cat { read, input } => print_records(read.open(&input)?, None),
@@ -177,21 +287,23 @@ fn run(command: Command) -> Result<(), Error> {
         Command::Convert {
             read,
             to,
-            input,
-            output,
+            jobs,
+            mut paths,
         } => {
-            let mut reader = read.open(&input)?;
+            let output = paths.pop().unwrap_or_default();
             let mut write_options = WriteOptions::default();
             if let Some(name) = &to {
                 write_options = write_options.with_format_name(name)?;
             }
-            let mut writer = iterable_sync::create_with(&output, &write_options)?;
-            while let Some(record) = reader.read()? {
-                writer.write(&record)?;
+            let many = paths.len() > 1
+                || paths.iter().any(|p| p.contains(['*', '?', '[']))
+                || output.ends_with('/')
+                || std::path::Path::new(&output).is_dir();
+            if many {
+                convert_many(&read, write_options, jobs, &paths, &output)
+            } else {
+                convert_one(&read, &write_options, &paths[0], &output)
             }
-            writer.finish()?;
-            report_skipped(&reader);
-            Ok(())
         }
         Command::Detect { read, input } => {
             let mut reader = read.open(&input)?;
@@ -229,10 +341,18 @@ fn main() -> ExitCode {
         // A closed pipe (`iterable cat big.csv | head`) is the reader's choice, not a failure.
         Err(error) if error.io_kind() == Some(std::io::ErrorKind::BrokenPipe) => ExitCode::SUCCESS,
         Err(error) => {
-            let kind = error.kind();
             eprintln!("iterable: {error}");
-            if kind == ErrorKind::UnknownFormat {
-                eprintln!("iterable: hint: give the format with --format (csv, tsv, jsonl, ...)");
+            if error.message().starts_with("cannot tell the format") {
+                eprintln!(
+                    "iterable: hint: give the input format with --format (csv, tsv, jsonl, ...)"
+                );
+            } else if error
+                .message()
+                .starts_with("cannot tell which format to write")
+            {
+                eprintln!(
+                    "iterable: hint: give the output format with --to (csv, tsv, jsonl, ...)"
+                );
             }
             ExitCode::FAILURE
         }

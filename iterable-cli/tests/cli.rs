@@ -167,3 +167,51 @@ fn usage_errors_and_unknown_formats() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn convert_a_glob_into_a_folder_with_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for name in ["one.csv", "two.csv"] {
+        std::fs::copy(sample("sample.csv"), input.join(name)).unwrap();
+    }
+    std::fs::write(input.join("broken.csv"), "a\n\"open\n").unwrap();
+    let out = dir.path().join("out");
+    let pattern = format!("{}/*.csv", input.display());
+    let run = iterable(&[
+        "convert",
+        &pattern,
+        out.to_str().unwrap(),
+        "--to",
+        "jsonl",
+        "--jobs",
+        "4",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "one input failed");
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("broken.csv: line 2"), "{stderr}");
+    assert!(stderr.contains("1 of 3 inputs failed"), "{stderr}");
+    let mut outputs: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    outputs.sort();
+    assert_eq!(outputs, ["one.jsonl", "two.jsonl"]);
+    assert_eq!(
+        json_lines(&std::fs::read(out.join("two.jsonl")).unwrap()).len(),
+        120
+    );
+
+    let run = iterable(&[
+        "convert",
+        &sample("sample.csv"),
+        &sample("sample.jsonl"),
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&run.stderr).contains("needs the output format: give --to"),
+        "{}",
+        text(&run.stderr)
+    );
+}
