@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use iterable_core::{Error, Record, Result};
+use iterable_core::{Error, READ_SIZE, Record, Result};
 use iterable_formats::adapter::ReadState;
 use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
 use iterable_sources::Location;
@@ -35,9 +35,13 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
     let locate = |e: std::io::Error| Error::io(e).with_location(location);
     let (input, size): (DynRead, _) = match &parsed {
         Location::Path(path) => {
-            let file = tokio::fs::File::open(path).await.map_err(locate)?;
-            let size = file.metadata().await.map_err(locate)?.len();
-            (Box::pin(file), Some(size))
+            let path = path.clone();
+            let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+                .await
+                .map_err(|e| locate(std::io::Error::other(e)))?
+                .map_err(locate)?;
+            let size = file.metadata().map_err(locate)?.len();
+            (Box::pin(read_ahead(file)), Some(size))
         }
         Location::Stdio => (Box::pin(tokio::io::stdin()), None),
     };
@@ -83,7 +87,7 @@ where
 /// Records read from `R`: [`Reader::read`], [`Reader::read_bulk`], or as a `Stream`.
 ///
 /// Decoding runs on the calling task, from reads of 128 KiB; no record or line goes through a
-/// thread pool. After 1024 records in a row without the input being pending, the reader
+/// thread pool. A local file is read on tokio's blocking pool, a few blocks ahead of decoding. After 1024 records in a row without the input being pending, the reader
 /// yields to the executor once, so a large file does not starve the other tasks of its thread.
 pub struct Reader<R = DynRead> {
     input: R,
@@ -182,6 +186,43 @@ impl<R: AsyncRead + Unpin> Stream for Reader<R> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_read_record(cx).map(Result::transpose)
     }
+}
+
+/// Blocks read ahead of the decoder, at most.
+const READ_AHEAD: usize = 16;
+
+/// A file read on tokio's blocking pool in blocks of [`READ_SIZE`], up to [`READ_AHEAD`]
+/// blocks ahead of the reader, so that reading overlaps decoding. (A `tokio::fs::File` makes
+/// one pool trip per read and reads nothing ahead.) Dropping the reader stops the reading.
+fn read_ahead(mut file: std::fs::File) -> impl AsyncRead + Send {
+    use std::io::Read;
+    let (blocks, mut received) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut block = BytesMut::zeroed(READ_SIZE);
+            let read = loop {
+                match file.read(&mut block) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let done = !matches!(read, Ok(n) if n > 0);
+            let sent = match read {
+                Ok(0) => break,
+                Ok(n) => {
+                    block.truncate(n);
+                    blocks.blocking_send(Ok(block.freeze()))
+                }
+                Err(e) => blocks.blocking_send(Err(e)),
+            };
+            if sent.is_err() || done {
+                break;
+            }
+        }
+    });
+    StreamReader::new(futures_util::stream::poll_fn(move |cx| {
+        received.poll_recv(cx)
+    }))
 }
 
 /// Reads until `head` holds [`SNIFF_BYTES`] or the input ends; true when it ended.

@@ -41,6 +41,18 @@ fn main() {
     );
     table.row(
         "CSV",
+        "iterable-tokio reader, current-thread runtime",
+        csv_mb,
+        best(|| count_tokio(&csv)),
+    );
+    table.row(
+        "CSV",
+        "iterable-smol reader",
+        csv_mb,
+        best(|| count_smol(&csv)),
+    );
+    table.row(
+        "CSV",
         "csv crate, Vec<(Arc<str>, String)> per row",
         csv_mb,
         best(|| count_csv_crate(&csv)),
@@ -50,6 +62,18 @@ fn main() {
         "iterable-sync reader",
         jsonl_mb,
         best(|| count_ours(&jsonl)),
+    );
+    table.row(
+        "JSONL",
+        "iterable-tokio reader, current-thread runtime",
+        jsonl_mb,
+        best(|| count_tokio(&jsonl)),
+    );
+    table.row(
+        "JSONL",
+        "iterable-smol reader",
+        jsonl_mb,
+        best(|| count_smol(&jsonl)),
     );
     table.row(
         "JSONL",
@@ -70,6 +94,63 @@ fn main() {
         println!("(ITERABLE_BENCH_PYTHON not set: no iterabledata rows; bench/run.sh sets it)");
     }
     table.print(&[("CSV", ours_csv), ("JSONL", ours_jsonl)]);
+    println!();
+    concurrency();
+}
+
+/// Inputs, each behind this much latency before its first byte (a remote object, say).
+const LATENCY: Duration = Duration::from_millis(50);
+const INPUTS: usize = 16;
+
+/// 16 inputs behind 50 ms of latency each, read one after another and then 16 at once.
+fn concurrency() {
+    let input: Arc<Vec<u8>> = Arc::new(
+        (0..20_000)
+            .flat_map(|i| format!("{{\"i\":{i},\"s\":\"x\"}}\n").into_bytes())
+            .collect(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let read_all = |jobs: usize| {
+        let input = input.clone();
+        runtime.block_on(async move {
+            use futures::StreamExt;
+            let start = Instant::now();
+            let counts: Vec<usize> = futures::stream::iter((0..INPUTS).map(|_| {
+                let input = input.clone();
+                async move {
+                    tokio::time::sleep(LATENCY).await;
+                    let reader = iterable_tokio::from_reader(&input[..], &Default::default())
+                        .await
+                        .unwrap();
+                    reader.count().await
+                }
+            }))
+            .buffer_unordered(jobs)
+            .collect()
+            .await;
+            (counts.iter().sum::<usize>(), start.elapsed())
+        })
+    };
+    let (records, sequential) = read_all(1);
+    let (_, concurrent) = read_all(INPUTS);
+    println!(
+        "| {INPUTS} inputs of 20,000 JSONL records, {} ms latency each | seconds | |",
+        LATENCY.as_millis()
+    );
+    println!("|---|---:|---:|");
+    println!(
+        "| one after another (jobs = 1) | {:.2} | 1.0x |",
+        sequential.as_secs_f64()
+    );
+    println!(
+        "| all at once on one thread (jobs = {INPUTS}) | {:.2} | {:.1}x faster |",
+        concurrent.as_secs_f64(),
+        sequential.as_secs_f64() / concurrent.as_secs_f64()
+    );
+    println!("({records} records each way)");
 }
 
 /// A measured run: records seen and the time taken.
@@ -132,6 +213,34 @@ fn count_ours(path: &Path) -> usize {
         n += 1;
     }
     n
+}
+
+fn count_tokio(path: &Path) -> usize {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut reader = iterable_tokio::open(path.to_str().unwrap()).await.unwrap();
+        let mut n = 0;
+        while let Some(record) = reader.read().await.unwrap() {
+            black_box(record);
+            n += 1;
+        }
+        n
+    })
+}
+
+fn count_smol(path: &Path) -> usize {
+    smol::block_on(async {
+        let mut reader = iterable_smol::open(path.to_str().unwrap()).await.unwrap();
+        let mut n = 0;
+        while let Some(record) = reader.read().await.unwrap() {
+            black_box(record);
+            n += 1;
+        }
+        n
+    })
 }
 
 fn count_csv_crate(path: &Path) -> usize {
