@@ -46,7 +46,7 @@ enum Command {
     ///
     /// With one input: `convert IN OUT`, OUT a path (written atomically) or - for stdout.
     /// With several inputs or glob patterns (`'in/*.csv'`), or when OUT is a folder: each
-    /// input goes to OUT/<stem>.<ext of --to>.
+    /// input goes to `OUT/STEM.EXT`, EXT that of the --to format.
     Convert {
         #[command(flatten)]
         read: ReadArgs,

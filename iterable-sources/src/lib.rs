@@ -4,7 +4,7 @@
 //!
 //! Today a location is a local path or `-` (standard input when reading, standard output when
 //! writing). Remote schemes (`s3://`, `http(s)://`, databases) are recognised and refused with
-//! a clear [`ErrorKind::Unsupported`] error until their clients land, behind cargo features.
+//! a clear [`iterable_core::ErrorKind::Unsupported`] error until their clients land, behind cargo features.
 #![warn(missing_docs)]
 
 mod atomic;
