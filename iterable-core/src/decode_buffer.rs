@@ -1,6 +1,6 @@
 //! `DecodeBuffer`: a decoder, its input buffer and an error policy; what every adapter drives.
 
-use crate::{Decoder, Error, Position, RECORDS_BETWEEN_YIELDS, Record, Result};
+use crate::{Decoder, Decompression, Error, Position, RECORDS_BETWEEN_YIELDS, Record, Result};
 use bytes::{Bytes, BytesMut};
 use std::task::{Context, Poll};
 
@@ -75,6 +75,10 @@ pub struct DecodeBuffer<D> {
     bytes_in: u64,
     /// Records returned by [`DecodeBuffer::poll_record`] since it last yielded.
     since_yield: u32,
+    /// The codec input goes through before the decoder sees it, if compressed.
+    decompression: Option<Decompression>,
+    /// A codec error met while taking input, returned by the next step.
+    input_error: Option<Error>,
 }
 
 impl<D: Decoder> DecodeBuffer<D> {
@@ -97,18 +101,52 @@ impl<D: Decoder> DecodeBuffer<D> {
             skipped: 0,
             bytes_in,
             since_yield: 0,
+            decompression: None,
+            input_error: None,
+        }
+    }
+
+    /// Input goes through `decompression` first; the buffer holds decompressed bytes (such as
+    /// a head already decompressed through it), and [`DecodeBuffer::bytes_in`] counts
+    /// compressed ones.
+    pub fn with_decompression(mut self, decompression: Decompression) -> Self {
+        self.decompression = Some(decompression);
+        self
+    }
+
+    /// Runs the codec over what it has; a codec error ends the input.
+    fn decompress(&mut self, at_end: bool) {
+        if let Some(decompression) = &mut self.decompression {
+            let done = if at_end {
+                decompression.finish(&mut self.buf)
+            } else {
+                decompression.run(&mut self.buf)
+            };
+            if let Err(error) = done {
+                self.input_error = Some(error);
+                self.input_ended = true;
+            }
         }
     }
 
     /// Appends input.
     pub fn push(&mut self, chunk: &[u8]) {
         self.bytes_in += chunk.len() as u64;
-        self.buf.extend_from_slice(chunk);
+        match &mut self.decompression {
+            Some(decompression) => {
+                decompression.push(chunk);
+                self.decompress(false);
+            }
+            None => self.buf.extend_from_slice(chunk),
+        }
     }
 
     /// Appends input given as `Bytes`, without a copy when nothing is buffered and the chunk
     /// is not shared.
     pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.decompression.is_some() {
+            return self.push(&chunk);
+        }
         self.bytes_in += chunk.len() as u64;
         if self.buf.is_empty() {
             match chunk.try_into_mut() {
@@ -133,7 +171,10 @@ impl<D: Decoder> DecodeBuffer<D> {
 
     /// The input is over; the decoder will be asked for its last records.
     pub fn end_input(&mut self) {
-        self.input_ended = true;
+        if !self.input_ended {
+            self.input_ended = true;
+            self.decompress(true);
+        }
     }
 
     /// Stops for good after a fatal error outside the decoder (a failed read): later steps
@@ -155,9 +196,12 @@ impl<D: Decoder> DecodeBuffer<D> {
         self.input_ended
     }
 
-    /// Bytes of input received so far.
+    /// Bytes of input received so far (compressed bytes, when decompressing).
     pub fn bytes_in(&self) -> u64 {
-        self.bytes_in
+        match &self.decompression {
+            Some(decompression) => decompression.bytes_in(),
+            None => self.bytes_in,
+        }
     }
 
     /// Recoverable errors skipped under [`ErrorPolicy::Skip`] or [`ErrorPolicy::Collect`].
@@ -240,10 +284,14 @@ impl<D: Decoder> DecodeBuffer<D> {
         &mut self,
         mut read: impl FnMut(&mut [u8]) -> P,
     ) -> Poll<Result<()>> {
-        let start = self.buf.len();
-        self.buf.resize(start + READ_SIZE, 0);
+        let target = match &mut self.decompression {
+            Some(decompression) => decompression.raw_mut(),
+            None => &mut self.buf,
+        };
+        let start = target.len();
+        target.resize(start + READ_SIZE, 0);
         let outcome = loop {
-            match read(&mut self.buf[start..]).into() {
+            match read(&mut target[start..]).into() {
                 Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
@@ -252,10 +300,16 @@ impl<D: Decoder> DecodeBuffer<D> {
             Poll::Ready(Ok(n)) => *n,
             _ => 0,
         };
-        self.buf.truncate(start + n);
+        target.truncate(start + n);
         match outcome {
             Poll::Ready(Ok(0)) => self.end_input(),
-            Poll::Ready(Ok(n)) => self.bytes_in += n as u64,
+            Poll::Ready(Ok(n)) => {
+                self.bytes_in += n as u64;
+                if let Some(decompression) = &mut self.decompression {
+                    decompression.count_input(n);
+                    self.decompress(false);
+                }
+            }
             Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(Error::io(e)))),
             Poll::Pending => return Poll::Pending,
         }
@@ -265,13 +319,20 @@ impl<D: Decoder> DecodeBuffer<D> {
     /// Decodes the next record, or says that input is needed or over.
     pub fn step(&mut self) -> Result<Step> {
         while !self.finished {
-            let decoded = if self.input_ended {
+            // After a codec error, the records already decompressed come first, then the error.
+            let decoded = if self.input_ended && self.input_error.is_none() {
                 self.decoder.decode_eof(&mut self.buf)
             } else {
                 self.decoder.decode(&mut self.buf)
             };
             match decoded {
                 Ok(Some(record)) => return Ok(Step::Record(record)),
+                Ok(None) if self.input_error.is_some() => {
+                    self.finished = true;
+                    if let Some(error) = self.input_error.take() {
+                        return Err(error);
+                    }
+                }
                 Ok(None) if self.input_ended => self.finished = true,
                 Ok(None) => return Ok(Step::NeedInput),
                 Err(error) if error.is_recoverable() => match self.policy {

@@ -1,7 +1,7 @@
 //! `EncodeBuffer`: an encoder and the bytes it produced that are not written yet; what every
 //! adapter's writer drives.
 
-use crate::{Encoder, Record, Result};
+use crate::{Codec, Encoder, Record, Result};
 use bytes::{Buf, BytesMut};
 
 /// Encoded bytes are handed to the output once about this many have gathered.
@@ -39,6 +39,8 @@ pub struct EncodeBuffer<E> {
     buf: BytesMut,
     records: u64,
     finished: bool,
+    /// A compressing codec and its output, when the output is compressed.
+    compression: Option<(Box<dyn Codec>, BytesMut)>,
 }
 
 impl<E: Encoder> EncodeBuffer<E> {
@@ -49,7 +51,26 @@ impl<E: Encoder> EncodeBuffer<E> {
             buf: BytesMut::with_capacity(WRITE_CHUNK + 4096),
             records: 0,
             finished: false,
+            compression: None,
         }
+    }
+
+    /// Compresses the encoded bytes with `codec`: [`EncodeBuffer::pending`] then holds
+    /// compressed bytes.
+    pub fn with_compression(mut self, codec: Box<dyn Codec>) -> Self {
+        self.compression = Some((codec, BytesMut::with_capacity(WRITE_CHUNK + 4096)));
+        self
+    }
+
+    /// Compresses all encoded bytes, if compressing.
+    fn compress(&mut self) -> Result<()> {
+        if let Some((codec, compressed)) = &mut self.compression {
+            while !self.buf.is_empty() {
+                let consumed = codec.process(&self.buf, compressed)?;
+                self.buf.advance(consumed);
+            }
+        }
+        Ok(())
     }
 
     /// Encodes one record. On error nothing of it is kept.
@@ -60,6 +81,9 @@ impl<E: Encoder> EncodeBuffer<E> {
             return Err(error);
         }
         self.records += 1;
+        if self.compression.is_some() && self.buf.len() >= WRITE_CHUNK {
+            self.compress()?;
+        }
         Ok(())
     }
 
@@ -68,23 +92,34 @@ impl<E: Encoder> EncodeBuffer<E> {
         if !self.finished {
             self.finished = true;
             self.encoder.finish(&mut self.buf)?;
+            self.compress()?;
+            if let Some((codec, compressed)) = &mut self.compression {
+                codec.finish(compressed)?;
+            }
         }
         Ok(())
     }
 
     /// True once enough bytes gathered to be worth a write.
     pub fn is_full(&self) -> bool {
-        self.buf.len() >= WRITE_CHUNK
+        self.pending().len() >= WRITE_CHUNK
     }
 
-    /// The bytes not written yet.
+    /// The bytes not written yet (compressed, when compressing).
     pub fn pending(&self) -> &[u8] {
-        &self.buf
+        match &self.compression {
+            Some((_, compressed)) => compressed,
+            None => &self.buf,
+        }
     }
 
     /// Marks the first `n` pending bytes as written.
     pub fn consume(&mut self, n: usize) {
-        self.buf.advance(n.min(self.buf.len()));
+        let pending = match &mut self.compression {
+            Some((_, compressed)) => compressed,
+            None => &mut self.buf,
+        };
+        pending.advance(n.min(pending.len()));
     }
 
     /// Records encoded so far.

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod decode_buffer;
+mod decompression;
 mod encode_buffer;
 mod error;
 mod format;
@@ -29,12 +30,13 @@ mod stream;
 mod value;
 
 pub use decode_buffer::{DecodeBuffer, ErrorPolicy, READ_SIZE, Step};
+pub use decompression::{Decompression, DecompressionLimits};
 pub use encode_buffer::{EncodeBuffer, WRITE_CHUNK};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, Record};
-pub use sans_io::{Decoder, Encoder};
+pub use sans_io::{Codec, Decoder, Encoder};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};
 pub use value::{BigInt, Value};
 

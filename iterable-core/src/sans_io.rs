@@ -51,3 +51,17 @@ impl<E: Encoder + ?Sized> Encoder for Box<E> {
         (**self).finish(dst)
     }
 }
+
+/// A compression codec, in one direction: bytes in, bytes out, no I/O.
+///
+/// [`Codec::process`] is called with the input at hand and appends what it can to `output`;
+/// it returns how much input it consumed. A call that neither consumes nor produces anything
+/// means it needs more input. [`Codec::finish`] is called once the input is over: a compressor
+/// writes its trailer, a decompressor fails on a stream cut short.
+pub trait Codec: Send {
+    /// Consumes some of `input`, appends to `output`; returns the bytes consumed.
+    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize>;
+
+    /// The input is over: appends what is left, or fails on a truncated stream.
+    fn finish(&mut self, output: &mut BytesMut) -> Result<()>;
+}

@@ -1,12 +1,121 @@
 //! What every adapter's reader and writer share, with no I/O: the adapters pass in their own
 //! read and write calls (blocking, tokio, futures-io) and keep nothing else.
 
+use crate::codec::{CodecKind, Compression};
 use crate::{
     Detection, Format, FormatChoice, FormatDecoder, FormatEncoder, ReadOptions, WriteOptions,
 };
+use crate::{SNIFF_BYTES, detect_head};
 use bytes::BytesMut;
-use iterable_core::{DecodeBuffer, EncodeBuffer, Error, Record, Result};
+use iterable_core::{DecodeBuffer, Decompression, EncodeBuffer, Error, Record, Result};
 use std::task::{Context, Poll, ready};
+
+/// Opening an input: its first bytes are read (up to [`SNIFF_BYTES`]) to find the codec (from
+/// the name, else the magic bytes) and the format inside (from the options, the name, else the
+/// decompressed content); then [`Opening::finish`] gives the reader's state, which loses none
+/// of those bytes.
+pub struct Opening {
+    options: ReadOptions,
+    name: Option<String>,
+    head: BytesMut,
+    ended: bool,
+}
+
+impl Opening {
+    /// Opening an input called `name` (a file name; `None` for a stream) with `options`.
+    pub fn new(options: &ReadOptions, name: Option<&str>) -> Opening {
+        Opening {
+            options: options.clone(),
+            name: name.map(str::to_owned),
+            head: BytesMut::new(),
+            ended: false,
+        }
+    }
+
+    /// Reads the head through a blocking `read`.
+    pub fn read_head(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    ) -> std::io::Result<()> {
+        while !self.ended && self.head.len() < SNIFF_BYTES {
+            let start = self.head.len();
+            self.head.resize(SNIFF_BYTES, 0);
+            let read = loop {
+                match read(&mut self.head[start..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let n = *read.as_ref().unwrap_or(&0);
+            self.head.truncate(start + n);
+            self.ended = read? == 0;
+        }
+        Ok(())
+    }
+
+    /// Polls the head in through an async `poll_read`.
+    pub fn poll_read_head(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<()>> {
+        while !self.ended && self.head.len() < SNIFF_BYTES {
+            let start = self.head.len();
+            self.head.resize(SNIFF_BYTES, 0);
+            let polled = poll_read(cx, &mut self.head[start..]);
+            let n = match &polled {
+                Poll::Ready(Ok(n)) => *n,
+                _ => 0,
+            };
+            self.head.truncate(start + n);
+            match polled {
+                Poll::Ready(Ok(n)) => self.ended = n == 0,
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Finds the codec and the format, and gives the reader's state.
+    pub fn finish(self) -> Result<ReadState> {
+        let mut name = self.name.as_deref();
+        let codec = match self.options.compression {
+            Compression::Use(codec) => Some(codec),
+            Compression::None => None,
+            Compression::Detect => match name.and_then(CodecKind::from_file_name) {
+                Some((codec, inner)) => {
+                    name = Some(inner);
+                    Some(codec)
+                }
+                None => CodecKind::from_magic(&self.head),
+            },
+        };
+        let (head, decompression) = match codec {
+            Some(codec) => {
+                let mut decompression = codec.decompression(self.options.decompression_limits)?;
+                let mut decoded = BytesMut::new();
+                decompression.push(&self.head);
+                decompression.run(&mut decoded)?;
+                (decoded, Some(decompression))
+            }
+            None => (self.head, None),
+        };
+        let mut detection = match Detection::before_content(&self.options, name) {
+            Some(detection) => detection,
+            None => detect_head(&head)?,
+        };
+        detection.codec = codec;
+        Ok(ReadState::new(
+            &self.options,
+            detection,
+            head,
+            self.ended,
+            decompression,
+        ))
+    }
+}
 
 /// A reader's state: the decoder and its buffer, how the format was found, counts, and the
 /// errors collected under `ErrorPolicy::Collect`, all labelled with the location.
@@ -20,17 +129,21 @@ pub struct ReadState {
 }
 
 impl ReadState {
-    /// The state for an input whose format `detection` found; `head` holds the bytes read to
-    /// find it (none are lost), `ended` says whether that was the whole input.
-    pub fn new(
+    /// The state for an input whose format `detection` found; `head` holds the (decompressed)
+    /// bytes read to find it, `ended` says whether that was the whole input.
+    fn new(
         options: &ReadOptions,
         detection: Detection,
         head: BytesMut,
         ended: bool,
+        decompression: Option<Decompression>,
     ) -> ReadState {
         let decoder =
             FormatDecoder::new(detection.choice.format, &options.resolve(detection.choice));
         let mut state = DecodeBuffer::with_buffer(decoder, head, options.error_policy);
+        if let Some(decompression) = decompression {
+            state = state.with_decompression(decompression);
+        }
         if ended {
             state.end_input();
         }
@@ -143,8 +256,12 @@ impl WriteState {
     pub fn new(options: &WriteOptions) -> Result<WriteState> {
         let options = options.for_target(None)?;
         let format = options.format.unwrap_or(Format::JsonLines);
+        let mut out = EncodeBuffer::new(FormatEncoder::new(format, &options));
+        if let Compression::Use(codec) = options.compression {
+            out = out.with_compression(codec.compressor(options.compression_level)?);
+        }
         Ok(WriteState {
-            out: EncodeBuffer::new(FormatEncoder::new(format, &options)),
+            out,
             format,
             location: None,
         })

@@ -10,6 +10,8 @@ pub struct Detection {
     pub choice: FormatChoice,
     /// How it was found.
     pub by: DetectedBy,
+    /// The compression the input goes through first, if any.
+    pub codec: Option<crate::codec::CodecKind>,
 }
 
 impl Detection {
@@ -20,6 +22,7 @@ impl Detection {
             Some(format) => Some(Detection {
                 choice: FormatChoice::plain(format),
                 by: DetectedBy::Options,
+                codec: None,
             }),
             None => name.and_then(detect_from_name),
         }
@@ -42,6 +45,7 @@ pub fn detect_from_name(name: &str) -> Option<Detection> {
     FormatChoice::from_name(extension).map(|choice| Detection {
         choice,
         by: DetectedBy::Name,
+        codec: None,
     })
 }
 
@@ -65,6 +69,7 @@ pub fn detect_from_content(head: &[u8]) -> Option<Detection> {
     Some(Detection {
         choice: FormatChoice::plain(format),
         by: DetectedBy::Content,
+        codec: None,
     })
 }
 

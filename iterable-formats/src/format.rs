@@ -122,6 +122,10 @@ pub struct ReadOptions {
     pub max_record_size: usize,
     /// What to do with recoverable errors.
     pub error_policy: ErrorPolicy,
+    /// Compression of the input: detected from the name, then the magic bytes, by default.
+    pub compression: crate::codec::Compression,
+    /// Limits on decompressed size and ratio.
+    pub decompression_limits: iterable_core::DecompressionLimits,
 }
 
 impl Default for ReadOptions {
@@ -131,6 +135,8 @@ impl Default for ReadOptions {
             csv: CsvOptions::default(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             error_policy: ErrorPolicy::Fail,
+            compression: crate::codec::Compression::Detect,
+            decompression_limits: iterable_core::DecompressionLimits::default(),
         }
     }
 }
@@ -164,6 +170,10 @@ pub struct WriteOptions {
     pub format: Option<Format>,
     /// CSV dialect. The delimiter a name implies (`.tsv`) applies unless set here.
     pub csv: CsvWriteOptions,
+    /// Compression of the output: from the target's name (`out.csv.gz`) by default.
+    pub compression: crate::codec::Compression,
+    /// The codec's compression level, on its own scale; `None` for its default.
+    pub compression_level: Option<i32>,
 }
 
 impl WriteOptions {
@@ -177,9 +187,18 @@ impl WriteOptions {
     /// The options for writing to a target named `name` (a file name, `None` for stdout):
     /// the name's format and dialect unless these options say otherwise.
     pub fn for_target(&self, name: Option<&str>) -> Result<WriteOptions> {
+        use crate::codec::{CodecKind, Compression};
+        let mut options = self.clone();
+        let mut name = name;
+        if let (Compression::Detect, Some((codec, inner))) =
+            (self.compression, name.and_then(CodecKind::from_file_name))
+        {
+            options.compression = Compression::Use(codec);
+            name = Some(inner);
+        }
         match (self.format, name.and_then(crate::detect_from_name)) {
-            (_, Some(detection)) => Ok(self.resolve(detection.choice)),
-            (Some(_), None) => Ok(self.clone()),
+            (_, Some(detection)) => Ok(options.resolve(detection.choice)),
+            (Some(_), None) => Ok(options),
             (None, None) => Err(Error::new(
                 ErrorKind::UnknownFormat,
                 "cannot tell which format to write from the name; name one in the options",

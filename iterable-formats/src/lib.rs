@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
+pub mod codec;
 pub mod csv;
 mod detect;
 mod format;

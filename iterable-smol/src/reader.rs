@@ -1,14 +1,13 @@
 //! `Reader`: records from a file, stdin, any futures-io `AsyncRead` or a `Stream` of chunks.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_io::AsyncRead;
-use futures_util::AsyncReadExt;
 use futures_util::TryStreamExt;
 use futures_util::stream::IntoAsyncRead;
 use iterable_core::{Error, Record, Result};
-use iterable_formats::adapter::ReadState;
-use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
+use iterable_formats::adapter::{Opening, ReadState};
+use iterable_formats::{Detection, ReadOptions};
 use iterable_sources::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -100,18 +99,13 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             Some(l) => e.with_location(l.clone()),
             None => e,
         };
-        let mut head = BytesMut::new();
-        let mut ended = false;
-        let detection = match Detection::before_content(options, name) {
-            Some(detection) => detection,
-            None => {
-                ended = read_head(&mut input, &mut head)
-                    .await
-                    .map_err(|e| locate(Error::io(e)))?;
-                detect_head(&head).map_err(locate)?
-            }
-        };
-        let state = ReadState::new(options, detection, head, ended).at(location, size);
+        let mut opening = Opening::new(options, name);
+        std::future::poll_fn(|cx| {
+            opening.poll_read_head(cx, |cx, buf| Pin::new(&mut input).poll_read(cx, buf))
+        })
+        .await
+        .map_err(|e| locate(Error::io(e)))?;
+        let state = opening.finish().map_err(locate)?.at(location, size);
         Ok(Reader { input, state })
     }
 
@@ -176,23 +170,4 @@ impl<R: AsyncRead + Unpin> Stream for Reader<R> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_read_record(cx).map(Result::transpose)
     }
-}
-
-/// Reads until `head` holds [`SNIFF_BYTES`] or the input ends; true when it ended.
-async fn read_head(
-    input: &mut (impl AsyncRead + Unpin),
-    head: &mut BytesMut,
-) -> std::io::Result<bool> {
-    head.resize(SNIFF_BYTES, 0);
-    let mut filled = 0;
-    while filled < SNIFF_BYTES {
-        match input.read(&mut head[filled..]).await? {
-            0 => {
-                head.truncate(filled);
-                return Ok(true);
-            }
-            n => filled += n,
-        }
-    }
-    Ok(false)
 }

@@ -1,12 +1,11 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
-use bytes::BytesMut;
 use iterable_core::{Error, Record, Result};
-use iterable_formats::adapter::ReadState;
-use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
+use iterable_formats::adapter::{Opening, ReadState};
+use iterable_formats::{Detection, ReadOptions};
 use iterable_sources::Location;
 use std::fs::File;
-use std::io::{ErrorKind as IoErrorKind, Read};
+use std::io::Read;
 
 /// Opens a location (a path, or `-` for stdin) and detects its format: from the file name,
 /// else from the first bytes.
@@ -79,16 +78,11 @@ impl<R: Read> Reader<R> {
             Some(l) => e.with_location(l.clone()),
             None => e,
         };
-        let mut head = BytesMut::new();
-        let mut ended = false;
-        let detection = match Detection::before_content(options, name) {
-            Some(detection) => detection,
-            None => {
-                ended = read_head(&mut input, &mut head).map_err(|e| locate(Error::io(e)))?;
-                detect_head(&head).map_err(locate)?
-            }
-        };
-        let state = ReadState::new(options, detection, head, ended).at(location, size);
+        let mut opening = Opening::new(options, name);
+        opening
+            .read_head(|buf| input.read(buf))
+            .map_err(|e| locate(Error::io(e)))?;
+        let state = opening.finish().map_err(locate)?.at(location, size);
         Ok(Reader { input, state })
     }
 
@@ -139,24 +133,6 @@ impl<R: Read> Reader<R> {
     pub fn errors(&self) -> &[Error] {
         self.state.errors()
     }
-}
-
-/// Reads until `head` holds [`SNIFF_BYTES`] or the input ends; true when it ended.
-fn read_head(input: &mut impl Read, head: &mut BytesMut) -> std::io::Result<bool> {
-    head.resize(SNIFF_BYTES, 0);
-    let mut filled = 0;
-    while filled < SNIFF_BYTES {
-        match input.read(&mut head[filled..]) {
-            Ok(0) => {
-                head.truncate(filled);
-                return Ok(true);
-            }
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == IoErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
 }
 
 impl<R: Read> Iterator for Reader<R> {

@@ -3,12 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use iterable_core::{Error, READ_SIZE, Record, Result};
-use iterable_formats::adapter::ReadState;
-use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, detect_head};
+use iterable_formats::adapter::{Opening, ReadState};
+use iterable_formats::{Detection, ReadOptions};
 use iterable_sources::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
 /// The input of a reader made by [`open`].
@@ -106,18 +106,18 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             Some(l) => e.with_location(l.clone()),
             None => e,
         };
-        let mut head = BytesMut::new();
-        let mut ended = false;
-        let detection = match Detection::before_content(options, name) {
-            Some(detection) => detection,
-            None => {
-                ended = read_head(&mut input, &mut head)
-                    .await
-                    .map_err(|e| locate(Error::io(e)))?;
-                detect_head(&head).map_err(locate)?
-            }
-        };
-        let state = ReadState::new(options, detection, head, ended).at(location, size);
+        let mut opening = Opening::new(options, name);
+        std::future::poll_fn(|cx| {
+            opening.poll_read_head(cx, |cx, buf| {
+                let mut buf = ReadBuf::new(buf);
+                Pin::new(&mut input)
+                    .poll_read(cx, &mut buf)
+                    .map_ok(|()| buf.filled().len())
+            })
+        })
+        .await
+        .map_err(|e| locate(Error::io(e)))?;
+        let state = opening.finish().map_err(locate)?.at(location, size);
         Ok(Reader { input, state })
     }
 
@@ -223,23 +223,4 @@ fn read_ahead(mut file: std::fs::File) -> impl AsyncRead + Send {
     StreamReader::new(futures_util::stream::poll_fn(move |cx| {
         received.poll_recv(cx)
     }))
-}
-
-/// Reads until `head` holds [`SNIFF_BYTES`] or the input ends; true when it ended.
-async fn read_head(
-    input: &mut (impl AsyncRead + Unpin),
-    head: &mut BytesMut,
-) -> std::io::Result<bool> {
-    head.resize(SNIFF_BYTES, 0);
-    let mut filled = 0;
-    while filled < SNIFF_BYTES {
-        match input.read(&mut head[filled..]).await? {
-            0 => {
-                head.truncate(filled);
-                return Ok(true);
-            }
-            n => filled += n,
-        }
-    }
-    Ok(false)
 }
