@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use iterable_core::{Error, ErrorKind, ErrorPolicy, Record};
+use iterable_formats::codec::Compression;
 use iterable_formats::csv::RaggedRows;
 use iterable_formats::{Format, ReadOptions, WriteOptions};
 use iterable_sync::{Reader, open_with, to_writer};
@@ -57,6 +58,13 @@ enum Command {
         /// How many inputs to convert at once, when there are several (default: the cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Compress the output with this codec (gzip, zstd, bzip2, xz, lzma, lz4, brotli, zlib,
+        /// deflate, or none); by default the output name's extension decides (`out.csv.gz`).
+        #[arg(long, value_name = "CODEC")]
+        compress: Option<String>,
+        /// The compression level, on the codec's own scale (gzip 0-9, zstd 1-22, ...).
+        #[arg(long)]
+        level: Option<i32>,
         /// Inputs (paths, glob patterns, or - for stdin), then the output.
         #[arg(num_args = 2.., required = true, value_name = "IN... OUT")]
         paths: Vec<String>,
@@ -288,12 +296,22 @@ fn run(command: Command) -> Result<(), Error> {
             read,
             to,
             jobs,
+            compress,
+            level,
             mut paths,
         } => {
             let output = paths.pop().unwrap_or_default();
-            let mut write_options = WriteOptions::default();
+            let mut write_options = WriteOptions {
+                compression_level: level,
+                ..WriteOptions::default()
+            };
             if let Some(name) = &to {
                 write_options = write_options.with_format_name(name)?;
+            }
+            if let Some(name) = &compress {
+                write_options.compression = Compression::from_name(name).ok_or_else(|| {
+                    Error::new(ErrorKind::UnknownFormat, format!("unknown codec {name:?}"))
+                })?;
             }
             let many = paths.len() > 1
                 || paths.iter().any(|p| p.contains(['*', '?', '[']))
@@ -321,7 +339,10 @@ fn run(command: Command) -> Result<(), Error> {
                 writeln!(out, "delimiter: {:?}", delimiter as char)?;
             }
             writeln!(out, "detected by: {}", detection.by.as_str())?;
-            writeln!(out, "codecs: none")?;
+            match detection.codec {
+                Some(codec) => writeln!(out, "codecs: {}", codec.name())?,
+                None => writeln!(out, "codecs: none")?,
+            }
             if let Some(first) = first {
                 writeln!(
                     out,

@@ -209,7 +209,7 @@ mod built {
         Some(Box::new(Decompressor {
             inner,
             kind,
-            stream_ended: false,
+            stage: Stage::Decoding,
             consumed: 0,
         }))
     }
@@ -248,13 +248,22 @@ mod built {
         Some(Box::new(Compressor { inner, kind }))
     }
 
+    /// Where a decompressor stands in the current gzip member, bzip2 stream or zstd frame.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Stage {
+        Decoding,
+        /// The stream's end was read; its last output is being drained.
+        Finishing,
+        /// Complete. More input starts a new member, stream or frame.
+        Ended,
+    }
+
     /// Decompression with restarts: when a gzip member, bzip2 stream or zstd frame ends and
     /// input follows, the next one is read.
     struct Decompressor {
         inner: Box<dyn DecodeV2 + Send>,
         kind: CodecKind,
-        /// The last member, stream or frame is complete.
-        stream_ended: bool,
+        stage: Stage,
         /// Compressed bytes consumed so far.
         consumed: u64,
     }
@@ -271,66 +280,72 @@ mod built {
                 ..Position::default()
             })
         }
+
+        fn truncated(&self) -> Error {
+            let what = if self.consumed == 0 {
+                "empty"
+            } else {
+                "cut short"
+            };
+            Error::parse(
+                self.kind.name(),
+                format!(
+                    "the {} stream is {what} (truncated input?)",
+                    self.kind.name()
+                ),
+            )
+            .at(Position {
+                byte: Some(self.consumed),
+                ..Position::default()
+            })
+        }
+
+        /// One step into `output`'s spare room: decode some of `input`, or drain.
+        fn step(&mut self, input: &[u8], out: &mut WriteBuffer<'_>) -> std::io::Result<usize> {
+            let mut consumed = 0;
+            if self.stage == Stage::Decoding && !input.is_empty() {
+                let mut input = PartialBuffer::new(input);
+                let ended = self.inner.decode(&mut input, out);
+                consumed = input.written_len();
+                if ended? {
+                    self.stage = Stage::Finishing;
+                }
+            }
+            if self.stage == Stage::Finishing && self.inner.finish(out)? {
+                self.stage = Stage::Ended;
+            }
+            Ok(consumed)
+        }
     }
 
     impl Codec for Decompressor {
         fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
-            if input.is_empty() {
-                return Ok(0);
-            }
-            if self.stream_ended {
+            if self.stage == Stage::Ended {
+                if input.is_empty() {
+                    return Ok(0);
+                }
                 self.inner.reinit().map_err(|e| self.error(e, 0))?;
-                self.stream_ended = false;
+                self.stage = Stage::Decoding;
             }
             let start = output.len();
             output.resize(start + CHUNK, 0);
-            let mut input = PartialBuffer::new(input);
             let mut out = WriteBuffer::new_initialized(&mut output[start..]);
-            let decoded = self.inner.decode(&mut input, &mut out);
+            let stepped = self.step(input, &mut out);
             let written = out.written_len();
             output.truncate(start + written);
-            let consumed = input.written_len();
-            match decoded {
-                Ok(ended) => {
-                    self.stream_ended = ended;
-                    self.consumed += consumed as u64;
-                    Ok(consumed)
-                }
-                Err(error) => Err(self.error(error, consumed)),
-            }
+            let consumed = stepped.map_err(|e| self.error(e, 0))?;
+            self.consumed += consumed as u64;
+            Ok(consumed)
         }
 
         fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
-            loop {
-                let start = output.len();
-                output.resize(start + CHUNK, 0);
-                let mut out = WriteBuffer::new_initialized(&mut output[start..]);
-                let flushed = self.inner.flush(&mut out);
-                let written = out.written_len();
-                output.truncate(start + written);
-                if flushed.map_err(|e| self.error(e, 0))? || written == 0 {
-                    break;
-                }
+            while self.stage == Stage::Finishing {
+                self.process(&[], output)?;
             }
-            if !self.stream_ended {
-                let what = if self.consumed == 0 {
-                    "empty"
-                } else {
-                    "cut short"
-                };
-                return Err(Error::parse(
-                    self.kind.name(),
-                    format!(
-                        "the {} stream is {what} (truncated input?)",
-                        self.kind.name()
-                    ),
-                )
-                .at(Position {
-                    byte: Some(self.consumed),
-                    ..Position::default()
-                }));
+            match self.stage {
+                Stage::Ended => Ok(()),
+                _ => Err(self.truncated()),
             }
-            Ok(())
         }
     }
 
