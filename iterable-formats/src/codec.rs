@@ -210,6 +210,7 @@ mod built {
             inner,
             kind,
             stage: Stage::Decoding,
+            output_was_full: false,
             consumed: 0,
         }))
     }
@@ -264,6 +265,8 @@ mod built {
         inner: Box<dyn DecodeV2 + Send>,
         kind: CodecKind,
         stage: Stage,
+        /// The last call filled its output: more may come without more input.
+        output_was_full: bool,
         /// Compressed bytes consumed so far.
         consumed: u64,
     }
@@ -303,7 +306,7 @@ mod built {
         /// One step into `output`'s spare room: decode some of `input`, or drain.
         fn step(&mut self, input: &[u8], out: &mut WriteBuffer<'_>) -> std::io::Result<usize> {
             let mut consumed = 0;
-            if self.stage == Stage::Decoding && !input.is_empty() {
+            if self.stage == Stage::Decoding && (!input.is_empty() || self.output_was_full) {
                 let mut input = PartialBuffer::new(input);
                 let ended = self.inner.decode(&mut input, out);
                 consumed = input.written_len();
@@ -332,6 +335,7 @@ mod built {
             let mut out = WriteBuffer::new_initialized(&mut output[start..]);
             let stepped = self.step(input, &mut out);
             let written = out.written_len();
+            self.output_was_full = written == CHUNK;
             output.truncate(start + written);
             let consumed = stepped.map_err(|e| self.error(e, 0))?;
             self.consumed += consumed as u64;
@@ -339,7 +343,9 @@ mod built {
         }
 
         fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
-            while self.stage == Stage::Finishing {
+            while self.stage == Stage::Finishing
+                || (self.stage == Stage::Decoding && self.output_was_full)
+            {
                 self.process(&[], output)?;
             }
             match self.stage {
