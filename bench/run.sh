@@ -14,3 +14,4 @@ if command -v python3 >/dev/null 2>&1; then
   export ITERABLE_BENCH_PYTHON="$PWD/$venv/bin/python"
 fi
 cargo bench -p iterable-tests --bench throughput
+cargo bench -p iterable-tests --bench codecs

@@ -7,6 +7,8 @@ mod readme {}
 
 use bytes::Bytes;
 use iterable_core::{DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, Position, Record, Step};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// One thing a decoder produced: a record, or an error reduced to what must not depend on
 /// how the input was cut.
@@ -86,4 +88,88 @@ pub fn chunks_of(input: &[u8], size: usize) -> Vec<Bytes> {
         .chunks(size.max(1))
         .map(Bytes::copy_from_slice)
         .collect()
+}
+
+/// Writes the same `rows` rows as CSV and as JSON Lines in `dir` for the benchmarks, unless
+/// they are there already, and returns their paths.
+pub fn bench_data(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
+    let csv = dir.join(format!("rows-{rows}.csv"));
+    let jsonl = dir.join(format!("rows-{rows}.jsonl"));
+    if csv.exists() && jsonl.exists() {
+        return (csv, jsonl);
+    }
+    const FIRST: [&str; 8] = [
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",
+    ];
+    const LAST: [&str; 8] = [
+        "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson",
+    ];
+    const CITIES: [(&str, &str); 6] = [
+        ("Oslo", "NO"),
+        ("Zürich", "CH"),
+        ("São Paulo", "BR"),
+        ("Kyiv", "UA"),
+        ("Ōsaka", "JP"),
+        ("Lagos", "NG"),
+    ];
+    const NOTES: [&str; 4] = [
+        "",
+        "regular",
+        "asked for \"express\" delivery",
+        "gift, wrap it",
+    ];
+    let mut c = BufWriter::new(std::fs::File::create(&csv).unwrap());
+    let mut j = BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+    writeln!(
+        c,
+        "id,first_name,last_name,email,city,country,amount,created,active,note"
+    )
+    .unwrap();
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for id in 1..=rows {
+        let (first, last) = (FIRST[next() % 8], LAST[next() % 8]);
+        let (city, country) = CITIES[next() % 6];
+        let amount = format!("{}.{:02}", next() % 100_000, next() % 100);
+        let created = format!(
+            "20{:02}-{:02}-{:02}",
+            15 + next() % 10,
+            1 + next() % 12,
+            1 + next() % 28
+        );
+        let active = next() % 2 == 0;
+        let note = NOTES[next() % 4];
+        let email = format!(
+            "{}.{}{}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase(),
+            id % 1000
+        );
+        let csv_note = if note.contains([',', '"']) {
+            format!("\"{}\"", note.replace('"', "\"\""))
+        } else {
+            note.to_owned()
+        };
+        writeln!(
+            c,
+            "{id},{first},{last},{email},{city},{country},{amount},{created},{active},{csv_note}"
+        )
+        .unwrap();
+        writeln!(
+            j,
+            "{{\"id\":{id},\"name\":{{\"first\":\"{first}\",\"last\":\"{last}\"}},\"email\":\"{email}\",\"address\":{{\"city\":\"{city}\",\"country\":\"{country}\"}},\"amount\":{amount},\"created\":\"{created}\",\"active\":{active},\"tags\":[\"t{}\",\"t{}\"],\"note\":\"{}\"}}",
+            next() % 10,
+            next() % 10,
+            note.replace('"', "\\\"")
+        )
+        .unwrap();
+    }
+    c.flush().unwrap();
+    j.flush().unwrap();
+    (csv, jsonl)
 }
