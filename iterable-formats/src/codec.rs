@@ -29,11 +29,13 @@ pub enum CodecKind {
     Lz4,
     /// Brotli.
     Brotli,
+    /// Snappy, framing format.
+    Snappy,
 }
 
 impl CodecKind {
     /// Every codec.
-    pub const ALL: [CodecKind; 9] = [
+    pub const ALL: [CodecKind; 10] = [
         CodecKind::Gzip,
         CodecKind::Zlib,
         CodecKind::Deflate,
@@ -43,6 +45,7 @@ impl CodecKind {
         CodecKind::Zstd,
         CodecKind::Lz4,
         CodecKind::Brotli,
+        CodecKind::Snappy,
     ];
 
     /// The name used in options and errors: `gzip`, `zstd`, ...
@@ -57,6 +60,7 @@ impl CodecKind {
             CodecKind::Zstd => "zstd",
             CodecKind::Lz4 => "lz4",
             CodecKind::Brotli => "brotli",
+            CodecKind::Snappy => "snappy",
         }
     }
 
@@ -72,6 +76,7 @@ impl CodecKind {
             CodecKind::Zstd => &["zst", "zstd"],
             CodecKind::Lz4 => &["lz4"],
             CodecKind::Brotli => &["br"],
+            CodecKind::Snappy => &["sz", "snappy"],
         }
     }
 
@@ -83,6 +88,7 @@ impl CodecKind {
             CodecKind::Xz => Some(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]),
             CodecKind::Zstd => Some(&[0x28, 0xb5, 0x2f, 0xfd]),
             CodecKind::Lz4 => Some(&[0x04, 0x22, 0x4d, 0x18]),
+            CodecKind::Snappy => Some(b"\xff\x06\x00\x00sNaPpY"),
             CodecKind::Zlib | CodecKind::Deflate | CodecKind::Lzma | CodecKind::Brotli => None,
         }
     }
@@ -96,6 +102,7 @@ impl CodecKind {
             CodecKind::Zstd => "zstd",
             CodecKind::Lz4 => "lz4",
             CodecKind::Brotli => "brotli",
+            CodecKind::Snappy => "snappy",
         }
     }
 
@@ -144,11 +151,19 @@ impl CodecKind {
 
     /// The decompressing codec.
     pub fn decompressor(self) -> Result<Box<dyn Codec>> {
+        #[cfg(feature = "snappy")]
+        if self == CodecKind::Snappy {
+            return Ok(Box::new(crate::snappy::SnappyDecompressor::new()));
+        }
         built::decompressor(self).ok_or_else(|| self.not_built())
     }
 
     /// The compressing codec, at `level` (the codec's own scale; `None` for its default).
     pub fn compressor(self, level: Option<i32>) -> Result<Box<dyn Codec>> {
+        #[cfg(feature = "snappy")]
+        if self == CodecKind::Snappy {
+            return Ok(Box::new(crate::snappy::SnappyCompressor::new()));
+        }
         built::compressor(self, level).ok_or_else(|| self.not_built())
     }
 

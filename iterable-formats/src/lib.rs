@@ -36,6 +36,8 @@ mod detect;
 mod format;
 pub mod json_text;
 pub mod jsonl;
+#[cfg(feature = "snappy")]
+mod snappy;
 
 pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head};
 pub use format::{

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use iterable_core::{DecompressionLimits, ErrorKind, Record};
 use iterable_formats::codec::CodecKind;
 use iterable_formats::{Format, ReadOptions, WriteOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
 fn sample_csv() -> Vec<u8> {
@@ -375,4 +375,45 @@ fn names_and_magic_find_codec_and_format() {
             .len(),
         1
     );
+}
+
+#[test]
+fn snappy_frames_agree_with_the_snap_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = big_csv(4000);
+    // snap's framed encoder writes, we read
+    let mut theirs = snap::write::FrameEncoder::new(Vec::new());
+    theirs.write_all(&plain).unwrap();
+    let theirs = theirs.into_inner().unwrap();
+    let path = dir.path().join("theirs.csv.sz");
+    std::fs::write(&path, &theirs).unwrap();
+    assert_eq!(
+        read_with_us(path.to_str().unwrap(), &ReadOptions::default()).unwrap(),
+        records_of(&plain)
+    );
+    let unnamed = dir.path().join("theirs");
+    std::fs::write(&unnamed, &theirs).unwrap();
+    assert_eq!(
+        iterable_sync::open(unnamed.to_str().unwrap())
+            .unwrap()
+            .detection()
+            .codec,
+        Some(CodecKind::Snappy)
+    );
+    // we write, snap's framed decoder reads
+    let ours = dir.path().join("ours.csv.sz");
+    write_with_us(ours.to_str().unwrap(), &records_of(&plain));
+    let mut decoded = Vec::new();
+    snap::read::FrameDecoder::new(&std::fs::read(&ours).unwrap()[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, plain);
+    // a flipped byte inside a chunk fails its checksum
+    let mut corrupt = theirs.clone();
+    let at = corrupt.len() / 2;
+    corrupt[at] ^= 0x55;
+    let path = dir.path().join("corrupt.csv.sz");
+    std::fs::write(&path, &corrupt).unwrap();
+    let error = read_with_us(path.to_str().unwrap(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(error.format(), Some("snappy"), "{error}");
 }
