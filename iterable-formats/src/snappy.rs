@@ -12,7 +12,7 @@ const BLOCK: usize = 65536;
 
 fn masked_crc(data: &[u8]) -> u32 {
     let crc = crc32c::crc32c(data);
-    ((crc >> 15) | (crc << 17)).wrapping_add(0xa282_ead8)
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 /// Reads framed snappy.
@@ -78,10 +78,7 @@ impl SnappyDecompressor {
 impl Codec for SnappyDecompressor {
     fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
         let mut at = 0;
-        loop {
-            let Some(header) = input.get(at..at + 4) else {
-                break;
-            };
+        while let Some(header) = input.get(at..at + 4) {
             let len =
                 usize::from(header[1]) | usize::from(header[2]) << 8 | usize::from(header[3]) << 16;
             let Some(body) = input.get(at + 4..at + 4 + len) else {
