@@ -95,6 +95,12 @@ struct ReadArgs {
     /// Skip bad records instead of stopping; they are reported on stderr at the end.
     #[arg(long)]
     skip_bad: bool,
+    /// In a zip archive, read the members whose names match this glob (default: every file).
+    #[arg(long, value_name = "GLOB")]
+    members: Option<String>,
+    /// In a zip archive, give each record this field holding its member's name.
+    #[arg(long, value_name = "FIELD")]
+    member_field: Option<String>,
     /// The largest record in bytes.
     #[arg(long, default_value_t = iterable_formats::DEFAULT_MAX_RECORD_SIZE)]
     max_record_size: usize,
@@ -120,6 +126,8 @@ impl ReadArgs {
             ..ReadOptions::default()
         };
         options.csv.delimiter = self.delimiter;
+        options.zip_members = self.members.clone();
+        options.member_field = self.member_field.clone();
         options.csv.has_header = !self.no_header;
         if self.lenient {
             options.csv.ragged = RaggedRows::Lenient;

@@ -79,6 +79,14 @@ pub struct DecodeBuffer<D> {
     decompression: Option<Decompression>,
     /// A codec error met while taking input, returned by the next step.
     input_error: Option<Error>,
+    /// Makes a fresh decoder for each member of an archive.
+    renew: Option<Box<dyn FnMut() -> D + Send>>,
+    /// The archive member whose records are being decoded.
+    member: Option<String>,
+    /// The member that starts once the current one's records are out.
+    next_member: Option<String>,
+    /// The input ended with the current member still to finish.
+    ended_after_member: bool,
 }
 
 impl<D: Decoder> DecodeBuffer<D> {
@@ -103,7 +111,33 @@ impl<D: Decoder> DecodeBuffer<D> {
             since_yield: 0,
             decompression: None,
             input_error: None,
+            renew: None,
+            member: None,
+            next_member: None,
+            ended_after_member: false,
         }
+    }
+
+    /// For archives: `renew` makes the decoder for each member after the first, which is
+    /// `member`. Records then come with [`DecodeBuffer::member`].
+    pub fn with_members(
+        mut self,
+        member: Option<String>,
+        renew: Box<dyn FnMut() -> D + Send>,
+    ) -> Self {
+        self.member = member;
+        self.renew = Some(renew);
+        self
+    }
+
+    /// Says that archive member `name` starts once the current member's records are out.
+    pub fn member_starts(&mut self, name: String) {
+        self.next_member = Some(name);
+    }
+
+    /// The archive member the last record came from.
+    pub fn member(&self) -> Option<&str> {
+        self.member.as_deref()
     }
 
     /// Input goes through `decompression` first; the buffer holds decompressed bytes (such as
@@ -114,18 +148,45 @@ impl<D: Decoder> DecodeBuffer<D> {
         self
     }
 
-    /// Runs the codec over what it has; a codec error ends the input.
+    /// Runs the codec over what it has; a codec error ends the input. An archive's next member
+    /// stops it until the current member's records are out.
     fn decompress(&mut self, at_end: bool) {
+        if self.next_member.is_some() {
+            return;
+        }
         if let Some(decompression) = &mut self.decompression {
             let done = if at_end {
                 decompression.finish(&mut self.buf)
             } else {
                 decompression.run(&mut self.buf)
             };
-            if let Err(error) = done {
-                self.input_error = Some(error);
-                self.input_ended = true;
+            match done {
+                Ok(Some(member)) => {
+                    self.next_member = Some(member);
+                    if at_end {
+                        // The rest is decompressed once this member is done.
+                        self.input_ended = false;
+                        self.ended_after_member = true;
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    self.input_error = Some(error);
+                    self.input_ended = true;
+                }
             }
+        }
+    }
+
+    /// The current member's records are out: a fresh decoder for the next one.
+    fn start_next_member(&mut self) {
+        if let (Some(member), Some(renew)) = (self.next_member.take(), self.renew.as_mut()) {
+            self.decoder = renew();
+            self.member = Some(member);
+        }
+        self.decompress(false);
+        if std::mem::take(&mut self.ended_after_member) {
+            self.end_input();
         }
     }
 
@@ -171,10 +232,16 @@ impl<D: Decoder> DecodeBuffer<D> {
 
     /// The input is over; the decoder will be asked for its last records.
     pub fn end_input(&mut self) {
-        if !self.input_ended {
-            self.input_ended = true;
-            self.decompress(true);
+        if self.input_ended {
+            return;
         }
+        if self.next_member.is_some() {
+            // Ends once the current archive member is done and the next one started.
+            self.ended_after_member = true;
+            return;
+        }
+        self.input_ended = true;
+        self.decompress(true);
     }
 
     /// Stops for good after a fatal error outside the decoder (a failed read): later steps
@@ -320,13 +387,16 @@ impl<D: Decoder> DecodeBuffer<D> {
     pub fn step(&mut self) -> Result<Step> {
         while !self.finished {
             // After a codec error, the records already decompressed come first, then the error.
-            let decoded = if self.input_ended && self.input_error.is_none() {
+            // Before an archive's next member, the current one is decoded to its end.
+            let member_ends = self.next_member.is_some();
+            let decoded = if (self.input_ended && self.input_error.is_none()) || member_ends {
                 self.decoder.decode_eof(&mut self.buf)
             } else {
                 self.decoder.decode(&mut self.buf)
             };
             match decoded {
                 Ok(Some(record)) => return Ok(Step::Record(record)),
+                Ok(None) if member_ends => self.start_next_member(),
                 Ok(None) if self.input_error.is_some() => {
                     self.finished = true;
                     if let Some(error) = self.input_error.take() {

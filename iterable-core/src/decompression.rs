@@ -74,26 +74,33 @@ impl Decompression {
         self.raw_in += chunk.len() as u64;
     }
 
-    /// Decompresses what it can into `output`.
-    pub fn run(&mut self, output: &mut BytesMut) -> Result<()> {
+    /// Decompresses what it can into `output`. Stops early, returning the member's name, where
+    /// an archive's next member starts: what follows belongs to it.
+    pub fn run(&mut self, output: &mut BytesMut) -> Result<Option<String>> {
         loop {
             let before = output.len();
             let consumed = self.codec.process(&self.raw, output)?;
             self.raw.advance(consumed);
             let produced = output.len() - before;
             self.account(produced)?;
+            if let Some(member) = self.codec.member_start() {
+                return Ok(Some(member));
+            }
             if consumed == 0 && produced == 0 {
-                return Ok(());
+                return Ok(None);
             }
         }
     }
 
     /// The compressed input is over: decompresses the rest, failing on a truncated stream.
-    pub fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
-        self.run(output)?;
+    pub fn finish(&mut self, output: &mut BytesMut) -> Result<Option<String>> {
+        if let Some(member) = self.run(output)? {
+            return Ok(Some(member));
+        }
         let before = output.len();
         self.codec.finish(output)?;
-        self.account(output.len() - before)
+        self.account(output.len() - before)?;
+        Ok(None)
     }
 
     fn account(&mut self, produced: usize) -> Result<()> {

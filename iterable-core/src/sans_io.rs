@@ -64,4 +64,10 @@ pub trait Codec: Send {
 
     /// The input is over: appends what is left, or fails on a truncated stream.
     fn finish(&mut self, output: &mut BytesMut) -> Result<()>;
+
+    /// For archives (zip): the name of the member whose bytes the next output starts, reported
+    /// once, after all of the previous member's bytes are out. Streams have no members.
+    fn member_start(&mut self) -> Option<String> {
+        None
+    }
 }

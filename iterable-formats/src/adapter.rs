@@ -92,16 +92,31 @@ impl Opening {
                 None => CodecKind::from_magic(&self.head),
             },
         };
+        let mut members = Vec::new();
         let (head, decompression) = match codec {
             Some(codec) => {
-                let mut decompression = codec.decompression(self.options.decompression_limits)?;
+                let mut decompression = codec.decompression(
+                    self.options.decompression_limits,
+                    self.options.zip_members.as_deref(),
+                )?;
                 let mut decoded = BytesMut::new();
                 decompression.push(&self.head);
-                decompression.run(&mut decoded)?;
+                // An archive names its first member before its bytes; the second may follow
+                // when the first is empty.
+                while let Some(member) = decompression.run(&mut decoded)? {
+                    members.push(member);
+                    if !decoded.is_empty() || members.len() > 1 {
+                        break;
+                    }
+                }
                 (decoded, Some(decompression))
             }
             None => (self.head, None),
         };
+        if let Some(first) = members.first() {
+            // The format inside an archive comes from its member's name.
+            name = Some(first.as_str());
+        }
         let mut detection = match Detection::before_content(&self.options, name) {
             Some(detection) => detection,
             None => detect_head(&head)?,
@@ -113,6 +128,7 @@ impl Opening {
             head,
             self.ended,
             decompression,
+            members,
         ))
     }
 }
@@ -126,23 +142,48 @@ pub struct ReadState {
     size: Option<u64>,
     records: u64,
     errors: Vec<Error>,
+    /// For archives: the field that gets each record's member name.
+    member_field: Option<String>,
 }
 
 impl ReadState {
     /// The state for an input whose format `detection` found; `head` holds the (decompressed)
     /// bytes read to find it, `ended` says whether that was the whole input.
+    ///
+    /// For an archive, `members` are its first member and, when that one was empty, the
+    /// next; each member gets a fresh decoder, all in the format of the first.
     fn new(
         options: &ReadOptions,
         detection: Detection,
         head: BytesMut,
         ended: bool,
         decompression: Option<Decompression>,
+        members: Vec<String>,
     ) -> ReadState {
-        let decoder =
-            FormatDecoder::new(detection.choice.format, &options.resolve(detection.choice));
-        let mut state = DecodeBuffer::with_buffer(decoder, head, options.error_policy);
+        let resolved = options.resolve(detection.choice);
+        let format = detection.choice.format;
+        let mut state = DecodeBuffer::with_buffer(
+            FormatDecoder::new(format, &resolved),
+            head,
+            options.error_policy,
+        );
         if let Some(decompression) = decompression {
             state = state.with_decompression(decompression);
+        }
+        let member_field = if members.is_empty() {
+            None
+        } else {
+            options.member_field.clone()
+        };
+        let mut members = members.into_iter();
+        if let Some(first) = members.next() {
+            state = state.with_members(
+                Some(first),
+                Box::new(move || FormatDecoder::new(format, &resolved)),
+            );
+        }
+        if let Some(next) = members.next() {
+            state.member_starts(next);
         }
         if ended {
             state.end_input();
@@ -154,6 +195,7 @@ impl ReadState {
             size: None,
             records: 0,
             errors: Vec::new(),
+            member_field,
         }
     }
 
@@ -191,8 +233,11 @@ impl ReadState {
             }
         }
         match result {
-            Ok(Some(record)) => {
+            Ok(Some(mut record)) => {
                 self.records += 1;
+                if let (Some(field), Some(member)) = (&self.member_field, self.state.member()) {
+                    record.insert(field.as_str(), member);
+                }
                 Ok(Some(record))
             }
             Ok(None) => Ok(None),
@@ -258,7 +303,8 @@ impl WriteState {
         let format = options.format.unwrap_or(Format::JsonLines);
         let mut out = EncodeBuffer::new(FormatEncoder::new(format, &options));
         if let Compression::Use(codec) = options.compression {
-            out = out.with_compression(codec.compressor(options.compression_level)?);
+            let member = options.zip_member.as_deref().unwrap_or("data");
+            out = out.with_compression(codec.compressor(options.compression_level, member)?);
         }
         Ok(WriteState {
             out,

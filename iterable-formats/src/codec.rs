@@ -31,11 +31,13 @@ pub enum CodecKind {
     Brotli,
     /// Snappy, framing format.
     Snappy,
+    /// Zip archives: the members matching a pattern, one after another.
+    Zip,
 }
 
 impl CodecKind {
     /// Every codec.
-    pub const ALL: [CodecKind; 10] = [
+    pub const ALL: [CodecKind; 11] = [
         CodecKind::Gzip,
         CodecKind::Zlib,
         CodecKind::Deflate,
@@ -46,6 +48,7 @@ impl CodecKind {
         CodecKind::Lz4,
         CodecKind::Brotli,
         CodecKind::Snappy,
+        CodecKind::Zip,
     ];
 
     /// The name used in options and errors: `gzip`, `zstd`, ...
@@ -61,6 +64,7 @@ impl CodecKind {
             CodecKind::Lz4 => "lz4",
             CodecKind::Brotli => "brotli",
             CodecKind::Snappy => "snappy",
+            CodecKind::Zip => "zip",
         }
     }
 
@@ -77,6 +81,7 @@ impl CodecKind {
             CodecKind::Lz4 => &["lz4"],
             CodecKind::Brotli => &["br"],
             CodecKind::Snappy => &["sz", "snappy"],
+            CodecKind::Zip => &["zip"],
         }
     }
 
@@ -89,6 +94,7 @@ impl CodecKind {
             CodecKind::Zstd => Some(&[0x28, 0xb5, 0x2f, 0xfd]),
             CodecKind::Lz4 => Some(&[0x04, 0x22, 0x4d, 0x18]),
             CodecKind::Snappy => Some(b"\xff\x06\x00\x00sNaPpY"),
+            CodecKind::Zip => Some(b"PK\x03\x04"),
             CodecKind::Zlib | CodecKind::Deflate | CodecKind::Lzma | CodecKind::Brotli => None,
         }
     }
@@ -103,6 +109,7 @@ impl CodecKind {
             CodecKind::Lz4 => "lz4",
             CodecKind::Brotli => "brotli",
             CodecKind::Snappy => "snappy",
+            CodecKind::Zip => "zip",
         }
     }
 
@@ -140,8 +147,19 @@ impl CodecKind {
             .find(|c| c.magic().is_some_and(|magic| head.starts_with(magic)))
     }
 
-    /// A decompressing stage for this codec, under `limits`.
-    pub fn decompression(self, limits: DecompressionLimits) -> Result<Decompression> {
+    /// A decompressing stage for this codec, under `limits`; for zip, of the members whose
+    /// names match the glob `members` (all files when `None`).
+    pub fn decompression(
+        self,
+        limits: DecompressionLimits,
+        members: Option<&str>,
+    ) -> Result<Decompression> {
+        #[cfg(feature = "zip")]
+        if self == CodecKind::Zip {
+            let codec = Box::new(crate::zip::ZipDecompressor::new(members)?);
+            return Ok(Decompression::new(codec, self.name(), limits));
+        }
+        let _ = members;
         Ok(Decompression::new(
             self.decompressor()?,
             self.name(),
@@ -149,8 +167,12 @@ impl CodecKind {
         ))
     }
 
-    /// The decompressing codec.
+    /// The decompressing codec (for zip, of every member).
     pub fn decompressor(self) -> Result<Box<dyn Codec>> {
+        #[cfg(feature = "zip")]
+        if self == CodecKind::Zip {
+            return Ok(Box::new(crate::zip::ZipDecompressor::new(None)?));
+        }
         #[cfg(feature = "snappy")]
         if self == CodecKind::Snappy {
             return Ok(Box::new(crate::snappy::SnappyDecompressor::new()));
@@ -158,8 +180,14 @@ impl CodecKind {
         built::decompressor(self).ok_or_else(|| self.not_built())
     }
 
-    /// The compressing codec, at `level` (the codec's own scale; `None` for its default).
-    pub fn compressor(self, level: Option<i32>) -> Result<Box<dyn Codec>> {
+    /// The compressing codec, at `level` (the codec's own scale; `None` for its default). A zip
+    /// archive gets one member, called `member`.
+    pub fn compressor(self, level: Option<i32>, member: &str) -> Result<Box<dyn Codec>> {
+        #[cfg(feature = "zip")]
+        if self == CodecKind::Zip {
+            return Ok(Box::new(crate::zip::ZipCompressor::new(member, level)));
+        }
+        let _ = member;
         #[cfg(feature = "snappy")]
         if self == CodecKind::Snappy {
             return Ok(Box::new(crate::snappy::SnappyCompressor::new()));

@@ -126,6 +126,11 @@ pub struct ReadOptions {
     pub compression: crate::codec::Compression,
     /// Limits on decompressed size and ratio.
     pub decompression_limits: iterable_core::DecompressionLimits,
+    /// For zip archives: a glob on member names (`*.csv`); every file member when `None`. All
+    /// members are read in the format of the first.
+    pub zip_members: Option<String>,
+    /// For zip archives: a field that each record gets, holding its member's name.
+    pub member_field: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -137,6 +142,8 @@ impl Default for ReadOptions {
             error_policy: ErrorPolicy::Fail,
             compression: crate::codec::Compression::Detect,
             decompression_limits: iterable_core::DecompressionLimits::default(),
+            zip_members: None,
+            member_field: None,
         }
     }
 }
@@ -174,6 +181,8 @@ pub struct WriteOptions {
     pub compression: crate::codec::Compression,
     /// The codec's compression level, on its own scale; `None` for its default.
     pub compression_level: Option<i32>,
+    /// For a zip archive: its member's name (by default the target's name less `.zip`).
+    pub zip_member: Option<String>,
 }
 
 impl WriteOptions {
@@ -194,6 +203,9 @@ impl WriteOptions {
             (self.compression, name.and_then(CodecKind::from_file_name))
         {
             options.compression = Compression::Use(codec);
+            if codec == CodecKind::Zip && options.zip_member.is_none() {
+                options.zip_member = Some(inner.to_owned());
+            }
             name = Some(inner);
         }
         match (self.format, name.and_then(crate::detect_from_name)) {

@@ -38,6 +38,8 @@ pub mod json_text;
 pub mod jsonl;
 #[cfg(feature = "snappy")]
 mod snappy;
+#[cfg(feature = "zip")]
+mod zip;
 
 pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head};
 pub use format::{

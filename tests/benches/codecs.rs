@@ -141,7 +141,7 @@ fn compressed(dir: &Path, csv: &Path, plain: &[u8], codec: CodecKind) -> PathBuf
         codec.extensions()[0]
     ));
     if !path.exists() {
-        let mut compressor = codec.compressor(None).unwrap();
+        let mut compressor = codec.compressor(None, "data").unwrap();
         let mut out = BytesMut::new();
         let mut rest = plain;
         while !rest.is_empty() {
@@ -159,7 +159,9 @@ fn compressed(dir: &Path, csv: &Path, plain: &[u8], codec: CodecKind) -> PathBuf
 /// Decompresses as a reader does, dropping the output.
 fn ours(path: &Path, codec: CodecKind) {
     let mut file = File::open(path).unwrap();
-    let mut decompression = codec.decompression(DecompressionLimits::default()).unwrap();
+    let mut decompression = codec
+        .decompression(DecompressionLimits::default(), None)
+        .unwrap();
     let mut out = BytesMut::with_capacity(1 << 20);
     loop {
         let raw = decompression.raw_mut();

@@ -417,3 +417,99 @@ fn snappy_frames_agree_with_the_snap_crate() {
     let error = read_with_us(path.to_str().unwrap(), &ReadOptions::default()).unwrap_err();
     assert_eq!(error.format(), Some("snappy"), "{error}");
 }
+
+#[test]
+fn zip_members_are_read_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = sample_csv();
+    let second = big_csv(300);
+    std::fs::write(dir.path().join("a.csv"), &plain).unwrap();
+    std::fs::write(dir.path().join("b.csv"), &second).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not data\n").unwrap();
+    let zip = |archive: &str, members: &[&str]| {
+        let status = Command::new("zip")
+            .arg("-q")
+            .arg(archive)
+            .args(members)
+            .current_dir(dir.path())
+            .status();
+        assert!(
+            status
+                .expect("zip is needed by this test (.ci/run installs it)")
+                .success()
+        );
+        dir.path().join(archive).to_str().unwrap().to_owned()
+    };
+    // one member
+    let one = zip("one.zip", &["a.csv"]);
+    assert_eq!(
+        read_with_us(&one, &ReadOptions::default()).unwrap(),
+        records_of(&plain)
+    );
+    // several, chosen by pattern, each with its own header row, named when asked
+    let many = zip("many.zip", &["a.csv", "notes.txt", "b.csv"]);
+    let options = ReadOptions {
+        zip_members: Some("*.csv".into()),
+        member_field: Some("_member".into()),
+        ..ReadOptions::default()
+    };
+    let read = read_with_us(&many, &options).unwrap();
+    let (from_a, from_b): (Vec<&Record>, Vec<&Record>) = read
+        .iter()
+        .partition(|r| r.get("_member").and_then(|v| v.as_str()) == Some("a.csv"));
+    assert_eq!(from_a.len(), records_of(&plain).len());
+    assert_eq!(from_b.len(), 300);
+    assert!(
+        from_b
+            .iter()
+            .all(|r| r.get("_member").and_then(|v| v.as_str()) == Some("b.csv"))
+    );
+    assert_eq!(
+        from_b[0].get("id").and_then(|v| v.as_str()),
+        Some("0"),
+        "b's header is not a record"
+    );
+    // the same through the async adapters
+    let tokio_read = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            iterable_tokio::open_with(&many, &options)
+                .await
+                .unwrap()
+                .read_bulk(usize::MAX)
+                .await
+                .unwrap()
+        });
+    assert_eq!(tokio_read, read);
+    // a member that fails its CRC
+    let mut corrupt = std::fs::read(&one).unwrap();
+    let at = 40 + corrupt.len() / 4;
+    corrupt[at] ^= 0xff;
+    let corrupt_path = dir.path().join("corrupt.zip");
+    std::fs::write(&corrupt_path, &corrupt).unwrap();
+    let error = read_with_us(corrupt_path.to_str().unwrap(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(error.format(), Some("zip"), "{error}");
+}
+
+#[test]
+fn unzip_reads_the_zip_we_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = sample_csv();
+    let path = dir.path().join("export.csv.zip");
+    write_with_us(path.to_str().unwrap(), &records_of(&plain));
+    let test = Command::new("unzip").arg("-t").arg(&path).output().unwrap();
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    let listed = Command::new("unzip")
+        .arg("-Z1")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "export.csv");
+    let content = Command::new("unzip").arg("-p").arg(&path).output().unwrap();
+    assert_eq!(content.stdout, plain);
+}

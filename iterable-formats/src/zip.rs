@@ -1,0 +1,472 @@
+//! Zip archives, streamed: members are read one after another from their local headers (no
+//! seeking to the central directory), so a zip arriving on a pipe or from a socket works too.
+//! Writing makes an archive of one member.
+//!
+//! Members may be stored or deflated, with or without a data descriptor (zip64 sizes
+//! included); each member's CRC-32 is checked. Encrypted members and other methods are
+//! refused with an error naming the member.
+
+use bytes::{BufMut, BytesMut};
+use flate2::{
+    Compress, Compression as Level, Crc, Decompress, FlushCompress, FlushDecompress, Status,
+};
+use iterable_core::{Codec, Error, ErrorKind, Position, Result};
+
+const NAME: &str = "zip";
+const LOCAL_HEADER: u32 = 0x0403_4b50;
+const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
+const CENTRAL_HEADER: u32 = 0x0201_4b50;
+const END_OF_CENTRAL: u32 = 0x0605_4b50;
+const ZIP64_END_OF_CENTRAL: u32 = 0x0606_4b50;
+/// Flags: sizes and CRC follow the data; the name is UTF-8.
+const FLAG_DESCRIPTOR: u16 = 1 << 3;
+const FLAG_UTF8: u16 = 1 << 11;
+const FLAG_ENCRYPTED: u16 = 1;
+const STORED: u16 = 0;
+const DEFLATED: u16 = 8;
+/// 1980-01-01, the earliest date zip can hold; written for every member.
+const DOS_DATE: u16 = (1 << 5) | 1;
+/// Output produced per call, about.
+const CHUNK: usize = 64 * 1024;
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from(u32_at(bytes, at)) | u64::from(u32_at(bytes, at + 4)) << 32
+}
+
+/// The member being read.
+struct Member {
+    name: String,
+    method: u16,
+    descriptor: bool,
+    zip64: bool,
+    /// Stored data left to copy (stored members without a descriptor).
+    remaining: u64,
+    /// The CRC the header gives (checked now when there is no descriptor).
+    crc: u32,
+    wanted: bool,
+}
+
+enum Stage {
+    Header,
+    Data(Member),
+    Descriptor(Member),
+    /// The central directory started: no member follows; the end record is looked for.
+    Directory,
+    /// The end of central directory record, and its comment, were all there.
+    Done,
+}
+
+/// Streams the members of a zip archive that match a pattern, one after another.
+pub(crate) struct ZipDecompressor {
+    pattern: Option<glob::Pattern>,
+    stage: Stage,
+    inflate: Decompress,
+    crc: Crc,
+    members_seen: usize,
+    member_start: Option<String>,
+    consumed: u64,
+}
+
+impl ZipDecompressor {
+    /// Reads the members matching `pattern` (a glob on member names; all files when `None`).
+    pub(crate) fn new(pattern: Option<&str>) -> Result<Self> {
+        let pattern = pattern
+            .map(|p| {
+                glob::Pattern::new(p).map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidRecord,
+                        format!("bad member pattern {p:?}: {e}"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(ZipDecompressor {
+            pattern,
+            stage: Stage::Header,
+            inflate: Decompress::new(false),
+            crc: Crc::new(),
+            members_seen: 0,
+            member_start: None,
+            consumed: 0,
+        })
+    }
+
+    fn error(&self, at: usize, message: impl Into<String>) -> Error {
+        Error::parse(NAME, message).at(Position {
+            byte: Some(self.consumed + at as u64),
+            ..Position::default()
+        })
+    }
+
+    /// Parses a local header at the start of `input`; `None` when it is not all there yet.
+    fn header(&mut self, input: &[u8]) -> Result<Option<usize>> {
+        let Some(fixed) = input.get(..30) else {
+            return Ok(match input.get(..4) {
+                Some(sig)
+                    if [CENTRAL_HEADER, END_OF_CENTRAL, ZIP64_END_OF_CENTRAL]
+                        .contains(&u32_at(sig, 0)) =>
+                {
+                    self.stage = Stage::Done;
+                    Some(0)
+                }
+                _ => None,
+            });
+        };
+        match u32_at(fixed, 0) {
+            LOCAL_HEADER => {}
+            CENTRAL_HEADER | END_OF_CENTRAL | ZIP64_END_OF_CENTRAL => {
+                self.stage = Stage::Directory;
+                return Ok(Some(0));
+            }
+            _ => return Err(self.error(0, "not a zip local header (is this a zip archive?)")),
+        }
+        let (flags, method) = (u16_at(fixed, 6), u16_at(fixed, 8));
+        let (crc, compressed) = (u32_at(fixed, 14), u64::from(u32_at(fixed, 18)));
+        let (name_len, extra_len) = (
+            usize::from(u16_at(fixed, 26)),
+            usize::from(u16_at(fixed, 28)),
+        );
+        let Some(rest) = input.get(30..30 + name_len + extra_len) else {
+            return Ok(None);
+        };
+        let name = String::from_utf8_lossy(&rest[..name_len]).into_owned();
+        let (mut zip64, mut compressed) = (false, compressed);
+        let mut extra = &rest[name_len..];
+        while extra.len() >= 4 {
+            let (id, len) = (u16_at(extra, 0), usize::from(u16_at(extra, 2)));
+            let body = extra.get(4..4 + len).unwrap_or(&[]);
+            if id == 0x0001 {
+                zip64 = true;
+                if body.len() >= 16 {
+                    compressed = u64_at(body, 8);
+                }
+            }
+            extra = extra.get(4 + len..).unwrap_or(&[]);
+        }
+        let wanted = !name.ends_with('/') && self.pattern.as_ref().is_none_or(|p| p.matches(&name));
+        if wanted && flags & FLAG_ENCRYPTED != 0 {
+            return Err(self.error(0, format!("member {name:?} is encrypted")));
+        }
+        let descriptor = flags & FLAG_DESCRIPTOR != 0;
+        match method {
+            DEFLATED => {}
+            STORED if !descriptor => {}
+            STORED => {
+                return Err(self.error(
+                    0,
+                    format!(
+                        "member {name:?} is stored with sizes after its data: it cannot be streamed"
+                    ),
+                ));
+            }
+            other if wanted => {
+                return Err(self.error(
+                    0,
+                    format!(
+                        "member {name:?} uses compression method {other}, which is not supported"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if wanted {
+            self.members_seen += 1;
+            self.member_start = Some(name.clone());
+        }
+        self.inflate.reset(false);
+        self.crc.reset();
+        self.stage = Stage::Data(Member {
+            name,
+            method,
+            descriptor,
+            zip64,
+            remaining: compressed,
+            crc,
+            wanted,
+        });
+        Ok(Some(30 + name_len + extra_len))
+    }
+
+    /// Checks a member's CRC once its data is all out.
+    fn check(&self, member: &Member, crc: u32, at: usize) -> Result<()> {
+        if member.wanted && crc != self.crc.sum() {
+            return Err(self.error(
+                at,
+                format!(
+                    "member {:?} fails its CRC check (corrupt data)",
+                    member.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Codec for ZipDecompressor {
+    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
+        let mut at = 0;
+        let start_len = output.len();
+        while output.len() - start_len < CHUNK && self.member_start.is_none() {
+            let rest = &input[at..];
+            match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Done => {
+                    self.stage = Stage::Done;
+                    at = input.len();
+                    break;
+                }
+                Stage::Directory => {
+                    // Skips the directory up to the end record, which must be there in full.
+                    self.stage = Stage::Directory;
+                    let found = (0..rest.len().saturating_sub(21))
+                        .find(|&i| u32_at(rest, i) == END_OF_CENTRAL);
+                    match found {
+                        Some(i) => {
+                            let end = i + 22 + usize::from(u16_at(rest, i + 20));
+                            if end > rest.len() {
+                                at += i;
+                                break;
+                            }
+                            at += end;
+                            self.stage = Stage::Done;
+                        }
+                        None => {
+                            at += rest.len().saturating_sub(21);
+                            break;
+                        }
+                    }
+                }
+                Stage::Header => {
+                    self.stage = Stage::Header;
+                    match self.header(rest)? {
+                        Some(n) => at += n,
+                        None => break,
+                    }
+                }
+                Stage::Data(mut member) if member.method == STORED => {
+                    let n = rest
+                        .len()
+                        .min(usize::try_from(member.remaining).unwrap_or(usize::MAX));
+                    if member.wanted {
+                        output.put_slice(&rest[..n]);
+                        self.crc.update(&rest[..n]);
+                    }
+                    at += n;
+                    member.remaining -= n as u64;
+                    if member.remaining == 0 {
+                        self.check(&member, member.crc, at)?;
+                        self.stage = Stage::Header;
+                    } else {
+                        self.stage = Stage::Data(member);
+                        break;
+                    }
+                }
+                Stage::Data(member) => {
+                    let out_start = output.len();
+                    output.resize(out_start + CHUNK, 0);
+                    let (before_in, before_out) =
+                        (self.inflate.total_in(), self.inflate.total_out());
+                    let status = self.inflate.decompress(
+                        rest,
+                        &mut output[out_start..],
+                        FlushDecompress::None,
+                    );
+                    let used = (self.inflate.total_in() - before_in) as usize;
+                    let made = (self.inflate.total_out() - before_out) as usize;
+                    output.truncate(out_start + if member.wanted { made } else { 0 });
+                    if member.wanted {
+                        self.crc.update(&output[out_start..]);
+                    }
+                    at += used;
+                    match status {
+                        Ok(Status::StreamEnd) if member.descriptor => {
+                            self.stage = Stage::Descriptor(member)
+                        }
+                        Ok(Status::StreamEnd) => {
+                            self.check(&member, member.crc, at)?;
+                            self.stage = Stage::Header;
+                        }
+                        Ok(_) => {
+                            self.stage = Stage::Data(member);
+                            if used == 0 && made == 0 {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            return Err(self.error(
+                                at,
+                                format!("member {:?}: corrupt deflate data: {e}", member.name),
+                            ));
+                        }
+                    }
+                }
+                Stage::Descriptor(member) => {
+                    let signed = rest.len() >= 4 && u32_at(rest, 0) == DATA_DESCRIPTOR;
+                    let skip = if signed { 4 } else { 0 };
+                    let len = skip + if member.zip64 { 20 } else { 12 };
+                    if rest.len() < len {
+                        self.stage = Stage::Descriptor(member);
+                        break;
+                    }
+                    self.check(&member, u32_at(rest, skip), at)?;
+                    at += len;
+                    self.stage = Stage::Header;
+                }
+            }
+        }
+        self.consumed += at as u64;
+        Ok(at)
+    }
+
+    fn finish(&mut self, _output: &mut BytesMut) -> Result<()> {
+        match &self.stage {
+            Stage::Done if self.members_seen > 0 => Ok(()),
+            Stage::Done => {
+                Err(self.error(0, "the zip archive has no member to read (or none matches)"))
+            }
+            Stage::Header | Stage::Directory => Err(self.error(
+                0,
+                "the zip archive is cut short (its central directory is incomplete)",
+            )),
+            Stage::Data(member) | Stage::Descriptor(member) => Err(self.error(
+                0,
+                format!("the zip archive is cut short in member {:?}", member.name),
+            )),
+        }
+    }
+
+    fn member_start(&mut self) -> Option<String> {
+        self.member_start.take()
+    }
+}
+
+/// Writes a zip archive of one deflated member.
+pub(crate) struct ZipCompressor {
+    name: String,
+    deflate: Compress,
+    crc: Crc,
+    started: bool,
+    written: u64,
+}
+
+impl ZipCompressor {
+    /// One member called `name`, compressed at `level` (0-9).
+    pub(crate) fn new(name: &str, level: Option<i32>) -> Self {
+        let level = level.map_or(Level::default(), |l| Level::new(l.clamp(0, 9) as u32));
+        ZipCompressor {
+            name: name.to_owned(),
+            deflate: Compress::new(level, false),
+            crc: Crc::new(),
+            started: false,
+            written: 0,
+        }
+    }
+
+    fn put(&mut self, output: &mut BytesMut, bytes: &[u8]) {
+        output.put_slice(bytes);
+        self.written += bytes.len() as u64;
+    }
+
+    fn deflate(
+        &mut self,
+        input: &[u8],
+        output: &mut BytesMut,
+        flush: FlushCompress,
+    ) -> Result<(usize, Status)> {
+        let start = output.len();
+        output.resize(start + CHUNK, 0);
+        let (before_in, before_out) = (self.deflate.total_in(), self.deflate.total_out());
+        let status = self.deflate.compress(input, &mut output[start..], flush);
+        let made = (self.deflate.total_out() - before_out) as usize;
+        output.truncate(start + made);
+        self.written += made as u64;
+        let status =
+            status.map_err(|e| Error::new(ErrorKind::Io, e.to_string()).with_format(NAME))?;
+        Ok(((self.deflate.total_in() - before_in) as usize, status))
+    }
+
+    fn local_header(&self) -> Vec<u8> {
+        let mut h = Vec::with_capacity(30 + self.name.len());
+        h.put_u32_le(LOCAL_HEADER);
+        h.put_u16_le(20);
+        h.put_u16_le(FLAG_DESCRIPTOR | FLAG_UTF8);
+        h.put_u16_le(DEFLATED);
+        h.put_u16_le(0); // time
+        h.put_u16_le(DOS_DATE);
+        h.put_u32_le(0); // crc, after the data
+        h.put_u64_le(0); // sizes, after the data
+        h.put_u16_le(self.name.len() as u16);
+        h.put_u16_le(0);
+        h.put_slice(self.name.as_bytes());
+        h
+    }
+}
+
+impl Codec for ZipCompressor {
+    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
+        if !self.started {
+            self.started = true;
+            let header = self.local_header();
+            self.put(output, &header);
+        }
+        let (used, _) = self.deflate(input, output, FlushCompress::None)?;
+        self.crc.update(&input[..used]);
+        Ok(used)
+    }
+
+    fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
+        self.process(&[], output)?;
+        while self.deflate(&[], output, FlushCompress::Finish)?.1 != Status::StreamEnd {}
+        let (compressed, size) = (self.deflate.total_out(), self.deflate.total_in());
+        let (Ok(compressed), Ok(size)) = (u32::try_from(compressed), u32::try_from(size)) else {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                "a zip member over 4 GiB needs zip64, which is not written",
+            )
+            .with_format(NAME));
+        };
+        let crc = self.crc.sum();
+        let mut tail = Vec::new();
+        tail.put_u32_le(DATA_DESCRIPTOR);
+        tail.put_u32_le(crc);
+        tail.put_u32_le(compressed);
+        tail.put_u32_le(size);
+        self.put(output, &tail);
+        let directory_start = self.written;
+        let mut directory = Vec::new();
+        directory.put_u32_le(CENTRAL_HEADER);
+        directory.put_u16_le((3 << 8) | 20); // made by: Unix, version 2.0
+        directory.put_u16_le(20); // needed
+        directory.put_u16_le(FLAG_DESCRIPTOR | FLAG_UTF8);
+        directory.put_u16_le(DEFLATED);
+        directory.put_u16_le(0);
+        directory.put_u16_le(DOS_DATE);
+        directory.put_u32_le(crc);
+        directory.put_u32_le(compressed);
+        directory.put_u32_le(size);
+        directory.put_u16_le(self.name.len() as u16);
+        directory.put_slice(&[0; 8]); // extra, comment, disk, internal attributes
+        directory.put_u32_le(0o100644 << 16); // external attributes: a regular file, rw-r--r--
+        directory.put_u32_le(0); // the local header's offset
+        directory.put_slice(self.name.as_bytes());
+        let directory_len = directory.len() as u32;
+        self.put(output, &directory);
+        let mut end = Vec::new();
+        end.put_u32_le(END_OF_CENTRAL);
+        end.put_slice(&[0; 4]); // disks
+        end.put_u16_le(1);
+        end.put_u16_le(1);
+        end.put_u32_le(directory_len);
+        end.put_u32_le(u32::try_from(directory_start).unwrap_or(u32::MAX));
+        end.put_u16_le(0);
+        self.put(output, &end);
+        Ok(())
+    }
+}
