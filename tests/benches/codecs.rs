@@ -31,6 +31,9 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for codec in [
         CodecKind::Gzip,
+        CodecKind::Zlib,
+        CodecKind::Deflate,
+        CodecKind::Snappy,
         CodecKind::Zstd,
         CodecKind::Bzip2,
         CodecKind::Xz,
@@ -190,6 +193,9 @@ fn crate_loop(path: &Path, codec: CodecKind) {
         CodecKind::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(file)),
         CodecKind::Lz4 => Box::new(lz4::Decoder::new(file).unwrap()),
         CodecKind::Brotli => Box::new(brotli::Decompressor::new(file, READ)),
+        CodecKind::Zlib => Box::new(flate2::read::ZlibDecoder::new(file)),
+        CodecKind::Deflate => Box::new(flate2::read::DeflateDecoder::new(file)),
+        CodecKind::Snappy => Box::new(snap::read::FrameDecoder::new(file)),
         other => unreachable!("{other:?}"),
     };
     let mut buf = vec![0u8; READ];
