@@ -43,7 +43,9 @@ impl ErrorKind {
 /// Where in the input an error happened. Every part is optional: a format fills in what it has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Position {
-    /// Byte offset from the start of the (decompressed) input, counting from 0.
+    /// Byte offset from the start of the input, counting from 0: of the decompressed input for
+    /// a format's error, of the compressed input for a codec's error (its format is the
+    /// codec's name).
     pub byte: Option<u64>,
     /// Line number, counting from 1.
     pub line: Option<u64>,
