@@ -389,3 +389,73 @@ fn locate(location: &Option<String>, error: Error) -> Error {
         None => error,
     }
 }
+
+/// An async reader as [`pipeline`] drives it; both async adapters' readers are ones.
+pub trait AsyncRecordReader {
+    /// The next record, or `None` at the end.
+    fn next_record(&mut self) -> impl std::future::Future<Output = Result<Option<Record>>>;
+
+    /// The reader's state: counts, size, skipped records.
+    fn read_state(&self) -> &ReadState;
+}
+
+/// An async writer as [`pipeline`] drives it.
+pub trait AsyncRecordWriter {
+    /// Writes one record.
+    fn write_record(&mut self, record: &Record) -> impl std::future::Future<Output = Result<()>>;
+
+    /// Writes what is left and commits the output.
+    fn finish_writing(self) -> impl std::future::Future<Output = Result<()>>;
+
+    /// Records written so far.
+    fn records_written(&self) -> u64;
+}
+
+/// Reads `reader`, passes each record through the async `transform` with up to
+/// `options.jobs` at once, and writes what comes out to `writer` in input order, reporting
+/// progress; the `pipeline` of the async adapters.
+pub async fn pipeline<R, W, F, Fut, I>(
+    mut reader: R,
+    mut writer: W,
+    mut transform: F,
+    options: &crate::ConvertOptions,
+) -> Result<crate::ConvertStats>
+where
+    R: AsyncRecordReader,
+    W: AsyncRecordWriter,
+    F: FnMut(Record) -> Fut,
+    Fut: std::future::Future<Output = Result<I>>,
+    I: IntoIterator<Item = Record>,
+{
+    use futures_util::StreamExt;
+    let mut progress =
+        iterable_core::ProgressReporter::new(options.progress.clone(), reader.read_state().size());
+    let jobs = options.jobs.max(1);
+    let mut running = futures_util::stream::FuturesOrdered::new();
+    let mut input_done = false;
+    loop {
+        while !input_done && running.len() < jobs {
+            match reader.next_record().await? {
+                Some(record) => running.push_back(transform(record)),
+                None => input_done = true,
+            }
+        }
+        let Some(output) = running.next().await else {
+            break;
+        };
+        for record in output? {
+            writer.write_record(&record).await?;
+        }
+        let state = reader.read_state();
+        progress.update(state.records_read(), state.bytes_read());
+    }
+    let records = writer.records_written();
+    writer.finish_writing().await?;
+    let state = reader.read_state();
+    progress.done(state.records_read(), state.bytes_read());
+    Ok(crate::ConvertStats {
+        records,
+        bytes_read: state.bytes_read(),
+        skipped: state.skipped(),
+    })
+}

@@ -171,3 +171,13 @@ impl<R: AsyncRead + Unpin> Stream for Reader<R> {
         self.get_mut().poll_read_record(cx).map(Result::transpose)
     }
 }
+
+impl<R: AsyncRead + Unpin> iterable_formats::adapter::AsyncRecordReader for Reader<R> {
+    fn next_record(&mut self) -> impl std::future::Future<Output = Result<Option<Record>>> {
+        self.read()
+    }
+
+    fn read_state(&self) -> &ReadState {
+        &self.state
+    }
+}

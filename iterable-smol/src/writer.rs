@@ -188,3 +188,17 @@ impl<W: AsyncWrite + Unpin> Sink<Record> for Writer<W> {
         self.get_mut().poll_finish(cx)
     }
 }
+
+impl<W: AsyncWrite + Unpin> iterable_formats::adapter::AsyncRecordWriter for Writer<W> {
+    fn write_record(&mut self, record: &Record) -> impl std::future::Future<Output = Result<()>> {
+        self.write(record)
+    }
+
+    async fn finish_writing(self) -> Result<()> {
+        self.finish().await.map(drop)
+    }
+
+    fn records_written(&self) -> u64 {
+        self.state.records_written()
+    }
+}

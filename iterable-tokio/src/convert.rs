@@ -2,8 +2,7 @@
 
 use crate::{create_with, open_with};
 use futures_util::StreamExt;
-use futures_util::stream::FuturesOrdered;
-use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
+use iterable_core::{Error, ErrorKind, ProgressTotals, Record, Result};
 use iterable_formats::{ConvertOptions, ConvertStats, Converted};
 use std::future::Future;
 use std::path::Path;
@@ -107,7 +106,7 @@ pub async fn convert_many(
 /// ```
 pub async fn pipeline<F, Fut, I>(
     source: &str,
-    mut transform: F,
+    transform: F,
     target: &str,
     options: &ConvertOptions,
 ) -> Result<ConvertStats>
@@ -116,33 +115,7 @@ where
     Fut: Future<Output = Result<I>>,
     I: IntoIterator<Item = Record>,
 {
-    let mut reader = open_with(source, &options.read).await?;
-    let mut writer = create_with(target, &options.write).await?;
-    let mut progress = ProgressReporter::new(options.progress.clone(), reader.size());
-    let jobs = options.jobs.max(1);
-    let mut running = FuturesOrdered::new();
-    let mut input_done = false;
-    loop {
-        while !input_done && running.len() < jobs {
-            match reader.read().await? {
-                Some(record) => running.push_back(transform(record)),
-                None => input_done = true,
-            }
-        }
-        let Some(output) = running.next().await else {
-            break;
-        };
-        for record in output? {
-            writer.write(&record).await?;
-        }
-        progress.update(reader.records_read(), reader.bytes_read());
-    }
-    let records = writer.records_written();
-    writer.finish().await?;
-    progress.done(reader.records_read(), reader.bytes_read());
-    Ok(ConvertStats {
-        records,
-        bytes_read: reader.bytes_read(),
-        skipped: reader.skipped(),
-    })
+    let reader = open_with(source, &options.read).await?;
+    let writer = create_with(target, &options.write).await?;
+    iterable_formats::adapter::pipeline(reader, writer, transform, options).await
 }

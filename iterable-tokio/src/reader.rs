@@ -224,3 +224,13 @@ fn read_ahead(mut file: std::fs::File) -> impl AsyncRead + Send {
         received.poll_recv(cx)
     }))
 }
+
+impl<R: AsyncRead + Unpin> iterable_formats::adapter::AsyncRecordReader for Reader<R> {
+    fn next_record(&mut self) -> impl std::future::Future<Output = Result<Option<Record>>> {
+        self.read()
+    }
+
+    fn read_state(&self) -> &ReadState {
+        &self.state
+    }
+}
