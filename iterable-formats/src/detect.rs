@@ -87,3 +87,34 @@ pub fn detect_head(head: &[u8]) -> Result<Detection> {
         )
     })
 }
+
+/// The file extension a `Content-Type` stands for, to name an HTTP body whose URL says
+/// nothing: `text/csv` is `csv`, `application/x-ndjson` is `jsonl`, `application/gzip` is `gz`.
+///
+/// ```
+/// use iterable_formats::extension_for_content_type;
+/// assert_eq!(extension_for_content_type("text/csv; charset=utf-8"), Some("csv"));
+/// assert_eq!(extension_for_content_type("text/html"), None);
+/// ```
+pub fn extension_for_content_type(content_type: &str) -> Option<&'static str> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    Some(match mime.as_str() {
+        "text/csv" | "application/csv" => "csv",
+        "text/tab-separated-values" => "tsv",
+        "application/x-ndjson"
+        | "application/ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines" => "jsonl",
+        "application/gzip" | "application/x-gzip" => "gz",
+        "application/zstd" => "zst",
+        "application/x-bzip2" => "bz2",
+        "application/x-xz" => "xz",
+        "application/zip" => "zip",
+        _ => return None,
+    })
+}

@@ -41,7 +41,10 @@ mod snappy;
 #[cfg(feature = "zip")]
 mod zip;
 
-pub use detect::{Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head};
+pub use detect::{
+    Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head,
+    extension_for_content_type,
+};
 pub use format::{
     ConvertOptions, ConvertStats, Converted, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice,
     FormatDecoder, FormatEncoder, ReadOptions, WriteOptions,

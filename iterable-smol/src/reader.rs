@@ -41,6 +41,14 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             (Box::pin(file), Some(size))
         }
         Location::Stdio => (Box::pin(blocking::Unblock::new(std::io::stdin())), None),
+        Location::Http(_) => {
+            return Err(parsed.unsupported(
+                "reading over HTTP is in iterable-tokio so far (its \"http\" feature)",
+            ));
+        }
+        Location::S3 { .. } => {
+            return Err(parsed.unsupported("s3:// locations are not supported yet"));
+        }
     };
     Reader::new(
         input,

@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 mod atomic;
+#[cfg(feature = "http")]
+pub mod http;
 mod inputs;
 mod location;
 

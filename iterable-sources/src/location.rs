@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 /// use iterable_sources::Location;
 /// assert_eq!(Location::parse("-")?, Location::Stdio);
 /// assert_eq!(Location::parse("data/x.csv")?.file_name(), Some("x.csv"));
-/// assert!(Location::parse("s3://bucket/key.csv").is_err());
+/// assert_eq!(Location::parse("s3://bucket/logs/day.csv.gz")?.file_name(), Some("day.csv.gz"));
+/// assert_eq!(Location::parse("https://example.com/x/data.jsonl?sig=1")?.file_name(), Some("data.jsonl"));
+/// assert!(Location::parse("ftp://host/a.csv").is_err());
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -19,6 +21,15 @@ pub enum Location {
     Path(PathBuf),
     /// Standard input (reading) or standard output (writing), written `-`.
     Stdio,
+    /// An `http://` or `https://` URL.
+    Http(String),
+    /// An object in S3 or an S3-compatible store, `s3://bucket/key` (or `s3a://`).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object's key.
+        key: String,
+    },
 }
 
 impl Location {
@@ -27,20 +38,37 @@ impl Location {
         if text == "-" {
             return Ok(Location::Stdio);
         }
-        if let Some((scheme, _)) = text.split_once("://") {
-            let is_scheme = scheme.len() > 1
-                && scheme
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'+');
-            if is_scheme && scheme != "file" {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("{scheme}:// locations are not supported yet"),
-                )
-                .with_location(text));
-            }
-            if scheme == "file" {
-                return Ok(Location::Path(PathBuf::from(&text["file://".len()..])));
+        if let Some((scheme, rest)) = text.split_once("://") {
+            match scheme.to_ascii_lowercase().as_str() {
+                "file" => return Ok(Location::Path(PathBuf::from(rest))),
+                "http" | "https" => return Ok(Location::Http(text.to_owned())),
+                "s3" | "s3a" => {
+                    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+                    if bucket.is_empty() || key.is_empty() {
+                        return Err(Error::new(
+                            ErrorKind::InvalidRecord,
+                            "an S3 location is s3://bucket/key",
+                        )
+                        .with_location(text));
+                    }
+                    return Ok(Location::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    });
+                }
+                other
+                    if other.len() > 1
+                        && other
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'+') =>
+                {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("{scheme}:// locations are not supported"),
+                    )
+                    .with_location(text));
+                }
+                _ => {}
             }
         }
         Ok(Location::Path(PathBuf::from(text)))
@@ -51,6 +79,14 @@ impl Location {
         match self {
             Location::Path(path) => path.file_name().and_then(|n| n.to_str()),
             Location::Stdio => None,
+            Location::Http(url) => {
+                let path = url.split(['?', '#']).next().unwrap_or(url);
+                let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+                path.split_once('/')
+                    .and_then(|(_, p)| p.rsplit('/').next())
+                    .filter(|n| !n.is_empty())
+            }
+            Location::S3 { key, .. } => key.rsplit('/').next().filter(|n| !n.is_empty()),
         }
     }
 
@@ -58,8 +94,13 @@ impl Location {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Location::Path(path) => Some(path),
-            Location::Stdio => None,
+            _ => None,
         }
+    }
+
+    /// The error for a location the operation cannot use (yet, or in this build).
+    pub fn unsupported(&self, what: &str) -> Error {
+        Error::new(ErrorKind::Unsupported, what.to_owned()).with_location(self.to_string())
     }
 }
 
@@ -80,6 +121,8 @@ impl fmt::Display for Location {
         match self {
             Location::Path(path) => write!(f, "{}", path.display()),
             Location::Stdio => f.write_str("-"),
+            Location::Http(url) => f.write_str(url),
+            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
         }
     }
 }
@@ -94,11 +137,20 @@ mod tests {
             Location::parse("file:///tmp/a.csv").unwrap(),
             Location::Path("/tmp/a.csv".into())
         );
-        let err = Location::parse("https://example.invalid/a.jsonl").unwrap_err();
+        let err = Location::parse("gopher://example.invalid/a.jsonl").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         assert_eq!(
             err.to_string(),
-            "https://example.invalid/a.jsonl: https:// locations are not supported yet"
+            "gopher://example.invalid/a.jsonl: gopher:// locations are not supported"
         );
+        assert_eq!(Location::parse("https://h/").unwrap().file_name(), None);
+        assert_eq!(
+            Location::parse("s3a://b/k/x.csv").unwrap(),
+            Location::S3 {
+                bucket: "b".into(),
+                key: "k/x.csv".into()
+            }
+        );
+        assert!(Location::parse("s3://bucket").is_err());
     }
 }

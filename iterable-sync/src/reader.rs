@@ -31,6 +31,14 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
             (Box::new(file), Some(size))
         }
         Location::Stdio => (Box::new(std::io::stdin()), None),
+        Location::Http(_) => {
+            return Err(parsed.unsupported(
+                "reading over HTTP is in iterable-tokio so far (its \"http\" feature)",
+            ));
+        }
+        Location::S3 { .. } => {
+            return Err(parsed.unsupported("s3:// locations are not supported yet"));
+        }
     };
     Reader::new(
         input,

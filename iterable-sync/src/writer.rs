@@ -34,6 +34,9 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
+        Location::Http(_) | Location::S3 { .. } => {
+            Err(parsed.unsupported("writing to remote locations is not supported yet"))
+        }
         Location::Stdio => to_writer(
             Box::new(std::io::stdout()) as Box<dyn Write + Send>,
             &options,

@@ -43,6 +43,9 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
+        Location::Http(_) | Location::S3 { .. } => {
+            Err(parsed.unsupported("writing to remote locations is not supported yet"))
+        }
         Location::Stdio => to_writer(Box::pin(tokio::io::stdout()) as DynWrite, &options),
         Location::Path(path) => {
             let (file, atomic) = tokio::task::spawn_blocking(move || AtomicFile::create(&path))
