@@ -215,3 +215,27 @@ fn convert_a_glob_into_a_folder_with_jobs() {
         text(&run.stderr)
     );
 }
+
+#[test]
+fn count_reads_over_http() {
+    // A one-shot server on 127.0.0.1 answering one GET with a JSON Lines body.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).unwrap();
+        let body: String = (0..250).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        socket.write_all(head.as_bytes()).unwrap();
+        socket.write_all(body.as_bytes()).unwrap();
+    });
+    let out = iterable(&["count", &format!("http://{address}/data.jsonl")]);
+    server.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "250\n");
+}

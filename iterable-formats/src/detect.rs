@@ -118,3 +118,24 @@ pub fn extension_for_content_type(content_type: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// The name a remote body is detected by: the URL's last segment when it names a format or a
+/// codec, else one made from the `Content-Type` (`body.csv`), else the URL's segment as it is.
+///
+/// ```
+/// use iterable_formats::name_for_body;
+/// assert_eq!(name_for_body(Some("day.csv.gz"), Some("application/octet-stream")).as_deref(), Some("day.csv.gz"));
+/// assert_eq!(name_for_body(Some("export"), Some("application/x-ndjson")).as_deref(), Some("body.jsonl"));
+/// ```
+pub fn name_for_body(url_name: Option<&str>, content_type: Option<&str>) -> Option<String> {
+    let named = url_name.filter(|n| {
+        detect_from_name(n).is_some() || crate::codec::CodecKind::from_file_name(n).is_some()
+    });
+    let typed = content_type
+        .and_then(extension_for_content_type)
+        .map(|extension| format!("body.{extension}"));
+    named
+        .map(str::to_owned)
+        .or(typed)
+        .or(url_name.map(str::to_owned))
+}

@@ -43,7 +43,7 @@ mod zip;
 
 pub use detect::{
     Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head,
-    extension_for_content_type,
+    extension_for_content_type, name_for_body,
 };
 pub use format::{
     ConvertOptions, ConvertStats, Converted, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice,

@@ -27,6 +27,8 @@
 
 mod convert;
 mod reader;
+#[cfg(feature = "http")]
+mod remote;
 mod writer;
 
 pub use convert::{convert, convert_many, pipeline};

@@ -31,10 +31,22 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
             (Box::new(file), Some(size))
         }
         Location::Stdio => (Box::new(std::io::stdin()), None),
+        #[cfg(feature = "http")]
+        Location::Http(url) => {
+            let (input, size, name) = crate::remote::open_http(url, parsed.file_name())?;
+            return Reader::new(
+                input,
+                options,
+                name.as_deref(),
+                Some(location.to_owned()),
+                size,
+            );
+        }
+        #[cfg(not(feature = "http"))]
         Location::Http(_) => {
-            return Err(parsed.unsupported(
-                "reading over HTTP is in iterable-tokio so far (its \"http\" feature)",
-            ));
+            return Err(
+                parsed.unsupported("reading over HTTP needs the \"http\" feature of iterable-sync")
+            );
         }
         Location::S3 { .. } => {
             return Err(parsed.unsupported("s3:// locations are not supported yet"));

@@ -47,17 +47,8 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         #[cfg(feature = "http")]
         Location::Http(url) => {
             let body = iterable_sources::http::get(url, &Default::default()).await?;
-            // The URL's name decides when it names a format or codec, else the Content-Type.
-            let url_name = parsed.file_name().filter(|n| {
-                iterable_formats::detect_from_name(n).is_some()
-                    || iterable_formats::codec::CodecKind::from_file_name(n).is_some()
-            });
-            let typed = body
-                .content_type
-                .as_deref()
-                .and_then(iterable_formats::extension_for_content_type)
-                .map(|extension| format!("body.{extension}"));
-            let named = url_name.map(str::to_owned).or(typed);
+            let named =
+                iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
             let reader = StreamReader::new(body.stream);
             return Reader::new(
                 Box::pin(reader) as DynRead,

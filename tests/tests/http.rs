@@ -238,3 +238,26 @@ fn compressed_bodies_are_decompressed() {
         assert_eq!(read, local(&plain));
     });
 }
+
+#[test]
+fn the_blocking_adapter_reads_over_http_too() {
+    // The server runs on a runtime's worker thread; the blocking reader on this one.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = Arc::new(csv_body(20_000));
+    let base = server.block_on(serve(body.clone()));
+    for path in ["plain/data.csv", "cut/5000/data.csv", "busy/data.csv"] {
+        let read: Vec<Record> = iterable_sync::open(&format!("{base}/{path}"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(read, local(&body), "{path}");
+    }
+    let error = iterable_sync::open(&format!("{base}/missing/data.csv"))
+        .err()
+        .unwrap();
+    assert_eq!(error.kind(), ErrorKind::Remote);
+}
