@@ -33,13 +33,14 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
         Location::Stdio => (Box::new(std::io::stdin()), None),
         #[cfg(feature = "http")]
         Location::Http(url) => {
-            let (input, size, name) = crate::remote::open_http(url, parsed.file_name())?;
+            let remote = crate::remote::open_http(url, parsed.file_name())?;
+            let location = Some(location.to_owned());
             return Reader::new(
-                input,
+                remote.read,
                 options,
-                name.as_deref(),
-                Some(location.to_owned()),
-                size,
+                remote.name.as_deref(),
+                location,
+                remote.size,
             );
         }
         #[cfg(not(feature = "http"))]

@@ -30,11 +30,15 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     Ok(RUNTIME.get_or_init(|| runtime))
 }
 
-/// An HTTP body as a blocking `Read`, with its size and detection name.
-pub(crate) fn open_http(
-    url: &str,
-    url_name: Option<&str>,
-) -> Result<(Box<dyn Read + Send>, Option<u64>, Option<String>)> {
+/// A remote body to read: its bytes, its size when known, and the name it is detected by.
+pub(crate) struct RemoteInput {
+    pub(crate) read: Box<dyn Read + Send>,
+    pub(crate) size: Option<u64>,
+    pub(crate) name: Option<String>,
+}
+
+/// An HTTP body as a blocking `Read`.
+pub(crate) fn open_http(url: &str, url_name: Option<&str>) -> Result<RemoteInput> {
     let runtime = runtime()?;
     let body = runtime.block_on(iterable_sources::http::get(url, &Default::default()))?;
     let name = iterable_formats::name_for_body(url_name, body.content_type.as_deref());
@@ -43,7 +47,11 @@ pub(crate) fn open_http(
         handle: runtime.handle().clone(),
         chunk: Bytes::new(),
     };
-    Ok((Box::new(read), body.size, name))
+    Ok(RemoteInput {
+        read: Box::new(read),
+        size: body.size,
+        name,
+    })
 }
 
 struct BlockingBody {
