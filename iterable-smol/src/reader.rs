@@ -41,10 +41,36 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             (Box::pin(file), Some(size))
         }
         Location::Stdio => (Box::pin(blocking::Unblock::new(std::io::stdin())), None),
+        #[cfg(feature = "http")]
+        Location::Http(url) => {
+            let body =
+                async_compat::Compat::new(iterable_sources::http::get(url, &Default::default()))
+                    .await?;
+            let name =
+                iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
+            // Each poll of the body runs inside async-compat's tokio context.
+            let chunks = futures_util::stream::unfold(body.stream, |mut stream| async move {
+                use futures_util::StreamExt;
+                async_compat::Compat::new(stream.next())
+                    .await
+                    .map(|chunk| (chunk, stream))
+            });
+            let input = Box::pin(chunks).into_async_read();
+            let location = Some(location.to_owned());
+            return Reader::new(
+                Box::pin(input) as DynRead,
+                options,
+                name.as_deref(),
+                location,
+                body.size,
+            )
+            .await;
+        }
+        #[cfg(not(feature = "http"))]
         Location::Http(_) => {
-            return Err(parsed.unsupported(
-                "reading over HTTP is in iterable-tokio so far (its \"http\" feature)",
-            ));
+            return Err(
+                parsed.unsupported("reading over HTTP needs the \"http\" feature of iterable-smol")
+            );
         }
         Location::S3 { .. } => {
             return Err(parsed.unsupported("s3:// locations are not supported yet"));

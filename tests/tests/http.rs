@@ -261,3 +261,33 @@ fn the_blocking_adapter_reads_over_http_too() {
         .unwrap();
     assert_eq!(error.kind(), ErrorKind::Remote);
 }
+
+#[test]
+fn smol_and_async_std_read_over_http_through_the_bridge() {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = Arc::new(csv_body(20_000));
+    let base = server.block_on(serve(body.clone()));
+    let url = format!("{base}/cut/3000/data.csv");
+    let read = smol::block_on(async {
+        iterable_smol::open(&url)
+            .await
+            .unwrap()
+            .read_bulk(usize::MAX)
+            .await
+            .unwrap()
+    });
+    assert_eq!(read, local(&body));
+    let read = async_std::task::block_on(async {
+        iterable_smol::open(&format!("{base}/busy/data.csv"))
+            .await
+            .unwrap()
+            .read_bulk(usize::MAX)
+            .await
+            .unwrap()
+    });
+    assert_eq!(read, local(&body));
+}
