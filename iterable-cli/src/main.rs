@@ -23,7 +23,7 @@ enum Command {
     Cat {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, or - for stdin.
+        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
         input: String,
     },
     /// Print the first records as JSON Lines on stdout.
@@ -33,21 +33,23 @@ enum Command {
         lines: u64,
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, or - for stdin.
+        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
         input: String,
     },
     /// Print the number of records.
     Count {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, or - for stdin.
+        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
         input: String,
     },
     /// Convert records from one format to another; formats come from the names unless given.
     ///
-    /// With one input: `convert IN OUT`, OUT a path (written atomically) or - for stdout.
-    /// With several inputs or glob patterns (`'in/*.csv'`), or when OUT is a folder: each
-    /// input goes to `OUT/STEM.EXT`, EXT that of the --to format.
+    /// With one input: `convert IN OUT`, OUT a path (written atomically), - for stdout, or
+    /// s3://bucket/key (a multipart upload, complete or nothing). With several inputs or glob
+    /// patterns (`'in/*.csv'`, `'s3://bucket/logs/2024-*.jsonl.gz'`), or when OUT is a folder
+    /// or ends in / (`s3://bucket/out/`): each input goes to `OUT/STEM.EXT`, EXT that of the
+    /// --to format.
     Convert {
         #[command(flatten)]
         read: ReadArgs,
@@ -65,7 +67,7 @@ enum Command {
         /// The compression level, on the codec's own scale (gzip 0-9, zstd 1-22, ...).
         #[arg(long)]
         level: Option<i32>,
-        /// Inputs (paths, glob patterns, or - for stdin), then the output.
+        /// Inputs (paths, URLs, glob patterns, or - for stdin), then the output.
         #[arg(num_args = 2.., required = true, value_name = "IN... OUT")]
         paths: Vec<String>,
     },
@@ -73,7 +75,7 @@ enum Command {
     Detect {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, or - for stdin.
+        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
         input: String,
     },
 }
@@ -255,7 +257,7 @@ fn convert_many(
             .clone()
             .map(|bar| std::sync::Arc::new(move |p: &iterable_core::Progress| show(&bar, p)) as _),
     };
-    let converted = iterable_sync::convert_many(inputs, std::path::Path::new(out_dir), &options)?;
+    let converted = iterable_sync::convert_many(inputs, out_dir, &options)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -264,8 +266,7 @@ fn convert_many(
         match &item.result {
             Ok(stats) if stats.skipped > 0 => eprintln!(
                 "iterable: {}: skipped {} bad records",
-                item.input.display(),
-                stats.skipped
+                item.input, stats.skipped
             ),
             Ok(_) => {}
             Err(error) => {

@@ -122,8 +122,13 @@ impl Error {
         Self::new(ErrorKind::Parse, message).with_format(format)
     }
 
-    /// An I/O error.
+    /// An I/O error. One that carries an [`Error`] (a remote read or write that failed, passed
+    /// through `std::io`) gives that error back as it was.
     pub fn io(error: std::io::Error) -> Self {
+        let error = match error.downcast::<Error>() {
+            Ok(error) => return error,
+            Err(error) => error,
+        };
         let message = error.to_string();
         Self::new(ErrorKind::Io, message).with_source(error)
     }

@@ -280,10 +280,10 @@ pub struct ConvertStats {
 /// One input of `convert_many`: where it went and how it ended.
 #[derive(Debug)]
 pub struct Converted {
-    /// The input file.
-    pub input: std::path::PathBuf,
-    /// The output file (absent when the conversion failed).
-    pub output: std::path::PathBuf,
+    /// The input's location: a path, or a URL such as `s3://bucket/key`.
+    pub input: String,
+    /// The output's location (absent when the conversion failed).
+    pub output: String,
     /// What the conversion did, or its error (which names the file).
     pub result: Result<ConvertStats>,
 }

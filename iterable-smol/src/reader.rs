@@ -41,14 +41,12 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             (Box::pin(file), Some(size))
         }
         Location::Stdio => (Box::pin(blocking::Unblock::new(std::io::stdin())), None),
-        #[cfg(feature = "http")]
-        Location::Http(url) => {
-            let body =
-                async_compat::Compat::new(iterable_sources::http::get(url, &Default::default()))
-                    .await?;
+        #[cfg(any(feature = "http", feature = "s3"))]
+        Location::Http(_) | Location::S3 { .. } => {
+            // The clients run on tokio: async-compat gives each poll a tokio context.
+            let body = async_compat::Compat::new(iterable_sources::remote::get(&parsed)).await?;
             let name =
                 iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
-            // Each poll of the body runs inside async-compat's tokio context.
             let chunks = futures_util::stream::unfold(body.stream, |mut stream| async move {
                 use futures_util::StreamExt;
                 async_compat::Compat::new(stream.next())
@@ -66,14 +64,11 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             )
             .await;
         }
-        #[cfg(not(feature = "http"))]
-        Location::Http(_) => {
-            return Err(
-                parsed.unsupported("reading over HTTP needs the \"http\" feature of iterable-smol")
-            );
-        }
-        Location::S3 { .. } => {
-            return Err(parsed.unsupported("s3:// locations are not supported yet"));
+        #[cfg(not(any(feature = "http", feature = "s3")))]
+        Location::Http(_) | Location::S3 { .. } => {
+            return Err(parsed.unsupported(
+                "remote locations need the \"http\" or \"s3\" feature of iterable-smol",
+            ));
         }
     };
     Reader::new(

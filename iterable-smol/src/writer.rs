@@ -42,8 +42,20 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
+        #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
-            Err(parsed.unsupported("writing to remote locations is not supported yet"))
+            // The upload runs on async-compat's tokio runtime; each poll enters its context.
+            let upload =
+                async_compat::Compat::new(iterable_sources::remote::create(&parsed)).await?;
+            Ok(Writer {
+                output: Box::pin(async_compat::Compat::new(upload)) as DynWrite,
+                state: WriteState::new(&options)?.at(Some(location.to_owned())),
+                commit: Commit::None,
+            })
+        }
+        #[cfg(not(any(feature = "http", feature = "s3")))]
+        Location::Http(_) | Location::S3 { .. } => {
+            Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-smol"))
         }
         Location::Stdio => to_writer(
             Box::pin(blocking::Unblock::new(std::io::stdout())) as DynWrite,

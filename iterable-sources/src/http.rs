@@ -7,8 +7,8 @@
 //! the caller sees every byte once. Throttling (429) and server errors (5xx) are retried with
 //! exponential backoff, a bounded number of times.
 
+use crate::RemoteBody;
 use bytes::Bytes;
-use futures_core::Stream;
 use iterable_core::{Error, ErrorKind, Result};
 use std::time::Duration;
 
@@ -30,16 +30,6 @@ impl Default for HttpOptions {
     }
 }
 
-/// An HTTP response body being read.
-pub struct HttpBody {
-    /// The `Content-Type`, which helps detection when the URL's path says nothing.
-    pub content_type: Option<String>,
-    /// The size, when the server says it.
-    pub size: Option<u64>,
-    /// The body's bytes, resumed and retried as needed.
-    pub stream: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
-}
-
 struct Read {
     client: reqwest::Client,
     url: String,
@@ -51,7 +41,7 @@ struct Read {
 }
 
 /// Starts reading `url`.
-pub async fn get(url: &str, options: &HttpOptions) -> Result<HttpBody> {
+pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .build()
@@ -89,7 +79,7 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<HttpBody> {
             }
         }
     });
-    Ok(HttpBody {
+    Ok(RemoteBody {
         content_type,
         size,
         stream: Box::pin(stream),

@@ -1,5 +1,6 @@
 //! The inputs of `convert_many`: paths and glob patterns, and where each one's output goes.
 
+use crate::Location;
 use iterable_core::{Error, ErrorKind, Result};
 use std::path::{Path, PathBuf};
 
@@ -87,30 +88,64 @@ pub fn output_path(input: &Path, out_dir: &Path, extension: &str) -> PathBuf {
     out_dir.join(format!("{stem}.{extension}"))
 }
 
-/// The conversions `convert_many` makes: each input (patterns expanded) with its output in
-/// `out_dir`, which is created if missing. Two inputs that would write the same output are
-/// an error before anything is written.
+/// Expands patterns into locations: local glob patterns into the files they match (see
+/// [`expand_inputs`]), other locations as they are. Listing remote objects by pattern needs
+/// the async `remote::expand` (feature `s3`): here a remote pattern is an error.
+pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
+    let mut inputs = Vec::new();
+    for pattern in patterns {
+        match Location::parse(pattern)? {
+            Location::Path(_) => inputs.extend(
+                expand_inputs(std::slice::from_ref(pattern))?
+                    .into_iter()
+                    .map(Location::Path),
+            ),
+            remote @ Location::S3 { .. } if pattern.contains(['*', '?', '[']) => {
+                return Err(remote.unsupported("listing s3:// patterns needs the \"s3\" feature"));
+            }
+            other => inputs.push(other),
+        }
+    }
+    Ok(inputs)
+}
+
+/// The conversions `convert_many` makes: each input with its output in `out_dir` (a folder,
+/// created if missing, or an S3 prefix such as `s3://bucket/out/`). Two inputs that would
+/// write the same output are an error before anything is written.
 pub fn plan_outputs(
-    patterns: &[String],
-    out_dir: &Path,
+    inputs: Vec<Location>,
+    out_dir: &Location,
     extension: &str,
-) -> Result<Vec<(PathBuf, PathBuf)>> {
-    let inputs = expand_inputs(patterns)?;
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| Error::io(e).with_location(out_dir.display().to_string()))?;
-    let mut plan: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(inputs.len());
+) -> Result<Vec<(Location, Location)>> {
+    if let Location::Path(dir) = out_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(e).with_location(dir.display().to_string()))?;
+    }
+    let mut plan: Vec<(Location, Location)> = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let output = output_path(&input, out_dir, extension);
+        let name = output_path(
+            Path::new(input.file_name().unwrap_or("output")),
+            Path::new(""),
+            extension,
+        );
+        let name = name.to_string_lossy();
+        let output = match out_dir {
+            Location::Path(dir) => Location::Path(dir.join(&*name)),
+            Location::S3 { bucket, key } => Location::S3 {
+                bucket: bucket.clone(),
+                key: match key.trim_end_matches('/') {
+                    "" => name.into_owned(),
+                    prefix => format!("{prefix}/{name}"),
+                },
+            },
+            other => return Err(other.unsupported("not a place to write many outputs to")),
+        };
         if let Some((other, _)) = plan.iter().find(|(_, o)| *o == output) {
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
-                format!(
-                    "{} and {} would both be written to it",
-                    other.display(),
-                    input.display()
-                ),
+                format!("{other} and {input} would both be written to it"),
             )
-            .with_location(output.display().to_string()));
+            .with_location(output.to_string()));
         }
         plan.push((input, output));
     }

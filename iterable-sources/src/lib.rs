@@ -1,18 +1,29 @@
 //! Where records live: the [`Location`] type every adapter's `open`, `create` and `convert`
-//! accept; [`AtomicFile`], the all-or-nothing local write every adapter uses; and
-//! [`expand_inputs`] and [`output_path`] for `convert_many`.
+//! accept; [`AtomicFile`], the all-or-nothing local write every adapter uses;
+//! [`expand_inputs`] and [`output_path`] for `convert_many`; and the remote clients.
 //!
-//! Today a location is a local path or `-` (standard input when reading, standard output when
-//! writing). Remote schemes (`s3://`, `http(s)://`, databases) are recognised and refused with
-//! a clear [`iterable_core::ErrorKind::Unsupported`] error until their clients land, behind cargo features.
+//! A location is a local path, `-` (standard input when reading, standard output when
+//! writing), an `http(s)://` URL (feature `http`: [`http`], reading) or an `s3://bucket/key`
+//! object (feature `s3`: [`s3`], reading, listing and writing). The remote clients run on
+//! tokio; each adapter binds them to its runtime. A scheme whose feature is off is refused
+//! with an [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
 #![warn(missing_docs)]
 
 mod atomic;
+#[cfg(any(feature = "http", feature = "s3"))]
+mod body;
 #[cfg(feature = "http")]
 pub mod http;
 mod inputs;
 mod location;
+#[cfg(any(feature = "http", feature = "s3"))]
+pub mod remote;
+#[cfg(feature = "s3")]
+pub mod s3;
+
+#[cfg(any(feature = "http", feature = "s3"))]
+pub use body::RemoteBody;
 
 pub use atomic::AtomicFile;
-pub use inputs::{expand_inputs, output_path, plan_outputs};
+pub use inputs::{expand_inputs, expand_locations, output_path, plan_outputs};
 pub use location::Location;

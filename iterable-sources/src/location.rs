@@ -43,8 +43,9 @@ impl Location {
                 "file" => return Ok(Location::Path(PathBuf::from(rest))),
                 "http" | "https" => return Ok(Location::Http(text.to_owned())),
                 "s3" | "s3a" => {
-                    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-                    if bucket.is_empty() || key.is_empty() {
+                    // `s3://bucket/` (an empty key) names the bucket's top, as a prefix.
+                    let (bucket, key) = rest.split_once('/').unwrap_or(("", ""));
+                    if bucket.is_empty() {
                         return Err(Error::new(
                             ErrorKind::InvalidRecord,
                             "an S3 location is s3://bucket/key",
@@ -72,6 +73,15 @@ impl Location {
             }
         }
         Ok(Location::Path(PathBuf::from(text)))
+    }
+
+    /// Parses a location given as an OS string (a `Path`, say): one that is not UTF-8 can
+    /// only be a local path.
+    pub fn parse_os(text: &std::ffi::OsStr) -> Result<Location> {
+        match text.to_str() {
+            Some(text) => Location::parse(text),
+            None => Ok(Location::Path(PathBuf::from(text))),
+        }
     }
 
     /// The last part of the path, which names the format: `x.csv.gz`. `None` for stdio.

@@ -3,7 +3,8 @@
 use crate::{Reader, Writer, create_with, open_with};
 use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
 use iterable_formats::{ConvertOptions, ConvertStats, Converted};
-use std::path::Path;
+use iterable_sources::Location;
+use std::ffi::OsStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reads every record of `source` and writes it to `target`; formats come from the names
@@ -33,9 +34,10 @@ pub fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<C
     )
 }
 
-/// Converts each input (paths or glob patterns such as `in/*.csv`) into `out_dir`: one file
-/// per input with the same stem and the extension of `options.write.format`, which must be
-/// set. Up to `options.jobs` inputs are converted at once, on threads.
+/// Converts each input (paths or glob patterns such as `in/*.csv`; with feature `s3`, also
+/// `s3://bucket/logs/*.jsonl.gz`) into `out_dir` (a folder, or an `s3://bucket/prefix/`): one
+/// output per input with the same stem and the extension of `options.write.format`, which
+/// must be set. Up to `options.jobs` inputs are converted at once, on threads.
 ///
 /// Fails before converting anything when a pattern matches nothing, the output folder cannot
 /// be made, or two inputs would write the same output. Otherwise every input gets its
@@ -43,7 +45,7 @@ pub fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<C
 /// others complete.
 pub fn convert_many(
     inputs: &[String],
-    out_dir: &Path,
+    out_dir: impl AsRef<OsStr>,
     options: &ConvertOptions,
 ) -> Result<Vec<Converted>> {
     let format = options.write.format.ok_or_else(|| {
@@ -52,7 +54,12 @@ pub fn convert_many(
             "convert_many needs the output format in the options",
         )
     })?;
-    let plan = iterable_sources::plan_outputs(inputs, out_dir, format.extension())?;
+    #[cfg(feature = "s3")]
+    let inputs = crate::remote::expand(inputs)?;
+    #[cfg(not(feature = "s3"))]
+    let inputs = iterable_sources::expand_locations(inputs)?;
+    let out_dir = Location::parse_os(out_dir.as_ref())?;
+    let plan = iterable_sources::plan_outputs(inputs, &out_dir, format.extension())?;
     let totals = options
         .progress
         .clone()
@@ -73,7 +80,7 @@ pub fn convert_many(
                 };
                 done.push((
                     index,
-                    convert(&input.to_string_lossy(), &output.to_string_lossy(), &job),
+                    convert(&input.to_string(), &output.to_string(), &job),
                 ));
             }
         };
@@ -92,8 +99,8 @@ pub fn convert_many(
         .map(|((input, output), result)| Converted {
             result: result
                 .unwrap_or_else(|| Err(Error::new(ErrorKind::Io, "the conversion did not run"))),
-            input,
-            output,
+            input: input.to_string(),
+            output: output.to_string(),
         })
         .collect())
 }

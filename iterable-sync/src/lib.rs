@@ -27,7 +27,7 @@
 
 mod convert;
 mod reader;
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "s3"))]
 mod remote;
 mod writer;
 

@@ -31,9 +31,9 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
             (Box::new(file), Some(size))
         }
         Location::Stdio => (Box::new(std::io::stdin()), None),
-        #[cfg(feature = "http")]
-        Location::Http(url) => {
-            let remote = crate::remote::open_http(url, parsed.file_name())?;
+        #[cfg(any(feature = "http", feature = "s3"))]
+        Location::Http(_) | Location::S3 { .. } => {
+            let remote = crate::remote::open_remote(&parsed)?;
             let location = Some(location.to_owned());
             return Reader::new(
                 remote.read,
@@ -43,14 +43,11 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
                 remote.size,
             );
         }
-        #[cfg(not(feature = "http"))]
-        Location::Http(_) => {
-            return Err(
-                parsed.unsupported("reading over HTTP needs the \"http\" feature of iterable-sync")
-            );
-        }
-        Location::S3 { .. } => {
-            return Err(parsed.unsupported("s3:// locations are not supported yet"));
+        #[cfg(not(any(feature = "http", feature = "s3")))]
+        Location::Http(_) | Location::S3 { .. } => {
+            return Err(parsed.unsupported(
+                "remote locations need the \"http\" or \"s3\" feature of iterable-sync",
+            ));
         }
     };
     Reader::new(

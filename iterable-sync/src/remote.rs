@@ -1,5 +1,6 @@
 //! Remote locations for blocking code: the async client runs on a private tokio runtime,
-//! made on first use and shared, and the caller reads its bytes through `std::io::Read`.
+//! made on first use and shared; the caller reads through `std::io::Read` and writes through
+//! `std::io::Write`.
 //!
 //! Blocking calls must not come from inside an async runtime (tokio refuses to block one of
 //! its threads): async code uses `iterable-tokio`.
@@ -7,8 +8,11 @@
 use bytes::Bytes;
 use futures_util::StreamExt;
 use iterable_core::{Error, ErrorKind, Result};
-use std::io::Read;
-use std::sync::OnceLock;
+use iterable_sources::Location;
+use iterable_sources::remote::RemoteUpload;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio_util::io::SyncIoBridge;
 
 /// The runtime remote reads run on: one worker thread drives the sockets.
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
@@ -37,11 +41,11 @@ pub(crate) struct RemoteInput {
     pub(crate) name: Option<String>,
 }
 
-/// An HTTP body as a blocking `Read`.
-pub(crate) fn open_http(url: &str, url_name: Option<&str>) -> Result<RemoteInput> {
+/// A remote location (HTTP(S) or S3) as a blocking `Read`.
+pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
     let runtime = runtime()?;
-    let body = runtime.block_on(iterable_sources::http::get(url, &Default::default()))?;
-    let name = iterable_formats::name_for_body(url_name, body.content_type.as_deref());
+    let body = runtime.block_on(iterable_sources::remote::get(location))?;
+    let name = iterable_formats::name_for_body(location.file_name(), body.content_type.as_deref());
     let read = BlockingBody {
         stream: body.stream,
         handle: runtime.handle().clone(),
@@ -73,4 +77,61 @@ impl Read for BlockingBody {
         buf[..n].copy_from_slice(&self.chunk.split_to(n));
         Ok(n)
     }
+}
+
+type SharedUpload = Arc<Mutex<Option<SyncIoBridge<RemoteUpload>>>>;
+
+/// The writing half of a remote object: its bytes go to the upload as they come.
+pub(crate) struct RemoteOutput(SharedUpload);
+
+/// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
+/// with the output, it aborts the upload.
+pub(crate) struct RemoteCommit(SharedUpload);
+
+/// Starts writing a remote location (S3).
+pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
+    let runtime = runtime()?;
+    let upload = runtime.block_on(iterable_sources::remote::create(location))?;
+    let shared = Arc::new(Mutex::new(Some(SyncIoBridge::new_with_handle(
+        upload,
+        runtime.handle().clone(),
+    ))));
+    Ok((RemoteOutput(shared.clone()), RemoteCommit(shared)))
+}
+
+fn with_upload<T>(
+    shared: &SharedUpload,
+    act: impl FnOnce(&mut SyncIoBridge<RemoteUpload>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut guard = shared
+        .lock()
+        .map_err(|_| std::io::Error::other("the upload failed in another thread"))?;
+    match guard.as_mut() {
+        Some(upload) => act(upload),
+        None => Err(std::io::Error::other("the upload has ended")),
+    }
+}
+
+impl Write for RemoteOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        with_upload(&self.0, |upload| upload.write(buf))
+    }
+
+    /// Parts go out as they fill: nothing to do.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl RemoteCommit {
+    /// Completes the upload: the object appears.
+    pub(crate) fn complete(self) -> std::io::Result<()> {
+        with_upload(&self.0, |upload| upload.shutdown())
+    }
+}
+
+/// Expands input patterns, listing `s3://` ones, on the private runtime.
+#[cfg(feature = "s3")]
+pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
+    runtime()?.block_on(iterable_sources::remote::expand(patterns))
 }

@@ -11,7 +11,9 @@ use std::io::Write;
 /// A file is written atomically: bytes go to a temporary file beside it, which
 /// [`Writer::finish`] renames over the target. An error, or a writer dropped without
 /// `finish`, leaves an existing target as it was and no temporary file behind. `-` writes to
-/// stdout (then the format must be given, see [`create_with`]).
+/// stdout (then the format must be given, see [`create_with`]). An `s3://bucket/key` object
+/// (feature `s3`) is written by multipart upload as records come and appears when `finish`
+/// completes it; an error or a drop aborts it and leaves no object.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
@@ -34,8 +36,18 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
+        #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
-            Err(parsed.unsupported("writing to remote locations is not supported yet"))
+            let (output, commit) = crate::remote::create_remote(&parsed)?;
+            Ok(Writer {
+                output: Box::new(output) as Box<dyn Write + Send>,
+                state: WriteState::new(&options)?.at(Some(location.to_owned())),
+                commit: Commit::Remote(commit),
+            })
+        }
+        #[cfg(not(any(feature = "http", feature = "s3")))]
+        Location::Http(_) | Location::S3 { .. } => {
+            Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-sync"))
         }
         Location::Stdio => to_writer(
             Box::new(std::io::stdout()) as Box<dyn Write + Send>,
@@ -46,7 +58,7 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
             Ok(Writer {
                 output: Box::new(file) as Box<dyn Write + Send>,
                 state: WriteState::new(&options)?.at(Some(location.to_owned())),
-                atomic: Some(atomic),
+                commit: Commit::File(atomic),
             })
         }
     }
@@ -66,7 +78,7 @@ pub fn to_writer<W: Write>(output: W, options: &WriteOptions) -> Result<Writer<W
     Ok(Writer {
         output,
         state: WriteState::new(options)?,
-        atomic: None,
+        commit: Commit::None,
     })
 }
 
@@ -74,7 +86,18 @@ pub fn to_writer<W: Write>(output: W, options: &WriteOptions) -> Result<Writer<W
 pub struct Writer<W: Write = Box<dyn Write + Send>> {
     output: W,
     state: WriteState,
-    atomic: Option<AtomicFile>,
+    commit: Commit,
+}
+
+/// What makes the written bytes appear at the target, after the last is written.
+enum Commit {
+    /// Nothing: a stream or a caller's `Write`.
+    None,
+    /// Renaming the temporary file over the target.
+    File(AtomicFile),
+    /// Completing the upload.
+    #[cfg(any(feature = "http", feature = "s3"))]
+    Remote(crate::remote::RemoteCommit),
 }
 
 impl<W: Write> Writer<W> {
@@ -107,7 +130,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes what is left, flushes, and for a file renames the temporary file over the
-    /// target. Returns the output.
+    /// target (for an S3 object, completes the upload). Returns the output.
     pub fn finish(mut self) -> Result<W> {
         self.state.finish()?;
         let output = &mut self.output;
@@ -115,11 +138,13 @@ impl<W: Write> Writer<W> {
             output.write_all(bytes)?;
             output.flush()
         })?;
-        if let Some(atomic) = self.atomic.take() {
-            atomic
-                .commit()
-                .map_err(|e| self.state.locate(Error::io(e)))?;
-        }
+        let committed = match std::mem::replace(&mut self.commit, Commit::None) {
+            Commit::None => Ok(()),
+            Commit::File(atomic) => atomic.commit(),
+            #[cfg(any(feature = "http", feature = "s3"))]
+            Commit::Remote(upload) => upload.complete(),
+        };
+        committed.map_err(|e| self.state.locate(Error::io(e)))?;
         Ok(self.output)
     }
 }

@@ -4,8 +4,9 @@ use crate::{create_with, open_with};
 use futures_util::StreamExt;
 use iterable_core::{Error, ErrorKind, ProgressTotals, Record, Result};
 use iterable_formats::{ConvertOptions, ConvertStats, Converted};
+use iterable_sources::Location;
+use std::ffi::OsStr;
 use std::future::Future;
-use std::path::Path;
 
 /// Reads every record of `source` and writes it to `target`; formats come from the names
 /// unless the options give them. The target is written atomically. Progress goes to
@@ -24,14 +25,16 @@ pub async fn convert(source: &str, target: &str, options: &ConvertOptions) -> Re
     .await
 }
 
-/// Converts each input (paths or glob patterns) into `out_dir`, one file per input with the
-/// same stem and the extension of `options.write.format` (which must be set), up to
+/// Converts each input (paths or glob patterns; with feature `s3`, also
+/// `s3://bucket/logs/*.jsonl.gz`) into `out_dir` (a folder, or an `s3://bucket/prefix/`), one
+/// output per input with the same stem and the extension of `options.write.format` (which
+/// must be set), up to
 /// `options.jobs` at once, each on a task of its own. A failing input gets its error (naming
 /// the file) and leaves no output; the others complete. Errors before any conversion (no
 /// match, an output folder that cannot be made, two inputs for one output) fail the call.
 pub async fn convert_many(
     inputs: &[String],
-    out_dir: &Path,
+    out_dir: impl AsRef<OsStr>,
     options: &ConvertOptions,
 ) -> Result<Vec<Converted>> {
     let format = options.write.format.ok_or_else(|| {
@@ -40,9 +43,16 @@ pub async fn convert_many(
             "convert_many needs the output format in the options",
         )
     })?;
-    let (patterns, dir) = (inputs.to_vec(), out_dir.to_owned());
+    let out_dir = Location::parse_os(out_dir.as_ref())?;
+    #[cfg(feature = "s3")]
+    let inputs = iterable_sources::remote::expand(inputs).await?;
+    #[cfg(not(feature = "s3"))]
+    let inputs = inputs.to_vec();
+    let extension = format.extension();
     let plan = tokio::task::spawn_blocking(move || {
-        iterable_sources::plan_outputs(&patterns, &dir, format.extension())
+        #[cfg(not(feature = "s3"))]
+        let inputs = iterable_sources::expand_locations(&inputs)?;
+        iterable_sources::plan_outputs(inputs, &out_dir, extension)
     })
     .await
     .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))??;
@@ -55,10 +65,7 @@ pub async fn convert_many(
             progress: totals.as_ref().map(|t| t.part(index)),
             ..options.clone()
         };
-        let (input, output) = (
-            input.to_string_lossy().into_owned(),
-            output.to_string_lossy().into_owned(),
-        );
+        let (input, output) = (input.to_string(), output.to_string());
         async move {
             tokio::spawn(async move { convert(&input, &output, &job).await })
                 .await
@@ -78,8 +85,8 @@ pub async fn convert_many(
         .into_iter()
         .zip(results)
         .map(|((input, output), result)| Converted {
-            input,
-            output,
+            input: input.to_string(),
+            output: output.to_string(),
             result,
         })
         .collect())

@@ -14,8 +14,10 @@ use tokio_util::io::StreamReader;
 /// The input of a reader made by [`open`].
 pub type DynRead = Pin<Box<dyn AsyncRead + Send>>;
 
-/// Opens a location (a path, or `-` for stdin) and detects its format: from the file name,
-/// else from the first bytes.
+/// Opens a location and detects its format: from the name, else (for a remote object) from
+/// its `Content-Type`, else from the first bytes. A location is a path, `-` for stdin, an
+/// `http(s)://` URL (feature `http`) or an `s3://bucket/key` object (feature `s3`); remote
+/// objects stream, and a read that breaks off resumes where it stopped.
 ///
 /// ```no_run
 /// # async fn example() -> iterable_core::Result<()> {
@@ -44,9 +46,9 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             (Box::pin(read_ahead(file)), Some(size))
         }
         Location::Stdio => (Box::pin(tokio::io::stdin()), None),
-        #[cfg(feature = "http")]
-        Location::Http(url) => {
-            let body = iterable_sources::http::get(url, &Default::default()).await?;
+        #[cfg(any(feature = "http", feature = "s3"))]
+        Location::Http(_) | Location::S3 { .. } => {
+            let body = iterable_sources::remote::get(&parsed).await?;
             let named =
                 iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
             let reader = StreamReader::new(body.stream);
@@ -59,13 +61,11 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
             )
             .await;
         }
-        #[cfg(not(feature = "http"))]
-        Location::Http(_) => {
-            return Err(parsed
-                .unsupported("reading over HTTP needs the \"http\" feature of iterable-tokio"));
-        }
-        Location::S3 { .. } => {
-            return Err(parsed.unsupported("s3:// locations are not supported yet"));
+        #[cfg(not(any(feature = "http", feature = "s3")))]
+        Location::Http(_) | Location::S3 { .. } => {
+            return Err(parsed.unsupported(
+                "remote locations need the \"http\" or \"s3\" feature of iterable-tokio",
+            ));
         }
     };
     Reader::new(

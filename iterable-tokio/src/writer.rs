@@ -19,7 +19,9 @@ pub type DynWrite = Pin<Box<dyn AsyncWrite + Send>>;
 /// A file is written atomically: bytes go to a temporary file beside it, which
 /// [`Writer::finish`] (or closing the `Sink`) renames over the target. An error, or a writer
 /// dropped without `finish`, leaves an existing target as it was and no temporary file
-/// behind. `-` writes to stdout (then the format must be given, see [`create_with`]).
+/// behind. `-` writes to stdout (then the format must be given, see [`create_with`]). An
+/// `s3://bucket/key` object (feature `s3`) is written by multipart upload as records come and
+/// appears when `finish` completes it; an error or a drop aborts it and leaves no object.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -43,8 +45,15 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
+        #[cfg(any(feature = "http", feature = "s3"))]
+        Location::Http(_) | Location::S3 { .. } => Ok(Writer {
+            output: iterable_sources::remote::create(&parsed).await? as DynWrite,
+            state: WriteState::new(&options)?.at(Some(location.to_owned())),
+            commit: Commit::None,
+        }),
+        #[cfg(not(any(feature = "http", feature = "s3")))]
         Location::Http(_) | Location::S3 { .. } => {
-            Err(parsed.unsupported("writing to remote locations is not supported yet"))
+            Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-tokio"))
         }
         Location::Stdio => to_writer(Box::pin(tokio::io::stdout()) as DynWrite, &options),
         Location::Path(path) => {

@@ -5,6 +5,8 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
+pub mod s3_server;
+
 use bytes::Bytes;
 use iterable_core::{DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, Position, Record, Step};
 use std::io::{BufWriter, Write};

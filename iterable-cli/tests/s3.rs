@@ -1,0 +1,95 @@
+//! The `iterable` command against an S3 server on 127.0.0.1 (see `iterable_tests::s3_server`),
+//! configured as a user would: through the standard AWS environment variables.
+
+use iterable_tests::s3_server::{S3Server, SECRET_KEY};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn iterable(s3: &S3Server, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .envs(s3.env())
+        .output()
+        .unwrap()
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn convert_to_s3_then_count_and_cat_from_it() {
+    let s3 = S3Server::start();
+    s3.bucket("bucket");
+    let local_count = stdout(&iterable(&s3, &["count", &sample("sample.csv")]));
+    let local_records = stdout(&iterable(&s3, &["cat", &sample("sample.csv")]));
+    for target in ["s3://bucket/out.jsonl.zst", "s3://bucket/key.csv.gz"] {
+        stdout(&iterable(&s3, &["convert", &sample("sample.csv"), target]));
+        assert_eq!(stdout(&iterable(&s3, &["count", target])), local_count);
+        assert_eq!(stdout(&iterable(&s3, &["cat", target])), local_records);
+    }
+    let written = s3.object("bucket", "out.jsonl.zst").unwrap();
+    assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd], "zstd");
+    let written = s3.object("bucket", "key.csv.gz").unwrap();
+    assert_eq!(&written[..2], &[0x1f, 0x8b], "gzip");
+
+    // Many objects by glob into a prefix, then detection on an object.
+    stdout(&iterable(
+        &s3,
+        &[
+            "convert",
+            "--to",
+            "csv",
+            "s3://bucket/*.csv.gz",
+            "s3://bucket/back/",
+        ],
+    ));
+    assert_eq!(
+        stdout(&iterable(&s3, &["count", "s3://bucket/back/key.csv"])),
+        local_count
+    );
+    let detected = stdout(&iterable(&s3, &["detect", "s3://bucket/key.csv.gz"]));
+    assert!(detected.contains("format: csv"), "{detected}");
+    assert!(detected.contains("codecs: gzip"), "{detected}");
+}
+
+#[test]
+fn a_missing_object_fails_with_one_line_and_no_secret() {
+    let s3 = S3Server::start();
+    s3.bucket("bucket");
+    let out = iterable(&s3, &["count", "s3://bucket/missing.csv.gz"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("s3://bucket/missing.csv.gz"), "{stderr}");
+    assert!(stderr.contains("no such key"), "{stderr}");
+    assert!(!stderr.contains(SECRET_KEY), "{stderr}");
+
+    // Refused credentials.
+    let out = Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(["count", "s3://bucket/missing.csv.gz"])
+        .envs(s3.env())
+        .env("AWS_SECRET_ACCESS_KEY", "wrong-secret-never-printed")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("s3://bucket/missing.csv.gz"), "{stderr}");
+    assert!(!stderr.contains("wrong-secret-never-printed"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

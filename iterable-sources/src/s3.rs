@@ -1,0 +1,597 @@
+//! S3 and S3-compatible object stores, on aws-sdk-s3 (tokio).
+//!
+//! [`S3Store::connect`] takes credentials, region and endpoint from the standard AWS chain:
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), `AWS_REGION`
+//! (`us-east-1` when nothing names one), `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3`,
+//! `AWS_PROFILE` with `~/.aws/config` and `~/.aws/credentials`, and the web-identity, ECS and
+//! instance-metadata providers. Requests use path-style addressing
+//! (`http://host/bucket/key`) when the endpoint is an IP address or `localhost`, when
+//! `AWS_S3_FORCE_PATH_STYLE=true`, or when [`S3Options::path_style`] asks for it, so that
+//! S3-compatible stores (MinIO, Ceph, moto...) work.
+//!
+//! - [`S3Store::get`] streams an object: records decode as bytes arrive. A read cut part-way
+//!   goes on with a `Range` request from the last byte delivered, pinned to the object's
+//!   `ETag` with `If-Match` (an object replaced in between fails loudly instead of splicing
+//!   two versions), so every byte comes once.
+//! - Throttling (`SlowDown`, 503) and server errors are retried by the SDK with exponential
+//!   backoff, [`S3Options::retries`] times at most.
+//! - [`S3Store::list`] lists keys by prefix and glob (`logs/2024-*.jsonl.gz`).
+//! - [`S3Store::create`] writes an object by multipart upload in parts of
+//!   [`S3Options::part_size`], so memory does not grow with the object; the object appears
+//!   only when the upload completes, at shutdown. An error, or an upload dropped before its
+//!   shutdown, aborts it: no partial object is left.
+//!
+//! Errors name the location (`s3://bucket/key`) and what went wrong, never a credential or
+//! a signature.
+
+use crate::RemoteBody;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use iterable_core::{Error, ErrorKind, Result};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+use tokio::io::AsyncWrite;
+use tokio::task::JoinHandle;
+use tokio_util::sync::PollSender;
+
+/// The smallest part S3 accepts in a multipart upload, but for the last.
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// How S3 is reached and how reads and writes go.
+#[derive(Debug, Clone)]
+pub struct S3Options {
+    /// Attempts after the first, for one request (throttling, 5xx, a failed connection) and
+    /// for resuming one broken read, at most.
+    pub retries: u32,
+    /// The first wait before a retry; it doubles each time.
+    pub backoff: Duration,
+    /// The size of the parts of a multipart upload, at least [`MIN_PART_SIZE`]. An upload
+    /// holds about three parts in memory. S3 allows 10,000 parts: with the default 8 MiB
+    /// that is 80 GiB, so the size doubles after every 2,000 parts.
+    pub part_size: usize,
+    /// Path-style addressing: `Some(true)` always, `Some(false)` never, `None` when the
+    /// endpoint is an IP address or `localhost`, or `AWS_S3_FORCE_PATH_STYLE=true`.
+    pub path_style: Option<bool>,
+}
+
+impl Default for S3Options {
+    fn default() -> Self {
+        S3Options {
+            retries: 5,
+            backoff: Duration::from_millis(100),
+            part_size: 8 * 1024 * 1024,
+            path_style: None,
+        }
+    }
+}
+
+/// A connected S3 client: cheap to clone, used for any number of reads and writes at once.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    client: Client,
+    options: S3Options,
+}
+
+impl S3Store {
+    /// A client configured from the standard AWS chain (see the module docs). Credentials are
+    /// looked up at the first request, not here.
+    pub async fn connect(options: &S3Options) -> Result<S3Store> {
+        let region = aws_config::meta::region::RegionProviderChain::default_provider()
+            .or_else(aws_config::Region::from_static("us-east-1"));
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(region)
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(options.retries.saturating_add(1))
+                    .with_initial_backoff(options.backoff),
+            )
+            .load()
+            .await;
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+            .ok()
+            .or_else(|| shared.endpoint_url().map(str::to_owned));
+        let path_style = options.path_style.unwrap_or_else(|| {
+            endpoint.as_deref().is_some_and(is_local_or_ip)
+                || std::env::var("AWS_S3_FORCE_PATH_STYLE")
+                    .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+        });
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(path_style)
+            .build();
+        Ok(S3Store {
+            client: Client::from_conf(config),
+            options: options.clone(),
+        })
+    }
+
+    /// A store on a client configured by the caller.
+    pub fn with_client(client: Client, options: &S3Options) -> S3Store {
+        S3Store {
+            client,
+            options: options.clone(),
+        }
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Starts reading `s3://bucket/key`.
+    pub async fn get(&self, bucket: &str, key: &str) -> Result<RemoteBody> {
+        let mut read = Read {
+            store: self.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            etag: None,
+            size: None,
+            delivered: 0,
+            body: None,
+        };
+        let first = read.request().await?;
+        let content_type = first.content_type().map(str::to_owned);
+        read.etag = first.e_tag().map(str::to_owned);
+        read.size = first.content_length().and_then(|n| u64::try_from(n).ok());
+        read.body = Some(first.body);
+        let size = read.size;
+        let stream = futures_util::stream::unfold(read, |mut read| async move {
+            match read.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), read)),
+                Ok(None) => None,
+                Err(error) => {
+                    read.body = None;
+                    read.size = Some(read.delivered); // ends the stream after the error
+                    Some((Err(io::Error::other(error)), read))
+                }
+            }
+        });
+        Ok(RemoteBody {
+            content_type,
+            size,
+            stream: Box::pin(stream),
+        })
+    }
+
+    /// The keys of `bucket` that match `pattern`, sorted: a glob (`*` and `?` within one
+    /// path segment, `[abc]`, `**` across segments) listed by the prefix before its first
+    /// wildcard. A pattern without wildcards is returned as it is, unlisted. A pattern that
+    /// matches nothing is an error.
+    pub async fn list(&self, bucket: &str, pattern: &str) -> Result<Vec<String>> {
+        let located = || format!("s3://{bucket}/{pattern}");
+        let Some(wildcard) = pattern.find(['*', '?', '[']) else {
+            return Ok(vec![pattern.to_owned()]);
+        };
+        let glob = glob::Pattern::new(pattern).map_err(|e| {
+            Error::new(ErrorKind::InvalidRecord, format!("bad pattern: {e}"))
+                .with_location(located())
+        })?;
+        let matching = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&pattern[..wildcard])
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| s3_error(&located(), &e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|object| object.key())
+                    .filter(|key| glob.matches_with(key, matching))
+                    .map(str::to_owned),
+            );
+        }
+        if keys.is_empty() {
+            return Err(
+                Error::new(ErrorKind::Io, "the pattern matches no object").with_location(located())
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Starts writing `s3://bucket/key`: the object appears when the returned upload is shut
+    /// down (`AsyncWriteExt::shutdown`). Must be called within a tokio runtime, which runs the
+    /// upload.
+    pub fn create(&self, bucket: &str, key: &str) -> S3Upload {
+        let (parts, received) = tokio::sync::mpsc::channel(1);
+        let upload = Upload {
+            store: self.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            id: None,
+            parts: Vec::new(),
+        };
+        S3Upload {
+            buffer: BytesMut::new(),
+            part_size: self.options.part_size.max(MIN_PART_SIZE),
+            parts_sent: 0,
+            sender: PollSender::new(parts),
+            task: Some(tokio::spawn(upload.run(received))),
+            finish_sent: false,
+            completed: false,
+        }
+    }
+}
+
+/// True for an endpoint on `localhost` or an IP address, which has no bucket subdomains.
+fn is_local_or_ip(endpoint: &str) -> bool {
+    let rest = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if authority.starts_with('[') {
+        return true; // an IPv6 literal
+    }
+    let host = authority.split(':').next().unwrap_or(authority);
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// The error for a failed S3 request: what went wrong, in words, with the error code S3
+/// gave; never the request, which carries the signature.
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    location: &str,
+    error: &SdkError<E, HttpResponse>,
+) -> Error {
+    let message = match error {
+        SdkError::DispatchFailure(_) => {
+            format!("cannot reach the endpoint: {}", DisplayErrorContext(error))
+        }
+        SdkError::TimeoutError(_) => "the request timed out".to_owned(),
+        SdkError::ConstructionFailure(_) => {
+            format!("cannot make the request: {}", DisplayErrorContext(error))
+        }
+        _ => {
+            let code = error.code().unwrap_or("");
+            let said = error
+                .message()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            match code {
+                "NoSuchKey" | "NotFound" => "no such key (NoSuchKey)".to_owned(),
+                "NoSuchBucket" => "no such bucket (NoSuchBucket)".to_owned(),
+                "AccessDenied" | "Forbidden" => format!("access denied ({code}){said}"),
+                "InvalidAccessKeyId" | "SignatureDoesNotMatch" => {
+                    format!("the credentials were refused ({code})")
+                }
+                "PreconditionFailed" => {
+                    "the object changed while it was read (its ETag no longer matches)".to_owned()
+                }
+                "" => "the request failed without an error code".to_owned(),
+                code => format!("S3 answered {code}{said}"),
+            }
+        }
+    };
+    Error::new(ErrorKind::Remote, message).with_location(location.to_owned())
+}
+
+/// One object being read.
+struct Read {
+    store: S3Store,
+    bucket: String,
+    key: String,
+    etag: Option<String>,
+    size: Option<u64>,
+    delivered: u64,
+    body: Option<ByteStream>,
+}
+
+impl Read {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// The next chunk, resuming a broken read; `None` at the object's end.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        let mut resumes = 0;
+        loop {
+            let Some(body) = self.body.as_mut() else {
+                let resumed = self.request().await?;
+                self.body = Some(resumed.body);
+                continue;
+            };
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    self.delivered += chunk.len() as u64;
+                    return Ok(Some(chunk));
+                }
+                None if self.size.is_none_or(|size| self.delivered >= size) => return Ok(None),
+                // Every byte came and then something failed: a checksum, say. Not resumable.
+                Some(Err(error)) if self.size.is_some_and(|size| self.delivered >= size) => {
+                    return Err(Error::new(
+                        ErrorKind::Remote,
+                        format!(
+                            "the read failed at its end: {}",
+                            DisplayErrorContext(&error)
+                        ),
+                    )
+                    .with_location(self.location()));
+                }
+                None | Some(Err(_)) => {
+                    // Cut short: resume from the last byte delivered.
+                    self.body = None;
+                    resumes += 1;
+                    if resumes > self.store.options.retries {
+                        return Err(Error::new(
+                            ErrorKind::Remote,
+                            format!("the read keeps breaking off (at byte {})", self.delivered),
+                        )
+                        .with_location(self.location()));
+                    }
+                    let wait = self.store.options.backoff * 2u32.saturating_pow(resumes - 1);
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// The GET, ranged from the last byte delivered when resuming.
+    async fn request(&self) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput> {
+        let resuming = self.delivered > 0;
+        self.store
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_range(resuming.then(|| format!("bytes={}-", self.delivered)))
+            .set_if_match(self.etag.clone().filter(|_| resuming))
+            .send()
+            .await
+            .map_err(|e| s3_error(&self.location(), &e))
+    }
+}
+
+/// What the writing side sends the upload task.
+enum Message {
+    /// A full part.
+    Part(Bytes),
+    /// The last bytes (maybe none): complete the object.
+    Finish(Bytes),
+}
+
+/// The upload task's state.
+struct Upload {
+    store: S3Store,
+    bucket: String,
+    key: String,
+    id: Option<String>,
+    parts: Vec<CompletedPart>,
+}
+
+impl Upload {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// Uploads the parts as they come; completes on `Finish`, aborts when the writer is
+    /// dropped first or a request fails.
+    async fn run(mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
+        let outcome = async {
+            loop {
+                match received.recv().await {
+                    Some(Message::Part(part)) => self.upload_part(part).await?,
+                    Some(Message::Finish(last)) => return self.complete(last).await,
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::Remote,
+                            "the write was dropped before it finished; nothing was written",
+                        )
+                        .with_location(self.location()));
+                    }
+                }
+            }
+        }
+        .await;
+        if outcome.is_err() {
+            self.abort().await;
+        }
+        outcome
+    }
+
+    async fn upload_part(&mut self, part: Bytes) -> Result<()> {
+        let client = self.store.client.clone();
+        if self.id.is_none() {
+            let created = client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .send()
+                .await
+                .map_err(|e| s3_error(&self.location(), &e))?;
+            self.id = created.upload_id().map(str::to_owned);
+        }
+        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        let uploaded = client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_upload_id(self.id.clone())
+            .part_number(number)
+            .body(ByteStream::from(part))
+            .send()
+            .await
+            .map_err(|e| s3_error(&self.location(), &e))?;
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                .set_checksum_crc32(uploaded.checksum_crc32().map(str::to_owned))
+                .set_checksum_crc32_c(uploaded.checksum_crc32_c().map(str::to_owned))
+                .set_checksum_crc64_nvme(uploaded.checksum_crc64_nvme().map(str::to_owned))
+                .set_checksum_sha1(uploaded.checksum_sha1().map(str::to_owned))
+                .set_checksum_sha256(uploaded.checksum_sha256().map(str::to_owned))
+                .build(),
+        );
+        Ok(())
+    }
+
+    async fn complete(&mut self, last: Bytes) -> Result<()> {
+        if self.id.is_none() {
+            // Small enough for one request.
+            self.store
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .body(ByteStream::from(last))
+                .send()
+                .await
+                .map_err(|e| s3_error(&self.location(), &e))?;
+            return Ok(());
+        }
+        if !last.is_empty() {
+            self.upload_part(last).await?;
+        }
+        self.store
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_upload_id(self.id.clone())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(std::mem::take(&mut self.parts)))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| s3_error(&self.location(), &e))?;
+        self.id = None;
+        Ok(())
+    }
+
+    /// Aborts the multipart upload, if one was started, so that its parts are deleted. A
+    /// failure here cannot be reported better than the error that caused the abort.
+    async fn abort(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = self
+                .store
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(id)
+                .send()
+                .await;
+        }
+    }
+}
+
+/// An object being written to S3: a tokio `AsyncWrite` that buffers one part and hands full
+/// parts to an upload task. `poll_shutdown` completes the object; an error, or dropping it
+/// before shutdown, aborts the upload and leaves no object.
+pub struct S3Upload {
+    buffer: BytesMut,
+    part_size: usize,
+    parts_sent: usize,
+    sender: PollSender<Message>,
+    task: Option<JoinHandle<Result<()>>>,
+    finish_sent: bool,
+    completed: bool,
+}
+
+impl S3Upload {
+    /// The current part size: doubled after every 2,000 parts, to stay under S3's 10,000.
+    fn current_part_size(&self) -> usize {
+        self.part_size << (self.parts_sent / 2000).min(8)
+    }
+
+    /// Sends the buffer as a part, or as the last bytes.
+    fn poll_send(&mut self, cx: &mut Context<'_>, last: bool) -> Poll<io::Result<()>> {
+        if ready!(self.sender.poll_reserve(cx)).is_err() {
+            return self.poll_outcome(cx).map(|outcome| {
+                outcome.and(Err(io::Error::other(
+                    "the upload ended before its last part",
+                )))
+            });
+        }
+        let bytes = self.buffer.split().freeze();
+        let message = if last {
+            Message::Finish(bytes)
+        } else {
+            self.parts_sent += 1;
+            Message::Part(bytes)
+        };
+        if self.sender.send_item(message).is_err() {
+            return self.poll_outcome(cx).map(|outcome| {
+                outcome.and(Err(io::Error::other(
+                    "the upload ended before its last part",
+                )))
+            });
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Waits for the upload task's outcome.
+    fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(if self.completed {
+                Ok(())
+            } else {
+                Err(io::Error::other("the upload has ended"))
+            });
+        };
+        let outcome = ready!(Pin::new(task).poll(cx));
+        self.task = None;
+        Poll::Ready(match outcome {
+            Ok(Ok(())) => {
+                self.completed = self.finish_sent;
+                Ok(())
+            }
+            Ok(Err(error)) => Err(io::Error::other(error)),
+            Err(failed) => Err(io::Error::other(format!(
+                "the upload task failed: {failed}"
+            ))),
+        })
+    }
+}
+
+impl AsyncWrite for S3Upload {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.finish_sent {
+            return Poll::Ready(Err(io::Error::other("write after shutdown")));
+        }
+        if this.buffer.len() >= this.current_part_size() {
+            ready!(this.poll_send(cx, false))?;
+        }
+        let room = this.current_part_size() - this.buffer.len();
+        let taken = bytes.len().min(room);
+        this.buffer.extend_from_slice(&bytes[..taken]);
+        Poll::Ready(Ok(taken))
+    }
+
+    /// Parts go out as they fill; nothing is sent early.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.finish_sent {
+            ready!(this.poll_send(cx, true))?;
+            this.finish_sent = true;
+        }
+        this.poll_outcome(cx)
+    }
+}

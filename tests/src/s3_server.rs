@@ -1,0 +1,318 @@
+//! An S3 server on 127.0.0.1 for tests and benchmarks: s3s over a temporary folder (s3s-fs),
+//! served by hyper on a thread of its own, with faults a test can ask for per object: `503
+//! SlowDown` answers, bodies cut after some bytes (the connection drops), failing part
+//! uploads; and latency added to every request.
+//!
+//! Buckets are folders under [`S3Server::root`] and objects are files in them, so a test can
+//! put and inspect objects without a client.
+
+use bytes::Bytes;
+use http_body::Frame;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+/// The access key the server accepts.
+pub const ACCESS_KEY: &str = "iterable-test-access-key";
+/// The secret key the server accepts; it must appear in no error message.
+pub const SECRET_KEY: &str = "iterable-test-secret-key-do-not-print";
+
+/// Faults asked for one object.
+#[derive(Default)]
+struct Fault {
+    /// Requests still to answer with 503 SlowDown.
+    slow_downs: u32,
+    /// For the next GETs, one each: the byte of the body after which the connection drops.
+    cuts: VecDeque<u64>,
+    /// Part uploads still to answer with 500 InternalError.
+    failed_parts: u32,
+}
+
+#[derive(Default)]
+struct Faults {
+    by_path: Mutex<HashMap<String, Fault>>,
+    latency_micros: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// A running server; dropping it stops it and deletes its files.
+pub struct S3Server {
+    endpoint: String,
+    root: tempfile::TempDir,
+    faults: Arc<Faults>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl S3Server {
+    /// Starts a server on a free port of 127.0.0.1.
+    pub fn start() -> S3Server {
+        let root = tempfile::tempdir().expect("a temporary folder");
+        let fs = s3s_fs::FileSystem::new(root.path()).expect("an s3s-fs root");
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking socket");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let faults = Arc::new(Faults::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let serving = faults.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(serve(listener, service, serving, stopped));
+        });
+        S3Server {
+            endpoint,
+            root,
+            faults,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The folder holding the buckets.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The environment a client needs to reach this server (credentials, region, endpoint),
+    /// isolated from the machine's own AWS configuration.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let nowhere = self.root().join("no-aws-config").display().to_string();
+        vec![
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", nowhere.clone()),
+            ("AWS_SHARED_CREDENTIALS_FILE", nowhere),
+        ]
+    }
+
+    /// Makes a bucket.
+    pub fn bucket(&self, bucket: &str) {
+        std::fs::create_dir_all(self.root().join(bucket)).expect("a bucket folder");
+    }
+
+    /// Puts an object (its bucket made if missing).
+    pub fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        let path = self.path(bucket, key);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+        std::fs::write(path, bytes).expect("an object file");
+    }
+
+    /// An object's bytes, or `None` when there is no such object.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.path(bucket, key)).ok()
+    }
+
+    fn path(&self, bucket: &str, key: &str) -> PathBuf {
+        self.root().join(bucket).join(key)
+    }
+
+    fn fault(&self, bucket: &str, key: &str, change: impl FnOnce(&mut Fault)) {
+        let mut faults = self.faults.by_path.lock().expect("faults");
+        change(faults.entry(format!("/{bucket}/{key}")).or_default());
+    }
+
+    /// Answers the next `n` requests for the object with `503 SlowDown`.
+    pub fn slow_down(&self, bucket: &str, key: &str, n: u32) {
+        self.fault(bucket, key, |f| f.slow_downs += n);
+    }
+
+    /// Drops the connection of the next GETs of the object, one per offset, after that many
+    /// bytes of their body.
+    pub fn cut(&self, bucket: &str, key: &str, offsets: &[u64]) {
+        self.fault(bucket, key, |f| f.cuts.extend(offsets));
+    }
+
+    /// Cuts asked for the object that have not happened yet.
+    pub fn pending_cuts(&self, bucket: &str, key: &str) -> usize {
+        let faults = self.faults.by_path.lock().expect("faults");
+        faults
+            .get(&format!("/{bucket}/{key}"))
+            .map_or(0, |f| f.cuts.len())
+    }
+
+    /// Answers the next `n` part uploads of the object with `500 InternalError`.
+    pub fn fail_parts(&self, bucket: &str, key: &str, n: u32) {
+        self.fault(bucket, key, |f| f.failed_parts += n);
+    }
+
+    /// Delays every request by `latency` before answering it.
+    pub fn set_latency(&self, latency: Duration) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.faults.latency_micros.store(micros, Ordering::Relaxed);
+    }
+
+    /// Requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.faults.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    service: S3Service,
+    faults: Arc<Faults>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+    let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    loop {
+        let socket = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, _)) => socket,
+                Err(_) => continue,
+            },
+            _ = &mut stopped => return,
+        };
+        let (service, faults) = (service.clone(), faults.clone());
+        let handler = hyper::service::service_fn(move |request| {
+            let (service, faults) = (service.clone(), faults.clone());
+            async move { answer(&service, &faults, request).await }
+        });
+        let connection = http
+            .serve_connection(hyper_util::rt::TokioIo::new(socket), handler)
+            .into_owned();
+        tokio::spawn(connection);
+    }
+}
+
+type Response = http::Response<s3s::Body>;
+
+async fn answer(
+    service: &S3Service,
+    faults: &Faults,
+    request: http::Request<hyper::body::Incoming>,
+) -> Result<Response, s3s::HttpError> {
+    faults.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = faults.latency_micros.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_micros(latency)).await;
+    }
+    let is_get = request.method() == http::Method::GET;
+    let is_part = request.method() == http::Method::PUT
+        && request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("partNumber="));
+    let (slow_down, cut, failed_part) = {
+        let mut by_path = faults.by_path.lock().expect("faults");
+        match by_path.get_mut(request.uri().path()) {
+            Some(fault) => {
+                let slow_down = fault.slow_downs > 0;
+                fault.slow_downs -= u32::from(slow_down);
+                let cut = if is_get && !slow_down {
+                    fault.cuts.pop_front()
+                } else {
+                    None
+                };
+                let failed_part = is_part && !slow_down && fault.failed_parts > 0;
+                fault.failed_parts -= u32::from(failed_part);
+                (slow_down, cut, failed_part)
+            }
+            None => (false, None, false),
+        }
+    };
+    if slow_down {
+        return Ok(error_answer(
+            503,
+            "SlowDown",
+            "Please reduce your request rate.",
+        ));
+    }
+    if failed_part {
+        return Ok(error_answer(
+            500,
+            "InternalError",
+            "The test server failed the part.",
+        ));
+    }
+    let response = hyper::service::Service::call(service, request).await?;
+    Ok(match cut {
+        Some(after) => response.map(|body| {
+            s3s::Body::http_body_unsync(CutBody {
+                inner: Box::pin(body),
+                left: after,
+            })
+        }),
+        None => response,
+    })
+}
+
+fn error_answer(status: u16, code: &str, message: &str) -> Response {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(s3s::Body::from(xml))
+        .expect("a response")
+}
+
+/// A body that breaks off after `left` bytes: the server then drops the connection.
+struct CutBody {
+    inner: Pin<Box<s3s::Body>>,
+    left: u64,
+}
+
+impl http_body::Body for CutBody {
+    type Data = Bytes;
+    type Error = s3s::StdError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return Poll::Ready(Some(Err("connection cut by the test server".into())));
+        }
+        let frame = ready!(self.inner.as_mut().poll_frame(cx));
+        Poll::Ready(match frame {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(mut data) => {
+                    let keep = usize::try_from(self.left)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
+                    data.truncate(keep);
+                    self.left -= keep as u64;
+                    Some(Ok(Frame::data(data)))
+                }
+                Err(frame) => Some(Ok(frame)),
+            },
+            other => other,
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! S3 against an s3s server on 127.0.0.1 (see `iterable_tests::s3_server`), from every
+//! adapter: streaming reads, resumed reads after cut connections, SlowDown retries, clear
+//! errors, multipart writes that complete or leave nothing, listing by glob.
+//!
+//! The clients take the endpoint and credentials from the environment, which is one per
+//! process: every test here shares one server, set up once, and works in a bucket of its own.
+
+use iterable_core::{ErrorKind, Record, Value};
+use iterable_formats::{ConvertOptions, Format, WriteOptions};
+use iterable_tests::s3_server::{S3Server, SECRET_KEY};
+use std::io::Write;
+use std::sync::OnceLock;
+
+/// The server, started on first use, with the environment pointing clients at it.
+fn server() -> &'static S3Server {
+    static SERVER: OnceLock<S3Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = S3Server::start();
+        for (name, value) in server.env() {
+            // SAFETY: set once, before any client of this process reads the environment;
+            // every test calls `server()` before it reaches S3.
+            unsafe { std::env::set_var(name, value) };
+        }
+        server
+    })
+}
+
+/// `rows` records as CSV, and the same records as read back.
+fn csv_rows(rows: usize) -> (Vec<u8>, Vec<Record>) {
+    let mut csv = b"id,name,note\n".to_vec();
+    for i in 0..rows {
+        writeln!(csv, "{i},name {i},\"a, quoted \"\"note\"\" {}\"", i * 7).unwrap();
+    }
+    let records = iterable_sync::from_reader(&csv[..], &Default::default())
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (csv, records)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Reads a location with each adapter: sync, tokio, smol, async-std.
+fn read_everywhere(location: &str) -> Vec<(&'static str, iterable_core::Result<Vec<Record>>)> {
+    let sync = iterable_sync::open(location).and_then(|r| r.collect());
+    let tokio = tokio_runtime().block_on(async {
+        let mut reader = iterable_tokio::open(location).await?;
+        reader.read_bulk(usize::MAX).await
+    });
+    let smol = smol::block_on(async {
+        let mut reader = iterable_smol::open(location).await?;
+        reader.read_bulk(usize::MAX).await
+    });
+    let async_std = async_std::task::block_on(async {
+        let mut reader = iterable_smol::open(location).await?;
+        reader.read_bulk(usize::MAX).await
+    });
+    vec![
+        ("sync", sync),
+        ("tokio", tokio),
+        ("smol", smol),
+        ("async-std", async_std),
+    ]
+}
+
+#[test]
+fn every_adapter_streams_a_compressed_object() {
+    let s3 = server();
+    let (csv, expected) = csv_rows(20_000);
+    s3.put("reads", "logs/day.csv.gz", &gzip(&csv));
+    s3.put("reads", "logs/no-name", &csv);
+    for location in ["s3://reads/logs/day.csv.gz", "s3a://reads/logs/no-name"] {
+        for (adapter, records) in read_everywhere(location) {
+            let records = records.unwrap_or_else(|e| panic!("{adapter} {location}: {e}"));
+            assert!(records == expected, "{adapter} {location}: records differ");
+        }
+    }
+}
+
+#[test]
+fn a_read_cut_part_way_resumes_and_delivers_every_record_once() {
+    let s3 = server();
+    let (csv, expected) = csv_rows(30_000);
+    let object = gzip(&csv);
+    s3.put("cuts", "data.csv.gz", &object);
+    for (adapter, read) in [
+        ("sync", 0usize),
+        ("tokio", 1),
+        ("smol", 2),
+        ("async-std", 3),
+    ] {
+        // Cuts at the very start, mid-chunk, late in the object, then one more.
+        let size = object.len() as u64;
+        s3.cut("cuts", "data.csv.gz", &[1, 70_001, size / 2, 10]);
+        let records = read_everywhere("s3://cuts/data.csv.gz").swap_remove(read).1;
+        let records = records.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert_eq!(
+            s3.pending_cuts("cuts", "data.csv.gz"),
+            0,
+            "{adapter}: not cut"
+        );
+        assert_eq!(records.len(), expected.len(), "{adapter}");
+        assert!(records == expected, "{adapter}: records differ");
+    }
+}
+
+#[test]
+fn slow_down_answers_are_retried_then_give_up_with_a_clear_error() {
+    let s3 = server();
+    let (csv, expected) = csv_rows(100);
+    s3.put("throttled", "a.csv", &csv);
+    s3.slow_down("throttled", "a.csv", 3);
+    let records: Vec<Record> = iterable_sync::open("s3://throttled/a.csv")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(records, expected);
+
+    s3.slow_down("throttled", "a.csv", 50);
+    let error = iterable_sync::open("s3://throttled/a.csv").err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::Remote);
+    let message = error.to_string();
+    assert!(message.starts_with("s3://throttled/a.csv: "), "{message}");
+    assert!(message.contains("SlowDown"), "{message}");
+}
+
+#[test]
+fn missing_objects_and_buckets_are_one_line_errors_without_secrets() {
+    let s3 = server();
+    s3.bucket("present");
+    for (location, says) in [
+        ("s3://present/missing.csv", "no such key"),
+        // S3 says NoSuchBucket; s3s-fs, NoSuchKey.
+        ("s3://absent-bucket/x.jsonl", "no such "),
+    ] {
+        for (adapter, outcome) in read_everywhere(location) {
+            let error = outcome
+                .err()
+                .unwrap_or_else(|| panic!("{adapter}: no error"));
+            let message = error.to_string();
+            assert_eq!(error.kind(), ErrorKind::Remote, "{adapter}: {message}");
+            assert!(message.starts_with(&format!("{location}: ")), "{message}");
+            assert!(message.contains(says), "{adapter}: {message}");
+            assert!(!message.contains('\n'), "{message}");
+            assert!(!message.contains(SECRET_KEY), "{message}");
+            assert!(!format!("{error:?}").contains(SECRET_KEY));
+        }
+    }
+}
+
+/// Records big enough for several 8 MiB parts.
+fn many_records(count: usize) -> Vec<Record> {
+    (0..count)
+        .map(|i| {
+            [
+                ("id", Value::Int(i as i64)),
+                ("text", Value::from(format!("{i:0>100}"))),
+            ]
+            .into_iter()
+            .collect()
+        })
+        .collect()
+}
+
+fn jsonl(records: &[Record]) -> Vec<u8> {
+    let options = WriteOptions {
+        format: Some(Format::JsonLines),
+        ..Default::default()
+    };
+    let mut writer = iterable_sync::to_writer(Vec::new(), &options).unwrap();
+    writer.write_bulk(records).unwrap();
+    writer.finish().unwrap()
+}
+
+#[test]
+fn every_adapter_writes_objects_small_and_multipart() {
+    let s3 = server();
+    s3.bucket("writes");
+    let small = many_records(10);
+    let large = many_records(200_000); // about 24 MB: three parts
+    for records in [&small, &large] {
+        let expected = jsonl(records);
+        let target = |adapter: &str| format!("s3://writes/{adapter}/{}.jsonl", records.len());
+        let mut writer = iterable_sync::create(&target("sync")).unwrap();
+        writer.write_bulk(records).unwrap();
+        writer.finish().unwrap();
+        tokio_runtime().block_on(async {
+            let mut writer = iterable_tokio::create(&target("tokio")).await.unwrap();
+            writer.write_bulk(records).await.unwrap();
+            writer.finish().await.unwrap();
+        });
+        smol::block_on(async {
+            let mut writer = iterable_smol::create(&target("smol")).await.unwrap();
+            writer.write_bulk(records).await.unwrap();
+            writer.finish().await.unwrap();
+        });
+        for adapter in ["sync", "tokio", "smol"] {
+            let key = format!("{adapter}/{}.jsonl", records.len());
+            let written = s3.object("writes", &key).unwrap_or_else(|| panic!("{key}"));
+            assert!(written == expected, "{key}: bytes differ");
+        }
+    }
+}
+
+#[test]
+fn a_compressed_object_round_trips() {
+    let s3 = server();
+    s3.bucket("zstd");
+    let records = many_records(5_000);
+    let mut writer = iterable_sync::create("s3://zstd/out.jsonl.zst").unwrap();
+    writer.write_bulk(&records).unwrap();
+    writer.finish().unwrap();
+    let written = s3.object("zstd", "out.jsonl.zst").unwrap();
+    assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
+    let back: Vec<Record> = iterable_sync::open("s3://zstd/out.jsonl.zst")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(back, records);
+}
+
+#[test]
+fn a_dropped_or_failed_write_leaves_no_object() {
+    let s3 = server();
+    s3.bucket("aborts");
+    let records = many_records(150_000); // past the first 8 MiB part
+    // Dropped after two parts went out, in every adapter.
+    let mut writer = iterable_sync::create("s3://aborts/sync.jsonl").unwrap();
+    writer.write_bulk(&records).unwrap();
+    drop(writer);
+    tokio_runtime().block_on(async {
+        let mut writer = iterable_tokio::create("s3://aborts/tokio.jsonl")
+            .await
+            .unwrap();
+        writer.write_bulk(&records).await.unwrap();
+        drop(writer);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the abort runs
+    });
+    smol::block_on(async {
+        let mut writer = iterable_smol::create("s3://aborts/smol.jsonl")
+            .await
+            .unwrap();
+        writer.write_bulk(&records).await.unwrap();
+    });
+    // A part the server keeps failing: the error names the object, nothing appears.
+    s3.fail_parts("aborts", "failing.jsonl", 100);
+    let mut writer = iterable_sync::create("s3://aborts/failing.jsonl").unwrap();
+    let outcome = writer
+        .write_bulk(&records)
+        .and_then(|()| writer.finish().map(drop));
+    let error = outcome.expect_err("the write fails");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("s3://aborts/failing.jsonl: "),
+        "{message}"
+    );
+    assert!(message.contains("InternalError"), "{message}");
+    for key in ["sync.jsonl", "tokio.jsonl", "smol.jsonl", "failing.jsonl"] {
+        assert!(s3.object("aborts", key).is_none(), "{key} exists");
+    }
+    // An object written before is left as it was by a failed write over it.
+    s3.put("aborts", "kept.jsonl", b"{\"old\":1}\n");
+    s3.fail_parts("aborts", "kept.jsonl", 100);
+    let mut writer = iterable_sync::create("s3://aborts/kept.jsonl").unwrap();
+    let outcome = writer
+        .write_bulk(&records)
+        .and_then(|()| writer.finish().map(drop));
+    assert!(outcome.is_err());
+    assert_eq!(s3.object("aborts", "kept.jsonl").unwrap(), b"{\"old\":1}\n");
+}
+
+#[test]
+fn convert_many_lists_a_glob_and_writes_under_a_prefix() {
+    let s3 = server();
+    let (csv, expected) = csv_rows(500);
+    for day in ["2024-01", "2024-02", "2025-01"] {
+        s3.put("many", &format!("logs/{day}.csv.gz"), &gzip(&csv));
+    }
+    s3.put("many", "logs/sub/2024-03.csv.gz", &gzip(&csv)); // `*` stays in its folder
+    let options = ConvertOptions {
+        write: WriteOptions {
+            format: Some(Format::JsonLines),
+            ..Default::default()
+        },
+        jobs: 2,
+        ..Default::default()
+    };
+    let inputs = ["s3://many/logs/2024-*.csv.gz".to_owned()];
+    let converted = iterable_sync::convert_many(&inputs, "s3://many/out/", &options).unwrap();
+    let outputs: Vec<&str> = converted.iter().map(|c| c.output.as_str()).collect();
+    assert_eq!(
+        outputs,
+        ["s3://many/out/2024-01.jsonl", "s3://many/out/2024-02.jsonl"]
+    );
+    let converted = tokio_runtime()
+        .block_on(iterable_tokio::convert_many(
+            &inputs,
+            "s3://many/tokio/",
+            &options,
+        ))
+        .unwrap();
+    assert_eq!(converted.len(), 2);
+    for item in &converted {
+        assert_eq!(item.result.as_ref().unwrap().records, 500);
+    }
+    let back: Vec<Record> = iterable_sync::open("s3://many/tokio/2024-02.jsonl")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(back, expected);
+    let error = iterable_sync::convert_many(
+        &["s3://many/logs/1999-*.csv.gz".to_owned()],
+        "s3://many/none/",
+        &options,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("matches no object"), "{error}");
+}
