@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reading throughput of iterable against the csv crate, serde_json and the Python library
-# iterabledata, side by side in one run. Prints a Markdown table (the README quotes it).
+# iterabledata, side by side in one run; codecs; S3 against an in-process server. Prints a Markdown table (the README quotes it).
 #   bench/run.sh                      1,000,000 rows
 #   ITERABLE_BENCH_ROWS=200000 bench/run.sh
 set -euo pipefail
@@ -15,3 +15,4 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 cargo bench -p iterable-tests --bench throughput
 cargo bench -p iterable-tests --bench codecs
+cargo bench -p iterable-tests --bench s3

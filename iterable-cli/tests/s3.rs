@@ -92,4 +92,22 @@ fn a_missing_object_fails_with_one_line_and_no_secret() {
     assert!(stderr.contains("s3://bucket/missing.csv.gz"), "{stderr}");
     assert!(!stderr.contains("wrong-secret-never-printed"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // An endpoint nobody listens on: retried, then one line.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(["count", "s3://bucket/x.csv"])
+        .envs(s3.env())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("s3://bucket/x.csv: cannot reach the endpoint"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }

@@ -19,6 +19,10 @@
 //! - [`create`], [`create_with`], [`to_writer`] give a [`Writer`]: `write`, `write_bulk`,
 //!   `finish`, all `.await`; it is also a `Sink<Record>`. Files are written atomically.
 //! - [`convert`], [`convert_many`], [`pipeline`] as in the other adapters.
+//! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
+//!   `s3://bucket/key` objects. Their clients are tokio's (reqwest, aws-sdk-s3): this crate
+//!   bridges them with async-compat, which drives them on a tokio runtime of its own, one
+//!   thread, made on first use; smol and async-std tasks only await them.
 //!
 //! Files go through async-fs and stdio through `blocking::Unblock`: both run the blocking
 //! system calls on the `blocking` crate's thread pool, which needs no executor, so the same

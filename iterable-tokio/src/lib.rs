@@ -23,6 +23,9 @@
 //!   Files are written atomically.
 //! - [`convert`], [`convert_many`], [`pipeline`] as in the sync adapter, with an async
 //!   transform and bounded concurrency.
+//! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs (reqwest), `s3` reads
+//!   and writes `s3://bucket/key` objects (aws-sdk-s3), natively on tokio; see
+//!   `iterable_sources::http` and `iterable_sources::s3` for resume, retries and limits.
 //! - [`codec`]: the format decoders and encoders for `tokio_util::codec::FramedRead` and
 //!   `FramedWrite`.
 //!
