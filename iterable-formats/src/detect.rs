@@ -120,22 +120,62 @@ pub fn extension_for_content_type(content_type: &str) -> Option<&'static str> {
 }
 
 /// The name a remote body is detected by: the URL's last segment when it names a format or a
-/// codec, else one made from the `Content-Type` (`body.csv`), else the URL's segment as it is.
+/// codec, else one made from the `Content-Type` (`body.csv`), else the URL's segment as it is;
+/// then, when the `Content-Encoding` names a codec (`gzip`, `br`, `zstd`, `deflate`) that the
+/// name does not, that codec's extension is added: the bytes arrive as the server encoded them.
 ///
 /// ```
 /// use iterable_formats::name_for_body;
-/// assert_eq!(name_for_body(Some("day.csv.gz"), Some("application/octet-stream")).as_deref(), Some("day.csv.gz"));
-/// assert_eq!(name_for_body(Some("export"), Some("application/x-ndjson")).as_deref(), Some("body.jsonl"));
+/// assert_eq!(name_for_body(Some("day.csv.gz"), Some("application/octet-stream"), None).as_deref(), Some("day.csv.gz"));
+/// assert_eq!(name_for_body(Some("export"), Some("application/x-ndjson"), None).as_deref(), Some("body.jsonl"));
+/// assert_eq!(name_for_body(Some("day.csv"), None, Some("br")).as_deref(), Some("day.csv.br"));
+/// assert_eq!(name_for_body(Some("day.csv.gz"), None, Some("gzip")).as_deref(), Some("day.csv.gz"));
+/// assert_eq!(name_for_body(None, None, Some("aws-chunked")), None);
 /// ```
-pub fn name_for_body(url_name: Option<&str>, content_type: Option<&str>) -> Option<String> {
+pub fn name_for_body(
+    url_name: Option<&str>,
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+) -> Option<String> {
     let named = url_name.filter(|n| {
         detect_from_name(n).is_some() || crate::codec::CodecKind::from_file_name(n).is_some()
     });
     let typed = content_type
         .and_then(extension_for_content_type)
         .map(|extension| format!("body.{extension}"));
-    named
+    let name = named
         .map(str::to_owned)
         .or(typed)
-        .or(url_name.map(str::to_owned))
+        .or(url_name.map(str::to_owned));
+    let encoded = content_encoding.and_then(extension_for_content_encoding);
+    match (name, encoded) {
+        (Some(name), Some(extension))
+            if crate::codec::CodecKind::from_file_name(&name).is_none() =>
+        {
+            Some(format!("{name}.{extension}"))
+        }
+        (None, Some(extension)) => Some(format!("body.{extension}")),
+        (name, _) => name,
+    }
+}
+
+/// The codec extension of an HTTP `Content-Encoding` (`gzip`, `x-gzip`, `br`, `zstd`,
+/// `deflate`, which is zlib in HTTP); `None` for `identity`, S3's `aws-chunked` and anything
+/// else. Of a list (`br, aws-chunked`), the one codec it names.
+fn extension_for_content_encoding(encoding: &str) -> Option<&'static str> {
+    let mut codecs = encoding
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| !matches!(e.as_str(), "" | "identity" | "aws-chunked"));
+    let codec = codecs.next()?;
+    if codecs.next().is_some() {
+        return None; // two encodings in a row: leave it to the magic bytes
+    }
+    Some(match codec.as_str() {
+        "gzip" | "x-gzip" => "gz",
+        "br" => "br",
+        "zstd" => "zst",
+        "deflate" => "zz",
+        _ => return None,
+    })
 }

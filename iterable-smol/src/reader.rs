@@ -45,8 +45,11 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         Location::Http(_) | Location::S3 { .. } => {
             // The clients run on tokio: async-compat gives each poll a tokio context.
             let body = async_compat::Compat::new(iterable_sources::remote::get(&parsed)).await?;
-            let name =
-                iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
+            let name = iterable_formats::name_for_body(
+                parsed.file_name(),
+                body.content_type.as_deref(),
+                body.content_encoding.as_deref(),
+            );
             let chunks = futures_util::stream::unfold(body.stream, |mut stream| async move {
                 use futures_util::StreamExt;
                 async_compat::Compat::new(stream.next())

@@ -9,6 +9,9 @@ use std::pin::Pin;
 pub struct RemoteBody {
     /// The `Content-Type`, which helps detection when the name says nothing.
     pub content_type: Option<String>,
+    /// The `Content-Encoding`: the codec the bytes arrive in (they are not decoded on the
+    /// way), which helps detection too.
+    pub content_encoding: Option<String>,
     /// The size in bytes, when the server says it.
     pub size: Option<u64>,
     /// The bytes, resumed and retried as needed: every byte comes once, in order, and a read

@@ -64,6 +64,7 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
             .map(str::to_owned)
     };
     let content_type = header(reqwest::header::CONTENT_TYPE);
+    let content_encoding = header(reqwest::header::CONTENT_ENCODING);
     read.etag = header(reqwest::header::ETAG);
     read.size = response.content_length();
     read.response = Some(response);
@@ -81,6 +82,7 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
     });
     Ok(RemoteBody {
         content_type,
+        content_encoding,
         size,
         stream: Box::pin(stream),
     })

@@ -15,9 +15,11 @@
 //!   two versions), so every byte comes once.
 //! - Throttling (`SlowDown`, 503) and server errors are retried by the SDK with exponential
 //!   backoff, [`S3Options::retries`] times at most.
+//! - [`S3Store::read_range`] reads a byte range, for formats that read at offsets;
+//!   [`S3Store::size`] gives an object's size.
 //! - [`S3Store::list`] lists keys by prefix and glob (`logs/2024-*.jsonl.gz`).
 //! - [`S3Store::create`] writes an object by multipart upload in parts of
-//!   [`S3Options::part_size`], so memory does not grow with the object; the object appears
+//!   [`S3Options::part_size`], four at once, so memory does not grow with the object; the object appears
 //!   only when the upload completes, at shutdown. An error, or an upload dropped before its
 //!   shutdown, aborts it: no partial object is left.
 //!
@@ -27,7 +29,7 @@
 use crate::RemoteBody;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
@@ -52,8 +54,8 @@ pub struct S3Options {
     pub retries: u32,
     /// The first wait before a retry; it doubles each time.
     pub backoff: Duration,
-    /// The size of the parts of a multipart upload, at least [`MIN_PART_SIZE`]. An upload
-    /// holds about three parts in memory. S3 allows 10,000 parts: with the default 8 MiB
+    /// The size of the parts of a multipart upload, at least [`MIN_PART_SIZE`]. Four parts
+    /// are uploaded at once, so an upload holds about six parts in memory. S3 allows 10,000 parts: with the default 8 MiB
     /// that is 80 GiB, so the size doubles after every 2,000 parts.
     pub part_size: usize,
     /// Path-style addressing: `Some(true)` always, `Some(false)` never, `None` when the
@@ -137,6 +139,7 @@ impl S3Store {
         };
         let first = read.request().await?;
         let content_type = first.content_type().map(str::to_owned);
+        let content_encoding = first.content_encoding().map(str::to_owned);
         read.etag = first.e_tag().map(str::to_owned);
         read.size = first.content_length().and_then(|n| u64::try_from(n).ok());
         read.body = Some(first.body);
@@ -154,9 +157,89 @@ impl S3Store {
         });
         Ok(RemoteBody {
             content_type,
+            content_encoding,
             size,
             stream: Box::pin(stream),
         })
+    }
+
+    /// The size of `s3://bucket/key` in bytes (a `HEAD` request).
+    pub async fn size(&self, bucket: &str, key: &str) -> Result<u64> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| s3_error(&format!("s3://{bucket}/{key}"), &e))?;
+        Ok(head
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0))
+    }
+
+    /// The bytes `range` of `s3://bucket/key`, for formats that read at offsets (a footer,
+    /// then column chunks). A range past the end is cut at the end. A transfer that breaks off
+    /// goes on from where it stopped, as [`S3Store::get`] does.
+    pub async fn read_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes> {
+        let location = format!("s3://{bucket}/{key}");
+        let mut bytes = BytesMut::new();
+        let mut resumes = 0;
+        let mut etag: Option<String> = None;
+        while range.start + (bytes.len() as u64) < range.end {
+            let from = range.start + bytes.len() as u64;
+            let answer = self
+                .client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .range(format!("bytes={from}-{}", range.end - 1))
+                .set_if_match(etag.clone())
+                .send()
+                .await;
+            let mut answer = match answer {
+                Ok(answer) => answer,
+                // Past the end: nothing more to read.
+                Err(e) if e.code() == Some("InvalidRange") => break,
+                Err(e) => return Err(s3_error(&location, &e)),
+            };
+            etag = etag.or_else(|| answer.e_tag().map(str::to_owned));
+            let wanted = answer.content_length().and_then(|n| u64::try_from(n).ok());
+            let before = bytes.len();
+            let mut broke = false;
+            while let Some(chunk) = answer.body.next().await {
+                match chunk {
+                    Ok(chunk) => bytes.extend_from_slice(&chunk),
+                    Err(_) => {
+                        broke = true;
+                        break;
+                    }
+                }
+            }
+            let got = (bytes.len() - before) as u64;
+            if !broke && wanted.is_none_or(|wanted| got >= wanted) {
+                break; // the whole answer came: the range ends here or at the object's end
+            }
+            resumes += 1;
+            if resumes > self.options.retries {
+                return Err(Error::new(
+                    ErrorKind::Remote,
+                    format!(
+                        "the read keeps breaking off (at byte {})",
+                        range.start + bytes.len() as u64
+                    ),
+                )
+                .with_location(location));
+            }
+            tokio::time::sleep(self.options.backoff * 2u32.saturating_pow(resumes - 1)).await;
+        }
+        Ok(bytes.freeze())
     }
 
     /// The keys of `bucket` that match `pattern`, sorted: a glob (`*` and `?` within one
@@ -213,6 +296,8 @@ impl S3Store {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             id: None,
+            numbered: 0,
+            in_flight: tokio::task::JoinSet::new(),
             parts: Vec::new(),
         };
         S3Upload {
@@ -250,13 +335,9 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     error: &SdkError<E, HttpResponse>,
 ) -> Error {
     let message = match error {
-        SdkError::DispatchFailure(_) => {
-            format!("cannot reach the endpoint: {}", DisplayErrorContext(error))
-        }
+        SdkError::DispatchFailure(_) => format!("cannot reach the endpoint: {}", causes(error)),
         SdkError::TimeoutError(_) => "the request timed out".to_owned(),
-        SdkError::ConstructionFailure(_) => {
-            format!("cannot make the request: {}", DisplayErrorContext(error))
-        }
+        SdkError::ConstructionFailure(_) => format!("cannot make the request: {}", causes(error)),
         _ => {
             let code = error.code().unwrap_or("");
             let said = error
@@ -279,6 +360,20 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         }
     };
     Error::new(ErrorKind::Remote, message).with_location(location.to_owned())
+}
+
+/// An error and its causes, each in words, on one line.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !text.ends_with(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = error.source();
+    }
+    text.replace('\n', " ")
 }
 
 /// One object being read.
@@ -316,10 +411,7 @@ impl Read {
                 Some(Err(error)) if self.size.is_some_and(|size| self.delivered >= size) => {
                     return Err(Error::new(
                         ErrorKind::Remote,
-                        format!(
-                            "the read failed at its end: {}",
-                            DisplayErrorContext(&error)
-                        ),
+                        format!("the read failed at its end: {}", causes(&error)),
                     )
                     .with_location(self.location()));
                 }
@@ -365,12 +457,18 @@ enum Message {
     Finish(Bytes),
 }
 
+/// Part uploads in flight at once, at most.
+const PARTS_IN_FLIGHT: usize = 4;
+
 /// The upload task's state.
 struct Upload {
     store: S3Store,
     bucket: String,
     key: String,
     id: Option<String>,
+    /// Parts sent so far (the next part's number less one).
+    numbered: i32,
+    in_flight: tokio::task::JoinSet<Result<CompletedPart>>,
     parts: Vec<CompletedPart>,
 }
 
@@ -379,8 +477,8 @@ impl Upload {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
-    /// Uploads the parts as they come; completes on `Finish`, aborts when the writer is
-    /// dropped first or a request fails.
+    /// Uploads the parts as they come, [`PARTS_IN_FLIGHT`] at once; completes on `Finish`,
+    /// aborts when the writer is dropped first or a request fails.
     async fn run(mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let outcome = async {
             loop {
@@ -399,15 +497,19 @@ impl Upload {
         }
         .await;
         if outcome.is_err() {
+            self.in_flight.abort_all();
+            while self.in_flight.join_next().await.is_some() {}
             self.abort().await;
         }
         outcome
     }
 
+    /// Starts uploading a part once fewer than [`PARTS_IN_FLIGHT`] are on their way.
     async fn upload_part(&mut self, part: Bytes) -> Result<()> {
-        let client = self.store.client.clone();
         if self.id.is_none() {
-            let created = client
+            let created = self
+                .store
+                .client
                 .create_multipart_upload()
                 .bucket(&self.bucket)
                 .key(&self.key)
@@ -416,19 +518,23 @@ impl Upload {
                 .map_err(|e| s3_error(&self.location(), &e))?;
             self.id = created.upload_id().map(str::to_owned);
         }
-        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
-        let uploaded = client
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.wait_for_a_part().await?;
+        }
+        self.numbered += 1;
+        let (number, location) = (self.numbered, self.location());
+        let request = self
+            .store
+            .client
             .upload_part()
             .bucket(&self.bucket)
             .key(&self.key)
             .set_upload_id(self.id.clone())
             .part_number(number)
-            .body(ByteStream::from(part))
-            .send()
-            .await
-            .map_err(|e| s3_error(&self.location(), &e))?;
-        self.parts.push(
-            CompletedPart::builder()
+            .body(ByteStream::from(part));
+        self.in_flight.spawn(async move {
+            let uploaded = request.send().await.map_err(|e| s3_error(&location, &e))?;
+            Ok(CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(uploaded.e_tag().map(str::to_owned))
                 .set_checksum_crc32(uploaded.checksum_crc32().map(str::to_owned))
@@ -436,9 +542,25 @@ impl Upload {
                 .set_checksum_crc64_nvme(uploaded.checksum_crc64_nvme().map(str::to_owned))
                 .set_checksum_sha1(uploaded.checksum_sha1().map(str::to_owned))
                 .set_checksum_sha256(uploaded.checksum_sha256().map(str::to_owned))
-                .build(),
-        );
+                .build())
+        });
         Ok(())
+    }
+
+    /// Waits for one part upload to end; its failure is the upload's.
+    async fn wait_for_a_part(&mut self) -> Result<()> {
+        match self.in_flight.join_next().await {
+            Some(Ok(part)) => {
+                self.parts.push(part?);
+                Ok(())
+            }
+            Some(Err(failed)) => Err(Error::new(
+                ErrorKind::Remote,
+                format!("a part upload failed: {failed}"),
+            )
+            .with_location(self.location())),
+            None => Ok(()),
+        }
     }
 
     async fn complete(&mut self, last: Bytes) -> Result<()> {
@@ -458,6 +580,11 @@ impl Upload {
         if !last.is_empty() {
             self.upload_part(last).await?;
         }
+        while !self.in_flight.is_empty() {
+            self.wait_for_a_part().await?;
+        }
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.sort_by_key(|part| part.part_number());
         self.store
             .client
             .complete_multipart_upload()
@@ -466,7 +593,7 @@ impl Upload {
             .set_upload_id(self.id.clone())
             .multipart_upload(
                 CompletedMultipartUpload::builder()
-                    .set_parts(Some(std::mem::take(&mut self.parts)))
+                    .set_parts(Some(parts))
                     .build(),
             )
             .send()

@@ -45,7 +45,11 @@ pub(crate) struct RemoteInput {
 pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
     let runtime = runtime()?;
     let body = runtime.block_on(iterable_sources::remote::get(location))?;
-    let name = iterable_formats::name_for_body(location.file_name(), body.content_type.as_deref());
+    let name = iterable_formats::name_for_body(
+        location.file_name(),
+        body.content_type.as_deref(),
+        body.content_encoding.as_deref(),
+    );
     let read = BlockingBody {
         stream: body.stream,
         handle: runtime.handle().clone(),

@@ -49,8 +49,11 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
             let body = iterable_sources::remote::get(&parsed).await?;
-            let named =
-                iterable_formats::name_for_body(parsed.file_name(), body.content_type.as_deref());
+            let named = iterable_formats::name_for_body(
+                parsed.file_name(),
+                body.content_type.as_deref(),
+                body.content_encoding.as_deref(),
+            );
             let reader = StreamReader::new(body.stream);
             return Reader::new(
                 Box::pin(reader) as DynRead,

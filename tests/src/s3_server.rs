@@ -252,6 +252,8 @@ async fn answer(
         ));
     }
     if failed_part {
+        // Read the part first, as S3 does: answering early would break the client's write.
+        let _ = http_body_util::BodyExt::collect(request.into_body()).await;
         return Ok(error_answer(
             500,
             "InternalError",

@@ -93,6 +93,10 @@ async fn serve(body: Arc<Vec<u8>>) -> String {
                         respond("206 Partial Content", extra, &body[from..])
                     }
                     "typed" => respond("200 OK", ok_headers("application/x-ndjson"), &body),
+                    "encoded" => {
+                        let headers = format!("{}Content-Encoding: br\r\n", ok_headers("text/csv"));
+                        respond("200 OK", headers, &body)
+                    }
                     _ => respond("200 OK", ok_headers("text/csv"), &body),
                 };
                 let _ = socket.write_all(&out).await;
@@ -216,6 +220,23 @@ fn the_content_type_names_what_the_url_does_not() {
             iterable_formats::Format::JsonLines
         );
         assert_eq!(reader.detection().by, iterable_core::DetectedBy::Name);
+    });
+}
+
+#[test]
+fn the_content_encoding_names_the_codec_the_url_does_not() {
+    let plain = csv_body(3000);
+    let mut br = Vec::new();
+    {
+        use std::io::Write;
+        let mut writer = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+        writer.write_all(&plain).unwrap();
+    }
+    let body = Arc::new(br);
+    rt().block_on(async {
+        let base = serve(body.clone()).await;
+        let read = read_all(&format!("{base}/encoded/data.csv")).await.unwrap();
+        assert_eq!(read, local(&plain));
     });
 }
 

@@ -327,3 +327,70 @@ fn convert_many_lists_a_glob_and_writes_under_a_prefix() {
     .unwrap_err();
     assert!(error.to_string().contains("matches no object"), "{error}");
 }
+
+#[test]
+fn content_encoding_names_the_codec_when_the_key_does_not() {
+    let s3 = server();
+    s3.bucket("encoded");
+    let (csv, expected) = csv_rows(1_000);
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 4096, 5, 22);
+        writer.write_all(&csv).unwrap();
+    }
+    tokio_runtime().block_on(async {
+        let store = iterable_sources::s3::S3Store::connect(&Default::default())
+            .await
+            .unwrap();
+        store
+            .client()
+            .put_object()
+            .bucket("encoded")
+            .key("export")
+            .content_encoding("br")
+            .content_type("text/csv")
+            .body(compressed.into())
+            .send()
+            .await
+            .unwrap();
+    });
+    for (adapter, records) in read_everywhere("s3://encoded/export") {
+        let records = records.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert!(records == expected, "{adapter}: records differ");
+    }
+}
+
+#[test]
+fn byte_ranges_read_at_offsets_and_resume() {
+    let s3 = server();
+    let object: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    s3.put("ranges", "blob.bin", &object);
+    tokio_runtime().block_on(async {
+        let store = iterable_sources::s3::S3Store::connect(&Default::default())
+            .await
+            .unwrap();
+        assert_eq!(store.size("ranges", "blob.bin").await.unwrap(), 300_000);
+        let middle = store
+            .read_range("ranges", "blob.bin", 1_000..250_000)
+            .await
+            .unwrap();
+        assert!(middle[..] == object[1_000..250_000]);
+        s3.cut("ranges", "blob.bin", &[5, 100_000]);
+        let cut = store
+            .read_range("ranges", "blob.bin", 10..200_010)
+            .await
+            .unwrap();
+        assert_eq!(s3.pending_cuts("ranges", "blob.bin"), 0);
+        assert!(cut[..] == object[10..200_010]);
+        let tail = store
+            .read_range("ranges", "blob.bin", 299_990..400_000)
+            .await
+            .unwrap();
+        assert!(tail[..] == object[299_990..]);
+        let error = store.size("ranges", "nothing.bin").await.unwrap_err();
+        assert!(
+            error.to_string().starts_with("s3://ranges/nothing.bin: "),
+            "{error}"
+        );
+    });
+}
