@@ -1,18 +1,20 @@
-//! Remote locations for blocking code: the async client runs on a private tokio runtime,
+//! Remote locations for blocking code: the async clients run on a private tokio runtime,
 //! made on first use and shared; the caller reads through `std::io::Read` and writes through
 //! `std::io::Write`.
 //!
-//! Blocking calls must not come from inside an async runtime (tokio refuses to block one of
-//! its threads): async code uses `iterable-tokio`.
+//! Async code should use `iterable-tokio`. Called from inside a tokio runtime anyway (an async
+//! function, `spawn_blocking`), where tokio refuses to block a thread on another runtime, each
+//! wait happens on a short-lived thread of its own: slower, but it works.
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
 use iterable_sources::remote::RemoteUpload;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio_util::io::SyncIoBridge;
+use tokio::io::AsyncWriteExt;
 
 /// The runtime remote reads run on: one worker thread drives the sockets.
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
@@ -34,6 +36,21 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     Ok(RUNTIME.get_or_init(|| runtime))
 }
 
+/// Runs `future` on the private runtime and waits for it.
+fn wait<F>(future: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let runtime = runtime()?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(runtime.block_on(future));
+    }
+    // Inside a runtime: wait on a thread that is not one of its own.
+    std::thread::scope(|scope| scope.spawn(|| runtime.block_on(future)).join())
+        .map_err(|_| Error::new(ErrorKind::Io, "the remote request panicked"))
+}
+
 /// A remote body to read: its bytes, its size when known, and the name it is detected by.
 pub(crate) struct RemoteInput {
     pub(crate) read: Box<dyn Read + Send>,
@@ -43,8 +60,7 @@ pub(crate) struct RemoteInput {
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
 pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
-    let runtime = runtime()?;
-    let body = runtime.block_on(iterable_sources::remote::get(location))?;
+    let body = wait(iterable_sources::remote::get(location))??;
     let name = iterable_formats::name_for_body(
         location.file_name(),
         body.content_type.as_deref(),
@@ -52,7 +68,6 @@ pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
     );
     let read = BlockingBody {
         stream: body.stream,
-        handle: runtime.handle().clone(),
         chunk: Bytes::new(),
     };
     Ok(RemoteInput {
@@ -64,14 +79,13 @@ pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
 
 struct BlockingBody {
     stream: std::pin::Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>,
-    handle: tokio::runtime::Handle,
     chunk: Bytes,
 }
 
 impl Read for BlockingBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.chunk.is_empty() {
-            match self.handle.block_on(self.stream.next()) {
+            match wait(self.stream.next()).map_err(std::io::Error::other)? {
                 Some(Ok(chunk)) => self.chunk = chunk,
                 Some(Err(error)) => return Err(error),
                 None => return Ok(0),
@@ -83,7 +97,7 @@ impl Read for BlockingBody {
     }
 }
 
-type SharedUpload = Arc<Mutex<Option<SyncIoBridge<RemoteUpload>>>>;
+type SharedUpload = Arc<Mutex<Option<RemoteUpload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
 pub(crate) struct RemoteOutput(SharedUpload);
@@ -94,31 +108,30 @@ pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
 pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
-    let runtime = runtime()?;
-    let upload = runtime.block_on(iterable_sources::remote::create(location))?;
-    let shared = Arc::new(Mutex::new(Some(SyncIoBridge::new_with_handle(
-        upload,
-        runtime.handle().clone(),
-    ))));
+    let upload = wait(iterable_sources::remote::create(location))??;
+    let shared = Arc::new(Mutex::new(Some(upload)));
     Ok((RemoteOutput(shared.clone()), RemoteCommit(shared)))
 }
 
-fn with_upload<T>(
+/// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
+fn upload_step<T: Send>(
     shared: &SharedUpload,
-    act: impl FnOnce(&mut SyncIoBridge<RemoteUpload>) -> std::io::Result<T>,
+    step: impl FnOnce(&mut RemoteUpload) -> tokio::io::Result<T>,
 ) -> std::io::Result<T> {
     let mut guard = shared
         .lock()
         .map_err(|_| std::io::Error::other("the upload failed in another thread"))?;
     match guard.as_mut() {
-        Some(upload) => act(upload),
+        Some(upload) => step(upload),
         None => Err(std::io::Error::other("the upload has ended")),
     }
 }
 
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        with_upload(&self.0, |upload| upload.write(buf))
+        upload_step(&self.0, |upload| {
+            wait(upload.write(buf)).map_err(std::io::Error::other)?
+        })
     }
 
     /// Parts go out as they fill: nothing to do.
@@ -130,12 +143,14 @@ impl Write for RemoteOutput {
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
-        with_upload(&self.0, |upload| upload.shutdown())
+        upload_step(&self.0, |upload| {
+            wait(upload.shutdown()).map_err(std::io::Error::other)?
+        })
     }
 }
 
 /// Expands input patterns, listing `s3://` ones, on the private runtime.
 #[cfg(feature = "s3")]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
-    runtime()?.block_on(iterable_sources::remote::expand(patterns))
+    wait(iterable_sources::remote::expand(patterns))?
 }

@@ -394,3 +394,23 @@ fn byte_ranges_read_at_offsets_and_resume() {
         );
     });
 }
+
+#[test]
+fn the_blocking_adapter_works_from_inside_an_async_runtime_too() {
+    let s3 = server();
+    let (csv, expected) = csv_rows(2_000);
+    s3.put("nested", "in.csv", &csv);
+    // Misplaced (async code should use iterable-tokio), but it works and does not panic.
+    tokio_runtime().block_on(async {
+        let records: Vec<Record> = iterable_sync::open("s3://nested/in.csv")
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(records == expected);
+        let mut writer = iterable_sync::create("s3://nested/out.jsonl").unwrap();
+        writer.write_bulk(&records).unwrap();
+        writer.finish().unwrap();
+    });
+    let written = s3.object("nested", "out.jsonl").unwrap();
+    assert_eq!(written.iter().filter(|&&b| b == b'\n').count(), 2_000);
+}
