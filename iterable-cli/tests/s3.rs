@@ -5,13 +5,18 @@ use iterable_tests::s3_server::{S3Server, SECRET_KEY};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The command, configured for `s3` through the environment alone.
+fn command(s3: &S3Server) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_iterable"));
+    for name in S3Server::FOREIGN_ENV {
+        command.env_remove(name);
+    }
+    command.envs(s3.env());
+    command
+}
+
 fn iterable(s3: &S3Server, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iterable"))
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .envs(s3.env())
-        .output()
-        .unwrap()
+    command(s3).args(args).output().unwrap()
 }
 
 fn sample(name: &str) -> String {
@@ -81,9 +86,8 @@ fn a_missing_object_fails_with_one_line_and_no_secret() {
     assert!(!stderr.contains(SECRET_KEY), "{stderr}");
 
     // Refused credentials.
-    let out = Command::new(env!("CARGO_BIN_EXE_iterable"))
+    let out = command(&s3)
         .args(["count", "s3://bucket/missing.csv.gz"])
-        .envs(s3.env())
         .env("AWS_SECRET_ACCESS_KEY", "wrong-secret-never-printed")
         .output()
         .unwrap();
@@ -97,9 +101,8 @@ fn a_missing_object_fails_with_one_line_and_no_secret() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let out = Command::new(env!("CARGO_BIN_EXE_iterable"))
+    let out = command(&s3)
         .args(["count", "s3://bucket/x.csv"])
-        .envs(s3.env())
         .env("AWS_ENDPOINT_URL", &endpoint)
         .output()
         .unwrap();

@@ -57,7 +57,7 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
                     .map(|chunk| (chunk, stream))
             });
             let input = Box::pin(chunks).into_async_read();
-            let location = Some(location.to_owned());
+            let location = Some(parsed.to_string());
             return Reader::new(
                 Box::pin(input) as DynRead,
                 options,

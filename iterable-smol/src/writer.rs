@@ -42,8 +42,9 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
-        #[cfg(any(feature = "http", feature = "s3"))]
-        Location::Http(_) | Location::S3 { .. } => {
+        Location::Http(_) => Err(parsed.unsupported("writing over HTTP is not supported")),
+        #[cfg(feature = "s3")]
+        Location::S3 { .. } => {
             // The upload runs on async-compat's tokio runtime; each poll enters its context.
             let upload =
                 async_compat::Compat::new(iterable_sources::remote::create(&parsed)).await?;
@@ -53,8 +54,8 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
                 commit: Commit::None,
             })
         }
-        #[cfg(not(any(feature = "http", feature = "s3")))]
-        Location::Http(_) | Location::S3 { .. } => {
+        #[cfg(not(feature = "s3"))]
+        Location::S3 { .. } => {
             Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-smol"))
         }
         Location::Stdio => to_writer(

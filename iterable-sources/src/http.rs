@@ -88,8 +88,10 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
     })
 }
 
+/// An error naming the URL without its secrets (see [`crate::Location`]'s `Display`).
 fn remote(url: &str, message: String) -> Error {
-    Error::new(ErrorKind::Remote, message).with_location(url.to_owned())
+    Error::new(ErrorKind::Remote, message)
+        .with_location(crate::Location::Http(url.to_owned()).to_string())
 }
 
 impl Read {

@@ -95,8 +95,8 @@ pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
     let mut inputs = Vec::new();
     for pattern in patterns {
         match Location::parse(pattern)? {
-            Location::Path(_) => inputs.extend(
-                expand_inputs(std::slice::from_ref(pattern))?
+            Location::Path(path) => inputs.extend(
+                expand_inputs(&[path.to_string_lossy().into_owned()])?
                     .into_iter()
                     .map(Location::Path),
             ),

@@ -126,15 +126,34 @@ impl From<PathBuf> for Location {
     }
 }
 
+/// Shows the location as a user wrote it, less what must not appear in messages and logs: an
+/// HTTP URL's user, password and query (the signature of a presigned URL).
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Path(path) => write!(f, "{}", path.display()),
             Location::Stdio => f.write_str("-"),
-            Location::Http(url) => f.write_str(url),
+            Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
         }
     }
+}
+
+/// A URL as it may be shown: without user and password, and with its query (which carries
+/// the signature of a presigned URL) replaced by `?...`.
+fn without_secrets(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path = path.split('#').next().unwrap_or("");
+    let path = match path.split_once('?') {
+        Some((path, _)) => format!("{path}?..."),
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{host}{path}")
 }
 
 #[cfg(test)]
@@ -162,5 +181,10 @@ mod tests {
             }
         );
         assert!(Location::parse("s3://bucket").is_err());
+        let presigned = "https://user:pw@h:8/a/b.csv?X-Amz-Signature=abc&X-Amz-Credential=k#f";
+        assert_eq!(
+            Location::parse(presigned).unwrap().to_string(),
+            "https://h:8/a/b.csv?..."
+        );
     }
 }

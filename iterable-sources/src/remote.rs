@@ -19,18 +19,14 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
     }
 }
 
-/// An object being written to a remote location: its bytes go out as they are written, and
-/// `shutdown` completes it. Dropped before `shutdown`, or after an error, it leaves nothing.
-pub type RemoteUpload = std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>;
-
-/// Starts writing a remote location (S3; an HTTP server has no standard way to take an
-/// upload, so `http(s)://` is refused).
-pub async fn create(location: &Location) -> Result<RemoteUpload> {
+/// Starts writing a remote location: an S3 object, by multipart upload (an HTTP server has
+/// no standard way to take an upload, so `http(s)://` is refused).
+#[cfg(feature = "s3")]
+pub async fn create(location: &Location) -> Result<crate::s3::S3Upload> {
     match location {
-        #[cfg(feature = "s3")]
         Location::S3 { bucket, key } => {
             let store = crate::s3::S3Store::connect(&Default::default()).await?;
-            Ok(Box::pin(store.create(bucket, key)))
+            Ok(store.create(bucket, key))
         }
         Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
         other => Err(unsupported(other)),

@@ -30,6 +30,7 @@ use crate::RemoteBody;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
@@ -136,6 +137,7 @@ impl S3Store {
             size: None,
             delivered: 0,
             body: None,
+            ended: false,
         };
         let first = read.request().await?;
         let content_type = first.content_type().map(str::to_owned);
@@ -150,7 +152,7 @@ impl S3Store {
                 Ok(None) => None,
                 Err(error) => {
                     read.body = None;
-                    read.size = Some(read.delivered); // ends the stream after the error
+                    read.ended = true;
                     Some((Err(io::Error::other(error)), read))
                 }
             }
@@ -209,6 +211,7 @@ impl S3Store {
                 Err(e) if e.code() == Some("InvalidRange") => break,
                 Err(e) => return Err(s3_error(&location, &e)),
             };
+            check_answer(&location, &answer, from, etag.as_deref())?;
             etag = etag.or_else(|| answer.e_tag().map(str::to_owned));
             let wanted = answer.content_length().and_then(|n| u64::try_from(n).ok());
             let before = bytes.len();
@@ -226,6 +229,9 @@ impl S3Store {
             if !broke && wanted.is_none_or(|wanted| got >= wanted) {
                 break; // the whole answer came: the range ends here or at the object's end
             }
+            if got > 0 {
+                resumes = 0; // progress: the retries count again
+            }
             resumes += 1;
             if resumes > self.options.retries {
                 return Err(Error::new(
@@ -237,7 +243,7 @@ impl S3Store {
                 )
                 .with_location(location));
             }
-            tokio::time::sleep(self.options.backoff * 2u32.saturating_pow(resumes - 1)).await;
+            tokio::time::sleep(backoff(&self.options, resumes)).await;
         }
         Ok(bytes.freeze())
     }
@@ -273,6 +279,7 @@ impl S3Store {
                 page.contents()
                     .iter()
                     .filter_map(|object| object.key())
+                    .filter(|key| !key.ends_with('/')) // folder markers hold no records
                     .filter(|key| glob.matches_with(key, matching))
                     .map(str::to_owned),
             );
@@ -385,6 +392,8 @@ struct Read {
     size: Option<u64>,
     delivered: u64,
     body: Option<ByteStream>,
+    /// An error was returned: the stream is over.
+    ended: bool,
 }
 
 impl Read {
@@ -396,6 +405,9 @@ impl Read {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         let mut resumes = 0;
         loop {
+            if self.ended {
+                return Ok(None);
+            }
             let Some(body) = self.body.as_mut() else {
                 let resumed = self.request().await?;
                 self.body = Some(resumed.body);
@@ -426,27 +438,70 @@ impl Read {
                         )
                         .with_location(self.location()));
                     }
-                    let wait = self.store.options.backoff * 2u32.saturating_pow(resumes - 1);
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(backoff(&self.store.options, resumes)).await;
                 }
             }
         }
     }
 
-    /// The GET, ranged from the last byte delivered when resuming.
-    async fn request(&self) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput> {
-        let resuming = self.delivered > 0;
-        self.store
+    /// The GET: ranged from the last byte delivered when resuming, and pinned to the first
+    /// answer's ETag once there is one.
+    async fn request(&self) -> Result<GetObjectOutput> {
+        let answer = self
+            .store
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(&self.key)
-            .set_range(resuming.then(|| format!("bytes={}-", self.delivered)))
-            .set_if_match(self.etag.clone().filter(|_| resuming))
+            .set_range((self.delivered > 0).then(|| format!("bytes={}-", self.delivered)))
+            .set_if_match(self.etag.clone())
             .send()
             .await
-            .map_err(|e| s3_error(&self.location(), &e))
+            .map_err(|e| s3_error(&self.location(), &e))?;
+        check_answer(
+            &self.location(),
+            &answer,
+            self.delivered,
+            self.etag.as_deref(),
+        )?;
+        Ok(answer)
     }
+}
+
+/// Checks that an answer holds the bytes asked for, from `from`, of the version pinned by
+/// `etag`: a store that ignores `Range` or `If-Match` must not splice bytes silently.
+fn check_answer(
+    location: &str,
+    answer: &GetObjectOutput,
+    from: u64,
+    etag: Option<&str>,
+) -> Result<()> {
+    if let (Some(pinned), Some(answered)) = (etag, answer.e_tag())
+        && pinned != answered
+    {
+        return Err(Error::new(
+            ErrorKind::Remote,
+            "the object changed while it was read (its ETag no longer matches)",
+        )
+        .with_location(location.to_owned()));
+    }
+    if from > 0
+        && !answer
+            .content_range()
+            .is_some_and(|range| range.starts_with(&format!("bytes {from}-")))
+    {
+        return Err(Error::new(
+            ErrorKind::Remote,
+            format!("the store did not answer the range from byte {from}; the read cannot go on"),
+        )
+        .with_location(location.to_owned()));
+    }
+    Ok(())
+}
+
+/// The wait before the `attempt`-th retry (from 1): doubling from the first, at most 20 s.
+fn backoff(options: &S3Options, attempt: u32) -> Duration {
+    (options.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
 }
 
 /// What the writing side sends the upload task.
@@ -634,6 +689,21 @@ pub struct S3Upload {
 }
 
 impl S3Upload {
+    /// Aborts the upload and waits until S3 has dropped its parts: no object appears.
+    /// (Dropping the upload aborts it too, but in the background, on the runtime it was made
+    /// on: a program about to exit should call this instead.)
+    pub async fn abort(mut self) {
+        self.sender.close();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// True once shutdown has completed the object.
+    pub fn is_complete(&self) -> bool {
+        self.completed
+    }
+
     /// The current part size: doubled after every 2,000 parts, to stay under S3's 10,000.
     fn current_part_size(&self) -> usize {
         self.part_size << (self.parts_sent / 2000).min(8)

@@ -34,7 +34,7 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
         #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
             let remote = crate::remote::open_remote(&parsed)?;
-            let location = Some(location.to_owned());
+            let location = Some(parsed.to_string());
             return Reader::new(
                 remote.read,
                 options,

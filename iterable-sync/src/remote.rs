@@ -10,30 +10,35 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
-use iterable_sources::remote::RemoteUpload;
 use std::future::Future;
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::io::Read;
+#[cfg(feature = "s3")]
+use std::io::Write;
+use std::sync::OnceLock;
+#[cfg(feature = "s3")]
+use std::sync::{Arc, Mutex};
+#[cfg(feature = "s3")]
 use tokio::io::AsyncWriteExt;
 
-/// The runtime remote reads run on: one worker thread drives the sockets.
+/// The runtime remote reads and writes run on: one worker thread drives the sockets. Made
+/// once, by whichever thread comes first.
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    if let Some(runtime) = RUNTIME.get() {
-        return Ok(runtime);
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("iterable-remote")
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot start the runtime for remote reads: {e}"),
-            )
-        })?;
-    Ok(RUNTIME.get_or_init(|| runtime))
+    static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
+        OnceLock::new();
+    let made = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("iterable-remote")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    made.as_ref().map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot start the runtime for remote reads: {e}"),
+        )
+    })
 }
 
 /// Runs `future` on the private runtime and waits for it.
@@ -97,16 +102,21 @@ impl Read for BlockingBody {
     }
 }
 
-type SharedUpload = Arc<Mutex<Option<RemoteUpload>>>;
+#[cfg(feature = "s3")]
+type SharedUpload = Arc<Mutex<Option<iterable_sources::s3::S3Upload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
+#[cfg(feature = "s3")]
 pub(crate) struct RemoteOutput(SharedUpload);
 
 /// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
-/// with the output, it aborts the upload.
+/// it aborts the upload and waits for S3 to drop the parts, so that a program exiting after
+/// an error leaves nothing behind.
+#[cfg(feature = "s3")]
 pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
+#[cfg(feature = "s3")]
 pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let upload = wait(iterable_sources::remote::create(location))??;
     let shared = Arc::new(Mutex::new(Some(upload)));
@@ -114,9 +124,10 @@ pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, Remote
 }
 
 /// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
+#[cfg(feature = "s3")]
 fn upload_step<T: Send>(
     shared: &SharedUpload,
-    step: impl FnOnce(&mut RemoteUpload) -> tokio::io::Result<T>,
+    step: impl FnOnce(&mut iterable_sources::s3::S3Upload) -> std::io::Result<T>,
 ) -> std::io::Result<T> {
     let mut guard = shared
         .lock()
@@ -127,6 +138,7 @@ fn upload_step<T: Send>(
     }
 }
 
+#[cfg(feature = "s3")]
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         upload_step(&self.0, |upload| {
@@ -140,12 +152,25 @@ impl Write for RemoteOutput {
     }
 }
 
+#[cfg(feature = "s3")]
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
         upload_step(&self.0, |upload| {
             wait(upload.shutdown()).map_err(std::io::Error::other)?
         })
+    }
+}
+
+#[cfg(feature = "s3")]
+impl Drop for RemoteCommit {
+    fn drop(&mut self) {
+        let Ok(mut guard) = self.0.lock() else {
+            return;
+        };
+        if let Some(upload) = guard.take().filter(|upload| !upload.is_complete()) {
+            let _ = wait(upload.abort());
+        }
     }
 }
 

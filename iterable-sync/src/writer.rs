@@ -36,8 +36,9 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
-        #[cfg(any(feature = "http", feature = "s3"))]
-        Location::Http(_) | Location::S3 { .. } => {
+        Location::Http(_) => Err(parsed.unsupported("writing over HTTP is not supported")),
+        #[cfg(feature = "s3")]
+        Location::S3 { .. } => {
             let (output, commit) = crate::remote::create_remote(&parsed)?;
             Ok(Writer {
                 output: Box::new(output) as Box<dyn Write + Send>,
@@ -45,8 +46,8 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
                 commit: Commit::Remote(commit),
             })
         }
-        #[cfg(not(any(feature = "http", feature = "s3")))]
-        Location::Http(_) | Location::S3 { .. } => {
+        #[cfg(not(feature = "s3"))]
+        Location::S3 { .. } => {
             Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-sync"))
         }
         Location::Stdio => to_writer(
@@ -96,7 +97,7 @@ enum Commit {
     /// Renaming the temporary file over the target.
     File(AtomicFile),
     /// Completing the upload.
-    #[cfg(any(feature = "http", feature = "s3"))]
+    #[cfg(feature = "s3")]
     Remote(crate::remote::RemoteCommit),
 }
 
@@ -141,7 +142,7 @@ impl<W: Write> Writer<W> {
         let committed = match std::mem::replace(&mut self.commit, Commit::None) {
             Commit::None => Ok(()),
             Commit::File(atomic) => atomic.commit(),
-            #[cfg(any(feature = "http", feature = "s3"))]
+            #[cfg(feature = "s3")]
             Commit::Remote(upload) => upload.complete(),
         };
         committed.map_err(|e| self.state.locate(Error::io(e)))?;

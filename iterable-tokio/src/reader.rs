@@ -59,7 +59,7 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
                 Box::pin(reader) as DynRead,
                 options,
                 named.as_deref(),
-                Some(location.to_owned()),
+                Some(parsed.to_string()),
                 body.size,
             )
             .await;

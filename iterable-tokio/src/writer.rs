@@ -45,14 +45,15 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     match parsed {
-        #[cfg(any(feature = "http", feature = "s3"))]
-        Location::Http(_) | Location::S3 { .. } => Ok(Writer {
-            output: iterable_sources::remote::create(&parsed).await? as DynWrite,
+        Location::Http(_) => Err(parsed.unsupported("writing over HTTP is not supported")),
+        #[cfg(feature = "s3")]
+        Location::S3 { .. } => Ok(Writer {
+            output: Box::pin(iterable_sources::remote::create(&parsed).await?) as DynWrite,
             state: WriteState::new(&options)?.at(Some(location.to_owned())),
             commit: Commit::None,
         }),
-        #[cfg(not(any(feature = "http", feature = "s3")))]
-        Location::Http(_) | Location::S3 { .. } => {
+        #[cfg(not(feature = "s3"))]
+        Location::S3 { .. } => {
             Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-tokio"))
         }
         Location::Stdio => to_writer(Box::pin(tokio::io::stdout()) as DynWrite, &options),

@@ -31,10 +31,16 @@ struct Fault {
     cuts: VecDeque<u64>,
     /// Part uploads still to answer with 500 InternalError.
     failed_parts: u32,
+    /// Bytes the object is replaced with (a new version) right after its next cut GET has
+    /// opened it.
+    replacement: Option<Vec<u8>>,
+    /// Multipart uploads aborted.
+    aborts: u32,
 }
 
 #[derive(Default)]
 struct Faults {
+    root: PathBuf,
     by_path: Mutex<HashMap<String, Fault>>,
     latency_micros: AtomicU64,
     requests: AtomicU64,
@@ -50,9 +56,14 @@ pub struct S3Server {
 }
 
 impl S3Server {
-    /// Starts a server on a free port of 127.0.0.1.
+    /// Starts a server on a free port of 127.0.0.1, its buckets in a temporary folder.
     pub fn start() -> S3Server {
-        let root = tempfile::tempdir().expect("a temporary folder");
+        S3Server::start_in(&std::env::temp_dir())
+    }
+
+    /// Starts a server whose buckets live in a temporary folder under `parent`.
+    pub fn start_in(parent: &Path) -> S3Server {
+        let root = tempfile::tempdir_in(parent).expect("a temporary folder");
         let fs = s3s_fs::FileSystem::new(root.path()).expect("an s3s-fs root");
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
@@ -62,7 +73,10 @@ impl S3Server {
             .set_nonblocking(true)
             .expect("a non-blocking socket");
         let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
-        let faults = Arc::new(Faults::default());
+        let faults = Arc::new(Faults {
+            root: root.path().to_owned(),
+            ..Faults::default()
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let serving = faults.clone();
         let thread = std::thread::spawn(move || {
@@ -107,6 +121,15 @@ impl S3Server {
         ]
     }
 
+    /// Variables of the machine's AWS configuration that would send the tests elsewhere or
+    /// sign them otherwise: to remove where [`S3Server::env`] is set.
+    pub const FOREIGN_ENV: [&'static str; 4] = [
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_S3_FORCE_PATH_STYLE",
+    ];
+
     /// Makes a bucket.
     pub fn bucket(&self, bucket: &str) {
         std::fs::create_dir_all(self.root().join(bucket)).expect("a bucket folder");
@@ -150,6 +173,20 @@ impl S3Server {
         faults
             .get(&format!("/{bucket}/{key}"))
             .map_or(0, |f| f.cuts.len())
+    }
+
+    /// Replaces the object with `bytes` right after its next cut GET has opened it: a new
+    /// version appears while the object is read.
+    pub fn replace_on_cut(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        self.fault(bucket, key, |f| f.replacement = Some(bytes.to_vec()));
+    }
+
+    /// Multipart uploads of the object aborted so far.
+    pub fn aborts(&self, bucket: &str, key: &str) -> u32 {
+        let faults = self.faults.by_path.lock().expect("faults");
+        faults
+            .get(&format!("/{bucket}/{key}"))
+            .map_or(0, |f| f.aborts)
     }
 
     /// Answers the next `n` part uploads of the object with `500 InternalError`.
@@ -226,9 +263,18 @@ async fn answer(
             .uri()
             .query()
             .is_some_and(|q| q.contains("partNumber="));
-    let (slow_down, cut, failed_part) = {
+    let is_abort = request.method() == http::Method::DELETE
+        && request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("uploadId="));
+    let path = request.uri().path().to_owned();
+    let (slow_down, cut, failed_part, replacement) = {
         let mut by_path = faults.by_path.lock().expect("faults");
-        match by_path.get_mut(request.uri().path()) {
+        if is_abort {
+            by_path.entry(path.clone()).or_default().aborts += 1;
+        }
+        match by_path.get_mut(&path) {
             Some(fault) => {
                 let slow_down = fault.slow_downs > 0;
                 fault.slow_downs -= u32::from(slow_down);
@@ -239,9 +285,10 @@ async fn answer(
                 };
                 let failed_part = is_part && !slow_down && fault.failed_parts > 0;
                 fault.failed_parts -= u32::from(failed_part);
-                (slow_down, cut, failed_part)
+                let replacement = cut.and_then(|_| fault.replacement.take());
+                (slow_down, cut, failed_part, replacement)
             }
-            None => (false, None, false),
+            None => (false, None, false, None),
         }
     };
     if slow_down {
@@ -261,6 +308,13 @@ async fn answer(
         ));
     }
     let response = hyper::service::Service::call(service, request).await?;
+    if let Some(bytes) = replacement {
+        // A new file under the name: the answer being sent keeps reading the old one.
+        let target = faults.root.join(path.trim_start_matches('/'));
+        let fresh = target.with_extension("replacing");
+        std::fs::write(&fresh, bytes).expect("a new version");
+        std::fs::rename(&fresh, &target).expect("the new version in place");
+    }
     Ok(match cut {
         Some(after) => response.map(|body| {
             s3s::Body::http_body_unsync(CutBody {

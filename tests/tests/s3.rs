@@ -15,10 +15,13 @@ use std::sync::OnceLock;
 fn server() -> &'static S3Server {
     static SERVER: OnceLock<S3Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let server = S3Server::start();
+        let server = S3Server::start_in(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
+        // SAFETY: set once, before any client of this process reads the environment; every
+        // test calls `server()` before it reaches S3.
+        for name in S3Server::FOREIGN_ENV {
+            unsafe { std::env::remove_var(name) };
+        }
         for (name, value) in server.env() {
-            // SAFETY: set once, before any client of this process reads the environment;
-            // every test calls `server()` before it reaches S3.
             unsafe { std::env::set_var(name, value) };
         }
         server
@@ -51,27 +54,33 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+const ADAPTERS: [&str; 4] = ["sync", "tokio", "smol", "async-std"];
+
+/// Reads a location with one adapter.
+fn read_with(adapter: &str, location: &str) -> iterable_core::Result<Vec<Record>> {
+    match adapter {
+        "sync" => iterable_sync::open(location).and_then(|r| r.collect()),
+        "tokio" => tokio_runtime().block_on(async {
+            let mut reader = iterable_tokio::open(location).await?;
+            reader.read_bulk(usize::MAX).await
+        }),
+        "smol" => smol::block_on(async {
+            let mut reader = iterable_smol::open(location).await?;
+            reader.read_bulk(usize::MAX).await
+        }),
+        _ => async_std::task::block_on(async {
+            let mut reader = iterable_smol::open(location).await?;
+            reader.read_bulk(usize::MAX).await
+        }),
+    }
+}
+
 /// Reads a location with each adapter: sync, tokio, smol, async-std.
 fn read_everywhere(location: &str) -> Vec<(&'static str, iterable_core::Result<Vec<Record>>)> {
-    let sync = iterable_sync::open(location).and_then(|r| r.collect());
-    let tokio = tokio_runtime().block_on(async {
-        let mut reader = iterable_tokio::open(location).await?;
-        reader.read_bulk(usize::MAX).await
-    });
-    let smol = smol::block_on(async {
-        let mut reader = iterable_smol::open(location).await?;
-        reader.read_bulk(usize::MAX).await
-    });
-    let async_std = async_std::task::block_on(async {
-        let mut reader = iterable_smol::open(location).await?;
-        reader.read_bulk(usize::MAX).await
-    });
-    vec![
-        ("sync", sync),
-        ("tokio", tokio),
-        ("smol", smol),
-        ("async-std", async_std),
-    ]
+    ADAPTERS
+        .into_iter()
+        .map(|adapter| (adapter, read_with(adapter, location)))
+        .collect()
 }
 
 #[test]
@@ -94,16 +103,11 @@ fn a_read_cut_part_way_resumes_and_delivers_every_record_once() {
     let (csv, expected) = csv_rows(30_000);
     let object = gzip(&csv);
     s3.put("cuts", "data.csv.gz", &object);
-    for (adapter, read) in [
-        ("sync", 0usize),
-        ("tokio", 1),
-        ("smol", 2),
-        ("async-std", 3),
-    ] {
+    for adapter in ADAPTERS {
         // Cuts at the very start, mid-chunk, late in the object, then one more.
         let size = object.len() as u64;
         s3.cut("cuts", "data.csv.gz", &[1, 70_001, size / 2, 10]);
-        let records = read_everywhere("s3://cuts/data.csv.gz").swap_remove(read).1;
+        let records = read_with(adapter, "s3://cuts/data.csv.gz");
         let records = records.unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert_eq!(
             s3.pending_cuts("cuts", "data.csv.gz"),
@@ -112,6 +116,26 @@ fn a_read_cut_part_way_resumes_and_delivers_every_record_once() {
         );
         assert_eq!(records.len(), expected.len(), "{adapter}");
         assert!(records == expected, "{adapter}: records differ");
+    }
+}
+
+#[test]
+fn an_object_replaced_mid_read_fails_instead_of_splicing_versions() {
+    let s3 = server();
+    let (first, _) = csv_rows(20_000);
+    let (second, _) = csv_rows(30_000);
+    for adapter in ADAPTERS {
+        s3.put("versions", "data.csv", &first);
+        s3.cut("versions", "data.csv", &[100_000]);
+        s3.replace_on_cut("versions", "data.csv", &second);
+        let error = read_with(adapter, "s3://versions/data.csv")
+            .expect_err("a read across two versions fails");
+        let message = error.to_string();
+        assert!(message.starts_with("s3://versions/data.csv: "), "{message}");
+        assert!(
+            message.contains("changed while it was read"),
+            "{adapter}: {message}"
+        );
     }
 }
 
@@ -238,21 +262,35 @@ fn a_dropped_or_failed_write_leaves_no_object() {
     // Dropped after two parts went out, in every adapter.
     let mut writer = iterable_sync::create("s3://aborts/sync.jsonl").unwrap();
     writer.write_bulk(&records).unwrap();
-    drop(writer);
+    drop(writer); // waits for the abort
+    assert_eq!(s3.aborts("aborts", "sync.jsonl"), 1);
     tokio_runtime().block_on(async {
         let mut writer = iterable_tokio::create("s3://aborts/tokio.jsonl")
             .await
             .unwrap();
         writer.write_bulk(&records).await.unwrap();
-        drop(writer);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the abort runs
+        drop(writer); // aborts in the background, on this runtime
+        for _ in 0..100 {
+            if s3.aborts("aborts", "tokio.jsonl") > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     });
+    assert_eq!(s3.aborts("aborts", "tokio.jsonl"), 1);
     smol::block_on(async {
         let mut writer = iterable_smol::create("s3://aborts/smol.jsonl")
             .await
             .unwrap();
         writer.write_bulk(&records).await.unwrap();
-    });
+    }); // dropped: aborts in the background, on async-compat's runtime
+    for _ in 0..100 {
+        if s3.aborts("aborts", "smol.jsonl") > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(s3.aborts("aborts", "smol.jsonl"), 1);
     // A part the server keeps failing: the error names the object, nothing appears.
     s3.fail_parts("aborts", "failing.jsonl", 100);
     let mut writer = iterable_sync::create("s3://aborts/failing.jsonl").unwrap();
@@ -266,6 +304,7 @@ fn a_dropped_or_failed_write_leaves_no_object() {
         "{message}"
     );
     assert!(message.contains("InternalError"), "{message}");
+    assert_eq!(s3.aborts("aborts", "failing.jsonl"), 1);
     for key in ["sync.jsonl", "tokio.jsonl", "smol.jsonl", "failing.jsonl"] {
         assert!(s3.object("aborts", key).is_none(), "{key} exists");
     }
@@ -287,7 +326,7 @@ fn convert_many_lists_a_glob_and_writes_under_a_prefix() {
     for day in ["2024-01", "2024-02", "2025-01"] {
         s3.put("many", &format!("logs/{day}.csv.gz"), &gzip(&csv));
     }
-    s3.put("many", "logs/sub/2024-03.csv.gz", &gzip(&csv)); // `*` stays in its folder
+    s3.put("many", "logs/2024-x/03.csv.gz", &gzip(&csv)); // `*` stays in its folder
     let options = ConvertOptions {
         write: WriteOptions {
             format: Some(Format::JsonLines),
@@ -413,4 +452,32 @@ fn the_blocking_adapter_works_from_inside_an_async_runtime_too() {
     });
     let written = s3.object("nested", "out.jsonl").unwrap();
     assert_eq!(written.iter().filter(|&&b| b == b'\n').count(), 2_000);
+}
+
+#[test]
+fn an_upload_of_many_parts_keeps_them_in_order() {
+    use tokio::io::AsyncWriteExt;
+    let s3 = server();
+    s3.bucket("parts");
+    // Seven 5 MiB parts and a bit: more parts than are uploaded at once.
+    let part = iterable_sources::s3::MIN_PART_SIZE;
+    let object: Vec<u8> = (0..7 * part + 1234)
+        .map(|i| (i / 4099 % 251) as u8)
+        .collect();
+    tokio_runtime().block_on(async {
+        let options = iterable_sources::s3::S3Options {
+            part_size: part,
+            ..Default::default()
+        };
+        let store = iterable_sources::s3::S3Store::connect(&options)
+            .await
+            .unwrap();
+        let mut upload = store.create("parts", "blob.bin");
+        for chunk in object.chunks(100_000) {
+            upload.write_all(chunk).await.unwrap();
+        }
+        upload.shutdown().await.unwrap();
+        assert!(upload.is_complete());
+    });
+    assert!(s3.object("parts", "blob.bin").unwrap() == object);
 }
