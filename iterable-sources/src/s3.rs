@@ -84,10 +84,20 @@ pub struct S3Store {
 
 impl S3Store {
     /// A client configured from the standard AWS chain (see the module docs). Credentials are
-    /// looked up at the first request, not here.
+    /// looked up at the first request, not here; the region once per process (off EC2,
+    /// asking the instance metadata service for it can take a second).
     pub async fn connect(options: &S3Options) -> Result<S3Store> {
-        let region = aws_config::meta::region::RegionProviderChain::default_provider()
-            .or_else(aws_config::Region::from_static("us-east-1"));
+        static REGION: tokio::sync::OnceCell<aws_config::Region> =
+            tokio::sync::OnceCell::const_new();
+        let region = REGION
+            .get_or_init(|| async {
+                aws_config::meta::region::RegionProviderChain::default_provider()
+                    .region()
+                    .await
+                    .unwrap_or(aws_config::Region::from_static("us-east-1"))
+            })
+            .await
+            .clone();
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(region)
             .retry_config(
