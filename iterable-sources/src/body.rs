@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 use futures_core::Stream;
+use iterable_core::Result;
+use std::future::Future;
 use std::pin::Pin;
 
 /// The bytes of an object read over the network (HTTP(S) or S3), with what the server said
@@ -17,4 +19,31 @@ pub struct RemoteBody {
     /// The bytes, resumed and retried as needed: every byte comes once, in order, and a read
     /// that cannot go on ends with an error, never early.
     pub stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+}
+
+/// A remote read, chunk by chunk: what [`RemoteBody::from_chunks`] makes a stream of.
+pub(crate) trait ChunkSource: Send + 'static {
+    /// The next chunk, resuming and retrying as the client does; `None` at the end.
+    fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>>> + Send;
+}
+
+impl RemoteBody {
+    /// The stream of a source's chunks. It ends after the first error, dropping the source
+    /// (and its connection): a caller that reads on gets the end, not a read resumed behind
+    /// an error it was told of.
+    pub(crate) fn from_chunks(
+        source: impl ChunkSource,
+    ) -> Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> {
+        Box::pin(futures_util::stream::unfold(
+            Some(source),
+            |source| async move {
+                let mut source = source?;
+                match source.next_chunk().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(source))),
+                    Ok(None) => None,
+                    Err(error) => Some((Err(std::io::Error::other(error)), None)),
+                }
+            },
+        ))
+    }
 }

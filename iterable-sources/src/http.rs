@@ -21,6 +21,13 @@ pub struct HttpOptions {
     pub backoff: Duration,
 }
 
+impl HttpOptions {
+    /// The wait before the `attempt`-th retry (from 1): doubling from `backoff`, at most 20 s.
+    pub fn wait(&self, attempt: u32) -> Duration {
+        (self.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
+    }
+}
+
 impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
@@ -69,22 +76,11 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
     read.size = response.content_length();
     read.response = Some(response);
     let size = read.size;
-    let stream = futures_util::stream::unfold(read, |mut read| async move {
-        match read.next_chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), read)),
-            Ok(None) => None,
-            Err(error) => {
-                read.response = None;
-                read.size = Some(read.delivered); // ends the stream after the error
-                Some((Err(std::io::Error::other(error)), read))
-            }
-        }
-    });
     Ok(RemoteBody {
         content_type,
         content_encoding,
         size,
-        stream: Box::pin(stream),
+        stream: RemoteBody::from_chunks(read),
     })
 }
 
@@ -94,7 +90,7 @@ fn remote(url: &str, message: String) -> Error {
         .with_location(crate::Location::Http(url.to_owned()).to_string())
 }
 
-impl Read {
+impl crate::body::ChunkSource for Read {
     /// The next chunk of the body, resuming a broken read; `None` at its end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         let mut resumes = 0;
@@ -126,13 +122,14 @@ impl Read {
                             format!("the read keeps breaking off (at byte {})", self.delivered),
                         ));
                     }
-                    tokio::time::sleep(self.options.backoff * 2u32.saturating_pow(resumes - 1))
-                        .await;
+                    tokio::time::sleep(self.options.wait(resumes)).await;
                 }
             }
         }
     }
+}
 
+impl Read {
     /// Sends the GET (a ranged one when resuming), retrying what is worth retrying.
     async fn request(&mut self) -> Result<reqwest::Response> {
         let mut attempt = 0;
@@ -155,7 +152,7 @@ impl Read {
             };
             if retry && attempt < self.options.retries {
                 attempt += 1;
-                tokio::time::sleep(self.options.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                tokio::time::sleep(self.options.wait(attempt)).await;
                 continue;
             }
             let response = outcome.map_err(|e| {

@@ -147,7 +147,6 @@ impl S3Store {
             size: None,
             delivered: 0,
             body: None,
-            ended: false,
         };
         let first = read.request().await?;
         let content_type = first.content_type().map(str::to_owned);
@@ -156,22 +155,11 @@ impl S3Store {
         read.size = first.content_length().and_then(|n| u64::try_from(n).ok());
         read.body = Some(first.body);
         let size = read.size;
-        let stream = futures_util::stream::unfold(read, |mut read| async move {
-            match read.next_chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), read)),
-                Ok(None) => None,
-                Err(error) => {
-                    read.body = None;
-                    read.ended = true;
-                    Some((Err(io::Error::other(error)), read))
-                }
-            }
-        });
         Ok(RemoteBody {
             content_type,
             content_encoding,
             size,
-            stream: Box::pin(stream),
+            stream: RemoteBody::from_chunks(read),
         })
     }
 
@@ -402,8 +390,6 @@ struct Read {
     size: Option<u64>,
     delivered: u64,
     body: Option<ByteStream>,
-    /// An error was returned: the stream is over.
-    ended: bool,
 }
 
 impl Read {
@@ -411,13 +397,35 @@ impl Read {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
+    /// The GET: ranged from the last byte delivered when resuming, and pinned to the first
+    /// answer's ETag once there is one.
+    async fn request(&self) -> Result<GetObjectOutput> {
+        let answer = self
+            .store
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_range((self.delivered > 0).then(|| format!("bytes={}-", self.delivered)))
+            .set_if_match(self.etag.clone())
+            .send()
+            .await
+            .map_err(|e| s3_error(&self.location(), &e))?;
+        check_answer(
+            &self.location(),
+            &answer,
+            self.delivered,
+            self.etag.as_deref(),
+        )?;
+        Ok(answer)
+    }
+}
+
+impl crate::body::ChunkSource for Read {
     /// The next chunk, resuming a broken read; `None` at the object's end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         let mut resumes = 0;
         loop {
-            if self.ended {
-                return Ok(None);
-            }
             let Some(body) = self.body.as_mut() else {
                 let resumed = self.request().await?;
                 self.body = Some(resumed.body);
@@ -452,29 +460,6 @@ impl Read {
                 }
             }
         }
-    }
-
-    /// The GET: ranged from the last byte delivered when resuming, and pinned to the first
-    /// answer's ETag once there is one.
-    async fn request(&self) -> Result<GetObjectOutput> {
-        let answer = self
-            .store
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .set_range((self.delivered > 0).then(|| format!("bytes={}-", self.delivered)))
-            .set_if_match(self.etag.clone())
-            .send()
-            .await
-            .map_err(|e| s3_error(&self.location(), &e))?;
-        check_answer(
-            &self.location(),
-            &answer,
-            self.delivered,
-            self.etag.as_deref(),
-        )?;
-        Ok(answer)
     }
 }
 

@@ -17,13 +17,9 @@ const RUNS: usize = 3;
 const READ: usize = 128 * 1024;
 
 fn main() {
-    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (csv, _) = iterable_tests::bench_data(&dir, rows);
+    let rows = iterable_tests::bench_rows();
+    let (csv, _) = iterable_tests::bench_files();
+    let dir = csv.parent().expect("the bench-data folder").to_owned();
     let plain = std::fs::read(&csv).unwrap();
     let mb = plain.len() as f64 / 1e6;
     println!("{rows}-row CSV, {mb:.0} MB decompressed; output MB/s, best of {RUNS} runs\n");

@@ -6,19 +6,13 @@
 
 use iterable_formats::{ConvertOptions, Format, WriteOptions};
 use iterable_tests::s3_server::S3Server;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
 
 fn main() {
-    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (csv, _) = iterable_tests::bench_data(&dir, rows);
+    let rows = iterable_tests::bench_rows();
+    let (csv, _) = iterable_tests::bench_files();
     let s3 = S3Server::start();
     for (name, value) in s3.env() {
         // SAFETY: set before any other thread of this process reads the environment.
@@ -161,13 +155,8 @@ fn main() {
 
 /// Writes an object with the SDK alone, in one request.
 async fn sdk_put(bucket: &str, key: &str, bytes: bytes::Bytes) {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let config = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    sdk_client()
+        .await
         .put_object()
         .bucket(bucket)
         .key(key)
@@ -177,17 +166,22 @@ async fn sdk_put(bucket: &str, key: &str, bytes: bytes::Bytes) {
         .unwrap();
 }
 
-/// Reads an object with the SDK alone, as a user without iterable would: GET, then every
-/// chunk of the body.
-async fn sdk_loop(bucket: &str, key: &str) -> u64 {
+/// A client as the SDK's own documentation makes one, for the test server's endpoint.
+async fn sdk_client() -> aws_sdk_s3::Client {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
     let config = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(true)
         .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    let mut body = client
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Reads an object with the SDK alone, as a user without iterable would: GET, then every
+/// chunk of the body.
+async fn sdk_loop(bucket: &str, key: &str) -> u64 {
+    let mut body = sdk_client()
+        .await
         .get_object()
         .bucket(bucket)
         .key(key)

@@ -17,13 +17,8 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 3;
 
 fn main() {
-    let rows: usize = std::env::var("ITERABLE_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (csv, jsonl) = iterable_tests::bench_data(&dir, rows);
+    let rows = iterable_tests::bench_rows();
+    let (csv, jsonl) = iterable_tests::bench_files();
     let csv_mb = std::fs::metadata(&csv).unwrap().len() as f64 / 1e6;
     let jsonl_mb = std::fs::metadata(&jsonl).unwrap().len() as f64 / 1e6;
     println!(

@@ -92,6 +92,21 @@ pub fn chunks_of(input: &[u8], size: usize) -> Vec<Bytes> {
         .collect()
 }
 
+/// The rows the benchmarks generate: `ITERABLE_BENCH_ROWS`, else 1,000,000.
+pub fn bench_rows() -> usize {
+    std::env::var("ITERABLE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// [`bench_data`] for [`bench_rows`] rows, in `target/bench-data`: the CSV and the JSON Lines.
+pub fn bench_files() -> (PathBuf, PathBuf) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("target/bench-data");
+    bench_data(&dir, bench_rows())
+}
+
 /// Writes the same `rows` rows as CSV and as JSON Lines in `dir` for the benchmarks, unless
 /// they are there already, and returns their paths.
 pub fn bench_data(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {

@@ -481,3 +481,49 @@ fn an_upload_of_many_parts_keeps_them_in_order() {
     });
     assert!(s3.object("parts", "blob.bin").unwrap() == object);
 }
+
+#[test]
+fn a_read_that_gave_up_stays_ended() {
+    use futures::StreamExt;
+    let s3 = server();
+    s3.put("ended", "data.csv", &csv_rows(20_000).0);
+    // The first answer breaks off after some bytes, every later one at once.
+    let mut cuts = vec![100_000];
+    cuts.extend([0; 20]);
+    s3.cut("ended", "data.csv", &cuts);
+    tokio_runtime().block_on(async {
+        let options = iterable_sources::s3::S3Options {
+            retries: 2,
+            backoff: std::time::Duration::from_millis(1),
+            ..Default::default()
+        };
+        let store = iterable_sources::s3::S3Store::connect(&options)
+            .await
+            .unwrap();
+        let mut body = store.get("ended", "data.csv").await.unwrap().stream;
+        let mut delivered = 0;
+        let error = loop {
+            match body.next().await {
+                Some(Ok(chunk)) => delivered += chunk.len(),
+                Some(Err(error)) => break error,
+                None => panic!("the read ended without its error"),
+            }
+        };
+        assert!(
+            error.to_string().starts_with("s3://ended/data.csv: "),
+            "{error}"
+        );
+        assert!(delivered > 0 && delivered <= 100_000, "{delivered}");
+        let pending = s3.pending_cuts("ended", "data.csv");
+        assert!(pending < 20, "the read was not resumed");
+        assert!(
+            body.next().await.is_none(),
+            "a read resumed after its error"
+        );
+        assert_eq!(
+            s3.pending_cuts("ended", "data.csv"),
+            pending,
+            "a request after the error"
+        );
+    });
+}
