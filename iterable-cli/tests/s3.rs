@@ -114,3 +114,42 @@ fn a_missing_object_fails_with_one_line_and_no_secret() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn credentials_and_region_come_from_a_profile_too() {
+    let s3 = S3Server::start();
+    s3.put("bucket", "data.jsonl", b"{\"a\":1}\n{\"a\":2}\n");
+    let dir = tempfile::tempdir().unwrap();
+    // A profile whose credentials come from a program, as with credential_process helpers.
+    let helper = dir.path().join("credentials.sh");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\necho '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'\n",
+            iterable_tests::s3_server::ACCESS_KEY,
+            SECRET_KEY
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile tests]\nregion = us-east-1\ncredential_process = {}\n",
+            helper.display()
+        ),
+    )
+    .unwrap();
+    let out = command(&s3)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_REGION")
+        .env("AWS_PROFILE", "tests")
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["count", "s3://bucket/data.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "2\n");
+}
