@@ -153,3 +153,32 @@ fn credentials_and_region_come_from_a_profile_too() {
         .unwrap();
     assert_eq!(stdout(&out), "2\n");
 }
+
+#[test]
+fn one_command_shares_one_client_and_its_connections() {
+    let s3 = S3Server::start();
+    for i in 0..6 {
+        s3.put("many", &format!("in/{i}.jsonl"), b"{\"a\":1}\n");
+    }
+    let out = iterable(
+        &s3,
+        &[
+            "convert",
+            "--to",
+            "csv",
+            "--jobs",
+            "2",
+            "s3://many/in/*.jsonl",
+            "s3://many/out/",
+        ],
+    );
+    stdout(&out);
+    for i in 0..6 {
+        assert_eq!(
+            s3.object("many", &format!("out/{i}.csv")).unwrap(),
+            b"a\n1\n"
+        );
+    }
+    // A list, six reads and six writes: with a client each, twelve connections or more.
+    assert!(s3.connections() <= 4, "{} connections", s3.connections());
+}

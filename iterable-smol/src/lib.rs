@@ -29,6 +29,8 @@
 //! code runs under smol and async-std. Decoding runs on the calling task over reads of 128 KiB.
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "http", feature = "s3"))]
+mod bridge;
 mod convert;
 mod reader;
 mod writer;

@@ -43,19 +43,21 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         Location::Stdio => (Box::pin(blocking::Unblock::new(std::io::stdin())), None),
         #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
-            // The clients run on tokio: async-compat gives each poll a tokio context.
-            let body = async_compat::Compat::new(iterable_sources::remote::get(&parsed)).await?;
+            // The clients run on tokio, through the bridge; the body comes through a channel.
+            let s3 = matches!(parsed, Location::S3 { .. });
+            let owned = parsed.clone();
+            let body = crate::bridge::on_tokio(s3, async move {
+                Box::pin(iterable_sources::remote::get(&owned))
+                    .await
+                    .map(iterable_sources::RemoteBody::pumped)
+            })
+            .await??;
             let name = iterable_formats::name_for_body(
                 parsed.file_name(),
                 body.content_type.as_deref(),
                 body.content_encoding.as_deref(),
             );
-            let chunks = futures_util::stream::unfold(body.stream, |mut stream| async move {
-                use futures_util::StreamExt;
-                async_compat::Compat::new(stream.next())
-                    .await
-                    .map(|chunk| (chunk, stream))
-            });
+            let chunks = body.stream;
             let input = Box::pin(chunks).into_async_read();
             let location = Some(parsed.to_string());
             return Reader::new(

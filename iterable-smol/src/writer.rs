@@ -46,8 +46,9 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
         #[cfg(feature = "s3")]
         Location::S3 { .. } => {
             // The upload runs on async-compat's tokio runtime; each poll enters its context.
-            let upload =
-                async_compat::Compat::new(iterable_sources::remote::create(&parsed)).await?;
+            let owned = parsed.clone();
+            let create = async move { Box::pin(iterable_sources::remote::create(&owned)).await };
+            let upload = crate::bridge::on_tokio(true, create).await??;
             Ok(Writer {
                 output: Box::pin(async_compat::Compat::new(upload)) as DynWrite,
                 state: WriteState::new(&options)?.at(Some(location.to_owned())),

@@ -21,6 +21,37 @@ pub struct RemoteBody {
     pub stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
 }
 
+/// Chunks a pumped body holds ahead of its reader, at most.
+const PUMPED_AHEAD: usize = 4;
+
+impl RemoteBody {
+    /// The same body, read by a task on the current tokio runtime and handed over through a
+    /// channel of a few chunks. Polling the result needs no runtime and little stack: the
+    /// client's machinery (a resumed request goes deep) runs on the runtime's threads. This is
+    /// how executors other than tokio, and blocking code, read remote bodies.
+    ///
+    /// Must be called within a tokio runtime.
+    pub fn pumped(self) -> RemoteBody {
+        let (chunks, mut received) = tokio::sync::mpsc::channel(PUMPED_AHEAD);
+        let mut stream = self.stream;
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(chunk) = stream.next().await {
+                let failed = chunk.is_err();
+                if chunks.send(chunk).await.is_err() || failed {
+                    return; // the reader is gone, or the body has ended with its error
+                }
+            }
+        });
+        RemoteBody {
+            stream: Box::pin(futures_util::stream::poll_fn(move |cx| {
+                received.poll_recv(cx)
+            })),
+            ..self
+        }
+    }
+}
+
 /// A remote read, chunk by chunk: what [`RemoteBody::from_chunks`] makes a stream of.
 pub(crate) trait ChunkSource: Send + 'static {
     /// The next chunk, resuming and retrying as the client does; `None` at the end.

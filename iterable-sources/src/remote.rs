@@ -1,8 +1,68 @@
 //! Remote locations, whichever client serves them: what the adapters call to read an
 //! `http(s)://` or `s3://` location, or to write an `s3://` one. Needs a tokio runtime.
+//!
+//! Each S3 location gets a client of its own (`S3Store::connect`), unless the future runs
+//! inside `with_store`: then they share that one, with its connections and credentials.
+//! `convert_many` does this for its inputs and outputs; the blocking and smol adapters, whose
+//! runtimes live as long as the process, share one client for the whole process.
 
+#[cfg(feature = "s3")]
+use crate::s3::S3Store;
 use crate::{Location, RemoteBody};
 use iterable_core::Result;
+
+#[cfg(feature = "s3")]
+tokio::task_local! {
+    static SHARED_STORE: S3Store;
+}
+
+/// Runs `future` with `store` serving every `s3://` location it reads, writes or lists. The
+/// store's connections belong to the runtime they were made on: share a store only while
+/// that runtime runs.
+#[cfg(feature = "s3")]
+pub async fn with_store<F: std::future::Future>(store: S3Store, future: F) -> F::Output {
+    SHARED_STORE.scope(store, future).await
+}
+
+/// One S3 client for a job over many locations (`convert_many`), made only when the job
+/// names S3; cheap to clone into each task.
+#[cfg(feature = "s3")]
+#[derive(Clone, Debug, Default)]
+pub struct SharedClients(Option<S3Store>);
+
+#[cfg(feature = "s3")]
+impl SharedClients {
+    /// Clients for `patterns` (inputs) and `out`: an S3 client when any of them is `s3://`.
+    pub async fn for_locations(patterns: &[String], out: &Location) -> Result<SharedClients> {
+        let is_s3 = |location: &Location| matches!(location, Location::S3 { .. });
+        let named = patterns
+            .iter()
+            .any(|p| Location::parse(p).is_ok_and(|l| is_s3(&l)))
+            || is_s3(out);
+        Ok(SharedClients(if named {
+            Some(S3Store::connect(&Default::default()).await?)
+        } else {
+            None
+        }))
+    }
+
+    /// Runs `future` with these clients serving the locations it opens.
+    pub async fn run<F: std::future::Future>(&self, future: F) -> F::Output {
+        match &self.0 {
+            Some(store) => with_store(store.clone(), future).await,
+            None => future.await,
+        }
+    }
+}
+
+/// The shared store, or a new one.
+#[cfg(feature = "s3")]
+async fn store() -> Result<S3Store> {
+    match SHARED_STORE.try_with(S3Store::clone) {
+        Ok(store) => Ok(store),
+        Err(_) => S3Store::connect(&Default::default()).await,
+    }
+}
 
 /// Starts reading a remote location. A scheme whose feature is off in this build is an
 /// [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
@@ -11,10 +71,7 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
         #[cfg(feature = "http")]
         Location::Http(url) => crate::http::get(url, &Default::default()).await,
         #[cfg(feature = "s3")]
-        Location::S3 { bucket, key } => {
-            let store = crate::s3::S3Store::connect(&Default::default()).await?;
-            store.get(bucket, key).await
-        }
+        Location::S3 { bucket, key } => store().await?.get(bucket, key).await,
         other => Err(unsupported(other)),
     }
 }
@@ -24,10 +81,7 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
 #[cfg(feature = "s3")]
 pub async fn create(location: &Location) -> Result<crate::s3::S3Upload> {
     match location {
-        Location::S3 { bucket, key } => {
-            let store = crate::s3::S3Store::connect(&Default::default()).await?;
-            Ok(store.create(bucket, key))
-        }
+        Location::S3 { bucket, key } => Ok(store().await?.create(bucket, key)),
         Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
         other => Err(unsupported(other)),
     }
@@ -48,23 +102,16 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
 /// Expands patterns into locations, as [`crate::expand_locations`] does, and lists
 /// `s3://bucket/prefix/*.csv` patterns (feature `s3`) into the objects they match.
 pub async fn expand(patterns: &[String]) -> Result<Vec<Location>> {
-    #[cfg(feature = "s3")]
-    let mut store: Option<crate::s3::S3Store> = None;
     let mut inputs = Vec::new();
     for pattern in patterns {
         match Location::parse(pattern)? {
             #[cfg(feature = "s3")]
             Location::S3 { bucket, key } if key.contains(['*', '?', '[']) => {
-                if store.is_none() {
-                    store = Some(crate::s3::S3Store::connect(&Default::default()).await?);
-                }
-                let listed = store.as_ref().map(|s| s.list(&bucket, &key));
-                if let Some(listed) = listed {
-                    inputs.extend(listed.await?.into_iter().map(|key| Location::S3 {
-                        bucket: bucket.clone(),
-                        key,
-                    }));
-                }
+                let keys = store().await?.list(&bucket, &key).await?;
+                inputs.extend(keys.into_iter().map(|key| Location::S3 {
+                    bucket: bucket.clone(),
+                    key,
+                }));
             }
             _ => inputs.extend(crate::expand_locations(std::slice::from_ref(pattern))?),
         }

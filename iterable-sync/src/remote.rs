@@ -41,7 +41,8 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     })
 }
 
-/// Runs `future` on the private runtime and waits for it.
+/// Waits for `future` (a small one: a channel, a task's handle, a write into the upload's
+/// buffer) on the calling thread, with the private runtime's context.
 fn wait<F>(future: F) -> Result<F::Output>
 where
     F: Future + Send,
@@ -56,6 +57,41 @@ where
         .map_err(|_| Error::new(ErrorKind::Io, "the remote request panicked"))
 }
 
+/// Runs `future` (a client's request, which goes deep) as a task of the private runtime and
+/// waits for it; when `s3` (it reaches S3), with the process's one S3 client serving it: the
+/// private runtime lives as long as the process, and so may the client's connections and
+/// credentials.
+fn run<F>(s3: bool, future: F) -> Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = runtime()?;
+    #[cfg(feature = "s3")]
+    if s3 {
+        static STORE: OnceLock<iterable_sources::s3::S3Store> = OnceLock::new();
+        let store = match STORE.get() {
+            Some(store) => store.clone(),
+            None => {
+                let connect = async {
+                    Box::pin(iterable_sources::s3::S3Store::connect(&Default::default())).await
+                };
+                let store = joined(wait(runtime.spawn(connect))?)??;
+                STORE.get_or_init(|| store).clone()
+            }
+        };
+        let shared = iterable_sources::remote::with_store(store, future);
+        return joined(wait(runtime.spawn(shared))?);
+    }
+    let _ = s3;
+    joined(wait(runtime.spawn(future))?)
+}
+
+/// A task's outcome.
+fn joined<T>(outcome: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
+    outcome.map_err(|e| Error::new(ErrorKind::Io, format!("the remote request failed: {e}")))
+}
+
 /// A remote body to read: its bytes, its size when known, and the name it is detected by.
 pub(crate) struct RemoteInput {
     pub(crate) read: Box<dyn Read + Send>,
@@ -65,7 +101,13 @@ pub(crate) struct RemoteInput {
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
 pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
-    let body = wait(iterable_sources::remote::get(location))??;
+    let s3 = matches!(location, Location::S3 { .. });
+    let owned = location.clone();
+    let body = run(s3, async move {
+        Box::pin(iterable_sources::remote::get(&owned))
+            .await
+            .map(iterable_sources::RemoteBody::pumped)
+    })??;
     let name = iterable_formats::name_for_body(
         location.file_name(),
         body.content_type.as_deref(),
@@ -118,7 +160,10 @@ pub(crate) struct RemoteCommit(SharedUpload);
 /// Starts writing a remote location (S3).
 #[cfg(feature = "s3")]
 pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
-    let upload = wait(iterable_sources::remote::create(location))??;
+    let owned = location.clone();
+    let upload = run(true, async move {
+        Box::pin(iterable_sources::remote::create(&owned)).await
+    })??;
     let shared = Arc::new(Mutex::new(Some(upload)));
     Ok((RemoteOutput(shared.clone()), RemoteCommit(shared)))
 }
@@ -177,5 +222,11 @@ impl Drop for RemoteCommit {
 /// Expands input patterns, listing `s3://` ones, on the private runtime.
 #[cfg(feature = "s3")]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
-    wait(iterable_sources::remote::expand(patterns))?
+    let s3 = patterns
+        .iter()
+        .any(|p| Location::parse(p).is_ok_and(|l| matches!(l, Location::S3 { .. })));
+    let patterns = patterns.to_vec();
+    run(s3, async move {
+        Box::pin(iterable_sources::remote::expand(&patterns)).await
+    })?
 }

@@ -28,9 +28,9 @@ pub async fn convert(source: &str, target: &str, options: &ConvertOptions) -> Re
 /// Converts each input (paths or glob patterns; with feature `s3`, also
 /// `s3://bucket/logs/*.jsonl.gz`) into `out_dir` (a folder, or an `s3://bucket/prefix/`), one
 /// output per input with the same stem and the extension of `options.write.format` (which
-/// must be set), up to
-/// `options.jobs` at once, each on a task of its own. A failing input gets its error (naming
-/// the file) and leaves no output; the others complete. Errors before any conversion (no
+/// must be set), up to `options.jobs` at once, each on a task of its own, all S3 objects
+/// through one client. A failing input gets its error (naming the file) and leaves no output;
+/// the others complete. Errors before any conversion (no
 /// match, an output folder that cannot be made, two inputs for one output) fail the call.
 pub async fn convert_many(
     inputs: &[String],
@@ -45,7 +45,11 @@ pub async fn convert_many(
     })?;
     let out_dir = Location::parse_os(out_dir.as_ref())?;
     #[cfg(feature = "s3")]
-    let inputs = iterable_sources::remote::expand(inputs).await?;
+    let clients = iterable_sources::remote::SharedClients::for_locations(inputs, &out_dir).await?;
+    #[cfg(feature = "s3")]
+    let inputs = clients
+        .run(Box::pin(iterable_sources::remote::expand(inputs)))
+        .await?;
     #[cfg(not(feature = "s3"))]
     let inputs = inputs.to_vec();
     let extension = format.extension();
@@ -66,15 +70,18 @@ pub async fn convert_many(
             ..options.clone()
         };
         let (input, output) = (input.to_string(), output.to_string());
+        #[cfg(feature = "s3")]
+        let clients = clients.clone();
         async move {
-            tokio::spawn(async move { convert(&input, &output, &job).await })
-                .await
-                .unwrap_or_else(|e| {
-                    Err(Error::new(
-                        ErrorKind::Io,
-                        format!("the conversion task failed: {e}"),
-                    ))
-                })
+            let conversion = async move { convert(&input, &output, &job).await };
+            #[cfg(feature = "s3")]
+            let conversion = async move { clients.run(conversion).await };
+            tokio::spawn(conversion).await.unwrap_or_else(|e| {
+                Err(Error::new(
+                    ErrorKind::Io,
+                    format!("the conversion task failed: {e}"),
+                ))
+            })
         }
     });
     let results: Vec<Result<ConvertStats>> = futures_util::stream::iter(jobs)

@@ -48,7 +48,7 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         Location::Stdio => (Box::pin(tokio::io::stdin()), None),
         #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
-            let body = iterable_sources::remote::get(&parsed).await?;
+            let body = Box::pin(iterable_sources::remote::get(&parsed)).await?;
             let named = iterable_formats::name_for_body(
                 parsed.file_name(),
                 body.content_type.as_deref(),

@@ -48,7 +48,8 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
         Location::Http(_) => Err(parsed.unsupported("writing over HTTP is not supported")),
         #[cfg(feature = "s3")]
         Location::S3 { .. } => Ok(Writer {
-            output: Box::pin(iterable_sources::remote::create(&parsed).await?) as DynWrite,
+            output: Box::pin(Box::pin(iterable_sources::remote::create(&parsed)).await?)
+                as DynWrite,
             state: WriteState::new(&options)?.at(Some(location.to_owned())),
             commit: Commit::None,
         }),

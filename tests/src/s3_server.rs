@@ -44,6 +44,7 @@ struct Faults {
     by_path: Mutex<HashMap<String, Fault>>,
     latency_micros: AtomicU64,
     requests: AtomicU64,
+    connections: AtomicU64,
 }
 
 /// A running server; dropping it stops it and deletes its files.
@@ -200,6 +201,11 @@ impl S3Server {
         self.faults.latency_micros.store(micros, Ordering::Relaxed);
     }
 
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.faults.connections.load(Ordering::Relaxed)
+    }
+
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.faults.requests.load(Ordering::Relaxed)
@@ -233,6 +239,7 @@ async fn serve(
             },
             _ = &mut stopped => return,
         };
+        faults.connections.fetch_add(1, Ordering::Relaxed);
         let (service, faults) = (service.clone(), faults.clone());
         let handler = hyper::service::service_fn(move |request| {
             let (service, faults) = (service.clone(), faults.clone());

@@ -527,3 +527,28 @@ fn a_read_that_gave_up_stays_ended() {
         );
     });
 }
+
+#[test]
+fn a_shared_store_serves_every_location_opened_in_its_scope() {
+    let s3 = server();
+    s3.put("scoped", "a.csv", &csv_rows(10).0);
+    tokio_runtime().block_on(async {
+        let impatient = iterable_sources::s3::S3Store::connect(&iterable_sources::s3::S3Options {
+            retries: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // In the scope, the store that does not retry answers: one SlowDown fails the read.
+        s3.slow_down("scoped", "a.csv", 1);
+        let scoped = iterable_sources::remote::with_store(impatient, async {
+            iterable_tokio::open("s3://scoped/a.csv").await.map(drop)
+        })
+        .await;
+        let error = scoped.expect_err("no retry in the scope");
+        assert!(error.to_string().contains("SlowDown"), "{error}");
+        // Outside it, each location has a client of its own, which retries.
+        s3.slow_down("scoped", "a.csv", 1);
+        iterable_tokio::open("s3://scoped/a.csv").await.unwrap();
+    });
+}
