@@ -21,31 +21,58 @@ pub struct RemoteBody {
     pub stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
 }
 
-/// Chunks a pumped body holds ahead of its reader, at most.
+/// Batches a pumped body holds ahead of its reader, at most.
 const PUMPED_AHEAD: usize = 4;
+
+/// The bytes of the chunks that already arrived, gathered into one batch, at most: one
+/// hand-over (a wake-up of the reader) per batch instead of per chunk.
+const BATCH_BYTES: usize = 1 << 20;
 
 impl RemoteBody {
     /// The same body, read by a task on the current tokio runtime and handed over through a
-    /// channel of a few chunks. Polling the result needs no runtime and little stack: the
-    /// client's machinery (a resumed request goes deep) runs on the runtime's threads. This is
-    /// how executors other than tokio, and blocking code, read remote bodies.
+    /// channel, the chunks that have already arrived in batches. Polling the result needs no
+    /// runtime and little stack: the client's machinery (a resumed request goes deep) runs on
+    /// the runtime's threads. This is how executors other than tokio read remote bodies.
     ///
     /// Must be called within a tokio runtime.
     pub fn pumped(self) -> RemoteBody {
-        let (chunks, mut received) = tokio::sync::mpsc::channel(PUMPED_AHEAD);
+        type Batch = Vec<std::io::Result<Bytes>>;
+        let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(PUMPED_AHEAD);
         let mut stream = self.stream;
         tokio::spawn(async move {
-            use futures_util::StreamExt;
-            while let Some(chunk) = stream.next().await {
-                let failed = chunk.is_err();
-                if chunks.send(chunk).await.is_err() || failed {
-                    return; // the reader is gone, or the body has ended with its error
+            use futures_util::{FutureExt, StreamExt};
+            while let Some(first) = stream.next().await {
+                let mut ended = first.is_err();
+                let mut size = first.as_ref().map_or(0, Bytes::len);
+                let mut batch = vec![first];
+                while !ended && size < BATCH_BYTES {
+                    match stream.next().now_or_never() {
+                        Some(Some(chunk)) => {
+                            ended = chunk.is_err();
+                            size += chunk.as_ref().map_or(0, Bytes::len);
+                            batch.push(chunk);
+                        }
+                        Some(None) => ended = true,
+                        None => break, // nothing more yet: hand over what there is
+                    }
+                }
+                if batches.send(batch).await.is_err() || ended {
+                    return; // the reader is gone, or the body is over
                 }
             }
         });
+        let mut ready = std::collections::VecDeque::new();
         RemoteBody {
             stream: Box::pin(futures_util::stream::poll_fn(move |cx| {
-                received.poll_recv(cx)
+                loop {
+                    if let Some(chunk) = ready.pop_front() {
+                        return std::task::Poll::Ready(Some(chunk));
+                    }
+                    match std::task::ready!(received.poll_recv(cx)) {
+                        Some(batch) => ready.extend(batch),
+                        None => return std::task::Poll::Ready(None),
+                    }
+                }
             })),
             ..self
         }

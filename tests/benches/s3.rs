@@ -8,7 +8,7 @@ use iterable_formats::{ConvertOptions, Format, WriteOptions};
 use iterable_tests::s3_server::S3Server;
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn main() {
     let rows = iterable_tests::bench_rows();
@@ -110,6 +110,18 @@ fn main() {
         assert_eq!(reader.count(), rows);
     });
     report("iterable-sync, records", sync);
+    let smol = best(|| {
+        let records = smol::block_on(async {
+            let mut reader = iterable_smol::open("s3://bench/large.csv").await.unwrap();
+            let mut n = 0u64;
+            while reader.read().await.unwrap().is_some() {
+                n += 1;
+            }
+            n
+        });
+        assert_eq!(records, rows as u64);
+    });
+    report("iterable-smol, records", smol);
 
     // The same bytes written back.
     println!("\nThe {mb:.0} MB written as one object; MB/s, best of {RUNS}\n");

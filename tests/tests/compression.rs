@@ -59,7 +59,7 @@ fn run_tool(command: &[&str], input: &[u8]) -> Vec<u8> {
         .spawn()
         .unwrap_or_else(|e| {
             panic!(
-                "{} is needed by this test (.ci/run installs it): {e}",
+                "{} is needed by this test (tests/run.sh installs it): {e}",
                 command[0]
             )
         });
@@ -435,7 +435,7 @@ fn zip_members_are_read_one_after_another() {
             .status();
         assert!(
             status
-                .expect("zip is needed by this test (.ci/run installs it)")
+                .expect("zip is needed by this test (tests/run.sh installs it)")
                 .success()
         );
         dir.path().join(archive).to_str().unwrap().to_owned()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the system tools the compression tests
+# compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, then
+# runs every test of the workspace. The servers the tests need (S3, HTTP) start inside them,
+# on 127.0.0.1. Arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for pair in gzip:gzip bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 brotli:brotli pigz:pigz zip:zip unzip:unzip; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing the tools the tests compare against: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cargo test --workspace --all-features "$@"
