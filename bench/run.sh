@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reading throughput of iterable against the csv crate, serde_json and the Python library
-# iterabledata, side by side in one run; codecs; S3 against an in-process server. Prints a Markdown table (the README quotes it).
+# iterabledata, side by side in one run; codecs; S3 against an in-process server. Prints
+# Markdown tables (the README quotes them).
 #   bench/run.sh                      1,000,000 rows
 #   ITERABLE_BENCH_ROWS=200000 bench/run.sh
 set -euo pipefail

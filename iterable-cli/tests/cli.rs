@@ -1,7 +1,8 @@
 //! The `iterable` command end to end, on the bundled samples and on files made here.
 
+use iterable_tests::sample;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn iterable(args: &[&str]) -> Output {
@@ -21,15 +22,6 @@ fn iterable_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn sample(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -2,7 +2,7 @@
 //! configured as a user would: through the standard AWS environment variables.
 
 use iterable_tests::s3_server::{S3Server, SECRET_KEY};
-use std::path::Path;
+use iterable_tests::sample;
 use std::process::{Command, Output};
 
 /// The command, configured for `s3` through the environment alone.
@@ -17,15 +17,6 @@ fn command(s3: &S3Server) -> Command {
 
 fn iterable(s3: &S3Server, args: &[&str]) -> Output {
     command(s3).args(args).output().unwrap()
-}
-
-fn sample(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn stdout(out: &Output) -> String {

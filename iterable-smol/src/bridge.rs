@@ -10,29 +10,14 @@ use iterable_core::{Error, ErrorKind, Result};
 use std::future::Future;
 
 /// Runs a remote client's `future` as a task on async-compat's tokio runtime and waits for
-/// it; when `s3` (it reaches S3), with the process's one S3 client serving it.
-pub(crate) async fn on_tokio<F>(s3: bool, future: F) -> Result<F::Output>
+/// it, with the process's shared clients serving it.
+pub(crate) async fn on_tokio<F>(future: F) -> Result<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     #[cfg(feature = "s3")]
-    if s3 {
-        use iterable_sources::s3::S3Store;
-        static STORE: std::sync::OnceLock<S3Store> = std::sync::OnceLock::new();
-        let store = match STORE.get() {
-            Some(store) => store.clone(),
-            None => {
-                let connect = async { Box::pin(S3Store::connect(&Default::default())).await };
-                let store = async_compat::Compat::new(async { tokio::spawn(connect).await });
-                let store = joined(store.await)??;
-                STORE.get_or_init(|| store).clone()
-            }
-        };
-        let shared = iterable_sources::remote::with_store(store, future);
-        return joined(async_compat::Compat::new(async { tokio::spawn(shared).await }).await);
-    }
-    let _ = s3;
+    let future = iterable_sources::remote::SharedClients::process().run(future);
     joined(async_compat::Compat::new(async { tokio::spawn(future).await }).await)
 }
 

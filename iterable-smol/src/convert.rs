@@ -47,12 +47,9 @@ pub async fn convert_many(
     let out_dir = Location::parse_os(out_dir.as_ref())?;
     #[cfg(feature = "s3")]
     let inputs = {
-        let s3 = inputs
-            .iter()
-            .any(|p| Location::parse(p).is_ok_and(|l| matches!(l, Location::S3 { .. })));
         let patterns = inputs.to_vec();
         let expand = async move { Box::pin(iterable_sources::remote::expand(&patterns)).await };
-        crate::bridge::on_tokio(s3, expand).await??
+        crate::bridge::on_tokio(expand).await??
     };
     #[cfg(not(feature = "s3"))]
     let inputs = inputs.to_vec();

@@ -44,9 +44,8 @@ pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> 
         #[cfg(any(feature = "http", feature = "s3"))]
         Location::Http(_) | Location::S3 { .. } => {
             // The clients run on tokio, through the bridge; the body comes through a channel.
-            let s3 = matches!(parsed, Location::S3 { .. });
             let owned = parsed.clone();
-            let body = crate::bridge::on_tokio(s3, async move {
+            let body = crate::bridge::on_tokio(async move {
                 Box::pin(iterable_sources::remote::get(&owned))
                     .await
                     .map(iterable_sources::RemoteBody::pumped)

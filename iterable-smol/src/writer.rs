@@ -48,7 +48,7 @@ pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Write
             // The upload runs on async-compat's tokio runtime; each poll enters its context.
             let owned = parsed.clone();
             let create = async move { Box::pin(iterable_sources::remote::create(&owned)).await };
-            let upload = crate::bridge::on_tokio(true, create).await??;
+            let upload = crate::bridge::on_tokio(create).await??;
             Ok(Writer {
                 output: Box::pin(async_compat::Compat::new(upload)) as DynWrite,
                 state: WriteState::new(&options)?.at(Some(location.to_owned())),

@@ -5,6 +5,7 @@ use futures_core::Stream;
 use iterable_core::Result;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// The bytes of an object read over the network (HTTP(S) or S3), with what the server said
 /// about them.
@@ -104,4 +105,10 @@ impl RemoteBody {
             },
         ))
     }
+}
+
+/// The wait before the `attempt`-th retry (from 1) of a remote request: doubling from
+/// `first`, at most 20 s.
+pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
+    (first * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
 }

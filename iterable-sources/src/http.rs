@@ -17,15 +17,8 @@ use std::time::Duration;
 pub struct HttpOptions {
     /// Attempts after the first, for one request or one resume, at most.
     pub retries: u32,
-    /// The first wait before a retry; it doubles each time.
+    /// The first wait before a retry; it doubles each time, up to 20 s.
     pub backoff: Duration,
-}
-
-impl HttpOptions {
-    /// The wait before the `attempt`-th retry (from 1): doubling from `backoff`, at most 20 s.
-    pub fn wait(&self, attempt: u32) -> Duration {
-        (self.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
-    }
 }
 
 impl Default for HttpOptions {
@@ -122,7 +115,7 @@ impl crate::body::ChunkSource for Read {
                             format!("the read keeps breaking off (at byte {})", self.delivered),
                         ));
                     }
-                    tokio::time::sleep(self.options.wait(resumes)).await;
+                    tokio::time::sleep(crate::body::backoff(self.options.backoff, resumes)).await;
                 }
             }
         }
@@ -152,7 +145,7 @@ impl Read {
             };
             if retry && attempt < self.options.retries {
                 attempt += 1;
-                tokio::time::sleep(self.options.wait(attempt)).await;
+                tokio::time::sleep(crate::body::backoff(self.options.backoff, attempt)).await;
                 continue;
             }
             let response = outcome.map_err(|e| {

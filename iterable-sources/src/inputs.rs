@@ -4,6 +4,9 @@ use crate::Location;
 use iterable_core::{Error, ErrorKind, Result};
 use std::path::{Path, PathBuf};
 
+/// The characters that make a path or a key a glob pattern.
+pub(crate) const WILDCARDS: [char; 3] = ['*', '?', '['];
+
 /// Expands each pattern (`in/*.csv`, `logs/2024-??.jsonl`) into the files it matches, in
 /// sorted order; a pattern without wildcards is taken as a path as it is. A pattern that
 /// matches nothing is an error naming it.
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>> {
     let mut inputs = Vec::new();
     for pattern in patterns {
-        if !pattern.contains(['*', '?', '[']) {
+        if !pattern.contains(WILDCARDS) {
             inputs.push(PathBuf::from(pattern));
             continue;
         }
@@ -75,17 +78,21 @@ const DATA_EXTENSIONS: [&str; 20] = [
 /// assert_eq!(out, Path::new("out/day.2024.jsonl"));
 /// ```
 pub fn output_path(input: &Path, out_dir: &Path, extension: &str) -> PathBuf {
-    let mut stem = input
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("output");
+    let name = input.file_name().and_then(|n| n.to_str());
+    out_dir.join(output_name(name, extension))
+}
+
+/// The name of an output, as in [`output_path`]: `name` less its data and codec extensions
+/// (`output` when there is no name), then `extension`.
+fn output_name(name: Option<&str>, extension: &str) -> String {
+    let mut stem = name.unwrap_or("output");
     while let Some((rest, ext)) = stem.rsplit_once('.') {
         if rest.is_empty() || !DATA_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
             break;
         }
         stem = rest;
     }
-    out_dir.join(format!("{stem}.{extension}"))
+    format!("{stem}.{extension}")
 }
 
 /// Expands patterns into locations: local glob patterns into the files they match (see
@@ -100,7 +107,7 @@ pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
                     .into_iter()
                     .map(Location::Path),
             ),
-            remote @ Location::S3 { .. } if pattern.contains(['*', '?', '[']) => {
+            remote @ Location::S3 { .. } if pattern.contains(WILDCARDS) => {
                 return Err(remote.unsupported("listing s3:// patterns needs the \"s3\" feature"));
             }
             other => inputs.push(other),
@@ -123,18 +130,13 @@ pub fn plan_outputs(
     }
     let mut plan: Vec<(Location, Location)> = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let name = output_path(
-            Path::new(input.file_name().unwrap_or("output")),
-            Path::new(""),
-            extension,
-        );
-        let name = name.to_string_lossy();
+        let name = output_name(input.file_name(), extension);
         let output = match out_dir {
-            Location::Path(dir) => Location::Path(dir.join(&*name)),
+            Location::Path(dir) => Location::Path(dir.join(&name)),
             Location::S3 { bucket, key } => Location::S3 {
                 bucket: bucket.clone(),
                 key: match key.trim_end_matches('/') {
-                    "" => name.into_owned(),
+                    "" => name,
                     prefix => format!("{prefix}/{name}"),
                 },
             },

@@ -25,5 +25,7 @@ pub mod s3;
 pub use body::RemoteBody;
 
 pub use atomic::AtomicFile;
+#[cfg(feature = "s3")]
+use inputs::WILDCARDS;
 pub use inputs::{expand_inputs, expand_locations, output_path, plan_outputs};
 pub use location::Location;

@@ -142,18 +142,25 @@ impl fmt::Display for Location {
 /// A URL as it may be shown: without user and password, and with its query (which carries
 /// the signature of a presigned URL) replaced by `?...`.
 fn without_secrets(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let (scheme, host, path) = url_parts(url);
     let path = path.split('#').next().unwrap_or("");
     let path = match path.split_once('?') {
         Some((path, _)) => format!("{path}?..."),
         None => path.to_owned(),
     };
     format!("{scheme}://{host}{path}")
+}
+
+/// A URL's scheme, host (with its port, without user and password) and the rest (path, query
+/// and fragment).
+pub(crate) fn url_parts(url: &str) -> (&str, &str, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (scheme, host, path)
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! `http(s)://` or `s3://` location, or to write an `s3://` one. Needs a tokio runtime.
 //!
 //! Each S3 location gets a client of its own (`S3Store::connect`), unless the future runs
-//! inside `with_store`: then they share that one, with its connections and credentials.
-//! `convert_many` does this for its inputs and outputs; the blocking and smol adapters, whose
-//! runtimes live as long as the process, share one client for the whole process.
+//! inside `SharedClients::run` or `with_store`: then they share one, with its connections and
+//! credentials. iterable-tokio's `convert_many` shares one per call; the blocking and smol
+//! adapters, whose runtimes live as long as the process, one for the whole process.
 
 #[cfg(feature = "s3")]
 use crate::s3::S3Store;
@@ -13,7 +13,39 @@ use iterable_core::Result;
 
 #[cfg(feature = "s3")]
 tokio::task_local! {
-    static SHARED_STORE: S3Store;
+    static SHARED: SharedClients;
+}
+
+/// Clients that remote locations share, each made on first use: inside
+/// [`SharedClients::run`], every `s3://` location read, written or listed goes through one S3
+/// client, with its connections and credentials. Cheap to clone into each task of a job.
+#[cfg(feature = "s3")]
+#[derive(Clone, Debug, Default)]
+pub struct SharedClients(std::sync::Arc<tokio::sync::OnceCell<S3Store>>);
+
+#[cfg(feature = "s3")]
+impl SharedClients {
+    /// The clients of the whole process. A client's connections belong to the runtime they
+    /// were made on: these are for runtimes that live as long as the process (the blocking
+    /// adapter's private one, async-compat's).
+    pub fn process() -> &'static SharedClients {
+        static PROCESS: std::sync::LazyLock<SharedClients> =
+            std::sync::LazyLock::new(SharedClients::default);
+        &PROCESS
+    }
+
+    /// Runs `future` with these clients serving the locations it opens.
+    pub async fn run<F: std::future::Future>(&self, future: F) -> F::Output {
+        SHARED.scope(self.clone(), future).await
+    }
+
+    /// The S3 client, made on first use.
+    async fn s3(&self) -> Result<S3Store> {
+        self.0
+            .get_or_try_init(|| async { Box::pin(S3Store::connect(&Default::default())).await })
+            .await
+            .cloned()
+    }
 }
 
 /// Runs `future` with `store` serving every `s3://` location it reads, writes or lists. The
@@ -21,45 +53,15 @@ tokio::task_local! {
 /// that runtime runs.
 #[cfg(feature = "s3")]
 pub async fn with_store<F: std::future::Future>(store: S3Store, future: F) -> F::Output {
-    SHARED_STORE.scope(store, future).await
+    let made = tokio::sync::OnceCell::new_with(Some(store));
+    SharedClients(std::sync::Arc::new(made)).run(future).await
 }
 
-/// One S3 client for a job over many locations (`convert_many`), made only when the job
-/// names S3; cheap to clone into each task.
-#[cfg(feature = "s3")]
-#[derive(Clone, Debug, Default)]
-pub struct SharedClients(Option<S3Store>);
-
-#[cfg(feature = "s3")]
-impl SharedClients {
-    /// Clients for `patterns` (inputs) and `out`: an S3 client when any of them is `s3://`.
-    pub async fn for_locations(patterns: &[String], out: &Location) -> Result<SharedClients> {
-        let is_s3 = |location: &Location| matches!(location, Location::S3 { .. });
-        let named = patterns
-            .iter()
-            .any(|p| Location::parse(p).is_ok_and(|l| is_s3(&l)))
-            || is_s3(out);
-        Ok(SharedClients(if named {
-            Some(S3Store::connect(&Default::default()).await?)
-        } else {
-            None
-        }))
-    }
-
-    /// Runs `future` with these clients serving the locations it opens.
-    pub async fn run<F: std::future::Future>(&self, future: F) -> F::Output {
-        match &self.0 {
-            Some(store) => with_store(store.clone(), future).await,
-            None => future.await,
-        }
-    }
-}
-
-/// The shared store, or a new one.
+/// The shared S3 client, or a new one.
 #[cfg(feature = "s3")]
 async fn store() -> Result<S3Store> {
-    match SHARED_STORE.try_with(S3Store::clone) {
-        Ok(store) => Ok(store),
+    match SHARED.try_with(SharedClients::clone) {
+        Ok(clients) => clients.s3().await,
         Err(_) => S3Store::connect(&Default::default()).await,
     }
 }
@@ -106,7 +108,7 @@ pub async fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     for pattern in patterns {
         match Location::parse(pattern)? {
             #[cfg(feature = "s3")]
-            Location::S3 { bucket, key } if key.contains(['*', '?', '[']) => {
+            Location::S3 { bucket, key } if key.contains(crate::WILDCARDS) => {
                 let keys = store().await?.list(&bucket, &key).await?;
                 inputs.extend(keys.into_iter().map(|key| Location::S3 {
                     bucket: bucket.clone(),

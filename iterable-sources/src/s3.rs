@@ -19,14 +19,15 @@
 //!   [`S3Store::size`] gives an object's size.
 //! - [`S3Store::list`] lists keys by prefix and glob (`logs/2024-*.jsonl.gz`).
 //! - [`S3Store::create`] writes an object by multipart upload in parts of
-//!   [`S3Options::part_size`], four at once, so memory does not grow with the object; the object appears
-//!   only when the upload completes, at shutdown. An error, or an upload dropped before its
-//!   shutdown, aborts it: no partial object is left.
+//!   [`S3Options::part_size`], four at once, so memory does not grow with the object; the
+//!   object appears only when the upload completes, at shutdown. An error, or an upload
+//!   dropped before its shutdown, aborts it: no partial object is left.
 //!
 //! Errors name the location (`s3://bucket/key`) and what went wrong, never a credential or
 //! a signature.
 
 use crate::RemoteBody;
+use crate::body::ChunkSource;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -53,11 +54,12 @@ pub struct S3Options {
     /// Attempts after the first, for one request (throttling, 5xx, a failed connection) and
     /// for resuming one broken read, at most.
     pub retries: u32,
-    /// The first wait before a retry; it doubles each time.
+    /// The first wait before a retry; it doubles each time, up to 20 s.
     pub backoff: Duration,
     /// The size of the parts of a multipart upload, at least [`MIN_PART_SIZE`]. Four parts
-    /// are uploaded at once, so an upload holds about six parts in memory. S3 allows 10,000 parts: with the default 8 MiB
-    /// that is 80 GiB, so the size doubles after every 2,000 parts.
+    /// are uploaded at once, so an upload holds about six parts in memory. S3 allows 10,000
+    /// parts: with the default 8 MiB that is 80 GiB, so the size doubles after every 2,000
+    /// parts.
     pub part_size: usize,
     /// Path-style addressing: `Some(true)` always, `Some(false)` never, `None` when the
     /// endpoint is an IP address or `localhost`, or `AWS_S3_FORCE_PATH_STYLE=true`.
@@ -139,26 +141,21 @@ impl S3Store {
 
     /// Starts reading `s3://bucket/key`.
     pub async fn get(&self, bucket: &str, key: &str) -> Result<RemoteBody> {
-        let mut read = Read {
-            store: self.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            etag: None,
-            size: None,
-            delivered: 0,
-            body: None,
-        };
+        let mut read = Read::new(self, bucket, key, 0..u64::MAX);
         let first = read.request().await?;
-        let content_type = first.content_type().map(str::to_owned);
-        let content_encoding = first.content_encoding().map(str::to_owned);
-        read.etag = first.e_tag().map(str::to_owned);
-        read.size = first.content_length().and_then(|n| u64::try_from(n).ok());
-        read.body = Some(first.body);
-        let size = read.size;
+        let header = |value: Option<&str>| value.map(str::to_owned);
+        let (content_type, content_encoding) = match &first {
+            Some(first) => (
+                header(first.content_type()),
+                header(first.content_encoding()),
+            ),
+            None => (None, None),
+        };
+        read.body = first.map(|first| first.body);
         Ok(RemoteBody {
             content_type,
             content_encoding,
-            size,
+            size: read.size,
             stream: RemoteBody::from_chunks(read),
         })
     }
@@ -188,60 +185,13 @@ impl S3Store {
         key: &str,
         range: std::ops::Range<u64>,
     ) -> Result<Bytes> {
-        let location = format!("s3://{bucket}/{key}");
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let mut read = Read::new(self, bucket, key, range);
         let mut bytes = BytesMut::new();
-        let mut resumes = 0;
-        let mut etag: Option<String> = None;
-        while range.start + (bytes.len() as u64) < range.end {
-            let from = range.start + bytes.len() as u64;
-            let answer = self
-                .client
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .range(format!("bytes={from}-{}", range.end - 1))
-                .set_if_match(etag.clone())
-                .send()
-                .await;
-            let mut answer = match answer {
-                Ok(answer) => answer,
-                // Past the end: nothing more to read.
-                Err(e) if e.code() == Some("InvalidRange") => break,
-                Err(e) => return Err(s3_error(&location, &e)),
-            };
-            check_answer(&location, &answer, from, etag.as_deref())?;
-            etag = etag.or_else(|| answer.e_tag().map(str::to_owned));
-            let wanted = answer.content_length().and_then(|n| u64::try_from(n).ok());
-            let before = bytes.len();
-            let mut broke = false;
-            while let Some(chunk) = answer.body.next().await {
-                match chunk {
-                    Ok(chunk) => bytes.extend_from_slice(&chunk),
-                    Err(_) => {
-                        broke = true;
-                        break;
-                    }
-                }
-            }
-            let got = (bytes.len() - before) as u64;
-            if !broke && wanted.is_none_or(|wanted| got >= wanted) {
-                break; // the whole answer came: the range ends here or at the object's end
-            }
-            if got > 0 {
-                resumes = 0; // progress: the retries count again
-            }
-            resumes += 1;
-            if resumes > self.options.retries {
-                return Err(Error::new(
-                    ErrorKind::Remote,
-                    format!(
-                        "the read keeps breaking off (at byte {})",
-                        range.start + bytes.len() as u64
-                    ),
-                )
-                .with_location(location));
-            }
-            tokio::time::sleep(backoff(&self.options, resumes)).await;
+        while let Some(chunk) = read.next_chunk().await? {
+            bytes.extend_from_slice(&chunk);
         }
         Ok(bytes.freeze())
     }
@@ -252,7 +202,7 @@ impl S3Store {
     /// matches nothing is an error.
     pub async fn list(&self, bucket: &str, pattern: &str) -> Result<Vec<String>> {
         let located = || format!("s3://{bucket}/{pattern}");
-        let Some(wildcard) = pattern.find(['*', '?', '[']) else {
+        let Some(wildcard) = pattern.find(crate::WILDCARDS) else {
             return Ok(vec![pattern.to_owned()]);
         };
         let glob = glob::Pattern::new(pattern).map_err(|e| {
@@ -319,17 +269,11 @@ impl S3Store {
 
 /// True for an endpoint on `localhost` or an IP address, which has no bucket subdomains.
 fn is_local_or_ip(endpoint: &str) -> bool {
-    let rest = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    if authority.starts_with('[') {
+    let (_, host, _) = crate::location::url_parts(endpoint);
+    if host.starts_with('[') {
         return true; // an IPv6 literal
     }
-    let host = authority.split(':').next().unwrap_or(authority);
+    let host = host.split(':').next().unwrap_or(host);
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
@@ -381,54 +325,84 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     text.replace('\n', " ")
 }
 
-/// One object being read.
+/// Bytes of one object being read: all of it, or a range.
 struct Read {
     store: S3Store,
     bucket: String,
     key: String,
+    /// The first byte to read and the end (exclusive; `u64::MAX` for the object's end).
+    range: std::ops::Range<u64>,
+    /// The first answer's ETag, which pins every later request to the same version.
     etag: Option<String>,
+    /// The bytes to deliver, once the first answer has said.
     size: Option<u64>,
+    /// Bytes delivered so far, from `range.start`.
     delivered: u64,
     body: Option<ByteStream>,
 }
 
 impl Read {
+    fn new(store: &S3Store, bucket: &str, key: &str, range: std::ops::Range<u64>) -> Read {
+        Read {
+            store: store.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            range,
+            etag: None,
+            size: None,
+            delivered: 0,
+            body: None,
+        }
+    }
+
     fn location(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
-    /// The GET: ranged from the last byte delivered when resuming, and pinned to the first
-    /// answer's ETag once there is one.
-    async fn request(&self) -> Result<GetObjectOutput> {
+    /// The GET of what is left to read (no `Range` for a whole object from its start), pinned
+    /// to the first answer's ETag once there is one; the first answer also gives the size.
+    /// `None` when what is left starts past the object's end.
+    async fn request(&mut self) -> Result<Option<GetObjectOutput>> {
+        let from = self.range.start + self.delivered;
+        let range = match self.range.end {
+            u64::MAX if from == 0 => None,
+            u64::MAX => Some(format!("bytes={from}-")),
+            end => Some(format!("bytes={from}-{}", end - 1)),
+        };
         let answer = self
             .store
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(&self.key)
-            .set_range((self.delivered > 0).then(|| format!("bytes={}-", self.delivered)))
+            .set_range(range)
             .set_if_match(self.etag.clone())
             .send()
-            .await
-            .map_err(|e| s3_error(&self.location(), &e))?;
-        check_answer(
-            &self.location(),
-            &answer,
-            self.delivered,
-            self.etag.as_deref(),
-        )?;
-        Ok(answer)
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) if e.code() == Some("InvalidRange") => return Ok(None),
+            Err(e) => return Err(s3_error(&self.location(), &e)),
+        };
+        check_answer(&self.location(), &answer, from, self.etag.as_deref())?;
+        if self.etag.is_none() {
+            self.etag = answer.e_tag().map(str::to_owned);
+            self.size = answer.content_length().and_then(|n| u64::try_from(n).ok());
+        }
+        Ok(Some(answer))
     }
 }
 
-impl crate::body::ChunkSource for Read {
+impl ChunkSource for Read {
     /// The next chunk, resuming a broken read; `None` at the object's end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         let mut resumes = 0;
         loop {
             let Some(body) = self.body.as_mut() else {
-                let resumed = self.request().await?;
-                self.body = Some(resumed.body);
+                match self.request().await? {
+                    Some(answer) => self.body = Some(answer.body),
+                    None => return Ok(None),
+                }
                 continue;
             };
             match body.next().await {
@@ -456,7 +430,8 @@ impl crate::body::ChunkSource for Read {
                         )
                         .with_location(self.location()));
                     }
-                    tokio::time::sleep(backoff(&self.store.options, resumes)).await;
+                    tokio::time::sleep(crate::body::backoff(self.store.options.backoff, resumes))
+                        .await;
                 }
             }
         }
@@ -492,11 +467,6 @@ fn check_answer(
         .with_location(location.to_owned()));
     }
     Ok(())
-}
-
-/// The wait before the `attempt`-th retry (from 1): doubling from the first, at most 20 s.
-fn backoff(options: &S3Options, attempt: u32) -> Duration {
-    (options.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
 }
 
 /// What the writing side sends the upload task.
@@ -706,28 +676,24 @@ impl S3Upload {
 
     /// Sends the buffer as a part, or as the last bytes.
     fn poll_send(&mut self, cx: &mut Context<'_>, last: bool) -> Poll<io::Result<()>> {
-        if ready!(self.sender.poll_reserve(cx)).is_err() {
-            return self.poll_outcome(cx).map(|outcome| {
-                outcome.and(Err(io::Error::other(
-                    "the upload ended before its last part",
-                )))
-            });
+        if ready!(self.sender.poll_reserve(cx)).is_ok() {
+            let bytes = self.buffer.split().freeze();
+            let message = if last {
+                Message::Finish(bytes)
+            } else {
+                self.parts_sent += 1;
+                Message::Part(bytes)
+            };
+            if self.sender.send_item(message).is_ok() {
+                return Poll::Ready(Ok(()));
+            }
         }
-        let bytes = self.buffer.split().freeze();
-        let message = if last {
-            Message::Finish(bytes)
-        } else {
-            self.parts_sent += 1;
-            Message::Part(bytes)
-        };
-        if self.sender.send_item(message).is_err() {
-            return self.poll_outcome(cx).map(|outcome| {
-                outcome.and(Err(io::Error::other(
-                    "the upload ended before its last part",
-                )))
-            });
-        }
-        Poll::Ready(Ok(()))
+        // The task has ended early: its error says why.
+        self.poll_outcome(cx).map(|outcome| {
+            outcome.and(Err(io::Error::other(
+                "the upload ended before its last part",
+            )))
+        })
     }
 
     /// Waits for the upload task's outcome.
@@ -785,5 +751,28 @@ impl AsyncWrite for S3Upload {
             this.finish_sent = true;
         }
         this.poll_outcome(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_or_ip;
+
+    #[test]
+    fn local_and_ip_endpoints_get_path_style() {
+        for endpoint in [
+            "http://127.0.0.1:9000",
+            "http://localhost:4566/",
+            "https://user@LOCALHOST",
+            "http://[::1]:9000",
+        ] {
+            assert!(is_local_or_ip(endpoint), "{endpoint}");
+        }
+        for endpoint in [
+            "https://s3.us-east-1.amazonaws.com",
+            "http://minio.internal:9000",
+        ] {
+            assert!(!is_local_or_ip(endpoint), "{endpoint}");
+        }
     }
 }

@@ -58,32 +58,16 @@ where
 }
 
 /// Runs `future` (a client's request, which goes deep) as a task of the private runtime and
-/// waits for it; when `s3` (it reaches S3), with the process's one S3 client serving it: the
-/// private runtime lives as long as the process, and so may the client's connections and
-/// credentials.
-fn run<F>(s3: bool, future: F) -> Result<F::Output>
+/// waits for it, with the process's shared clients serving it: the private runtime lives as
+/// long as the process, and so may the clients' connections and credentials.
+fn run<F>(future: F) -> Result<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let runtime = runtime()?;
     #[cfg(feature = "s3")]
-    if s3 {
-        static STORE: OnceLock<iterable_sources::s3::S3Store> = OnceLock::new();
-        let store = match STORE.get() {
-            Some(store) => store.clone(),
-            None => {
-                let connect = async {
-                    Box::pin(iterable_sources::s3::S3Store::connect(&Default::default())).await
-                };
-                let store = joined(wait(runtime.spawn(connect))?)??;
-                STORE.get_or_init(|| store).clone()
-            }
-        };
-        let shared = iterable_sources::remote::with_store(store, future);
-        return joined(wait(runtime.spawn(shared))?);
-    }
-    let _ = s3;
+    let future = iterable_sources::remote::SharedClients::process().run(future);
     joined(wait(runtime.spawn(future))?)
 }
 
@@ -101,11 +85,8 @@ pub(crate) struct RemoteInput {
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
 pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
-    let s3 = matches!(location, Location::S3 { .. });
     let owned = location.clone();
-    let body = run(s3, async move {
-        Box::pin(iterable_sources::remote::get(&owned)).await
-    })??;
+    let body = run(async move { Box::pin(iterable_sources::remote::get(&owned)).await })??;
     let name = iterable_formats::name_for_body(
         location.file_name(),
         body.content_type.as_deref(),
@@ -162,9 +143,7 @@ pub(crate) struct RemoteCommit(SharedUpload);
 #[cfg(feature = "s3")]
 pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
-    let upload = run(true, async move {
-        Box::pin(iterable_sources::remote::create(&owned)).await
-    })??;
+    let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
     let shared = Arc::new(Mutex::new(Some(upload)));
     Ok((RemoteOutput(shared.clone()), RemoteCommit(shared)))
 }
@@ -223,11 +202,6 @@ impl Drop for RemoteCommit {
 /// Expands input patterns, listing `s3://` ones, on the private runtime.
 #[cfg(feature = "s3")]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
-    let s3 = patterns
-        .iter()
-        .any(|p| Location::parse(p).is_ok_and(|l| matches!(l, Location::S3 { .. })));
     let patterns = patterns.to_vec();
-    run(s3, async move {
-        Box::pin(iterable_sources::remote::expand(&patterns)).await
-    })?
+    run(async move { Box::pin(iterable_sources::remote::expand(&patterns)).await })?
 }

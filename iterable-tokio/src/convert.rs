@@ -45,7 +45,7 @@ pub async fn convert_many(
     })?;
     let out_dir = Location::parse_os(out_dir.as_ref())?;
     #[cfg(feature = "s3")]
-    let clients = iterable_sources::remote::SharedClients::for_locations(inputs, &out_dir).await?;
+    let clients = iterable_sources::remote::SharedClients::default();
     #[cfg(feature = "s3")]
     let inputs = clients
         .run(Box::pin(iterable_sources::remote::expand(inputs)))

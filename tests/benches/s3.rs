@@ -1,9 +1,12 @@
 //! S3 reading against the in-process s3s server on 127.0.0.1 (`iterable_tests::s3_server`):
 //! 16 objects with 50 ms added to every request, converted one at a time and 16 at once; and
 //! one large object read by iterable's readers against a plain aws-sdk-s3 loop that only
-//! counts the body's bytes. Run through `bench/run.sh` or
+//! counts the body's bytes, then written back by one `PutObject`, by `S3Upload` and by an
+//! S3-to-S3 `convert`. Run through `bench/run.sh` or
 //! `cargo bench -p iterable-tests --bench s3`.
 
+use futures::{Stream, StreamExt};
+use iterable_core::Record;
 use iterable_formats::{ConvertOptions, Format, WriteOptions};
 use iterable_tests::s3_server::S3Server;
 use std::time::{Duration, Instant};
@@ -95,12 +98,7 @@ fn main() {
     report("aws-sdk-s3 loop, bytes only", plain);
     let tokio = best(|| {
         let records = runtime.block_on(async {
-            let mut reader = iterable_tokio::open("s3://bench/large.csv").await.unwrap();
-            let mut n = 0u64;
-            while reader.read().await.unwrap().is_some() {
-                n += 1;
-            }
-            n
+            count(iterable_tokio::open("s3://bench/large.csv").await.unwrap()).await
         });
         assert_eq!(records, rows as u64);
     });
@@ -112,12 +110,7 @@ fn main() {
     report("iterable-sync, records", sync);
     let smol = best(|| {
         let records = smol::block_on(async {
-            let mut reader = iterable_smol::open("s3://bench/large.csv").await.unwrap();
-            let mut n = 0u64;
-            while reader.read().await.unwrap().is_some() {
-                n += 1;
-            }
-            n
+            count(iterable_smol::open("s3://bench/large.csv").await.unwrap()).await
         });
         assert_eq!(records, rows as u64);
     });
@@ -176,6 +169,16 @@ async fn sdk_put(bucket: &str, key: &str, bytes: bytes::Bytes) {
         .send()
         .await
         .unwrap();
+}
+
+/// Counts the records of an async reader, failing on the first error.
+async fn count<S: Stream<Item = iterable_core::Result<Record>> + Unpin>(mut records: S) -> u64 {
+    let mut n = 0;
+    while let Some(record) = records.next().await {
+        record.unwrap();
+        n += 1;
+    }
+    n
 }
 
 /// A client as the SDK's own documentation makes one, for the test server's endpoint.

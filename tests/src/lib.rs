@@ -92,6 +92,15 @@ pub fn chunks_of(input: &[u8], size: usize) -> Vec<Bytes> {
         .collect()
 }
 
+/// The path of a bundled sample, `data/NAME`.
+pub fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The rows the benchmarks generate: `ITERABLE_BENCH_ROWS`, else 1,000,000.
 pub fn bench_rows() -> usize {
     std::env::var("ITERABLE_BENCH_ROWS")

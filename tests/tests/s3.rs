@@ -145,10 +145,7 @@ fn slow_down_answers_are_retried_then_give_up_with_a_clear_error() {
     let (csv, expected) = csv_rows(100);
     s3.put("throttled", "a.csv", &csv);
     s3.slow_down("throttled", "a.csv", 3);
-    let records: Vec<Record> = iterable_sync::open("s3://throttled/a.csv")
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let records = read_with("sync", "s3://throttled/a.csv").unwrap();
     assert_eq!(records, expected);
 
     s3.slow_down("throttled", "a.csv", 50);
@@ -247,10 +244,7 @@ fn a_compressed_object_round_trips() {
     writer.finish().unwrap();
     let written = s3.object("zstd", "out.jsonl.zst").unwrap();
     assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
-    let back: Vec<Record> = iterable_sync::open("s3://zstd/out.jsonl.zst")
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let back = read_with("sync", "s3://zstd/out.jsonl.zst").unwrap();
     assert_eq!(back, records);
 }
 
@@ -353,10 +347,7 @@ fn convert_many_lists_a_glob_and_writes_under_a_prefix() {
     for item in &converted {
         assert_eq!(item.result.as_ref().unwrap().records, 500);
     }
-    let back: Vec<Record> = iterable_sync::open("s3://many/tokio/2024-02.jsonl")
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let back = read_with("sync", "s3://many/tokio/2024-02.jsonl").unwrap();
     assert_eq!(back, expected);
     let error = iterable_sync::convert_many(
         &["s3://many/logs/1999-*.csv.gz".to_owned()],
@@ -441,10 +432,7 @@ fn the_blocking_adapter_works_from_inside_an_async_runtime_too() {
     s3.put("nested", "in.csv", &csv);
     // Misplaced (async code should use iterable-tokio), but it works and does not panic.
     tokio_runtime().block_on(async {
-        let records: Vec<Record> = iterable_sync::open("s3://nested/in.csv")
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let records = read_with("sync", "s3://nested/in.csv").unwrap();
         assert!(records == expected);
         let mut writer = iterable_sync::create("s3://nested/out.jsonl").unwrap();
         writer.write_bulk(&records).unwrap();
