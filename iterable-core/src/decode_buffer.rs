@@ -1,6 +1,8 @@
 //! `DecodeBuffer`: a decoder, its input buffer and an error policy; what every adapter drives.
 
-use crate::{Decoder, Decompression, Error, Position, RECORDS_BETWEEN_YIELDS, Record, Result};
+use crate::{
+    Decoder, Decompression, Error, ParsedBatch, Position, RECORDS_BETWEEN_YIELDS, Record, Result,
+};
 use bytes::{Bytes, BytesMut};
 use std::task::{Context, Poll};
 
@@ -24,11 +26,11 @@ pub enum ErrorPolicy {
     Collect,
 }
 
-/// What [`DecodeBuffer::step`] produced.
+/// What [`DecodeBuffer::step`] (or [`DecodeBuffer::step_into`]) produced.
 #[derive(Debug)]
-pub enum Step {
-    /// The next record.
-    Record(Record),
+pub enum Step<T = Record> {
+    /// The next record (from `step_into`: one more record parsed into the batch).
+    Record(T),
     /// More input is needed: push bytes or call [`DecodeBuffer::end_input`].
     NeedInput,
     /// The input is over and every record has been returned.
@@ -385,15 +387,62 @@ impl<D: Decoder> DecodeBuffer<D> {
 
     /// Decodes the next record, or says that input is needed or over.
     pub fn step(&mut self) -> Result<Step> {
+        self.step_with(|decoder, buf, eof| {
+            if eof {
+                decoder.decode_eof(buf)
+            } else {
+                decoder.decode(buf)
+            }
+        })
+    }
+
+    /// Parses the next record into `batch` ([`Decoder::decode_into`]) instead of building it,
+    /// or says that input is needed or over. Errors and the error policy are as for
+    /// [`DecodeBuffer::step`].
+    pub fn step_into(&mut self, batch: &mut ParsedBatch) -> Result<Step<()>> {
+        self.step_with(|decoder, buf, eof| Ok(decoder.decode_into(buf, eof, batch)?.then_some(())))
+    }
+
+    /// Reads through a blocking `read` and parses records into `batch` until it holds
+    /// `records` of them or `text` bytes of text, or the input is over; errors go into the
+    /// batch in place of their records. Returns true once the input is over.
+    ///
+    /// A batch that holds anything is returned before another read, which may block: the
+    /// records of a slow stream are not held back waiting for more.
+    pub fn read_into(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+        batch: &mut ParsedBatch,
+        records: usize,
+        text: usize,
+    ) -> bool {
+        while batch.records() < records && batch.text_len() < text {
+            match self.step_into(batch) {
+                Ok(Step::Record(())) => {}
+                Ok(Step::End) => return true,
+                Err(error) => batch.push_error(error),
+                Ok(Step::NeedInput) if !batch.is_empty() => return false,
+                Ok(Step::NeedInput) => match self.fill(&mut read) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => batch.push_error(error),
+                    Poll::Pending => unreachable!("a blocking read is never pending"),
+                },
+            }
+        }
+        false
+    }
+
+    /// One step of decoding through `decode(decoder, buffer, input is over)`.
+    fn step_with<T>(
+        &mut self,
+        mut decode: impl FnMut(&mut D, &mut BytesMut, bool) -> Result<Option<T>>,
+    ) -> Result<Step<T>> {
         while !self.finished {
             // After a codec error, the records already decompressed come first, then the error.
             // Before an archive's next member, the current one is decoded to its end.
             let member_ends = self.next_member.is_some();
-            let decoded = if (self.input_ended && self.input_error.is_none()) || member_ends {
-                self.decoder.decode_eof(&mut self.buf)
-            } else {
-                self.decoder.decode(&mut self.buf)
-            };
+            let eof = (self.input_ended && self.input_error.is_none()) || member_ends;
+            let decoded = decode(&mut self.decoder, &mut self.buf, eof);
             match decoded {
                 Ok(Some(record)) => return Ok(Step::Record(record)),
                 Ok(None) if member_ends => self.start_next_member(),

@@ -10,6 +10,8 @@
 //!   adapters (blocking, tokio, smol) drive it with their own I/O
 //!   ([`DecodeBuffer::read_record`], [`DecodeBuffer::poll_record`]). [`EncodeBuffer`] is its
 //!   twin for writing.
+//! - [`ParsedBatch`]: records parsed on one thread and built on another
+//!   ([`Decoder::decode_into`], [`DecodeBuffer::read_into`]).
 //! - [`Progress`] and [`ProgressReporter`]: progress of long work, at a steady rate.
 //! - [`RecordStream`]: any `Stream` of byte chunks as a `Stream` of records, on any executor.
 //! - [`FormatInfo`] and [`DetectedBy`]: how formats describe themselves and how they were found.
@@ -17,6 +19,7 @@
 //! This crate does no I/O and depends on no async runtime.
 #![warn(missing_docs)]
 
+mod batch;
 mod decode_buffer;
 mod decompression;
 mod encode_buffer;
@@ -29,13 +32,14 @@ mod serde_impl;
 mod stream;
 mod value;
 
+pub use batch::ParsedBatch;
 pub use decode_buffer::{DecodeBuffer, ErrorPolicy, READ_SIZE, Step};
 pub use decompression::{Decompression, DecompressionLimits};
 pub use encode_buffer::{EncodeBuffer, WRITE_CHUNK};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
-pub use record::{Fields, Record};
+pub use record::{Fields, FieldsCache, Record};
 pub use sans_io::{Codec, Decoder, Encoder};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};
 pub use value::{BigInt, Value};

@@ -83,6 +83,50 @@ impl Default for Fields {
     }
 }
 
+/// The field names of the objects of the last record, by their place in it (the n-th object
+/// in document order, the record itself first), so that the same object of the next record
+/// shares them when its keys are the same: a source of a steady schema allocates no names.
+///
+/// ```
+/// use iterable_core::FieldsCache;
+/// let mut cache = FieldsCache::default();
+/// let first = cache.fields(0, ["id", "name"].into_iter());
+/// let second = cache.fields(0, ["id", "name"].into_iter());
+/// assert!(first.ptr_eq(&second));
+/// let other = cache.fields(0, ["id"].into_iter());
+/// assert!(!other.ptr_eq(&first));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FieldsCache {
+    by_place: Vec<Fields>,
+}
+
+impl FieldsCache {
+    /// How many objects per record get their names cached; deeper ones get fresh names.
+    pub const PLACES: usize = 64;
+
+    /// The names `keys` of the object at `place`: the cached ones when equal, else new ones,
+    /// which are cached.
+    pub fn fields<'k, I>(&mut self, place: usize, keys: I) -> Fields
+    where
+        I: ExactSizeIterator<Item = &'k str> + Clone,
+    {
+        if let Some(cached) = self.by_place.get(place)
+            && cached.eq_names(keys.clone())
+        {
+            return cached.clone();
+        }
+        let fields = Fields::new(keys);
+        if place < Self::PLACES {
+            if self.by_place.len() <= place {
+                self.by_place.resize(place + 1, Fields::default());
+            }
+            self.by_place[place] = fields.clone();
+        }
+        fields
+    }
+}
+
 /// One record: field names (shared) and their values, in order.
 ///
 /// ```

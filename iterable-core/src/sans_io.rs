@@ -1,6 +1,6 @@
 //! The sans-IO traits: decoders and encoders work on bytes in memory and never do I/O.
 
-use crate::{Record, Result};
+use crate::{ParsedBatch, Record, Result};
 use bytes::BytesMut;
 
 /// Turns bytes into records, one at a time, without doing any I/O.
@@ -23,6 +23,27 @@ pub trait Decoder {
     /// The input is over: returns the remaining records one per call, then `Ok(None)`, or an
     /// error for a truncated record.
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>>;
+
+    /// Takes one record off the front of `buf` like [`Decoder::decode`] (or, when `eof`,
+    /// [`Decoder::decode_eof`]), but parses it into `batch` instead of building it, so that
+    /// another thread can build it ([`ParsedBatch`]). Returns false where those return
+    /// `Ok(None)`; errors are the same.
+    ///
+    /// The default builds the record and flattens it into the batch; decoders that can parse
+    /// without building (CSV, JSON Lines) do so.
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        let record = if eof {
+            self.decode_eof(buf)?
+        } else {
+            self.decode(buf)?
+        };
+        Ok(record.map(|record| batch.push_built(&record)).is_some())
+    }
 }
 
 /// Turns records into bytes, without doing any I/O.
@@ -40,6 +61,14 @@ impl<D: Decoder + ?Sized> Decoder for Box<D> {
     }
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
         (**self).decode_eof(buf)
+    }
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        (**self).decode_into(buf, eof, batch)
     }
 }
 

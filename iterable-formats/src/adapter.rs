@@ -7,7 +7,9 @@ use crate::{
 };
 use crate::{SNIFF_BYTES, detect_head};
 use bytes::BytesMut;
-use iterable_core::{DecodeBuffer, Decompression, EncodeBuffer, Error, Record, Result};
+use iterable_core::{
+    DecodeBuffer, Decompression, EncodeBuffer, Error, ParsedBatch, Record, Result,
+};
 use std::task::{Context, Poll, ready};
 
 /// Opening an input: its first bytes are read (up to [`SNIFF_BYTES`]) to find the codec (from
@@ -286,6 +288,69 @@ impl ReadState {
     pub fn locate(&self, error: Error) -> Error {
         locate(&self.location, error)
     }
+
+    /// The input's location, as errors name it.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// True when records can be parsed on one thread and built on another
+    /// ([`ReadState::parse_ahead`]): always, except for archives whose records get their
+    /// member's name.
+    pub fn can_parse_ahead(&self) -> bool {
+        self.member_field.is_none()
+    }
+
+    /// Parses the next records into `batch` (emptied first), reading through a blocking
+    /// `read`, for a reader that builds them on another thread; errors go into the batch in
+    /// place of their records, located. Returns the batch with this state's counts after it.
+    pub fn parse_ahead(
+        &mut self,
+        read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+        mut batch: ParsedBatch,
+    ) -> ParsedAhead {
+        batch.clear();
+        let ended = self
+            .state
+            .read_into(read, &mut batch, AHEAD_RECORDS, AHEAD_TEXT);
+        batch.map_errors(|error| self.locate(error));
+        let collected = self
+            .state
+            .take_errors()
+            .into_iter()
+            .map(|error| self.locate(error))
+            .collect();
+        ParsedAhead {
+            batch,
+            ended,
+            bytes_read: self.bytes_read(),
+            skipped: self.skipped(),
+            collected,
+            detection: self.detection(),
+        }
+    }
+}
+
+/// Records per batch parsed ahead: few enough that a batch stays in the caches of both threads.
+const AHEAD_RECORDS: usize = 512;
+/// Bytes of text per batch parsed ahead, for inputs of long records.
+const AHEAD_TEXT: usize = 256 * 1024;
+
+/// Records parsed ahead by [`ReadState::parse_ahead`], and the reader's counts after them.
+#[derive(Debug)]
+pub struct ParsedAhead {
+    /// The records (and errors), to build with [`ParsedBatch::next_record`].
+    pub batch: ParsedBatch,
+    /// The input is over: this is the last batch.
+    pub ended: bool,
+    /// Bytes read from the input so far.
+    pub bytes_read: u64,
+    /// Bad records skipped so far under the `Skip` and `Collect` error policies.
+    pub skipped: u64,
+    /// Errors of the records skipped under `Collect` in this batch, located.
+    pub collected: Vec<Error>,
+    /// How the format was found (the CSV delimiter, once sniffed).
+    pub detection: Detection,
 }
 
 /// A writer's state: the encoder and the bytes not written yet, labelled with the location.

@@ -4,7 +4,8 @@ use crate::csv::{CsvDecoder, CsvEncoder, CsvOptions, CsvWriteOptions};
 use crate::jsonl::{JsonLinesDecoder, JsonLinesEncoder};
 use bytes::BytesMut;
 use iterable_core::{
-    Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo, Record, Result,
+    Capabilities, Decoder, Encoder, Error, ErrorKind, ErrorPolicy, FormatInfo, ParsedBatch, Record,
+    Result,
 };
 
 /// A format this crate reads and writes.
@@ -331,6 +332,18 @@ impl Decoder for FormatDecoder {
         match self {
             FormatDecoder::Csv(d) => d.decode_eof(buf),
             FormatDecoder::JsonLines(d) => d.decode_eof(buf),
+        }
+    }
+
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        match self {
+            FormatDecoder::Csv(d) => d.decode_into(buf, eof, batch),
+            FormatDecoder::JsonLines(d) => d.decode_into(buf, eof, batch),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
+use crate::ahead::{AHEAD_MIN_SIZE, Ahead};
 use iterable_core::{Error, Record, Result};
 use iterable_formats::adapter::{Opening, ReadState};
 use iterable_formats::{Detection, ReadOptions};
@@ -41,7 +42,8 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
                 remote.name.as_deref(),
                 location,
                 remote.size,
-            );
+            )?
+            .read_ahead();
         }
         #[cfg(not(any(feature = "http", feature = "s3")))]
         Location::Http(_) | Location::S3 { .. } => {
@@ -56,7 +58,8 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
         parsed.file_name(),
         Some(location.to_owned()),
         size,
-    )
+    )?
+    .read_ahead()
 }
 
 /// Reads records from any `Read`. Without a format in `options`, it is detected from the
@@ -75,13 +78,50 @@ pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>
 /// Records read from `R`, one at a time ([`Reader::read`]), in batches
 /// ([`Reader::read_bulk`]), or as an `Iterator`.
 ///
-/// The reader decodes on the calling thread from reads of 128 KiB; there is no runtime and no
-/// thread. After a fatal error it returns no more records; after a recoverable one (a bad row)
-/// the next call goes on, or, with [`iterable_core::ErrorPolicy::Skip`] or `Collect`, bad
-/// records never surface as errors at all.
+/// Every reader reads in chunks of 128 KiB and needs no runtime. After a fatal error it
+/// returns no more records; after a recoverable one (a bad row) the next call goes on, or,
+/// with [`iterable_core::ErrorPolicy::Skip`] or `Collect`, bad records never surface as errors
+/// at all.
+///
+/// A reader from [`open`] or [`open_with`] reads ahead when the machine has more than one core
+/// and the input is not known to be small (under 1 MiB): a second thread reads the input and
+/// parses records into batches ([`iterable_core::ParsedBatch`]), and the calling thread builds
+/// them, so that each record is allocated and freed on the thread that uses it. The records,
+/// errors and counts are the same either way; the thread ends with the input or when the
+/// reader is dropped. A reader from [`from_reader`], and one of an archive whose records get
+/// their member's name, decode on the calling thread.
 pub struct Reader<R = Box<dyn Read + Send>> {
-    input: R,
-    state: ReadState,
+    decoding: Decoding<R>,
+}
+
+/// Where records are decoded.
+// One per reader: its size does not matter, and boxing would add an indirection per record.
+#[allow(clippy::large_enum_variant)]
+enum Decoding<R> {
+    /// On the calling thread.
+    Here { input: R, state: ReadState },
+    /// Parsed on a second thread, built on the calling one.
+    Ahead(Ahead),
+}
+
+impl Reader {
+    /// Moves the reading and parsing to a second thread when that pays (see [`Reader`]).
+    fn read_ahead(self) -> Result<Reader> {
+        let Decoding::Here { input, state } = self.decoding else {
+            return Ok(self);
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let small = state.size().is_some_and(|size| size < AHEAD_MIN_SIZE);
+        if cores < 2 || small || !state.can_parse_ahead() {
+            return Ok(Reader {
+                decoding: Decoding::Here { input, state },
+            });
+        }
+        let location = state.location().map(str::to_owned);
+        Ok(Reader {
+            decoding: Decoding::Ahead(Ahead::start(input, state, location)?),
+        })
+    }
 }
 
 impl<R: Read> Reader<R> {
@@ -101,13 +141,17 @@ impl<R: Read> Reader<R> {
             .read_head(|buf| input.read(buf))
             .map_err(|e| locate(Error::io(e)))?;
         let state = opening.finish().map_err(locate)?.at(location, size);
-        Ok(Reader { input, state })
+        Ok(Reader {
+            decoding: Decoding::Here { input, state },
+        })
     }
 
     /// The next record, or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Record>> {
-        let input = &mut self.input;
-        self.state.read_record(|buf| input.read(buf))
+        match &mut self.decoding {
+            Decoding::Here { input, state } => state.read_record(|buf| input.read(buf)),
+            Decoding::Ahead(ahead) => ahead.read(),
+        }
     }
 
     /// Up to `n` records; fewer only at the end of the input.
@@ -124,32 +168,51 @@ impl<R: Read> Reader<R> {
 
     /// How the format was found, and which (with the delimiter once it is known).
     pub fn detection(&self) -> Detection {
-        self.state.detection()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.detection(),
+            Decoding::Ahead(ahead) => ahead.detection(),
+        }
     }
 
     /// Records returned so far.
     pub fn records_read(&self) -> u64 {
-        self.state.records_read()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.records_read(),
+            Decoding::Ahead(ahead) => ahead.records_read(),
+        }
     }
 
     /// The input's size in bytes, when known (a local file).
     pub fn size(&self) -> Option<u64> {
-        self.state.size()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.size(),
+            Decoding::Ahead(ahead) => ahead.size(),
+        }
     }
 
-    /// Bytes read from the input so far.
+    /// Bytes read from the input so far (by a reader that reads ahead: up to a few batches of
+    /// records past the ones returned).
     pub fn bytes_read(&self) -> u64 {
-        self.state.bytes_read()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.bytes_read(),
+            Decoding::Ahead(ahead) => ahead.bytes_read(),
+        }
     }
 
     /// Bad records skipped under the `Skip` and `Collect` error policies.
     pub fn skipped(&self) -> u64 {
-        self.state.skipped()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.skipped(),
+            Decoding::Ahead(ahead) => ahead.skipped(),
+        }
     }
 
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
-        self.state.errors()
+        match &self.decoding {
+            Decoding::Here { state, .. } => state.errors(),
+            Decoding::Ahead(ahead) => ahead.errors(),
+        }
     }
 }
 

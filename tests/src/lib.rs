@@ -8,7 +8,9 @@ mod readme {}
 pub mod s3_server;
 
 use bytes::Bytes;
-use iterable_core::{DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, Position, Record, Step};
+use iterable_core::{
+    DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, FieldsCache, ParsedBatch, Position, Record, Step,
+};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// An error, reduced.
+    pub fn from_error(e: &iterable_core::Error) -> Outcome {
+        Outcome::Error {
+            kind: e.kind(),
+            position: e.position(),
+            message: e.message().to_owned(),
+            recoverable: e.is_recoverable(),
+        }
+    }
+
     /// The record, if this is one.
     pub fn record(&self) -> Option<&Record> {
         match self {
@@ -44,22 +56,8 @@ impl Outcome {
 /// Feeds `input` to `decoder` cut at `cuts` (offsets, in any order, out-of-range ones
 /// ignored) and returns everything it produced, going on after recoverable errors.
 pub fn decode_in_chunks<D: Decoder>(decoder: D, input: &[u8], cuts: &[usize]) -> Vec<Outcome> {
-    let mut cuts: Vec<usize> = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < input.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts.push(input.len());
-    let mut chunks = Vec::with_capacity(cuts.len());
-    let mut start = 0;
-    for cut in cuts {
-        chunks.push(&input[start..cut]);
-        start = cut;
-    }
     let mut state = DecodeBuffer::new(decoder, ErrorPolicy::Fail);
-    let mut chunks = chunks.into_iter();
+    let mut chunks = cut(input, cuts).into_iter();
     let mut out = Vec::new();
     loop {
         match state.step() {
@@ -70,18 +68,78 @@ pub fn decode_in_chunks<D: Decoder>(decoder: D, input: &[u8], cuts: &[usize]) ->
             },
             Ok(Step::End) => return out,
             Err(e) => {
-                out.push(Outcome::Error {
-                    kind: e.kind(),
-                    position: e.position(),
-                    message: e.message().to_owned(),
-                    recoverable: e.is_recoverable(),
-                });
-                if !e.is_recoverable() {
+                let fatal = !e.is_recoverable();
+                out.push(Outcome::from_error(&e));
+                if fatal {
                     return out;
                 }
             }
         }
     }
+}
+
+/// What [`decode_in_chunks`] returns, the way a reader that reads ahead gets it: `input` read
+/// in the pieces between `cuts` through [`DecodeBuffer::read_into`], parsed into batches of at
+/// most `batch` records ([`Decoder::decode_into`]), which are then built.
+pub fn parse_in_chunks<D: Decoder>(
+    decoder: D,
+    input: &[u8],
+    cuts: &[usize],
+    batch: usize,
+) -> Vec<Outcome> {
+    let mut state = DecodeBuffer::new(decoder, ErrorPolicy::Fail);
+    let mut chunks = cut(input, cuts).into_iter();
+    let mut piece: &[u8] = &[];
+    let mut read = |buf: &mut [u8]| {
+        if piece.is_empty() {
+            piece = chunks.next().unwrap_or_default();
+        }
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        piece = &piece[n..];
+        Ok(n)
+    };
+    let mut parsed = ParsedBatch::default();
+    let mut names = FieldsCache::default();
+    let mut out = Vec::new();
+    loop {
+        let ended = state.read_into(&mut read, &mut parsed, batch, usize::MAX);
+        while let Some(next) = parsed.next_record(&mut names) {
+            match next {
+                Ok(record) => out.push(Outcome::Record(record)),
+                Err(e) => {
+                    let fatal = !e.is_recoverable();
+                    out.push(Outcome::from_error(&e));
+                    if fatal {
+                        return out;
+                    }
+                }
+            }
+        }
+        parsed.clear();
+        if ended {
+            return out;
+        }
+    }
+}
+
+/// `input` cut at `cuts` into non-empty pieces (one empty piece for an empty input).
+fn cut<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < input.len())
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.push(input.len());
+    let mut pieces = Vec::with_capacity(cuts.len());
+    let mut start = 0;
+    for cut in cuts {
+        pieces.push(&input[start..cut]);
+        start = cut;
+    }
+    pieces
 }
 
 /// `input` cut every `size` bytes, as owned chunks for a byte stream.

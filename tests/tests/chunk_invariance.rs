@@ -1,10 +1,12 @@
 //! The records a decoder produces do not depend on how its input was cut into chunks: one
-//! byte at a time, at random cuts, or all at once. Errors included.
+//! byte at a time, at random cuts, or all at once. Errors included. Nor on whether they were
+//! built at once or parsed into batches and built from those (what a reader that reads ahead
+//! does).
 
 use iterable_core::{Encoder, Record, RecordStream, Value};
 use iterable_formats::csv::{CsvDecoder, CsvEncoder, CsvOptions, CsvWriteOptions};
 use iterable_formats::jsonl::{JsonLinesDecoder, JsonLinesEncoder};
-use iterable_tests::{Outcome, chunks_of, decode_in_chunks};
+use iterable_tests::{Outcome, chunks_of, decode_in_chunks, parse_in_chunks};
 use proptest::prelude::*;
 
 fn csv_decoder() -> CsvDecoder {
@@ -113,6 +115,7 @@ proptest! {
         prop_assert_eq!(&decode_in_chunks(decode(), &text, &cuts), &whole);
         let every_byte: Vec<usize> = (1..text.len()).collect();
         prop_assert_eq!(&decode_in_chunks(decode(), &text, &every_byte), &whole);
+        prop_assert_eq!(&parse_in_chunks(decode(), &text, &cuts, 3), &whole);
     }
 
     #[test]
@@ -122,6 +125,7 @@ proptest! {
         let text = encode(&mut CsvEncoder::new(options), &records);
         let whole = decode_in_chunks(csv_decoder(), &text, &[]);
         prop_assert_eq!(&decode_in_chunks(csv_decoder(), &text, &cuts), &whole);
+        prop_assert_eq!(&parse_in_chunks(csv_decoder(), &text, &cuts, 2), &whole);
     }
 
     #[test]
@@ -130,6 +134,8 @@ proptest! {
         prop_assert_eq!(&decode_in_chunks(csv_decoder(), &input, &cuts), &whole);
         let every_byte: Vec<usize> = (1..input.len()).collect();
         prop_assert_eq!(&decode_in_chunks(csv_decoder(), &input, &every_byte), &whole);
+        prop_assert_eq!(&parse_in_chunks(csv_decoder(), &input, &cuts, 1), &whole);
+        prop_assert_eq!(&parse_in_chunks(csv_decoder(), &input, &every_byte, 4), &whole);
     }
 
     #[test]
@@ -140,6 +146,7 @@ proptest! {
         prop_assert_eq!(&decode_in_chunks(jsonl_decoder(), &text, &cuts), &whole);
         let every_byte: Vec<usize> = (1..text.len()).collect();
         prop_assert_eq!(&decode_in_chunks(jsonl_decoder(), &text, &every_byte), &whole);
+        prop_assert_eq!(&parse_in_chunks(jsonl_decoder(), &text, &cuts, 3), &whole);
     }
 
     #[test]
@@ -148,6 +155,8 @@ proptest! {
         prop_assert_eq!(&decode_in_chunks(jsonl_decoder(), &input, &cuts), &whole);
         let every_byte: Vec<usize> = (1..input.len()).collect();
         prop_assert_eq!(&decode_in_chunks(jsonl_decoder(), &input, &every_byte), &whole);
+        prop_assert_eq!(&parse_in_chunks(jsonl_decoder(), &input, &cuts, 1), &whole);
+        prop_assert_eq!(&parse_in_chunks(jsonl_decoder(), &input, &every_byte, 4), &whole);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::{CsvOptions, FORMAT, RaggedRows, column_name, sniff_delimiter};
 use bytes::{Buf, BytesMut};
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use iterable_core::{
-    CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
+    CompactString, Decoder, Error, ErrorKind, Fields, ParsedBatch, Position, Record, Result, Value,
 };
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -119,7 +119,12 @@ impl CsvDecoder {
         true
     }
 
-    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+    fn next<O: RowOut>(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        out: &mut O,
+    ) -> Result<Option<O::Row>> {
         if !self.bom_checked {
             if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
                 return Ok(None);
@@ -156,7 +161,7 @@ impl CsvDecoder {
                 self.out_len += nout;
                 self.ends_len += nend;
                 match result {
-                    ReadRecordResult::Record => match self.finish_row()? {
+                    ReadRecordResult::Record => match self.finish_row(out)? {
                         Some(record) => return Ok(Some(record)),
                         None => continue,
                     },
@@ -182,7 +187,7 @@ impl CsvDecoder {
                 ReadRecordResult::OutputFull => self.grow_out()?,
                 ReadRecordResult::OutputEndsFull => self.grow_ends()?,
                 ReadRecordResult::Record => {
-                    if let Some(record) = self.finish_row()? {
+                    if let Some(record) = self.finish_row(out)? {
                         return Ok(Some(record));
                     }
                 }
@@ -253,8 +258,9 @@ impl CsvDecoder {
         })
     }
 
-    /// Turns the row just read into a record, or into the header (then `None`).
-    fn finish_row(&mut self) -> Result<Option<Record>> {
+    /// Turns the row just read into a record (through `out`), or into the header (then
+    /// `None`).
+    fn finish_row<O: RowOut>(&mut self, out: &mut O) -> Result<Option<O::Row>> {
         let (out_len, ends_len) = (self.out_len, self.ends_len);
         self.out_len = 0;
         self.ends_len = 0;
@@ -275,13 +281,9 @@ impl CsvDecoder {
             ..self.start
         };
         let fail = |message: String| Error::parse(FORMAT, message).at(position).recoverable();
-        let header = match &self.header {
-            Some(header) => header.clone(),
-            None => self
-                .header
-                .insert(Fields::new((0..ends_len).map(column_name)))
-                .clone(),
-        };
+        let header = &*self
+            .header
+            .get_or_insert_with(|| Fields::new((0..ends_len).map(column_name)));
         let text = std::str::from_utf8(&self.out[..out_len]).map_err(|e| {
             fail(format!(
                 "invalid UTF-8 at byte {} of the row",
@@ -295,27 +297,23 @@ impl CsvDecoder {
                 count_fields(header.len())
             )));
         }
-        let mut values = Vec::with_capacity(header.len().max(ends_len));
-        let mut start = 0;
-        for &end in &self.ends[..ends_len] {
-            let field = text
-                .get(start..end)
-                .ok_or_else(|| fail("field splits a character".into()))?;
-            values.push(Value::String(CompactString::from(field)));
-            start = end;
+        let ends = &self.ends[..ends_len];
+        if !ends.iter().all(|&end| text.is_char_boundary(end)) {
+            return Err(fail("field splits a character".into()));
         }
+        let longer;
         let fields = if ends_len > header.len() {
-            Fields::new(
+            longer = Fields::new(
                 header
                     .iter()
                     .map(str::to_owned)
                     .chain((header.len()..ends_len).map(column_name)),
-            )
+            );
+            &longer
         } else {
-            values.resize(header.len(), Value::Null);
             header
         };
-        Record::with_fields(fields, values).map(Some)
+        Ok(Some(out.row(fields, text, ends)))
     }
 
     fn row_strings(&self, out_len: usize, ends_len: usize) -> Result<Vec<String>, String> {
@@ -345,11 +343,63 @@ fn count_fields(n: usize) -> String {
 
 impl Decoder for CsvDecoder {
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, false)
+        self.next(buf, false, &mut Build)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, true)
+        self.next(buf, true, &mut Build)
+    }
+
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        Ok(self.next(buf, eof, &mut Parse(batch))?.is_some())
+    }
+}
+
+/// Where a row goes once read and checked: `fields` name its fields, `text[..ends[0]]` is the
+/// first, `text[ends[0]..ends[1]]` the second, and so on (every end a character boundary);
+/// fields past the last end are null.
+trait RowOut {
+    /// What a row becomes.
+    type Row;
+    fn row(&mut self, fields: &Fields, text: &str, ends: &[usize]) -> Self::Row;
+}
+
+/// Rows built into records.
+struct Build;
+
+impl RowOut for Build {
+    type Row = Record;
+    fn row(&mut self, fields: &Fields, text: &str, ends: &[usize]) -> Record {
+        let mut values = Vec::with_capacity(fields.len());
+        let mut start = 0;
+        for &end in ends {
+            values.push(Value::String(CompactString::from(
+                text.get(start..end).unwrap_or_default(),
+            )));
+            start = end;
+        }
+        values.resize(fields.len(), Value::Null);
+        // The counts match by construction; an empty record is the impossible fallback.
+        Record::with_fields(fields.clone(), values).unwrap_or_default()
+    }
+}
+
+/// Rows parsed into a batch, to be built on another thread.
+struct Parse<'b>(&'b mut ParsedBatch);
+
+impl RowOut for Parse<'_> {
+    type Row = ();
+    fn row(&mut self, fields: &Fields, text: &str, ends: &[usize]) {
+        self.0.push_record(fields);
+        self.0.push_strs(text, ends);
+        for _ in ends.len()..fields.len() {
+            self.0.push_value(&Value::Null);
+        }
     }
 }
 

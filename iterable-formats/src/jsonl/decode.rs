@@ -3,7 +3,8 @@
 use super::FORMAT;
 use bytes::{Buf, BytesMut};
 use iterable_core::{
-    CompactString, Decoder, Error, ErrorKind, Fields, Position, Record, Result, Value,
+    CompactString, Decoder, Error, ErrorKind, Fields, FieldsCache, ParsedBatch, Position, Record,
+    Result, Value,
 };
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
 
@@ -36,10 +37,8 @@ pub struct JsonLinesDecoder {
     buffers: Buffers,
     /// The parse tape, kept between lines for its allocation (empty between calls).
     tape: Option<Tape<'static>>,
-    /// Positions in the tape of the keys of the objects being built.
-    key_nodes: Vec<usize>,
-    /// The field names of the last line's objects, in document order.
-    shapes: Vec<Fields>,
+    /// The field names of the last line's objects, shared with the next line's.
+    names: FieldsCache,
     /// How much of the buffer is known to hold no newline.
     scanned: usize,
     /// Dropping the rest of a line that was too long.
@@ -59,8 +58,7 @@ impl JsonLinesDecoder {
             max_record_size: max_record_size.max(1),
             buffers: Buffers::new(4096),
             tape: None,
-            key_nodes: Vec::new(),
-            shapes: Vec::new(),
+            names: FieldsCache::default(),
             scanned: 0,
             discarding: false,
             bom_checked: false,
@@ -70,7 +68,12 @@ impl JsonLinesDecoder {
         }
     }
 
-    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+    fn next<O: LineOut>(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        out: &mut O,
+    ) -> Result<Option<O::Line>> {
         if !self.bom_checked {
             if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
                 return Ok(None);
@@ -126,7 +129,7 @@ impl JsonLinesDecoder {
                 record: Some(self.records),
                 ..position
             };
-            let parsed = self.parse(buf, content.len(), position);
+            let parsed = self.parse(buf, content.len(), position, out);
             self.take_line(buf, taken);
             return parsed.map(Some);
         }
@@ -163,8 +166,14 @@ impl JsonLinesDecoder {
         error
     }
 
-    /// Parses `buf[..len]` (one line) in place and builds its record.
-    fn parse(&mut self, buf: &mut BytesMut, len: usize, position: Position) -> Result<Record> {
+    /// Parses `buf[..len]` (one line) in place and hands its tape to `out`.
+    fn parse<O: LineOut>(
+        &mut self,
+        buf: &mut BytesMut,
+        len: usize,
+        position: Position,
+        out: &mut O,
+    ) -> Result<O::Line> {
         let mut tape = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
         let parsed = if buf.len() >= len + INPUT_PADDING {
             // The bytes after the line serve as simd-json's padding: no copy of the line.
@@ -178,7 +187,7 @@ impl JsonLinesDecoder {
             simd_json::fill_tape(&mut buf[..len], &mut self.buffers, &mut tape)
         };
         let result = match parsed {
-            Ok(()) => self.record(&tape.0, position),
+            Ok(()) => self.line(&tape.0, position, out),
             Err(e) => Err(
                 Error::parse(FORMAT, format!("invalid JSON: {}", describe(e.error())))
                     .at(Position {
@@ -192,90 +201,188 @@ impl JsonLinesDecoder {
         result
     }
 
-    fn record(&mut self, nodes: &[Node<'_>], position: Position) -> Result<Record> {
+    fn line<O: LineOut>(
+        &mut self,
+        nodes: &[Node<'_>],
+        position: Position,
+        out: &mut O,
+    ) -> Result<O::Line> {
         let Some(&Node::Object { len, .. }) = nodes.first() else {
             return Err(Error::parse(FORMAT, "line is not a JSON object")
                 .at(position)
                 .recoverable());
         };
-        let mut builder = RecordBuilder {
+        let mut tape = TapeWalk {
             nodes,
-            key_nodes: &mut self.key_nodes,
-            shapes: &mut self.shapes,
-            next_shape: 0,
+            names: &mut self.names,
+            next_place: 0,
         };
-        let mut index = 1;
-        Ok(builder.object(&mut index, len))
+        Ok(out.line(&mut tape, len))
     }
 }
 
-/// How many objects per line get their field names cached.
-const SHAPES: usize = 64;
-
-/// Builds values from a tape. The field names of the n-th object of a line (counted in
-/// document order) are cached in `shapes[n]` and shared with the n-th object of the next
-/// line when its keys are the same, so a line of a steady schema allocates no names.
-struct RecordBuilder<'t, 'input> {
+/// A line's tape, walked from its first node.
+struct TapeWalk<'t, 'input> {
     nodes: &'t [Node<'input>],
-    /// Tape positions of the keys of the objects being built (a stack).
-    key_nodes: &'t mut Vec<usize>,
-    shapes: &'t mut Vec<Fields>,
-    next_shape: usize,
+    names: &'t mut FieldsCache,
+    /// The place of the next object in the line, for `names`.
+    next_place: usize,
 }
 
-impl RecordBuilder<'_, '_> {
-    /// The value starting at `nodes[*index]`; moves `index` past it.
-    fn value(&mut self, index: &mut usize) -> Value {
-        let Some(&node) = self.nodes.get(*index) else {
-            return Value::Null;
-        };
+impl<'t, 'input> TapeWalk<'t, 'input> {
+    /// The node at `*index`, or null past the end (never, for a tape simd-json built); moves
+    /// `index` past it, but not past the values of an array or object.
+    fn node(&self, index: &mut usize) -> Node<'input> {
+        let node = self
+            .nodes
+            .get(*index)
+            .copied()
+            .unwrap_or(Node::Static(StaticNode::Null));
         *index += 1;
-        match node {
-            Node::String(s) => Value::String(CompactString::from(s)),
-            Node::Static(StaticNode::Null) => Value::Null,
-            Node::Static(StaticNode::Bool(b)) => Value::Bool(b),
-            Node::Static(StaticNode::I64(i)) => Value::Int(i),
-            Node::Static(StaticNode::U64(u)) => Value::from(u),
-            Node::Static(StaticNode::I128(i)) => Value::from(i),
-            Node::Static(StaticNode::U128(u)) => Value::from(u),
-            Node::Static(StaticNode::F64(f)) => Value::Float(f),
-            Node::Array { len, .. } => Value::Array((0..len).map(|_| self.value(index)).collect()),
-            Node::Object { len, .. } => Value::from(self.object(index, len)),
+        node
+    }
+
+    /// The keys of the object whose `len` members start at `nodes[index]`.
+    fn keys(&self, index: usize, len: usize) -> Keys<'t, 'input> {
+        Keys {
+            nodes: self.nodes,
+            index,
+            left: len,
         }
     }
 
-    /// The object whose `len` members start at `nodes[*index]`.
-    fn object(&mut self, index: &mut usize, len: usize) -> Record {
-        let shape = self.next_shape;
-        self.next_shape += 1;
-        let base = self.key_nodes.len();
+    /// The field names of the object whose `len` members start at `nodes[index]`, shared
+    /// with the same object of the previous line when equal.
+    fn fields(&mut self, index: usize, len: usize) -> Fields {
+        let place = self.next_place;
+        self.next_place += 1;
+        let keys = self.keys(index, len);
+        self.names.fields(place, keys)
+    }
+
+    /// The value starting at `nodes[*index]`, built; moves `index` past it.
+    fn build_value(&mut self, index: &mut usize) -> Value {
+        match self.node(index) {
+            Node::String(s) => Value::String(CompactString::from(s)),
+            Node::Static(s) => static_value(s),
+            Node::Array { len, .. } => {
+                Value::Array((0..len).map(|_| self.build_value(index)).collect())
+            }
+            Node::Object { len, .. } => Value::from(self.build_object(index, len)),
+        }
+    }
+
+    /// The object whose `len` members start at `nodes[*index]`, built.
+    fn build_object(&mut self, index: &mut usize, len: usize) -> Record {
+        let fields = self.fields(*index, len);
         let mut values = Vec::with_capacity(len);
         for _ in 0..len {
-            self.key_nodes.push(*index);
             *index += 1;
-            values.push(self.value(index));
+            values.push(self.build_value(index));
         }
-        let nodes = self.nodes;
-        let keys = self.key_nodes[base..].iter().map(|&i| match nodes.get(i) {
-            Some(Node::String(s)) => *s,
-            _ => "",
-        });
-        let fields = match self.shapes.get(shape) {
-            Some(cached) if cached.eq_names(keys.clone()) => cached.clone(),
-            _ => {
-                let fields = Fields::new(keys);
-                if shape < SHAPES {
-                    if self.shapes.len() <= shape {
-                        self.shapes.resize(shape + 1, Fields::default());
-                    }
-                    self.shapes[shape] = fields.clone();
-                }
-                fields
-            }
-        };
-        self.key_nodes.truncate(base);
         // The counts match by construction; an empty record is the impossible fallback.
         Record::with_fields(fields, values).unwrap_or_default()
+    }
+
+    /// The value starting at `nodes[*index]`, pushed into `batch`; moves `index` past it.
+    fn parse_value(&mut self, index: &mut usize, batch: &mut ParsedBatch) {
+        match self.node(index) {
+            Node::String(s) => batch.push_str(s),
+            Node::Static(s) => batch.push_value(&static_value(s)),
+            Node::Array { len, .. } => {
+                batch.push_array(len);
+                (0..len).for_each(|_| self.parse_value(index, batch));
+            }
+            Node::Object { len, .. } => {
+                batch.push_keyed_object(self.keys(*index, len));
+                self.parse_members(index, len, batch);
+            }
+        }
+    }
+
+    /// The values of the `len` members starting at `nodes[*index]`, pushed into `batch`.
+    fn parse_members(&mut self, index: &mut usize, len: usize, batch: &mut ParsedBatch) {
+        for _ in 0..len {
+            *index += 1;
+            self.parse_value(index, batch);
+        }
+    }
+}
+
+fn static_value(node: StaticNode) -> Value {
+    match node {
+        StaticNode::Null => Value::Null,
+        StaticNode::Bool(b) => Value::Bool(b),
+        StaticNode::I64(i) => Value::Int(i),
+        StaticNode::U64(u) => Value::from(u),
+        StaticNode::I128(i) => Value::from(i),
+        StaticNode::U128(u) => Value::from(u),
+        StaticNode::F64(f) => Value::Float(f),
+    }
+}
+
+/// The keys of an object's members, read off the tape past their values.
+#[derive(Clone)]
+struct Keys<'t, 'input> {
+    nodes: &'t [Node<'input>],
+    /// The next member's key.
+    index: usize,
+    left: usize,
+}
+
+impl<'t> Iterator for Keys<'t, '_> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let key = match self.nodes.get(self.index) {
+            Some(Node::String(s)) => s,
+            _ => "",
+        };
+        // Past the key and its value, nested nodes included.
+        self.index += match self.nodes.get(self.index + 1) {
+            Some(Node::Object { count, .. } | Node::Array { count, .. }) => count + 2,
+            _ => 2,
+        };
+        Some(key)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Keys<'_, '_> {}
+
+/// Where a line's tape goes: built into a record, or parsed into a batch.
+trait LineOut {
+    /// What a line becomes.
+    type Line;
+    /// The line's object has `len` members, from `tape.nodes[1]`.
+    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) -> Self::Line;
+}
+
+/// Lines built into records.
+struct Build;
+
+impl LineOut for Build {
+    type Line = Record;
+    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) -> Record {
+        tape.build_object(&mut 1, len)
+    }
+}
+
+/// Lines parsed into a batch, to be built on another thread.
+struct Parse<'b>(&'b mut ParsedBatch);
+
+impl LineOut for Parse<'_> {
+    type Line = ();
+    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) {
+        self.0.push_keyed_record(tape.keys(1, len));
+        tape.parse_members(&mut 1, len, self.0);
     }
 }
 
@@ -313,11 +420,20 @@ fn trim_end(line: &[u8]) -> &[u8] {
 
 impl Decoder for JsonLinesDecoder {
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, false)
+        self.next(buf, false, &mut Build)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, true)
+        self.next(buf, true, &mut Build)
+    }
+
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        Ok(self.next(buf, eof, &mut Parse(batch))?.is_some())
     }
 }
 
