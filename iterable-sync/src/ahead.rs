@@ -38,8 +38,8 @@ impl Ahead {
     pub(crate) fn start<R: Read + Send + 'static>(
         mut input: R,
         mut state: ReadState,
-        location: Option<String>,
     ) -> Result<Ahead> {
+        let location = state.location().map(str::to_owned);
         let (send, batches) = sync_channel::<ParsedAhead>(WAITING);
         let (spent, refill) = channel::<ParsedBatch>();
         let current = ParsedAhead {

@@ -117,9 +117,8 @@ impl Reader {
                 decoding: Decoding::Here { input, state },
             });
         }
-        let location = state.location().map(str::to_owned);
         Ok(Reader {
-            decoding: Decoding::Ahead(Ahead::start(input, state, location)?),
+            decoding: Decoding::Ahead(Ahead::start(input, state)?),
         })
     }
 }
