@@ -216,21 +216,14 @@ impl ParsedBatch {
         self.nodes.push(Node::Error);
     }
 
-    /// Passes each error not taken out yet through `f` (to add a location, say).
-    pub fn map_errors(&mut self, f: impl FnMut(Error) -> Error) {
-        if !self.errors.is_empty() {
-            self.errors = self.errors.drain(..).map(f).collect();
-        }
-    }
-
     /// Records and errors pushed since the last clear.
     pub fn records(&self) -> usize {
         self.records
     }
 
-    /// Bytes of text held (strings and digits), to decide when a batch is full.
-    pub fn text_len(&self) -> usize {
-        self.text.len()
+    /// Bytes held (text and nodes), to decide when a batch is full.
+    pub fn size(&self) -> usize {
+        self.text.len() + self.nodes.len() * size_of::<Node>()
     }
 
     /// True when nothing was pushed since the last clear.
@@ -245,18 +238,27 @@ impl ParsedBatch {
         let node = *self.nodes.get(self.cursor)?;
         self.cursor += 1;
         let mut places = 0;
-        Some(match node {
+        let next = match node {
             Node::Record { shape } => self.record(shape, names, &mut places),
             Node::Keyed { len } => self.keyed(len, names, &mut places),
-            Node::Error => Err(self.errors.pop_front().unwrap_or_else(malformed)),
+            Node::Error => return Some(Err(self.errors.pop_front().unwrap_or_else(malformed))),
             _ => Err(malformed()),
-        })
+        };
+        if next.is_err() {
+            // Out of step with what was pushed: one error, not one per node left.
+            self.cursor = self.nodes.len();
+        }
+        Some(next)
     }
 
-    /// Empties the batch, keeping its buffers' capacity.
+    /// Empties the batch, keeping its buffers' capacity up to a few megabytes (one batch of
+    /// huge records does not hold memory for the reader's lifetime).
     pub fn clear(&mut self) {
+        const KEEP: usize = 4 << 20;
         self.text.clear();
+        self.text.shrink_to(KEEP);
         self.nodes.clear();
+        self.nodes.shrink_to(KEEP / size_of::<Node>());
         self.shapes.clear();
         self.bytes.clear();
         self.errors.clear();
@@ -345,4 +347,67 @@ fn malformed() -> Error {
         ErrorKind::InvalidRecord,
         "internal error: a parsed batch does not match its records",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested() -> Record {
+        let inner: Record = [("k", Value::from("a string longer than twenty-four bytes"))]
+            .into_iter()
+            .collect();
+        [
+            ("id", Value::Int(-3)),
+            ("big", Value::BigInt(BigInt::from(u128::MAX))),
+            ("raw", Value::Bytes(Bytes::from_static(b"\x00\xff"))),
+            ("f", Value::Float(1.5)),
+            ("ok", Value::Bool(true)),
+            ("none", Value::Null),
+            (
+                "list",
+                Value::Array(vec![Value::from(inner.clone()), Value::Array(vec![])]),
+            ),
+            ("inner", Value::from(inner)),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn built_records_come_out_as_they_went_in() {
+        let mut batch = ParsedBatch::default();
+        let records = [nested(), Record::new(), nested()];
+        for record in &records {
+            batch.push_built(record);
+        }
+        batch.push_error(Error::new(ErrorKind::Parse, "bad"));
+        let mut names = FieldsCache::default();
+        for record in &records {
+            assert_eq!(&batch.next_record(&mut names).unwrap().unwrap(), record);
+        }
+        assert_eq!(
+            batch
+                .next_record(&mut names)
+                .unwrap()
+                .unwrap_err()
+                .message(),
+            "bad"
+        );
+        assert!(batch.next_record(&mut names).is_none());
+        batch.clear();
+        assert!(batch.is_empty());
+        assert!(batch.next_record(&mut names).is_none());
+    }
+
+    #[test]
+    fn a_batch_out_of_step_gives_one_error() {
+        let mut batch = ParsedBatch::default();
+        batch.push_record(&Fields::new(["a", "b"]));
+        batch.push_value(&Value::Int(1));
+        let mut names = FieldsCache::default();
+        let error = batch.next_record(&mut names).unwrap().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidRecord);
+        assert!(batch.next_record(&mut names).is_none());
+    }
 }

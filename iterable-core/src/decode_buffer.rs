@@ -26,10 +26,10 @@ pub enum ErrorPolicy {
     Collect,
 }
 
-/// What [`DecodeBuffer::step`] (or [`DecodeBuffer::step_into`]) produced.
+/// What [`DecodeBuffer::step`] produced.
 #[derive(Debug)]
 pub enum Step<T = Record> {
-    /// The next record (from `step_into`: one more record parsed into the batch).
+    /// The next record.
     Record(T),
     /// More input is needed: push bytes or call [`DecodeBuffer::end_input`].
     NeedInput,
@@ -396,16 +396,11 @@ impl<D: Decoder> DecodeBuffer<D> {
         })
     }
 
-    /// Parses the next record into `batch` ([`Decoder::decode_into`]) instead of building it,
-    /// or says that input is needed or over. Errors and the error policy are as for
-    /// [`DecodeBuffer::step`].
-    pub fn step_into(&mut self, batch: &mut ParsedBatch) -> Result<Step<()>> {
-        self.step_with(|decoder, buf, eof| Ok(decoder.decode_into(buf, eof, batch)?.then_some(())))
-    }
-
-    /// Reads through a blocking `read` and parses records into `batch` until it holds
-    /// `records` of them or `text` bytes of text, or the input is over; errors go into the
-    /// batch in place of their records. Returns true once the input is over.
+    /// Reads through a blocking `read` and parses records into `batch`
+    /// ([`Decoder::decode_into`]) until it holds `records` of them or `bytes` bytes
+    /// ([`ParsedBatch::size`]), or the input is over; errors, under the error policy as for
+    /// [`DecodeBuffer::step`], go into the batch in place of their records. Returns true once
+    /// the input is over.
     ///
     /// A batch that holds anything is returned before another read, which may block: the
     /// records of a slow stream are not held back waiting for more.
@@ -414,10 +409,13 @@ impl<D: Decoder> DecodeBuffer<D> {
         mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
         batch: &mut ParsedBatch,
         records: usize,
-        text: usize,
+        bytes: usize,
     ) -> bool {
-        while batch.records() < records && batch.text_len() < text {
-            match self.step_into(batch) {
+        while batch.records() < records.max(1) && batch.size() < bytes.max(1) {
+            let step = self.step_with(|decoder, buf, eof| {
+                Ok(decoder.decode_into(buf, eof, batch)?.then_some(()))
+            });
+            match step {
                 Ok(Step::Record(())) => {}
                 Ok(Step::End) => return true,
                 Err(error) => batch.push_error(error),

@@ -83,9 +83,9 @@ impl Default for Fields {
     }
 }
 
-/// The field names of the objects of the last record, by their place in it (the n-th object
-/// in document order, the record itself first), so that the same object of the next record
-/// shares them when its keys are the same: a source of a steady schema allocates no names.
+/// The latest field names seen at each place of a record (the n-th object in document order,
+/// the record itself first), so that the object at the same place of the next record shares
+/// them when its keys are the same: a source of a steady schema allocates no names.
 ///
 /// ```
 /// use iterable_core::FieldsCache;

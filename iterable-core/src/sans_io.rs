@@ -29,6 +29,9 @@ pub trait Decoder {
     /// another thread can build it ([`ParsedBatch`]). Returns false where those return
     /// `Ok(None)`; errors are the same.
     ///
+    /// It pushes exactly one whole record when it returns true, and nothing otherwise (an
+    /// error included): a record half pushed puts the batch out of step.
+    ///
     /// The default builds the record and flattens it into the batch; decoders that can parse
     /// without building (CSV, JSON Lines) do so.
     fn decode_into(

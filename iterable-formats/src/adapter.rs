@@ -303,7 +303,8 @@ impl ReadState {
 
     /// Parses the next records into `batch` (emptied first), reading through a blocking
     /// `read`, for a reader that builds them on another thread; errors go into the batch in
-    /// place of their records, located. Returns the batch with this state's counts after it.
+    /// place of their records (without the location: [`ReadState::location`]). Returns the
+    /// batch with this state's counts after it.
     pub fn parse_ahead(
         &mut self,
         read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
@@ -312,8 +313,7 @@ impl ReadState {
         batch.clear();
         let ended = self
             .state
-            .read_into(read, &mut batch, AHEAD_RECORDS, AHEAD_TEXT);
-        batch.map_errors(|error| self.locate(error));
+            .read_into(read, &mut batch, AHEAD_RECORDS, AHEAD_BYTES);
         let collected = self
             .state
             .take_errors()
@@ -333,8 +333,8 @@ impl ReadState {
 
 /// Records per batch parsed ahead: few enough that a batch stays in the caches of both threads.
 const AHEAD_RECORDS: usize = 512;
-/// Bytes of text per batch parsed ahead, for inputs of long records.
-const AHEAD_TEXT: usize = 256 * 1024;
+/// Bytes per batch parsed ahead ([`ParsedBatch::size`]), for inputs of large records.
+const AHEAD_BYTES: usize = 256 * 1024;
 
 /// Records parsed ahead by [`ReadState::parse_ahead`], and the reader's counts after them.
 #[derive(Debug)]
@@ -347,7 +347,7 @@ pub struct ParsedAhead {
     pub bytes_read: u64,
     /// Bad records skipped so far under the `Skip` and `Collect` error policies.
     pub skipped: u64,
-    /// Errors of the records skipped under `Collect` in this batch, located.
+    /// Errors of the records skipped under `Collect` while parsing this batch, located.
     pub collected: Vec<Error>,
     /// How the format was found (the CSV delimiter, once sniffed).
     pub detection: Detection,

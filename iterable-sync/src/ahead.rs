@@ -11,6 +11,7 @@ use iterable_formats::Detection;
 use iterable_formats::adapter::{ParsedAhead, ReadState};
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+use std::thread::JoinHandle;
 
 /// Batches parsed and waiting for the caller, besides the one being parsed and the one being
 /// built: memory stays bounded by a few batches whatever the input's size.
@@ -24,6 +25,8 @@ pub(crate) const AHEAD_MIN_SIZE: u64 = 1 << 20;
 pub(crate) struct Ahead {
     batches: Receiver<ParsedAhead>,
     spent: Sender<ParsedBatch>,
+    /// Joined only to pass on a panic.
+    worker: Option<JoinHandle<()>>,
     current: ParsedAhead,
     /// Field names shared by the records built here.
     names: FieldsCache,
@@ -34,26 +37,22 @@ pub(crate) struct Ahead {
 }
 
 impl Ahead {
-    /// Starts the thread that reads `input` and parses with `state`.
+    /// Starts the thread that reads `input` and parses with `state`; gives them back when no
+    /// thread can be started, for the caller to decode on its own thread.
     pub(crate) fn start<R: Read + Send + 'static>(
-        mut input: R,
-        mut state: ReadState,
-    ) -> Result<Ahead> {
-        let location = state.location().map(str::to_owned);
+        input: R,
+        state: ReadState,
+    ) -> std::result::Result<Ahead, Box<(R, ReadState)>> {
+        let (hand_over, handed) = sync_channel::<(R, ReadState)>(1);
         let (send, batches) = sync_channel::<ParsedAhead>(WAITING);
         let (spent, refill) = channel::<ParsedBatch>();
-        let current = ParsedAhead {
-            batch: ParsedBatch::default(),
-            ended: false,
-            bytes_read: state.bytes_read(),
-            skipped: state.skipped(),
-            collected: Vec::new(),
-            detection: state.detection(),
-        };
-        let size = state.size();
-        std::thread::Builder::new()
-            .name("iterable-read-ahead".into())
+        let spawned = std::thread::Builder::new()
+            // At most 15 bytes: Linux cuts longer thread names.
+            .name("iterable-ahead".into())
             .spawn(move || {
+                let Ok((mut input, mut state)) = handed.recv() else {
+                    return;
+                };
                 loop {
                     let batch = refill.try_recv().unwrap_or_default();
                     let parsed = state.parse_ahead(|buf| input.read(buf), batch);
@@ -63,17 +62,27 @@ impl Ahead {
                         return;
                     }
                 }
-            })
-            .map_err(|e| {
-                let error = Error::io(e);
-                match &location {
-                    Some(l) => error.with_location(l.clone()),
-                    None => error,
-                }
-            })?;
+            });
+        let Ok(worker) = spawned else {
+            return Err(Box::new((input, state)));
+        };
+        let current = ParsedAhead {
+            batch: ParsedBatch::default(),
+            ended: false,
+            bytes_read: state.bytes_read(),
+            skipped: state.skipped(),
+            collected: Vec::new(),
+            detection: state.detection(),
+        };
+        let size = state.size();
+        let location = state.location().map(str::to_owned);
+        if let Err(returned) = hand_over.send((input, state)) {
+            return Err(Box::new(returned.0));
+        }
         Ok(Ahead {
             batches,
             spent,
+            worker: Some(worker),
             current,
             names: FieldsCache::default(),
             records: 0,
@@ -88,26 +97,32 @@ impl Ahead {
         loop {
             if let Some(next) = self.current.batch.next_record(&mut self.names) {
                 self.records += u64::from(next.is_ok());
-                return next.map(Some);
+                return next.map(Some).map_err(|error| self.locate(error));
             }
             if self.current.ended {
                 return Ok(None);
             }
             let Ok(mut next) = self.batches.recv() else {
+                // The thread ended without its last batch: it panicked. So does the caller, as
+                // it would have decoding on its own thread.
                 self.current.ended = true;
-                let error = Error::new(
-                    ErrorKind::Io,
-                    "the thread reading ahead stopped before the end of the input",
-                );
-                return Err(match &self.location {
-                    Some(l) => error.with_location(l.clone()),
-                    None => error,
-                });
+                if let Some(Err(panic)) = self.worker.take().map(JoinHandle::join) {
+                    std::panic::resume_unwind(panic);
+                }
+                let error = Error::new(ErrorKind::Io, "the thread reading ahead stopped early");
+                return Err(self.locate(error));
             };
             self.errors.append(&mut next.collected);
             let spent = std::mem::replace(&mut self.current, next);
             // The thread may have ended already; then the batch is simply dropped.
             let _ = self.spent.send(spent.batch);
+        }
+    }
+
+    fn locate(&self, error: Error) -> Error {
+        match &self.location {
+            Some(location) => error.with_location(location.clone()),
+            None => error,
         }
     }
 

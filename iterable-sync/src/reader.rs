@@ -42,8 +42,8 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
                 remote.name.as_deref(),
                 location,
                 remote.size,
-            )?
-            .read_ahead();
+            )
+            .map(Reader::read_ahead);
         }
         #[cfg(not(any(feature = "http", feature = "s3")))]
         Location::Http(_) | Location::S3 { .. } => {
@@ -58,8 +58,8 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
         parsed.file_name(),
         Some(location.to_owned()),
         size,
-    )?
-    .read_ahead()
+    )
+    .map(Reader::read_ahead)
 }
 
 /// Reads records from any `Read`. Without a format in `options`, it is detected from the
@@ -86,10 +86,14 @@ pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>
 /// A reader from [`open`] or [`open_with`] reads ahead when the machine has more than one core
 /// and the input is not known to be small (under 1 MiB): a second thread reads the input and
 /// parses records into batches ([`iterable_core::ParsedBatch`]), and the calling thread builds
-/// them, so that each record is allocated and freed on the thread that uses it. The records,
-/// errors and counts are the same either way; the thread ends with the input or when the
-/// reader is dropped. A reader from [`from_reader`], and one of an archive whose records get
-/// their member's name, decode on the calling thread.
+/// them, so that each record is allocated and freed on the thread that uses it. The records
+/// and errors are the same either way, and so are the counts once the input is read (on the
+/// way, [`Reader::bytes_read`], [`Reader::skipped`] and [`Reader::errors`] run up to a few
+/// batches ahead of the records returned). The thread ends with the input, or once the reader
+/// is dropped and its next batch is ready: a thread waiting on a read that does not return
+/// (a terminal, a stalled connection) waits on. When no thread can be started, the reader
+/// decodes on the calling thread. A reader from [`from_reader`], and one of an archive whose
+/// records get their member's name, always decode on the calling thread.
 pub struct Reader<R = Box<dyn Read + Send>> {
     decoding: Decoding<R>,
 }
@@ -106,20 +110,25 @@ enum Decoding<R> {
 
 impl Reader {
     /// Moves the reading and parsing to a second thread when that pays (see [`Reader`]).
-    fn read_ahead(self) -> Result<Reader> {
+    fn read_ahead(self) -> Reader {
         let Decoding::Here { input, state } = self.decoding else {
-            return Ok(self);
+            return self;
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let small = state.size().is_some_and(|size| size < AHEAD_MIN_SIZE);
-        if cores < 2 || small || !state.can_parse_ahead() {
-            return Ok(Reader {
-                decoding: Decoding::Here { input, state },
-            });
-        }
-        Ok(Reader {
-            decoding: Decoding::Ahead(Ahead::start(input, state)?),
-        })
+        let decoding = if cores < 2 || small || !state.can_parse_ahead() {
+            Decoding::Here { input, state }
+        } else {
+            match Ahead::start(input, state) {
+                Ok(ahead) => Decoding::Ahead(ahead),
+                // No thread to be had: decode here.
+                Err(returned) => {
+                    let (input, state) = *returned;
+                    Decoding::Here { input, state }
+                }
+            }
+        };
+        Reader { decoding }
     }
 }
 

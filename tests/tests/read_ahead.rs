@@ -1,7 +1,8 @@
 //! A reader from `open` reads ahead on a second thread for inputs of 1 MiB or more. What it
 //! returns (records, errors with their positions, counts, the sniffed delimiter) is what the
-//! same input gives when decoded on the calling thread (`from_reader`). One test function, so
-//! that counting this process's read-ahead threads is not disturbed by another test.
+//! same input gives when decoded on the calling thread (`from_reader`). Everything that counts
+//! this process's read-ahead threads is in one test function, so that no other test's reader
+//! disturbs the count.
 
 use iterable_core::{ErrorPolicy, Value};
 use iterable_formats::csv::RaggedRows;
@@ -125,7 +126,7 @@ fn read_ahead_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .unwrap()
         .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim() == "iterable-read-a")
+        .filter(|name| name.trim() == "iterable-ahead")
         .count()
 }
 
@@ -228,11 +229,9 @@ fn reading_ahead_returns_what_reading_here_returns() {
     // Small files are decoded on the calling thread.
     let small = dir.path().join("small.jsonl");
     std::fs::write(&small, "{\"a\":1}\n").unwrap();
-    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
-    let before = threads();
     let reader = iterable_sync::open(small.to_str().unwrap()).unwrap();
     std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(threads(), before);
+    assert_eq!(read_ahead_threads(), 0);
     assert_eq!(reader.count(), 1);
 }
 
