@@ -1,5 +1,6 @@
 //! `convert`, `convert_many` and `pipeline`: records from one place to another.
 
+use crate::reader::open_here;
 use crate::{Reader, Writer, create_with, open_with};
 use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
 use iterable_formats::{ConvertOptions, ConvertStats, Converted};
@@ -65,6 +66,7 @@ pub fn convert_many(
         .clone()
         .map(|callback| ProgressTotals::new(callback, plan.len()));
     let next = AtomicUsize::new(0);
+    let jobs = options.jobs.clamp(1, plan.len().max(1));
     let mut results: Vec<Option<Result<ConvertStats>>> = (0..plan.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let worker = || {
@@ -76,17 +78,25 @@ pub fn convert_many(
                 };
                 let job = ConvertOptions {
                     progress: totals.as_ref().map(|t| t.part(index)),
+                    jobs: 1,
                     ..options.clone()
                 };
+                let (input, output) = (input.to_string(), output.to_string());
+                // With several inputs at once every core has a reader already: one more thread
+                // per reader to read ahead measured 10-20% slower.
+                let reader = if jobs > 1 {
+                    open_here(&input, &job.read)
+                } else {
+                    open_with(&input, &job.read)
+                };
+                let identity = |record| Ok(Some(record));
                 done.push((
                     index,
-                    convert(&input.to_string(), &output.to_string(), &job),
+                    reader.and_then(|reader| pipeline_from(reader, identity, &output, &job)),
                 ));
             }
         };
-        let workers: Vec<_> = (0..options.jobs.clamp(1, plan.len().max(1)))
-            .map(|_| scope.spawn(worker))
-            .collect();
+        let workers: Vec<_> = (0..jobs).map(|_| scope.spawn(worker)).collect();
         for worker in workers {
             for (index, result) in worker.join().unwrap_or_default() {
                 results[index] = Some(result);
@@ -133,7 +143,25 @@ where
     F: Fn(Record) -> Result<I> + Sync,
     I: IntoIterator<Item = Record> + Send,
 {
-    let mut reader = open_with(source, &options.read)?;
+    pipeline_from(
+        open_with(source, &options.read)?,
+        transform,
+        target,
+        options,
+    )
+}
+
+/// [`pipeline`] from a reader already open.
+fn pipeline_from<F, I>(
+    mut reader: Reader,
+    transform: F,
+    target: &str,
+    options: &ConvertOptions,
+) -> Result<ConvertStats>
+where
+    F: Fn(Record) -> Result<I> + Sync,
+    I: IntoIterator<Item = Record> + Send,
+{
     let mut writer = create_with(target, &options.write)?;
     let mut progress = ProgressReporter::new(options.progress.clone(), reader.size());
     let jobs = options.jobs.max(1);

@@ -23,6 +23,12 @@ pub fn open(location: &str) -> Result<Reader> {
 
 /// Opens a location with options: format, CSV dialect, record size limit, error policy.
 pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
+    open_here(location, options).map(Reader::read_ahead)
+}
+
+/// [`open_with`] for a reader that decodes on the calling thread: for callers that already
+/// keep every core busy with readers of their own.
+pub(crate) fn open_here(location: &str, options: &ReadOptions) -> Result<Reader> {
     let parsed = Location::parse(location)?;
     let locate = |e: std::io::Error| Error::io(e).with_location(location);
     let (input, size): (Box<dyn Read + Send>, _) = match &parsed {
@@ -42,8 +48,7 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
                 remote.name.as_deref(),
                 location,
                 remote.size,
-            )
-            .map(Reader::read_ahead);
+            );
         }
         #[cfg(not(any(feature = "http", feature = "s3")))]
         Location::Http(_) | Location::S3 { .. } => {
@@ -59,7 +64,6 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
         Some(location.to_owned()),
         size,
     )
-    .map(Reader::read_ahead)
 }
 
 /// Reads records from any `Read`. Without a format in `options`, it is detected from the
@@ -92,8 +96,9 @@ pub fn from_reader<R: Read>(input: R, options: &ReadOptions) -> Result<Reader<R>
 /// batches ahead of the records returned). The thread ends with the input, or once the reader
 /// is dropped and its next batch is ready: a thread waiting on a read that does not return
 /// (a terminal, a stalled connection) waits on. When no thread can be started, the reader
-/// decodes on the calling thread. A reader from [`from_reader`], and one of an archive whose
-/// records get their member's name, always decode on the calling thread.
+/// decodes on the calling thread. A reader from [`from_reader`], one of an archive whose
+/// records get their member's name, and the readers of [`crate::convert_many`] with more than
+/// one job always decode on the calling thread.
 pub struct Reader<R = Box<dyn Read + Send>> {
     decoding: Decoding<R>,
 }
