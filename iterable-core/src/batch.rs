@@ -284,7 +284,8 @@ impl ParsedBatch {
         *places += 1;
         let keys = self
             .nodes
-            .get(self.cursor..self.cursor + len)
+            .get(self.cursor..)
+            .and_then(|rest| rest.get(..len))
             .ok_or_else(malformed)?;
         let text = &self.text;
         let keys = keys.iter().map(|node| match *node {

@@ -448,7 +448,8 @@ impl WriteState {
     }
 }
 
-fn locate(location: &Option<String>, error: Error) -> Error {
+/// `error` naming `location`, when there is one.
+pub fn locate(location: &Option<String>, error: Error) -> Error {
     match location {
         Some(location) => error.with_location(location.clone()),
         None => error,

@@ -300,9 +300,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 "InvalidAccessKeyId" | "SignatureDoesNotMatch" => {
                     format!("the credentials were refused ({code})")
                 }
-                "PreconditionFailed" => {
-                    "the object changed while it was read (its ETag no longer matches)".to_owned()
-                }
+                "PreconditionFailed" => OBJECT_CHANGED.to_owned(),
                 "" => "the request failed without an error code".to_owned(),
                 code => format!("S3 answered {code}{said}"),
             }
@@ -310,6 +308,10 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     };
     Error::new(ErrorKind::Remote, message).with_location(location.to_owned())
 }
+
+/// What a read pinned to an ETag says when the object was replaced under it, whether S3 refused
+/// the `If-Match` or the answer's ETag gave it away.
+const OBJECT_CHANGED: &str = "the object changed while it was read (its ETag no longer matches)";
 
 /// An error and its causes, each in words, on one line.
 fn causes(error: &(dyn std::error::Error + 'static)) -> String {
@@ -449,11 +451,9 @@ fn check_answer(
     if let (Some(pinned), Some(answered)) = (etag, answer.e_tag())
         && pinned != answered
     {
-        return Err(Error::new(
-            ErrorKind::Remote,
-            "the object changed while it was read (its ETag no longer matches)",
-        )
-        .with_location(location.to_owned()));
+        return Err(
+            Error::new(ErrorKind::Remote, OBJECT_CHANGED).with_location(location.to_owned())
+        );
     }
     if from > 0
         && !answer
@@ -732,6 +732,10 @@ impl AsyncWrite for S3Upload {
         }
         if this.buffer.len() >= this.current_part_size() {
             ready!(this.poll_send(cx, false))?;
+        }
+        if this.buffer.is_empty() {
+            // A part's room at once: the buffer never grows by copying itself.
+            this.buffer.reserve(this.current_part_size());
         }
         let room = this.current_part_size() - this.buffer.len();
         let taken = bytes.len().min(room);

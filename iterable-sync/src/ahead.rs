@@ -120,10 +120,7 @@ impl Ahead {
     }
 
     fn locate(&self, error: Error) -> Error {
-        match &self.location {
-            Some(location) => error.with_location(location.clone()),
-            None => error,
-        }
+        iterable_formats::adapter::locate(&self.location, error)
     }
 
     pub(crate) fn detection(&self) -> Detection {
