@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use iterable_core::{Error, ErrorKind, ErrorPolicy, Record};
-use iterable_formats::codec::Compression;
+use iterable_formats::compression::Compression;
 use iterable_formats::csv::RaggedRows;
 use iterable_formats::{Format, ReadOptions, WriteOptions};
 use iterable_sync::{Reader, open_with, to_writer};
@@ -153,8 +153,9 @@ fn report_skipped(reader: &Reader) {
     for error in errors.iter().take(ERRORS_SHOWN) {
         eprintln!("iterable: skipped: {error}");
     }
-    if reader.skipped() > 0 {
-        eprintln!("iterable: skipped {} bad records", reader.skipped());
+    let skipped = reader.stats().skipped;
+    if skipped > 0 {
+        eprintln!("iterable: skipped {skipped} bad records");
     }
 }
 
@@ -220,14 +221,16 @@ fn convert_one(
     let mut progress = iterable_core::ProgressReporter::new(
         bar.clone()
             .map(|bar| std::sync::Arc::new(move |p: &iterable_core::Progress| show(&bar, p)) as _),
-        reader.size(),
+        reader.stats().size,
     );
     while let Some(record) = reader.read()? {
         writer.write(&record)?;
-        progress.update(reader.records_read(), reader.bytes_read());
+        let stats = reader.stats();
+        progress.update(stats.records_read, stats.bytes_read);
     }
     writer.finish()?;
-    progress.done(reader.records_read(), reader.bytes_read());
+    let stats = reader.stats();
+    progress.done(stats.records_read, stats.bytes_read);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -249,7 +252,7 @@ fn convert_many(
         ));
     }
     let bar = progress_bar();
-    let options = iterable_formats::ConvertOptions {
+    let options = iterable_sync::ConvertOptions {
         read: read.options()?,
         write,
         jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),

@@ -27,9 +27,13 @@ impl Default for DecompressionLimits {
 /// Output below which the ratio limit does not apply.
 const RATIO_FLOOR: u64 = 1 << 20;
 
-/// A decompressing codec and the compressed bytes it has not consumed yet.
-pub struct Decompression {
-    codec: Box<dyn Codec>,
+/// A decompressing codec and the compressed bytes it has not consumed yet, under
+/// [`DecompressionLimits`].
+///
+/// The codec is boxed by default; a caller that needs the codec's own methods (an archive's
+/// member names) keeps its concrete type, `Decompression<ZipDecompressor>` say.
+pub struct Decompression<C = Box<dyn Codec>> {
+    codec: C,
     name: &'static str,
     raw: BytesMut,
     /// Compressed bytes received.
@@ -39,9 +43,9 @@ pub struct Decompression {
     limits: DecompressionLimits,
 }
 
-impl Decompression {
+impl<C: Codec> Decompression<C> {
     /// `codec` (called `name` in errors) under `limits`.
-    pub fn new(codec: Box<dyn Codec>, name: &'static str, limits: DecompressionLimits) -> Self {
+    pub fn new(codec: C, name: &'static str, limits: DecompressionLimits) -> Self {
         Decompression {
             codec,
             name,
@@ -74,33 +78,32 @@ impl Decompression {
         self.raw_in += chunk.len() as u64;
     }
 
-    /// Decompresses what it can into `output`. Stops early, returning the member's name, where
-    /// an archive's next member starts: what follows belongs to it.
-    pub fn run(&mut self, output: &mut BytesMut) -> Result<Option<String>> {
+    /// The codec, for its own methods.
+    pub fn codec_mut(&mut self) -> &mut C {
+        &mut self.codec
+    }
+
+    /// Decompresses what it can into `output`: until the codec neither consumes nor produces
+    /// anything.
+    pub fn run(&mut self, output: &mut BytesMut) -> Result<()> {
         loop {
             let before = output.len();
             let consumed = self.codec.process(&self.raw, output)?;
             self.raw.advance(consumed);
             let produced = output.len() - before;
             self.account(produced)?;
-            if let Some(member) = self.codec.member_start() {
-                return Ok(Some(member));
-            }
             if consumed == 0 && produced == 0 {
-                return Ok(None);
+                return Ok(());
             }
         }
     }
 
     /// The compressed input is over: decompresses the rest, failing on a truncated stream.
-    pub fn finish(&mut self, output: &mut BytesMut) -> Result<Option<String>> {
-        if let Some(member) = self.run(output)? {
-            return Ok(Some(member));
-        }
+    pub fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
+        self.run(output)?;
         let before = output.len();
         self.codec.finish(output)?;
-        self.account(output.len() - before)?;
-        Ok(None)
+        self.account(output.len() - before)
     }
 
     fn account(&mut self, produced: usize) -> Result<()> {

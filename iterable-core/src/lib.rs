@@ -6,21 +6,22 @@
 //! - [`Error`]: one error type with a kind, the format, a [`Position`] (byte, line, record) and
 //!   whether reading can go on after it.
 //! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory.
-//! - [`DecodeBuffer`]: a decoder fed chunk by chunk under an [`ErrorPolicy`]; the runtime
-//!   adapters (blocking, tokio, smol) drive it with their own I/O
-//!   ([`DecodeBuffer::read_record`], [`DecodeBuffer::poll_record`]). [`EncodeBuffer`] is its
-//!   twin for writing.
+//! - [`DecodeDriver`]: a decoder fed chunk by chunk, through [`Decompression`] when the input
+//!   is compressed, under an [`ErrorPolicy`]; the runtime adapters (blocking, tokio, smol)
+//!   drive it with their own I/O ([`DecodeDriver::read_record`],
+//!   [`DecodeDriver::poll_record`]). [`EncodeBuffer`] is its twin for writing.
 //! - [`ParsedBatch`]: records parsed on one thread and built on another
-//!   ([`Decoder::decode_into`], [`DecodeBuffer::read_into`]).
+//!   ([`Decoder::decode_into`], [`DecodeDriver::read_into`]).
 //! - [`Progress`] and [`ProgressReporter`]: progress of long work, at a steady rate.
-//! - [`RecordStream`]: any `Stream` of byte chunks as a `Stream` of records, on any executor.
+//! - [`RecordStream`]: any `Stream` of byte chunks as a `Stream` of records, on any executor;
+//!   [`YieldBudget`] makes an always-ready stream share its thread.
 //! - [`FormatInfo`] and [`DetectedBy`]: how formats describe themselves and how they were found.
 //!
 //! This crate does no I/O and depends on no async runtime.
 #![warn(missing_docs)]
 
 mod batch;
-mod decode_buffer;
+mod decode_driver;
 mod decompression;
 mod encode_buffer;
 mod error;
@@ -33,7 +34,7 @@ mod stream;
 mod value;
 
 pub use batch::ParsedBatch;
-pub use decode_buffer::{DecodeBuffer, ErrorPolicy, READ_SIZE, Step};
+pub use decode_driver::{DecodeDriver, ErrorPolicy, READ_SIZE, Step};
 pub use decompression::{Decompression, DecompressionLimits};
 pub use encode_buffer::{EncodeBuffer, WRITE_CHUNK};
 pub use error::{Error, ErrorKind, Position, Result};
@@ -41,7 +42,7 @@ pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, FieldsCache, Record};
 pub use sans_io::{Codec, Decoder, Encoder};
-pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream};
+pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream, YieldBudget};
 pub use value::{BigInt, Value};
 
 /// Re-exported so that users of [`Value::String`] need no direct dependency.

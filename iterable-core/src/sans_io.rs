@@ -14,7 +14,7 @@ use bytes::BytesMut;
 /// Errors carry positions. A recoverable error ([`crate::Error::is_recoverable`]) means the
 /// decoder has skipped the bad record and the next call goes on with the one after it.
 ///
-/// [`crate::DecodeBuffer`] drives a decoder over pushed chunks and [`crate::RecordStream`] over a
+/// [`crate::DecodeDriver`] drives a decoder over pushed chunks and [`crate::RecordStream`] over a
 /// `Stream` of chunks.
 pub trait Decoder {
     /// Takes one record off the front of `buf`; `Ok(None)` means more input is needed.
@@ -84,7 +84,8 @@ impl<E: Encoder + ?Sized> Encoder for Box<E> {
     }
 }
 
-/// A compression codec, in one direction: bytes in, bytes out, no I/O.
+/// A compression codec, in one direction: bytes in, bytes out, no I/O. (The word "codec"
+/// means this in iterable: compression, never a record format.)
 ///
 /// [`Codec::process`] is called with the input at hand and appends what it can to `output`;
 /// it returns how much input it consumed. A call that neither consumes nor produces anything
@@ -96,10 +97,13 @@ pub trait Codec: Send {
 
     /// The input is over: appends what is left, or fails on a truncated stream.
     fn finish(&mut self, output: &mut BytesMut) -> Result<()>;
+}
 
-    /// For archives (zip): the name of the member whose bytes the next output starts, reported
-    /// once, after all of the previous member's bytes are out. Streams have no members.
-    fn member_start(&mut self) -> Option<String> {
-        None
+impl<C: Codec + ?Sized> Codec for Box<C> {
+    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
+        (**self).process(input, output)
+    }
+    fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
+        (**self).finish(output)
     }
 }

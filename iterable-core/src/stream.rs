@@ -1,15 +1,60 @@
 //! `RecordStream`: any `Stream` of byte chunks through a decoder, as a `Stream` of records.
 //! Runtime-free: it only polls its input.
 
-use crate::{DecodeBuffer, Decoder, Error, ErrorPolicy, Record, Result, Step};
+use crate::{DecodeDriver, Decoder, Error, ErrorPolicy, Record, Result, Step};
 use bytes::Bytes;
 use futures_core::Stream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// How many records a [`RecordStream`] hands out in a row, without its input ever being
-/// pending, before it yields to the executor once.
+/// How many records a [`RecordStream`] (or an async reader) hands out in a row, without its
+/// input ever being pending, before it yields to the executor once.
 pub const RECORDS_BETWEEN_YIELDS: u32 = 1024;
+
+/// Makes a stream that is always ready share its thread: after [`RECORDS_BETWEEN_YIELDS`]
+/// items in a row without being pending, it yields once (wakes its task and returns
+/// `Pending`), so that decoding a large buffered input does not starve the other tasks of
+/// its thread. Works on any executor.
+///
+/// ```
+/// use iterable_core::{YieldBudget, RECORDS_BETWEEN_YIELDS};
+/// use std::task::{Context, Poll, Waker};
+///
+/// let mut budget = YieldBudget::default();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// for _ in 0..RECORDS_BETWEEN_YIELDS {
+///     assert!(budget.poll_turn(&mut cx).is_ready());
+///     budget.handed_out();
+/// }
+/// assert!(budget.poll_turn(&mut cx).is_pending()); // once...
+/// assert!(budget.poll_turn(&mut cx).is_ready()); // ...then on again
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct YieldBudget {
+    since_yield: u32,
+}
+
+impl YieldBudget {
+    /// `Pending` (with the task woken) once the budget is spent; `Ready` otherwise.
+    pub fn poll_turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.since_yield >= RECORDS_BETWEEN_YIELDS {
+            self.since_yield = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(())
+    }
+
+    /// Counts an item handed out.
+    pub fn handed_out(&mut self) {
+        self.since_yield += 1;
+    }
+
+    /// The input was pending: the task gave its thread up anyway.
+    pub fn reset(&mut self) {
+        self.since_yield = 0;
+    }
+}
 
 pin_project_lite::pin_project! {
     /// A `Stream` of records decoded from a `Stream` of byte chunks.
@@ -21,8 +66,8 @@ pin_project_lite::pin_project! {
     pub struct RecordStream<S, D> {
         #[pin]
         input: S,
-        buffer: DecodeBuffer<D>,
-        since_yield: u32,
+        driver: DecodeDriver<D>,
+        budget: YieldBudget,
     }
 }
 
@@ -33,21 +78,21 @@ where
 {
     /// Decodes `input` with `decoder`.
     pub fn new(input: S, decoder: D, policy: ErrorPolicy) -> Self {
-        Self::with_buffer(input, DecodeBuffer::new(decoder, policy))
+        Self::with_driver(input, DecodeDriver::new(decoder, policy))
     }
 
-    /// Decodes `input` after what `buffer` already holds.
-    pub fn with_buffer(input: S, buffer: DecodeBuffer<D>) -> Self {
+    /// Decodes `input` after what `driver` already holds.
+    pub fn with_driver(input: S, driver: DecodeDriver<D>) -> Self {
         RecordStream {
             input,
-            buffer,
-            since_yield: 0,
+            driver,
+            budget: YieldBudget::default(),
         }
     }
 
     /// The decoding state: bytes read so far, skipped and collected errors.
-    pub fn buffer(&self) -> &DecodeBuffer<D> {
-        &self.buffer
+    pub fn driver(&self) -> &DecodeDriver<D> {
+        &self.driver
     }
 }
 
@@ -60,15 +105,11 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
-        if *this.since_yield >= RECORDS_BETWEEN_YIELDS {
-            *this.since_yield = 0;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
+        std::task::ready!(this.budget.poll_turn(cx));
         loop {
-            match this.buffer.step() {
+            match this.driver.step() {
                 Ok(Step::Record(record)) => {
-                    *this.since_yield += 1;
+                    this.budget.handed_out();
                     return Poll::Ready(Some(Ok(record)));
                 }
                 Ok(Step::End) => return Poll::Ready(None),
@@ -77,18 +118,18 @@ where
             }
             match this.input.as_mut().poll_next(cx) {
                 Poll::Pending => {
-                    *this.since_yield = 0;
+                    this.budget.reset();
                     return Poll::Pending;
                 }
                 Poll::Ready(Some(Ok(chunk))) => {
                     if !chunk.is_empty() {
-                        this.buffer.push_bytes(chunk);
+                        this.driver.push_bytes(chunk);
                     }
                 }
                 Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Some(Err(this.buffer.fail(Error::io(error)))));
+                    return Poll::Ready(Some(Err(this.driver.fail(Error::io(error)))));
                 }
-                Poll::Ready(None) => this.buffer.end_input(),
+                Poll::Ready(None) => this.driver.end_input(),
             }
         }
     }

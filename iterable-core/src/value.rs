@@ -7,8 +7,8 @@ use compact_str::CompactString;
 /// One value of a record's field.
 ///
 /// Strings are [`CompactString`]s: up to 24 bytes are stored inline, so the short fields that
-/// make up most tabular data cost no allocation. Text formats yield [`Value::String`] for every
-/// field unless asked to infer types; JSON keeps its own types.
+/// make up most tabular data cost no allocation. CSV yields [`Value::String`] for every field;
+/// JSON keeps its own types.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub enum Value {

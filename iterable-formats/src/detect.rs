@@ -11,7 +11,7 @@ pub struct Detection {
     /// How it was found.
     pub by: DetectedBy,
     /// The compression the input goes through first, if any.
-    pub codec: Option<crate::codec::CodecKind>,
+    pub codec: Option<crate::compression::CodecKind>,
 }
 
 impl Detection {
@@ -138,7 +138,7 @@ pub fn name_for_body(
     content_encoding: Option<&str>,
 ) -> Option<String> {
     let named = url_name.filter(|n| {
-        detect_from_name(n).is_some() || crate::codec::CodecKind::from_file_name(n).is_some()
+        detect_from_name(n).is_some() || crate::compression::CodecKind::from_file_name(n).is_some()
     });
     let typed = content_type
         .and_then(extension_for_content_type)
@@ -150,7 +150,7 @@ pub fn name_for_body(
     let encoded = content_encoding.and_then(extension_for_content_encoding);
     match (name, encoded) {
         (Some(name), Some(extension))
-            if crate::codec::CodecKind::from_file_name(&name).is_none() =>
+            if crate::compression::CodecKind::from_file_name(&name).is_none() =>
         {
             Some(format!("{name}.{extension}"))
         }

@@ -124,7 +124,7 @@ pub struct ReadOptions {
     /// What to do with recoverable errors.
     pub error_policy: ErrorPolicy,
     /// Compression of the input: detected from the name, then the magic bytes, by default.
-    pub compression: crate::codec::Compression,
+    pub compression: crate::compression::Compression,
     /// Limits on decompressed size and ratio.
     pub decompression_limits: iterable_core::DecompressionLimits,
     /// For zip archives: a glob on member names (`*.csv`); every file member when `None`. All
@@ -141,7 +141,7 @@ impl Default for ReadOptions {
             csv: CsvOptions::default(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             error_policy: ErrorPolicy::Fail,
-            compression: crate::codec::Compression::Detect,
+            compression: crate::compression::Compression::Detect,
             decompression_limits: iterable_core::DecompressionLimits::default(),
             zip_members: None,
             member_field: None,
@@ -179,7 +179,7 @@ pub struct WriteOptions {
     /// CSV dialect. The delimiter a name implies (`.tsv`) applies unless set here.
     pub csv: CsvWriteOptions,
     /// Compression of the output: from the target's name (`out.csv.gz`) by default.
-    pub compression: crate::codec::Compression,
+    pub compression: crate::compression::Compression,
     /// The codec's compression level, on its own scale; `None` for its default.
     pub compression_level: Option<i32>,
     /// For a zip archive: its member's name (by default the target's name less `.zip`).
@@ -197,7 +197,7 @@ impl WriteOptions {
     /// The options for writing to a target named `name` (a file name, `None` for stdout):
     /// the name's format and dialect unless these options say otherwise.
     pub fn for_target(&self, name: Option<&str>) -> Result<WriteOptions> {
-        use crate::codec::{CodecKind, Compression};
+        use crate::compression::{CodecKind, Compression};
         let mut options = self.clone();
         let mut name = name;
         if let (Compression::Detect, Some((codec, inner))) =
@@ -239,54 +239,6 @@ fn unknown_format(name: &str) -> Error {
         ErrorKind::UnknownFormat,
         format!("unknown format {name:?} (known: {})", known.join(", ")),
     )
-}
-
-/// How to convert: reading and writing options, concurrency, progress. Used by `convert`,
-/// `convert_many` and `pipeline` in every adapter.
-#[derive(Clone, Default)]
-pub struct ConvertOptions {
-    /// How to read the sources.
-    pub read: ReadOptions,
-    /// How to write the targets.
-    pub write: WriteOptions,
-    /// How many inputs (`convert_many`) or records (`pipeline`) are worked on at once; 0 or 1
-    /// means one at a time.
-    pub jobs: usize,
-    /// Called with the progress of each conversion, about every 100 ms and at the end.
-    pub progress: Option<iterable_core::ProgressFn>,
-}
-
-impl std::fmt::Debug for ConvertOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConvertOptions")
-            .field("read", &self.read)
-            .field("write", &self.write)
-            .field("jobs", &self.jobs)
-            .field("progress", &self.progress.is_some())
-            .finish()
-    }
-}
-
-/// What a conversion did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ConvertStats {
-    /// Records written.
-    pub records: u64,
-    /// Bytes read from the source.
-    pub bytes_read: u64,
-    /// Bad records skipped under the `Skip` or `Collect` error policies.
-    pub skipped: u64,
-}
-
-/// One input of `convert_many`: where it went and how it ended.
-#[derive(Debug)]
-pub struct Converted {
-    /// The input's location: a path, or a URL such as `s3://bucket/key`.
-    pub input: String,
-    /// The output's location (absent when the conversion failed).
-    pub output: String,
-    /// What the conversion did, or its error (which names the file).
-    pub result: Result<ConvertStats>,
 }
 
 /// A decoder for any [`Format`]: static dispatch, one match per record.

@@ -10,16 +10,18 @@
 //! | JSON Lines, NDJSON | [`jsonl`] | yes | yes | simd-json tape parsed in place; key order kept; exact big integers |
 //!
 //! [`FormatDecoder`] and [`FormatEncoder`] pick one by [`Format`]; [`detect_from_name`] and
-//! [`detect_from_content`] find the format; [`ReadOptions`] and [`WriteOptions`] carry what
-//! the adapters pass down.
+//! [`detect_from_content`] find the format, and [`prepare_input`] the codec, the format and
+//! the decoder of an input from its first bytes; [`ReadOptions`] and [`WriteOptions`] carry
+//! what the adapters pass down. [`compression`] holds the codecs (the word "codec" means
+//! compression here) and [`zip`] the archives' decoder.
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use iterable_core::{DecodeBuffer, ErrorPolicy, Step};
+//! use iterable_core::{DecodeDriver, ErrorPolicy, Step};
 //! use iterable_formats::{Format, FormatDecoder, ReadOptions};
 //!
 //! let decoder = FormatDecoder::new(Format::Csv, &ReadOptions::default());
-//! let mut input = DecodeBuffer::new(decoder, ErrorPolicy::Fail);
+//! let mut input = DecodeDriver::new(decoder, ErrorPolicy::Fail);
 //! input.push(b"city,pop\nOslo,7");
 //! input.push(b"09000\n");
 //! input.end_input();
@@ -29,23 +31,24 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod adapter;
-pub mod codec;
+pub mod compression;
 pub mod csv;
 mod detect;
 mod format;
+mod input;
 pub mod json_text;
 pub mod jsonl;
 #[cfg(feature = "snappy")]
 mod snappy;
 #[cfg(feature = "zip")]
-mod zip;
+pub mod zip;
 
 pub use detect::{
     Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head,
     extension_for_content_type, name_for_body,
 };
 pub use format::{
-    ConvertOptions, ConvertStats, Converted, DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice,
-    FormatDecoder, FormatEncoder, ReadOptions, WriteOptions,
+    DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice, FormatDecoder, FormatEncoder, ReadOptions,
+    WriteOptions,
 };
+pub use input::{PreparedInput, prepare_input};

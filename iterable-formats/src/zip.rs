@@ -5,12 +5,17 @@
 //! Members may be stored or deflated, with or without a data descriptor (zip64 sizes
 //! included); each member's CRC-32 is checked. Encrypted members and other methods are
 //! refused with an error naming the member.
+//!
+//! [`ArchiveDecoder`] decodes the members one after another, each with a decoder of its own;
+//! the core's decoding driver sees it as one more decoder and knows nothing of archives.
 
 use bytes::{BufMut, BytesMut};
 use flate2::{
     Compress, Compression as Level, Crc, Decompress, FlushCompress, FlushDecompress, Status,
 };
-use iterable_core::{Codec, Error, ErrorKind, Position, Result};
+use iterable_core::{
+    Codec, Decoder, Decompression, DecompressionLimits, Error, ErrorKind, Position, Record, Result,
+};
 
 const NAME: &str = "zip";
 const LOCAL_HEADER: u32 = 0x0403_4b50;
@@ -71,12 +76,17 @@ pub(crate) struct ZipDecompressor {
     inflate: Decompress,
     crc: Crc,
     members_seen: usize,
+    /// The name of the member whose bytes come next, until [`ZipDecompressor::take_member_start`]
+    /// takes it: output stops there, so that one member's bytes never run into the next's.
     member_start: Option<String>,
+    /// Stop at each member ([`ArchiveDecoder`]); otherwise the members' bytes run on.
+    stop_at_members: bool,
     consumed: u64,
 }
 
 impl ZipDecompressor {
-    /// Reads the members matching `pattern` (a glob on member names; all files when `None`).
+    /// Reads the members matching `pattern` (a glob on member names; all files when `None`),
+    /// their bytes one after another.
     pub(crate) fn new(pattern: Option<&str>) -> Result<Self> {
         let pattern = pattern
             .map(|p| {
@@ -95,8 +105,23 @@ impl ZipDecompressor {
             crc: Crc::new(),
             members_seen: 0,
             member_start: None,
+            stop_at_members: false,
             consumed: 0,
         })
+    }
+
+    /// Reads the members matching `pattern`, stopping before each one's bytes until its name
+    /// is taken.
+    fn member_by_member(pattern: Option<&str>) -> Result<Self> {
+        Ok(ZipDecompressor {
+            stop_at_members: true,
+            ..ZipDecompressor::new(pattern)?
+        })
+    }
+
+    /// The name of the member whose bytes come next, once; output goes on after it is taken.
+    fn take_member_start(&mut self) -> Option<String> {
+        self.member_start.take()
     }
 
     fn error(&self, at: usize, message: impl Into<String>) -> Error {
@@ -179,7 +204,9 @@ impl ZipDecompressor {
         }
         if wanted {
             self.members_seen += 1;
-            self.member_start = Some(name.clone());
+            if self.stop_at_members {
+                self.member_start = Some(name.clone());
+            }
         }
         self.inflate.reset(false);
         self.crc.reset();
@@ -341,9 +368,197 @@ impl Codec for ZipDecompressor {
             )),
         }
     }
+}
 
-    fn member_start(&mut self) -> Option<String> {
-        self.member_start.take()
+/// The first member of an archive whose first bytes are `head`, and what `head` holds of the
+/// members' data (decompressed, from the first member on; past it when it is empty), for
+/// detecting the format of the members. `None` when `head` reaches no member.
+pub(crate) fn peek(
+    head: &[u8],
+    members: Option<&str>,
+    limits: DecompressionLimits,
+) -> Result<(Option<String>, BytesMut)> {
+    let mut archive = Archive::new(members, limits)?;
+    archive.unzip.push(head);
+    let mut first = None;
+    loop {
+        archive.unzip.run(&mut archive.data)?;
+        match archive.unzip.codec_mut().take_member_start() {
+            Some(member) if first.is_none() => first = Some(member),
+            Some(_) if archive.data.is_empty() => {}
+            _ => return Ok((first, archive.data)),
+        }
+    }
+}
+
+/// The unzipping half of an [`ArchiveDecoder`].
+struct Archive {
+    unzip: Decompression<ZipDecompressor>,
+    /// Decompressed bytes of the current member, not decoded yet.
+    data: BytesMut,
+}
+
+impl Archive {
+    fn new(members: Option<&str>, limits: DecompressionLimits) -> Result<Archive> {
+        Ok(Archive {
+            unzip: Decompression::new(ZipDecompressor::member_by_member(members)?, NAME, limits),
+            data: BytesMut::new(),
+        })
+    }
+}
+
+/// Where an [`ArchiveDecoder`] stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unzipping {
+    /// More of the archive may come.
+    Going,
+    /// The current member's bytes are all out; the next member starts once its records are.
+    MemberEnds,
+    /// The archive is over (or broken): the last member's records, then the end (or the error).
+    Over,
+}
+
+/// Decodes the members of a zip archive one after another: it takes the archive's raw bytes,
+/// unzips the members that match a pattern (under the decompression limits), and decodes each
+/// with a fresh decoder, so that every member starts as a whole input would (its header row,
+/// its byte offsets). Each record can get a field naming its member.
+///
+/// Errors of a member's decoder keep their positions within the member; the archive's own
+/// (corrupt data, a cut central directory) come after the records decoded before them.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use iterable_core::{Codec, Decoder, DecompressionLimits};
+/// use iterable_formats::csv::{CsvDecoder, CsvOptions};
+/// use iterable_formats::compression::CodecKind;
+/// use iterable_formats::zip::ArchiveDecoder;
+///
+/// // A one-member archive, as the zip compressor writes it.
+/// let mut zip = BytesMut::new();
+/// let mut compressor = CodecKind::Zip.compressor(None, "people.csv")?;
+/// compressor.process(b"name\nAda\nGrace\n", &mut zip)?;
+/// compressor.finish(&mut zip)?;
+///
+/// let make = || CsvDecoder::new(CsvOptions::default(), 1 << 20);
+/// let mut decoder = ArchiveDecoder::new(None, DecompressionLimits::default(), make, Some("file".into()))?;
+/// let first = decoder.decode_eof(&mut zip)?.unwrap();
+/// assert_eq!(first.get("file").and_then(|v| v.as_str()), Some("people.csv"));
+/// assert_eq!(first.get("name").and_then(|v| v.as_str()), Some("Ada"));
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+pub struct ArchiveDecoder<D> {
+    archive: Archive,
+    decoder: D,
+    make: Box<dyn FnMut() -> D + Send>,
+    /// The member being decoded, and the one after it.
+    member: Option<String>,
+    next_member: Option<String>,
+    member_field: Option<String>,
+    unzipping: Unzipping,
+    /// The archive's error, returned once the records before it are out.
+    error: Option<Error>,
+}
+
+impl<D: Decoder> ArchiveDecoder<D> {
+    /// Decodes the members matching `members` (a glob on member names; every file when `None`)
+    /// with decoders from `make`; with `member_field`, each record gets that field, holding
+    /// its member's name.
+    pub fn new(
+        members: Option<&str>,
+        limits: DecompressionLimits,
+        mut make: impl FnMut() -> D + Send + 'static,
+        member_field: Option<String>,
+    ) -> Result<Self> {
+        Ok(ArchiveDecoder {
+            archive: Archive::new(members, limits)?,
+            decoder: make(),
+            make: Box::new(make),
+            member: None,
+            next_member: None,
+            member_field,
+            unzipping: Unzipping::Going,
+            error: None,
+        })
+    }
+
+    /// The member the last record came from.
+    pub fn member(&self) -> Option<&str> {
+        self.member.as_deref()
+    }
+
+    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        loop {
+            if !buf.is_empty() {
+                self.archive.unzip.push(&buf.split());
+            }
+            let decoded = match self.unzipping {
+                Unzipping::Going => self.decoder.decode(&mut self.archive.data),
+                Unzipping::MemberEnds | Unzipping::Over => {
+                    self.decoder.decode_eof(&mut self.archive.data)
+                }
+            }?;
+            if let Some(mut record) = decoded {
+                if let (Some(field), Some(member)) = (&self.member_field, &self.member) {
+                    record.insert(field.as_str(), member.as_str());
+                }
+                return Ok(Some(record));
+            }
+            match self.unzipping {
+                Unzipping::Over => return self.error.take().map_or(Ok(None), Err),
+                Unzipping::MemberEnds => {
+                    // The member's records are out: a fresh decoder for the next one.
+                    self.decoder = (self.make)();
+                    self.member = self.next_member.take();
+                    self.archive.data.clear();
+                    self.unzipping = Unzipping::Going;
+                }
+                Unzipping::Going => {
+                    if !self.unzip(eof) {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unzips what there is; false when that gave nothing new and more input is needed.
+    fn unzip(&mut self, eof: bool) -> bool {
+        let before = self.archive.data.len();
+        if let Err(error) = self.archive.unzip.run(&mut self.archive.data) {
+            self.error = Some(error);
+            self.unzipping = Unzipping::Over;
+            return true;
+        }
+        if let Some(member) = self.archive.unzip.codec_mut().take_member_start() {
+            if self.member.is_none() && self.archive.data.is_empty() {
+                self.member = Some(member);
+            } else {
+                self.next_member = Some(member);
+                self.unzipping = Unzipping::MemberEnds;
+            }
+            return true;
+        }
+        if self.archive.data.len() > before {
+            return true;
+        }
+        if !eof {
+            return false;
+        }
+        if let Err(error) = self.archive.unzip.finish(&mut self.archive.data) {
+            self.error = Some(error);
+        }
+        self.unzipping = Unzipping::Over;
+        true
+    }
+}
+
+impl<D: Decoder> Decoder for ArchiveDecoder<D> {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, false)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, true)
     }
 }
 

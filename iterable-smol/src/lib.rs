@@ -15,32 +15,145 @@
 //! ```
 //!
 //! - [`open`], [`open_with`], [`from_reader`] (any futures-io `AsyncRead`), [`from_stream`]
-//!   give a [`Reader`]: `read().await`, `read_bulk(n).await`, and `Stream`.
+//!   give a [`Reader`]: `read().await`, `read_bulk(n).await`, `stats()`, and `Stream`.
 //! - [`create`], [`create_with`], [`to_writer`] give a [`Writer`]: `write`, `write_bulk`,
 //!   `finish`, all `.await`; it is also a `Sink<Record>`. Files are written atomically.
-//! - [`convert`], [`convert_many`], [`pipeline`] as in the other adapters.
+//! - [`convert`], [`convert_many`] (inputs converted in parallel on the `blocking` crate's
+//!   threads, whichever executor awaits them), [`pipeline`], as in the other adapters.
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
 //!   `s3://bucket/key` objects. Their clients are tokio's (reqwest, aws-sdk-s3): this crate
 //!   bridges them with async-compat, which drives them on a tokio runtime of its own, one
 //!   thread, made on first use; smol and async-std tasks only await them.
 //!
-//! Files go through async-fs and stdio through `blocking::Unblock`: both run the blocking
-//! system calls on the `blocking` crate's thread pool, which needs no executor, so the same
-//! code runs under smol and async-std. Decoding runs on the calling task over reads of 128 KiB.
+//! How it runs without an executor of its own: a large local file is read and parsed ahead on
+//! a thread of its own and its records are built on the task that reads them; smaller files
+//! and stdin are read on a thread of their own and decoded on the task. Blocking calls (opening
+//! files, the rename of an atomic write) go to the `blocking` crate's pool, files are written
+//! through async-fs and stdout through `blocking::Unblock`; none of them needs an executor, so
+//! the same code runs under smol and async-std. The reader, writer and conversions are those of
+//! `iterable-adapter`, written once for every runtime; this crate holds the runtime seam
+//! (`runtime.rs`), the bridge to the remote clients (`bridge.rs`) and the API's names.
+//!
+//! Examples, each run with `cargo run -p iterable-smol --example NAME`:
+//! - `read_file`: read a file and print its records (under smol);
+//! - `convert_folder`: convert every file of a folder concurrently (under async-std);
+//! - `enrich`: a pipeline that awaits a call per record (a stand-in for an API), eight at once.
 #![warn(missing_docs)]
 
 #[cfg(any(feature = "http", feature = "s3"))]
 mod bridge;
-mod convert;
-mod reader;
-mod writer;
+mod runtime;
 
-pub use convert::{convert, convert_many, pipeline};
+pub use iterable_adapter::{
+    ConvertOptions, ConvertStats, Converted, DynRead, DynWrite, ReadStats, Reader, Writer,
+    from_reader, from_stream, to_writer,
+};
 pub use iterable_core::{
     Error, ErrorKind, ErrorPolicy, Progress, ProgressFn, Record, Result, Value,
 };
-pub use iterable_formats::{
-    ConvertOptions, ConvertStats, Converted, Format, ReadOptions, WriteOptions,
-};
-pub use reader::{DynRead, Reader, from_reader, from_stream, open, open_with};
-pub use writer::{DynWrite, Writer, create, create_with, to_writer};
+pub use iterable_formats::{Format, ReadOptions, WriteOptions};
+use runtime::Smol;
+use std::ffi::OsStr;
+use std::future::Future;
+
+/// Opens a location and detects its format: from the name, else (for a remote object) from
+/// its `Content-Type`, else from the first bytes. A location is a path, `-` for stdin, an
+/// `http(s)://` URL (feature `http`) or an `s3://bucket/key` object (feature `s3`).
+///
+/// ```no_run
+/// # smol::block_on(async {
+/// let mut reader = iterable_smol::open("data/sample.csv").await?;
+/// while let Some(record) = reader.read().await? {
+///     println!("{record:?}");
+/// }
+/// # Ok::<(), iterable_smol::Error>(()) });
+/// ```
+pub async fn open(location: &str) -> Result<Reader> {
+    open_with(location, &ReadOptions::default()).await
+}
+
+/// Opens a location with options: format, CSV dialect, record size limit, error policy.
+pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
+    iterable_adapter::open_with(&Smol, location, options).await
+}
+
+/// Creates a location for writing, in the format its name says.
+///
+/// A file is written atomically: bytes go to a temporary file beside it, which
+/// [`Writer::finish`] (or closing the `Sink`) renames over the target. An error, or a writer
+/// dropped without `finish`, leaves an existing target as it was and no temporary file
+/// behind. `-` writes to stdout (then the format must be given, see [`create_with`]).
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("out.jsonl");
+/// # let path = path.to_str().unwrap();
+/// let mut writer = iterable_smol::create(path).await?;
+/// writer.write(&[("id", 1)].into_iter().collect()).await?;
+/// writer.finish().await?;
+/// assert_eq!(std::fs::read_to_string(path)?, "{\"id\":1}\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
+pub async fn create(location: &str) -> Result<Writer> {
+    create_with(location, &WriteOptions::default()).await
+}
+
+/// Creates a location for writing with options: format, CSV dialect, compression.
+pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
+    iterable_adapter::create_with(&Smol, location, options).await
+}
+
+/// Reads every record of `source` and writes it to `target`; formats come from the names
+/// unless the options give them. The target is written atomically. Progress goes to
+/// `options.progress`.
+pub async fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<ConvertStats> {
+    iterable_adapter::convert(&Smol, source, target, options).await
+}
+
+/// Converts each input (paths or glob patterns; with feature `s3`, also
+/// `s3://bucket/logs/*.jsonl.gz`) into `out_dir` (a folder, or an `s3://bucket/prefix/`), one
+/// output per input with the same stem and the extension of `options.write.format` (which
+/// must be set), up to `options.jobs` at once, each on a thread of the `blocking` crate's pool,
+/// so in parallel under smol and async-std alike. A failing input gets its error (naming the
+/// file) and leaves no output; the others complete. Errors before any conversion (no match, an
+/// output folder that cannot be made, two inputs for one output) fail the call.
+pub async fn convert_many(
+    inputs: &[String],
+    out_dir: impl AsRef<OsStr>,
+    options: &ConvertOptions,
+) -> Result<Vec<Converted>> {
+    iterable_adapter::convert_many(&Smol, inputs, out_dir, options).await
+}
+
+/// Reads `source`, passes each record through the async `transform`, and writes what it
+/// returns to `target`, in input order. `transform` may change a record, drop it (`None`, an
+/// empty `Vec`) or multiply it (a `Vec`); up to `options.jobs` transforms run at once. An
+/// error stops the pipeline and leaves the target as it was.
+///
+/// ```
+/// # smol::block_on(async {
+/// # let dir = tempfile::tempdir()?;
+/// # let src = dir.path().join("in.csv");
+/// # std::fs::write(&src, "n\n1\n2\n3\n")?;
+/// # let (src, dst) = (src.to_str().unwrap(), dir.path().join("out.jsonl"));
+/// # let dst = dst.to_str().unwrap();
+/// let options = iterable_smol::ConvertOptions { jobs: 8, ..Default::default() };
+/// let twice = |r: iterable_smol::Record| async move { Ok(vec![r.clone(), r]) };
+/// let stats = iterable_smol::pipeline(src, twice, dst, &options).await?;
+/// assert_eq!(stats.records, 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
+pub async fn pipeline<F, Fut, I>(
+    source: &str,
+    transform: F,
+    target: &str,
+    options: &ConvertOptions,
+) -> Result<ConvertStats>
+where
+    F: FnMut(Record) -> Fut,
+    Fut: Future<Output = Result<I>>,
+    I: IntoIterator<Item = Record>,
+{
+    iterable_adapter::pipeline(&Smol, source, transform, target, options).await
+}

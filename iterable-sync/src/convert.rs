@@ -1,9 +1,9 @@
 //! `convert`, `convert_many` and `pipeline`: records from one place to another.
 
-use crate::reader::open_here;
+use crate::reader::open_on;
 use crate::{Reader, Writer, create_with, open_with};
-use iterable_core::{Error, ErrorKind, ProgressReporter, ProgressTotals, Record, Result};
-use iterable_formats::{ConvertOptions, ConvertStats, Converted};
+use iterable_adapter::{ConvertOptions, ConvertPlan, ConvertStats, Converted};
+use iterable_core::{Error, ErrorKind, ProgressReporter, Record, Result};
 use iterable_sources::Location;
 use std::ffi::OsStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,51 +49,28 @@ pub fn convert_many(
     out_dir: impl AsRef<OsStr>,
     options: &ConvertOptions,
 ) -> Result<Vec<Converted>> {
-    let format = options.write.format.ok_or_else(|| {
-        Error::new(
-            ErrorKind::UnknownFormat,
-            "convert_many needs the output format in the options",
-        )
-    })?;
-    #[cfg(feature = "s3")]
+    ConvertPlan::output_format(options)?;
     let inputs = crate::remote::expand(inputs)?;
-    #[cfg(not(feature = "s3"))]
-    let inputs = iterable_sources::expand_locations(inputs)?;
     let out_dir = Location::parse_os(out_dir.as_ref())?;
-    let plan = iterable_sources::plan_outputs(inputs, &out_dir, format.extension())?;
-    let totals = options
-        .progress
-        .clone()
-        .map(|callback| ProgressTotals::new(callback, plan.len()));
+    let plan = ConvertPlan::new(inputs, &out_dir, options)?;
     let next = AtomicUsize::new(0);
-    let jobs = options.jobs.clamp(1, plan.len().max(1));
+    let jobs = plan.concurrency();
     let mut results: Vec<Option<Result<ConvertStats>>> = (0..plan.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let worker = || {
             let mut done = Vec::new();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some((input, output)) = plan.get(index) else {
+                let Some(job) = plan.job(index) else {
                     return done;
                 };
-                let job = ConvertOptions {
-                    progress: totals.as_ref().map(|t| t.part(index)),
-                    jobs: 1,
-                    ..options.clone()
-                };
-                let (input, output) = (input.to_string(), output.to_string());
                 // With several inputs at once every core has a reader already: one more thread
                 // per reader to read ahead measured 10-20% slower.
-                let reader = if jobs > 1 {
-                    open_here(&input, &job.read)
-                } else {
-                    open_with(&input, &job.read)
-                };
+                let reader = open_on(&job.input, &job.options.read, jobs == 1);
                 let identity = |record| Ok(Some(record));
-                done.push((
-                    index,
-                    reader.and_then(|reader| pipeline_from(reader, identity, &output, &job)),
-                ));
+                let converted = reader
+                    .and_then(|reader| pipeline_from(reader, identity, &job.output, &job.options));
+                done.push((index, converted));
             }
         };
         let workers: Vec<_> = (0..jobs).map(|_| scope.spawn(worker)).collect();
@@ -103,16 +80,7 @@ pub fn convert_many(
             }
         }
     });
-    Ok(plan
-        .into_iter()
-        .zip(results)
-        .map(|((input, output), result)| Converted {
-            result: result
-                .unwrap_or_else(|| Err(Error::new(ErrorKind::Io, "the conversion did not run"))),
-            input: input.to_string(),
-            output: output.to_string(),
-        })
-        .collect())
+    Ok(plan.results(results))
 }
 
 /// Reads `source`, passes each record through `transform`, and writes what it returns to
@@ -163,14 +131,15 @@ where
     I: IntoIterator<Item = Record> + Send,
 {
     let mut writer = create_with(target, &options.write)?;
-    let mut progress = ProgressReporter::new(options.progress.clone(), reader.size());
+    let mut progress = ProgressReporter::new(options.progress.clone(), reader.stats().size);
     let jobs = options.jobs.max(1);
     if jobs == 1 {
         while let Some(record) = reader.read()? {
             for out in transform(record)? {
                 writer.write(&out)?;
             }
-            progress.update(reader.records_read(), reader.bytes_read());
+            let stats = reader.stats();
+            progress.update(stats.records_read, stats.bytes_read);
         }
     } else {
         loop {
@@ -181,7 +150,8 @@ where
             for out in transform_batch(batch, &transform, jobs)? {
                 writer.write(&out)?;
             }
-            progress.update(reader.records_read(), reader.bytes_read());
+            let stats = reader.stats();
+            progress.update(stats.records_read, stats.bytes_read);
         }
     }
     finish(reader, writer, &mut progress)
@@ -233,10 +203,11 @@ where
 fn finish(reader: Reader, writer: Writer, progress: &mut ProgressReporter) -> Result<ConvertStats> {
     let records = writer.records_written();
     writer.finish()?;
-    progress.done(reader.records_read(), reader.bytes_read());
+    let stats = reader.stats();
+    progress.done(stats.records_read, stats.bytes_read);
     Ok(ConvertStats {
         records,
-        bytes_read: reader.bytes_read(),
-        skipped: reader.skipped(),
+        bytes_read: stats.bytes_read,
+        skipped: stats.skipped,
     })
 }

@@ -33,18 +33,19 @@
 //! The same names, with `.await`, are the API of the async adapters.
 #![warn(missing_docs)]
 
-mod ahead;
 mod convert;
 mod reader;
 #[cfg(any(feature = "http", feature = "s3"))]
 mod remote;
+#[cfg(not(any(feature = "http", feature = "s3")))]
+#[path = "local_only.rs"]
+mod remote;
 mod writer;
 
 pub use convert::{convert, convert_many, pipeline};
+pub use iterable_adapter::{ConvertOptions, ConvertStats, Converted, ReadStats};
 pub use iterable_core::{Error, ErrorKind, ErrorPolicy, Record, Result, Value};
 pub use iterable_core::{Progress, ProgressFn};
-pub use iterable_formats::{
-    ConvertOptions, ConvertStats, Converted, Format, ReadOptions, WriteOptions,
-};
+pub use iterable_formats::{Format, ReadOptions, WriteOptions};
 pub use reader::{Reader, from_reader, open, open_with};
 pub use writer::{Writer, create, create_with, to_writer};

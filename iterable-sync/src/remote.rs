@@ -77,14 +77,14 @@ fn joined<T>(outcome: std::result::Result<T, tokio::task::JoinError>) -> Result<
 }
 
 /// A remote body to read: its bytes, its size when known, and the name it is detected by.
-pub(crate) struct RemoteInput {
+pub(crate) struct RemoteRead {
     pub(crate) read: Box<dyn Read + Send>,
     pub(crate) size: Option<u64>,
     pub(crate) name: Option<String>,
 }
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
-pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
+pub(crate) fn open_remote(location: &Location) -> Result<RemoteRead> {
     let owned = location.clone();
     let body = run(async move { Box::pin(iterable_sources::remote::get(&owned)).await })??;
     let name = iterable_formats::name_for_body(
@@ -96,7 +96,7 @@ pub(crate) fn open_remote(location: &Location) -> Result<RemoteInput> {
         stream: body.stream,
         chunk: Bytes::new(),
     };
-    Ok(RemoteInput {
+    Ok(RemoteRead {
         read: Box::new(read),
         size: body.size,
         name,
@@ -141,7 +141,7 @@ pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
 #[cfg(feature = "s3")]
-pub(crate) fn create_remote(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
+pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
     let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
     let shared = Arc::new(Mutex::new(Some(upload)));
@@ -204,4 +204,10 @@ impl Drop for RemoteCommit {
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     let patterns = patterns.to_vec();
     run(async move { Box::pin(iterable_sources::remote::expand(&patterns)).await })?
+}
+
+/// Expands input patterns: local globs only, without the `s3` feature.
+#[cfg(not(feature = "s3"))]
+pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
+    iterable_sources::expand_locations(patterns)
 }

@@ -1,7 +1,7 @@
 //! `Writer`: records to a file (atomically), stdout, or any `std::io::Write`.
 
+use iterable_adapter::{Target, WriteState};
 use iterable_core::{Error, Record, Result};
-use iterable_formats::adapter::WriteState;
 use iterable_formats::{Format, WriteOptions};
 use iterable_sources::{AtomicFile, Location};
 use std::io::Write;
@@ -35,34 +35,33 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let parsed = Location::parse(location)?;
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
-    match parsed {
-        Location::Http(_) => Err(parsed.unsupported("writing over HTTP is not supported")),
+    let state = WriteState::new(&options)
+        .map_err(locate)?
+        .at(Some(location.to_owned()));
+    let (output, commit): (Box<dyn Write + Send>, _) = match Target::of(&parsed)? {
         #[cfg(feature = "s3")]
-        Location::S3 { .. } => {
-            let (output, commit) = crate::remote::create_remote(&parsed)?;
-            Ok(Writer {
-                output: Box::new(output) as Box<dyn Write + Send>,
-                state: WriteState::new(&options)?.at(Some(location.to_owned())),
-                commit: Commit::Remote(commit),
-            })
+        Target::Remote(remote) => {
+            let (output, commit) = crate::remote::create(&remote)?;
+            (Box::new(output), Commit::Remote(commit))
         }
         #[cfg(not(feature = "s3"))]
-        Location::S3 { .. } => {
-            Err(parsed.unsupported("writing to S3 needs the \"s3\" feature of iterable-sync"))
+        Target::Remote(remote) => {
+            return Err(iterable_adapter::remote_unsupported(
+                &remote,
+                "iterable-sync",
+            ));
         }
-        Location::Stdio => to_writer(
-            Box::new(std::io::stdout()) as Box<dyn Write + Send>,
-            &options,
-        ),
-        Location::Path(path) => {
+        Target::Stdout => (Box::new(std::io::stdout()), Commit::None),
+        Target::File(path) => {
             let (file, atomic) = AtomicFile::create(&path).map_err(|e| locate(Error::io(e)))?;
-            Ok(Writer {
-                output: Box::new(file) as Box<dyn Write + Send>,
-                state: WriteState::new(&options)?.at(Some(location.to_owned())),
-                commit: Commit::File(atomic),
-            })
+            (Box::new(file), Commit::File(atomic))
         }
-    }
+    };
+    Ok(Writer {
+        output,
+        state,
+        commit,
+    })
 }
 
 /// Writes records to any `Write`, in the format the options name.

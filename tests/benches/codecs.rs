@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 use iterable_core::DecompressionLimits;
-use iterable_formats::codec::CodecKind;
+use iterable_formats::compression::CodecKind;
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufReader, Read};
@@ -158,9 +158,7 @@ fn compressed(dir: &Path, csv: &Path, plain: &[u8], codec: CodecKind) -> PathBuf
 /// Decompresses as a reader does, dropping the output.
 fn ours(path: &Path, codec: CodecKind) {
     let mut file = File::open(path).unwrap();
-    let mut decompression = codec
-        .decompression(DecompressionLimits::default(), None)
-        .unwrap();
+    let mut decompression = codec.decompression(DecompressionLimits::default()).unwrap();
     let mut out = BytesMut::with_capacity(1 << 20);
     loop {
         let raw = decompression.raw_mut();

@@ -7,7 +7,8 @@
 
 use futures::{Stream, StreamExt};
 use iterable_core::Record;
-use iterable_formats::{ConvertOptions, Format, WriteOptions};
+use iterable_formats::{Format, WriteOptions};
+use iterable_sync::ConvertOptions;
 use iterable_tests::s3_server::S3Server;
 use std::time::{Duration, Instant};
 

@@ -9,7 +9,7 @@ pub mod s3_server;
 
 use bytes::Bytes;
 use iterable_core::{
-    DecodeBuffer, Decoder, ErrorKind, ErrorPolicy, FieldsCache, ParsedBatch, Position, Record, Step,
+    DecodeDriver, Decoder, ErrorKind, ErrorPolicy, FieldsCache, ParsedBatch, Position, Record, Step,
 };
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ impl Outcome {
 /// Feeds `input` to `decoder` cut at `cuts` (offsets, in any order, out-of-range ones
 /// ignored) and returns everything it produced, going on after recoverable errors.
 pub fn decode_in_chunks<D: Decoder>(decoder: D, input: &[u8], cuts: &[usize]) -> Vec<Outcome> {
-    let mut state = DecodeBuffer::new(decoder, ErrorPolicy::Fail);
+    let mut state = DecodeDriver::new(decoder, ErrorPolicy::Fail);
     let mut chunks = cut(input, cuts).into_iter();
     let mut out = Vec::new();
     loop {
@@ -79,7 +79,7 @@ pub fn decode_in_chunks<D: Decoder>(decoder: D, input: &[u8], cuts: &[usize]) ->
 }
 
 /// What [`decode_in_chunks`] returns, the way a reader that reads ahead gets it: `input` read
-/// in the pieces between `cuts` through [`DecodeBuffer::read_into`], parsed into batches of at
+/// in the pieces between `cuts` through [`DecodeDriver::read_into`], parsed into batches of at
 /// most `batch` records ([`Decoder::decode_into`]), which are then built.
 pub fn parse_in_chunks<D: Decoder>(
     decoder: D,
@@ -87,7 +87,7 @@ pub fn parse_in_chunks<D: Decoder>(
     cuts: &[usize],
     batch: usize,
 ) -> Vec<Outcome> {
-    let mut state = DecodeBuffer::new(decoder, ErrorPolicy::Fail);
+    let mut state = DecodeDriver::new(decoder, ErrorPolicy::Fail);
     let mut chunks = cut(input, cuts).into_iter();
     let mut piece: &[u8] = &[];
     let mut read = |buf: &mut [u8]| {

@@ -3,7 +3,8 @@
 
 use futures::{SinkExt, StreamExt};
 use iterable_core::{ErrorKind, Record, Value};
-use iterable_formats::{ConvertOptions, Format, ReadOptions, WriteOptions};
+use iterable_formats::{Format, ReadOptions, WriteOptions};
+use iterable_sync::ConvertOptions;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -155,7 +156,7 @@ fn reader_forwards_into_writer_as_stream_and_sink() {
 
 #[test]
 fn codecs_carry_records_over_tcp() {
-    use iterable_tokio::codec::{RecordDecoder, RecordEncoder};
+    use iterable_tokio::framed::{RecordDecoder, RecordEncoder};
     use tokio_util::codec::{FramedRead, FramedWrite};
     tokio_rt().block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -237,7 +238,7 @@ fn convert_many_case() -> (
     )
 }
 
-fn check_convert_many(converted: Vec<iterable_formats::Converted>, out: &std::path::Path) {
+fn check_convert_many(converted: Vec<iterable_sync::Converted>, out: &std::path::Path) {
     assert_eq!(converted.len(), 3);
     assert_eq!(converted[0].result.as_ref().unwrap().records, 2);
     let err = converted[1].result.as_ref().unwrap_err();

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use iterable_core::{DecompressionLimits, ErrorKind, Record};
-use iterable_formats::codec::CodecKind;
+use iterable_formats::compression::CodecKind;
 use iterable_formats::{Format, ReadOptions, WriteOptions};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};

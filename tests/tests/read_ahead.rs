@@ -81,10 +81,10 @@ fn read_all<R: Read>(mut reader: Reader<R>) -> Everything {
     }
     Everything {
         outcomes,
-        records_read: reader.records_read(),
-        skipped: reader.skipped(),
+        records_read: reader.stats().records_read,
+        skipped: reader.stats().skipped,
         collected: reader.errors().iter().map(Outcome::from_error).collect(),
-        bytes_read: reader.bytes_read(),
+        bytes_read: reader.stats().bytes_read,
         delimiter: reader.detection().choice.delimiter,
     }
 }
@@ -237,9 +237,9 @@ fn reading_ahead_returns_what_reading_here_returns() {
 
 #[test]
 fn a_batch_is_handed_over_before_a_read_that_may_block() {
-    use iterable_core::{DecodeBuffer, FieldsCache, ParsedBatch};
+    use iterable_core::{DecodeDriver, FieldsCache, ParsedBatch};
     use iterable_formats::jsonl::JsonLinesDecoder;
-    let mut state = DecodeBuffer::new(JsonLinesDecoder::new(1 << 20), ErrorPolicy::Fail);
+    let mut state = DecodeDriver::new(JsonLinesDecoder::new(1 << 20), ErrorPolicy::Fail);
     let mut reads = 0;
     let mut read = |buf: &mut [u8]| {
         reads += 1;

@@ -6,7 +6,8 @@
 //! process: every test here shares one server, set up once, and works in a bucket of its own.
 
 use iterable_core::{ErrorKind, Record, Value};
-use iterable_formats::{ConvertOptions, Format, WriteOptions};
+use iterable_formats::{Format, WriteOptions};
+use iterable_sync::ConvertOptions;
 use iterable_tests::s3_server::{S3Server, SECRET_KEY};
 use std::io::Write;
 use std::sync::OnceLock;

@@ -120,7 +120,7 @@ fn jsonl_errors_name_line_and_byte() {
         }
     );
     assert_eq!(errors[1].message(), "line is not a JSON object");
-    assert_eq!(reader.skipped(), 2);
+    assert_eq!(reader.stats().skipped, 2);
 }
 
 #[test]
@@ -194,9 +194,9 @@ fn a_line_without_end_hits_the_record_limit() {
         assert_eq!(err.position().record, Some(2));
         // it stopped within a read or two of the limit
         assert!(
-            reader.bytes_read() < (limit as u64) * 2,
+            reader.stats().bytes_read < (limit as u64) * 2,
             "{format:?} read {}",
-            reader.bytes_read()
+            reader.stats().bytes_read
         );
     }
 }

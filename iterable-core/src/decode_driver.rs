@@ -1,8 +1,7 @@
-//! `DecodeBuffer`: a decoder, its input buffer and an error policy; what every adapter drives.
+//! `DecodeDriver`: a decoder, its input buffer, decompression and an error policy; what every
+//! adapter drives.
 
-use crate::{
-    Decoder, Decompression, Error, ParsedBatch, Position, RECORDS_BETWEEN_YIELDS, Record, Result,
-};
+use crate::{Decoder, Decompression, Error, ParsedBatch, Position, Record, Result};
 use bytes::{Bytes, BytesMut};
 use std::task::{Context, Poll};
 
@@ -20,18 +19,18 @@ pub enum ErrorPolicy {
     /// recoverable one.
     #[default]
     Fail,
-    /// Skip the bad record silently; [`DecodeBuffer::skipped`] counts them.
+    /// Skip the bad record silently; [`DecodeDriver::skipped`] counts them.
     Skip,
-    /// Skip the bad record and keep its error, with its position, for [`DecodeBuffer::errors`].
+    /// Skip the bad record and keep its error, with its position, for [`DecodeDriver::errors`].
     Collect,
 }
 
-/// What [`DecodeBuffer::step`] produced.
+/// What [`DecodeDriver::step`] produced.
 #[derive(Debug)]
 pub enum Step<T = Record> {
     /// The next record.
     Record(T),
-    /// More input is needed: push bytes or call [`DecodeBuffer::end_input`].
+    /// More input is needed: push bytes or call [`DecodeDriver::end_input`].
     NeedInput,
     /// The input is over and every record has been returned.
     End,
@@ -39,12 +38,12 @@ pub enum Step<T = Record> {
 
 /// Drives a [`Decoder`] over input pushed in chunks, applying an [`ErrorPolicy`].
 ///
-/// Adapters own the I/O: they append what they read ([`DecodeBuffer::push`], or directly into
-/// [`DecodeBuffer::buffer_mut`]), call [`DecodeBuffer::end_input`] at the end, and call
-/// [`DecodeBuffer::step`] for records.
+/// Adapters own the I/O: they append what they read ([`DecodeDriver::push`], or directly into
+/// [`DecodeDriver::buffer_mut`]), call [`DecodeDriver::end_input`] at the end, and call
+/// [`DecodeDriver::step`] for records.
 ///
 /// ```
-/// use iterable_core::{DecodeBuffer, Decoder, ErrorPolicy, Record, Result, Step};
+/// use iterable_core::{DecodeDriver, Decoder, ErrorPolicy, Record, Result, Step};
 /// use bytes::{Buf, BytesMut};
 ///
 /// /// One record per byte, for the example.
@@ -58,7 +57,7 @@ pub enum Step<T = Record> {
 ///     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> { self.decode(buf) }
 /// }
 ///
-/// let mut input = DecodeBuffer::new(Bytewise, ErrorPolicy::Fail);
+/// let mut input = DecodeDriver::new(Bytewise, ErrorPolicy::Fail);
 /// input.push(b"ab");
 /// input.end_input();
 /// let mut n = 0;
@@ -66,7 +65,7 @@ pub enum Step<T = Record> {
 /// assert_eq!(n, 2);
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-pub struct DecodeBuffer<D> {
+pub struct DecodeDriver<D> {
     decoder: D,
     buf: BytesMut,
     input_ended: bool,
@@ -75,23 +74,13 @@ pub struct DecodeBuffer<D> {
     errors: Vec<Error>,
     skipped: u64,
     bytes_in: u64,
-    /// Records returned by [`DecodeBuffer::poll_record`] since it last yielded.
-    since_yield: u32,
     /// The codec input goes through before the decoder sees it, if compressed.
     decompression: Option<Decompression>,
     /// A codec error met while taking input, returned by the next step.
     input_error: Option<Error>,
-    /// Makes a fresh decoder for each member of an archive.
-    renew: Option<Box<dyn FnMut() -> D + Send>>,
-    /// The archive member whose records are being decoded.
-    member: Option<String>,
-    /// The member that starts once the current one's records are out.
-    next_member: Option<String>,
-    /// The input ended with the current member still to finish.
-    ended_after_member: bool,
 }
 
-impl<D: Decoder> DecodeBuffer<D> {
+impl<D: Decoder> DecodeDriver<D> {
     /// An empty buffer in front of `decoder`.
     pub fn new(decoder: D, policy: ErrorPolicy) -> Self {
         Self::with_buffer(decoder, BytesMut::new(), policy)
@@ -101,7 +90,7 @@ impl<D: Decoder> DecodeBuffer<D> {
     /// format, so that none are lost.
     pub fn with_buffer(decoder: D, buf: BytesMut, policy: ErrorPolicy) -> Self {
         let bytes_in = buf.len() as u64;
-        DecodeBuffer {
+        DecodeDriver {
             decoder,
             buf,
             input_ended: false,
@@ -110,85 +99,31 @@ impl<D: Decoder> DecodeBuffer<D> {
             errors: Vec::new(),
             skipped: 0,
             bytes_in,
-            since_yield: 0,
             decompression: None,
             input_error: None,
-            renew: None,
-            member: None,
-            next_member: None,
-            ended_after_member: false,
         }
     }
 
-    /// For archives: `renew` makes the decoder for each member after the first, which is
-    /// `member`. Records then come with [`DecodeBuffer::member`].
-    pub fn with_members(
-        mut self,
-        member: Option<String>,
-        renew: Box<dyn FnMut() -> D + Send>,
-    ) -> Self {
-        self.member = member;
-        self.renew = Some(renew);
-        self
-    }
-
-    /// Says that archive member `name` starts once the current member's records are out.
-    pub fn member_starts(&mut self, name: String) {
-        self.next_member = Some(name);
-    }
-
-    /// The archive member the last record came from.
-    pub fn member(&self) -> Option<&str> {
-        self.member.as_deref()
-    }
-
     /// Input goes through `decompression` first; the buffer holds decompressed bytes (such as
-    /// a head already decompressed through it), and [`DecodeBuffer::bytes_in`] counts
+    /// a head already decompressed through it), and [`DecodeDriver::bytes_in`] counts
     /// compressed ones.
     pub fn with_decompression(mut self, decompression: Decompression) -> Self {
         self.decompression = Some(decompression);
         self
     }
 
-    /// Runs the codec over what it has; a codec error ends the input. An archive's next member
-    /// stops it until the current member's records are out.
+    /// Runs the codec over what it has; a codec error ends the input.
     fn decompress(&mut self, at_end: bool) {
-        if self.next_member.is_some() {
-            return;
-        }
         if let Some(decompression) = &mut self.decompression {
             let done = if at_end {
                 decompression.finish(&mut self.buf)
             } else {
                 decompression.run(&mut self.buf)
             };
-            match done {
-                Ok(Some(member)) => {
-                    self.next_member = Some(member);
-                    if at_end {
-                        // The rest is decompressed once this member is done.
-                        self.input_ended = false;
-                        self.ended_after_member = true;
-                    }
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    self.input_error = Some(error);
-                    self.input_ended = true;
-                }
+            if let Err(error) = done {
+                self.input_error = Some(error);
+                self.input_ended = true;
             }
-        }
-    }
-
-    /// The current member's records are out: a fresh decoder for the next one.
-    fn start_next_member(&mut self) {
-        if let (Some(member), Some(renew)) = (self.next_member.take(), self.renew.as_mut()) {
-            self.decoder = renew();
-            self.member = Some(member);
-        }
-        self.decompress(false);
-        if std::mem::take(&mut self.ended_after_member) {
-            self.end_input();
         }
     }
 
@@ -222,12 +157,12 @@ impl<D: Decoder> DecodeBuffer<D> {
     }
 
     /// The input buffer, for adapters that read straight into it. Bytes appended here must be
-    /// reported with [`DecodeBuffer::count_input`].
+    /// reported with [`DecodeDriver::count_input`].
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
 
-    /// Counts `n` bytes appended through [`DecodeBuffer::buffer_mut`].
+    /// Counts `n` bytes appended through [`DecodeDriver::buffer_mut`].
     pub fn count_input(&mut self, n: usize) {
         self.bytes_in += n as u64;
     }
@@ -235,11 +170,6 @@ impl<D: Decoder> DecodeBuffer<D> {
     /// The input is over; the decoder will be asked for its last records.
     pub fn end_input(&mut self) {
         if self.input_ended {
-            return;
-        }
-        if self.next_member.is_some() {
-            // Ends once the current archive member is done and the next one started.
-            self.ended_after_member = true;
             return;
         }
         self.input_ended = true;
@@ -260,7 +190,7 @@ impl<D: Decoder> DecodeBuffer<D> {
         }
     }
 
-    /// True once [`DecodeBuffer::end_input`] was called.
+    /// True once [`DecodeDriver::end_input`] was called.
     pub fn input_ended(&self) -> bool {
         self.input_ended
     }
@@ -313,36 +243,23 @@ impl<D: Decoder> DecodeBuffer<D> {
     }
 
     /// Polls for the next record, reading through `poll_read` (an `AsyncRead`'s) when input is
-    /// needed: the loop of every async adapter, on any runtime.
-    ///
-    /// After [`RECORDS_BETWEEN_YIELDS`] records in a row without the input being pending it
-    /// yields once (wakes the task and returns `Pending`), so that decoding a large buffered
-    /// input does not starve the other tasks of its thread.
+    /// needed: the loop of every async adapter, on any runtime. It returns `Pending` only when
+    /// the input is pending: a caller that must share its thread yields now and then
+    /// ([`crate::YieldBudget`]).
     pub fn poll_record(
         &mut self,
         cx: &mut Context<'_>,
         mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
     ) -> Poll<Result<Option<Record>>> {
-        if self.since_yield >= RECORDS_BETWEEN_YIELDS {
-            self.since_yield = 0;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
         loop {
             match self.step() {
-                Ok(Step::Record(record)) => {
-                    self.since_yield += 1;
-                    return Poll::Ready(Ok(Some(record)));
-                }
+                Ok(Step::Record(record)) => return Poll::Ready(Ok(Some(record))),
                 Ok(Step::End) => return Poll::Ready(Ok(None)),
                 Err(error) => return Poll::Ready(Err(error)),
                 Ok(Step::NeedInput) => match self.fill(|buf| poll_read(cx, buf)) {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                    Poll::Pending => {
-                        self.since_yield = 0;
-                        return Poll::Pending;
-                    }
+                    Poll::Pending => return Poll::Pending,
                 },
             }
         }
@@ -399,7 +316,7 @@ impl<D: Decoder> DecodeBuffer<D> {
     /// Reads through a blocking `read` and parses records into `batch`
     /// ([`Decoder::decode_into`]) until it holds `records` of them or `bytes` bytes
     /// ([`ParsedBatch::size`]), or the input is over; errors, under the error policy as for
-    /// [`DecodeBuffer::step`], go into the batch in place of their records. Returns true once
+    /// [`DecodeDriver::step`], go into the batch in place of their records. Returns true once
     /// the input is over.
     ///
     /// A batch that holds anything is returned before another read, which may block: the
@@ -437,13 +354,10 @@ impl<D: Decoder> DecodeBuffer<D> {
     ) -> Result<Step<T>> {
         while !self.finished {
             // After a codec error, the records already decompressed come first, then the error.
-            // Before an archive's next member, the current one is decoded to its end.
-            let member_ends = self.next_member.is_some();
-            let eof = (self.input_ended && self.input_error.is_none()) || member_ends;
+            let eof = self.input_ended && self.input_error.is_none();
             let decoded = decode(&mut self.decoder, &mut self.buf, eof);
             match decoded {
                 Ok(Some(record)) => return Ok(Step::Record(record)),
-                Ok(None) if member_ends => self.start_next_member(),
                 Ok(None) if self.input_error.is_some() => {
                     self.finished = true;
                     if let Some(error) = self.input_error.take() {

@@ -8,7 +8,7 @@
 //! ```
 //! use futures_util::{SinkExt, StreamExt};
 //! use iterable_formats::{Format, ReadOptions, WriteOptions};
-//! use iterable_tokio::codec::{RecordDecoder, RecordEncoder};
+//! use iterable_tokio::framed::{RecordDecoder, RecordEncoder};
 //! use tokio_util::codec::{FramedRead, FramedWrite};
 //!
 //! # #[tokio::main(flavor = "current_thread")]

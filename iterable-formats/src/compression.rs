@@ -125,7 +125,7 @@ impl CodecKind {
     /// `data.csv.gz` gives gzip and `data.csv`.
     ///
     /// ```
-    /// use iterable_formats::codec::CodecKind;
+    /// use iterable_formats::compression::CodecKind;
     /// assert_eq!(CodecKind::from_file_name("logs.jsonl.zst"), Some((CodecKind::Zstd, "logs.jsonl")));
     /// assert_eq!(CodecKind::from_file_name("data.csv"), None);
     /// ```
@@ -137,7 +137,7 @@ impl CodecKind {
     /// The codec whose magic bytes `head` starts with.
     ///
     /// ```
-    /// use iterable_formats::codec::CodecKind;
+    /// use iterable_formats::compression::CodecKind;
     /// assert_eq!(CodecKind::from_magic(&[0x1f, 0x8b, 8, 0]), Some(CodecKind::Gzip));
     /// assert_eq!(CodecKind::from_magic(b"id,name\n"), None);
     /// ```
@@ -147,19 +147,9 @@ impl CodecKind {
             .find(|c| c.magic().is_some_and(|magic| head.starts_with(magic)))
     }
 
-    /// A decompressing stage for this codec, under `limits`; for zip, of the members whose
-    /// names match the glob `members` (all files when `None`).
-    pub fn decompression(
-        self,
-        limits: DecompressionLimits,
-        members: Option<&str>,
-    ) -> Result<Decompression> {
-        #[cfg(feature = "zip")]
-        if self == CodecKind::Zip {
-            let codec = Box::new(crate::zip::ZipDecompressor::new(members)?);
-            return Ok(Decompression::new(codec, self.name(), limits));
-        }
-        let _ = members;
+    /// A decompressing stage for this codec, under `limits` (for zip, of every member's bytes
+    /// run together: [`crate::zip::ArchiveDecoder`] reads members one by one).
+    pub fn decompression(self, limits: DecompressionLimits) -> Result<Decompression> {
         Ok(Decompression::new(
             self.decompressor()?,
             self.name(),
@@ -167,7 +157,7 @@ impl CodecKind {
         ))
     }
 
-    /// The decompressing codec (for zip, of every member).
+    /// The decompressing codec (for zip, of every member's bytes run together).
     pub fn decompressor(self) -> Result<Box<dyn Codec>> {
         #[cfg(feature = "zip")]
         if self == CodecKind::Zip {
@@ -195,7 +185,7 @@ impl CodecKind {
         built::compressor(self, level).ok_or_else(|| self.not_built())
     }
 
-    fn not_built(self) -> Error {
+    pub(crate) fn not_built(self) -> Error {
         Error::new(
             ErrorKind::Unsupported,
             format!(

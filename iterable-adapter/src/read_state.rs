@@ -1,0 +1,298 @@
+//! The reader's state, with no I/O: [`Probe`] reads an input's first bytes and finds its codec
+//! and format; [`ReadState`] then decodes through whatever read call the adapter passes in
+//! (blocking, tokio, futures-io).
+
+use bytes::BytesMut;
+use iterable_core::{DecodeDriver, Decoder, Error, ParsedBatch, Record, Result};
+use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, prepare_input};
+use std::task::{Context, Poll, ready};
+
+/// The start of reading an input: its first bytes are read (up to [`SNIFF_BYTES`]) to find the
+/// codec (from the name, else the magic bytes) and the format inside (from the options, the
+/// name, else the decompressed content); then [`Probe::finish`] gives the reader's state, which
+/// loses none of those bytes.
+pub struct Probe {
+    options: ReadOptions,
+    name: Option<String>,
+    head: BytesMut,
+    ended: bool,
+}
+
+impl Probe {
+    /// Probing an input called `name` (a file name; `None` for a stream) with `options`.
+    pub fn new(options: &ReadOptions, name: Option<&str>) -> Probe {
+        Probe {
+            options: options.clone(),
+            name: name.map(str::to_owned),
+            head: BytesMut::new(),
+            ended: false,
+        }
+    }
+
+    /// Reads the head through a blocking `read`.
+    pub fn read_head(
+        &mut self,
+        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    ) -> std::io::Result<()> {
+        while !self.ended && self.head.len() < SNIFF_BYTES {
+            let start = self.head.len();
+            self.head.resize(SNIFF_BYTES, 0);
+            let read = loop {
+                match read(&mut self.head[start..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let n = *read.as_ref().unwrap_or(&0);
+            self.head.truncate(start + n);
+            self.ended = read? == 0;
+        }
+        Ok(())
+    }
+
+    /// Polls the head in through an async `poll_read`.
+    pub fn poll_read_head(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<()>> {
+        while !self.ended && self.head.len() < SNIFF_BYTES {
+            let start = self.head.len();
+            self.head.resize(SNIFF_BYTES, 0);
+            let polled = poll_read(cx, &mut self.head[start..]);
+            let n = match &polled {
+                Poll::Ready(Ok(n)) => *n,
+                _ => 0,
+            };
+            self.head.truncate(start + n);
+            match polled {
+                Poll::Ready(Ok(n)) => self.ended = n == 0,
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads the head of a blocking `input` called `name` and probes it: the reader's state,
+    /// whose errors name `location` and whose counts know the input's `size`.
+    pub fn blocking(
+        input: &mut impl std::io::Read,
+        options: &ReadOptions,
+        name: Option<&str>,
+        location: Option<String>,
+        size: Option<u64>,
+    ) -> Result<ReadState> {
+        let mut probe = Probe::new(options, name);
+        let head = probe.read_head(|buf| input.read(buf));
+        probe.finish_reading(head, location, size)
+    }
+
+    /// [`Probe::blocking`] for a futures-io `AsyncRead`.
+    pub async fn reading(
+        input: &mut (impl futures_io::AsyncRead + Unpin),
+        options: &ReadOptions,
+        name: Option<&str>,
+        location: Option<String>,
+        size: Option<u64>,
+    ) -> Result<ReadState> {
+        let mut probe = Probe::new(options, name);
+        let head = std::future::poll_fn(|cx| {
+            probe.poll_read_head(cx, |cx, buf| {
+                std::pin::Pin::new(&mut *input).poll_read(cx, buf)
+            })
+        })
+        .await;
+        probe.finish_reading(head, location, size)
+    }
+
+    fn finish_reading(
+        self,
+        head: std::io::Result<()>,
+        location: Option<String>,
+        size: Option<u64>,
+    ) -> Result<ReadState> {
+        let locate = |e: Error| crate::locate(&location, e);
+        head.map_err(|e| locate(Error::io(e)))?;
+        Ok(self.finish().map_err(locate)?.at(location, size))
+    }
+
+    /// Finds the codec and the format ([`prepare_input`]), and gives the reader's state.
+    pub fn finish(self) -> Result<ReadState> {
+        let prepared = prepare_input(&self.options, self.name.as_deref(), self.head)?;
+        let mut driver =
+            DecodeDriver::with_buffer(prepared.decoder, prepared.head, self.options.error_policy);
+        if let Some(decompression) = prepared.decompression {
+            driver = driver.with_decompression(decompression);
+        }
+        if self.ended {
+            driver.end_input();
+        }
+        Ok(ReadState {
+            driver,
+            detection: prepared.detection,
+            location: None,
+            size: None,
+            records: 0,
+            errors: Vec::new(),
+        })
+    }
+}
+
+/// What a reader has done so far, in one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadStats {
+    /// Records returned so far.
+    pub records_read: u64,
+    /// Bytes read from the input so far (compressed bytes, for a compressed input). A reader
+    /// that reads ahead counts up to a few batches of records past the ones returned.
+    pub bytes_read: u64,
+    /// The input's size in bytes, when known (a local file, a remote object whose server
+    /// says it).
+    pub size: Option<u64>,
+    /// Bad records skipped under the `Skip` and `Collect` error policies.
+    pub skipped: u64,
+}
+
+/// A reader's state: the decoding driver, how the format was found, counts, and the errors
+/// collected under `ErrorPolicy::Collect`, all labelled with the location.
+pub struct ReadState {
+    driver: DecodeDriver<Box<dyn Decoder + Send>>,
+    detection: Detection,
+    location: Option<String>,
+    size: Option<u64>,
+    records: u64,
+    errors: Vec<Error>,
+}
+
+impl ReadState {
+    /// Names the input in errors, and gives its size when known.
+    pub fn at(mut self, location: Option<String>, size: Option<u64>) -> ReadState {
+        self.location = location;
+        self.size = size;
+        self
+    }
+
+    /// The next record, reading through a blocking `read`.
+    pub fn read_record(
+        &mut self,
+        read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    ) -> Result<Option<Record>> {
+        let result = self.driver.read_record(read);
+        self.account(result)
+    }
+
+    /// Polls for the next record, reading through an async `poll_read`.
+    pub fn poll_record(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
+    ) -> Poll<Result<Option<Record>>> {
+        let result = ready!(self.driver.poll_record(cx, poll_read));
+        Poll::Ready(self.account(result))
+    }
+
+    fn account(&mut self, result: Result<Option<Record>>) -> Result<Option<Record>> {
+        if !self.driver.errors().is_empty() {
+            for error in self.driver.take_errors() {
+                let error = self.locate(error);
+                self.errors.push(error);
+            }
+        }
+        match result {
+            Ok(Some(record)) => {
+                self.records += 1;
+                Ok(Some(record))
+            }
+            Ok(None) => Ok(None),
+            Err(error) => Err(self.locate(error)),
+        }
+    }
+
+    /// How the codec and the format were found, and which (with CSV's delimiter).
+    pub fn detection(&self) -> Detection {
+        self.detection
+    }
+
+    /// What the reader has done so far.
+    pub fn stats(&self) -> ReadStats {
+        ReadStats {
+            records_read: self.records,
+            bytes_read: self.driver.bytes_in(),
+            size: self.size,
+            skipped: self.driver.skipped(),
+        }
+    }
+
+    /// Errors of the records skipped under the `Collect` policy, with their positions.
+    pub fn errors(&self) -> &[Error] {
+        &self.errors
+    }
+
+    /// Adds the location to an error.
+    pub fn locate(&self, error: Error) -> Error {
+        locate(&self.location, error)
+    }
+
+    /// The input's location, as errors name it.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// Parses the next records into `batch` (emptied first), reading through a blocking
+    /// `read`, for a reader that builds them on another thread; errors go into the batch in
+    /// place of their records (without the location: [`ReadState::location`]). Returns the
+    /// batch with this state's counts after it.
+    pub fn parse_ahead(
+        &mut self,
+        read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+        mut batch: ParsedBatch,
+    ) -> ParsedAhead {
+        batch.clear();
+        let ended = self
+            .driver
+            .read_into(read, &mut batch, AHEAD_RECORDS, AHEAD_BYTES);
+        let collected = self
+            .driver
+            .take_errors()
+            .into_iter()
+            .map(|error| self.locate(error))
+            .collect();
+        ParsedAhead {
+            batch,
+            ended,
+            bytes_read: self.driver.bytes_in(),
+            skipped: self.driver.skipped(),
+            collected,
+        }
+    }
+}
+
+/// Records per batch parsed ahead: few enough that a batch stays in the caches of both threads.
+const AHEAD_RECORDS: usize = 512;
+/// Bytes per batch parsed ahead ([`ParsedBatch::size`]), for inputs of large records.
+const AHEAD_BYTES: usize = 256 * 1024;
+
+/// Records parsed ahead by [`ReadState::parse_ahead`], and the reader's counts after them.
+#[derive(Debug, Default)]
+pub struct ParsedAhead {
+    /// The records (and errors), to build with [`ParsedBatch::next_record`].
+    pub batch: ParsedBatch,
+    /// The input is over: this is the last batch.
+    pub ended: bool,
+    /// Bytes read from the input so far.
+    pub bytes_read: u64,
+    /// Bad records skipped so far under the `Skip` and `Collect` error policies.
+    pub skipped: u64,
+    /// Errors of the records skipped under `Collect` while parsing this batch, located.
+    pub collected: Vec<Error>,
+}
+
+/// `error` naming `location`, when there is one.
+pub fn locate(location: &Option<String>, error: Error) -> Error {
+    match location {
+        Some(location) => error.with_location(location.clone()),
+        None => error,
+    }
+}

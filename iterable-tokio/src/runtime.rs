@@ -1,0 +1,152 @@
+//! What the shared async API needs of tokio: its blocking pool, its tasks, its stdout and
+//! files, and the remote clients, which are tokio's own (called natively, no bridge).
+
+use iterable_adapter::{DynWrite, RemoteInput, Runtime, not_completed};
+use iterable_core::Result;
+use iterable_sources::Location;
+use std::future::Future;
+use tokio_util::compat::TokioAsyncWriteCompatExt;
+
+/// tokio, for the shared async API. Within `convert_many`, one that shares an S3 client among
+/// the call's jobs.
+#[derive(Clone, Default)]
+pub(crate) struct Tokio {
+    /// The clients that every location opened by this runtime's jobs shares, if any.
+    #[cfg(feature = "s3")]
+    clients: Option<iterable_sources::remote::SharedClients>,
+}
+
+impl Tokio {
+    /// Runs `future` with this runtime's shared clients serving the locations it opens.
+    #[cfg(feature = "s3")]
+    async fn scoped<F: Future>(&self, future: F) -> F::Output {
+        match &self.clients {
+            Some(clients) => clients.run(future).await,
+            None => future.await,
+        }
+    }
+
+    #[cfg(not(feature = "s3"))]
+    async fn scoped<F: Future>(&self, future: F) -> F::Output {
+        future.await
+    }
+}
+
+impl Runtime for Tokio {
+    fn unblock<T, F>(&self, work: F) -> impl Future<Output = Result<T>> + Send
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let running = tokio::task::spawn_blocking(work);
+        async move {
+            running
+                .await
+                .map_err(|e| not_completed("a blocking call", e))
+        }
+    }
+
+    fn spawn<F>(&self, job: F) -> impl Future<Output = Result<F::Output>> + Send
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let this = self.clone();
+        let running = tokio::spawn(async move { this.scoped(job).await });
+        async move { running.await.map_err(|e| not_completed("the task", e)) }
+    }
+
+    fn stdout(&self) -> DynWrite {
+        Box::pin(tokio::io::stdout().compat_write())
+    }
+
+    fn file_output(&self, file: std::fs::File) -> DynWrite {
+        Box::pin(tokio::fs::File::from_std(file).compat_write())
+    }
+
+    fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send {
+        let location = location.clone();
+        let this = self.clone();
+        async move { this.scoped(remote::open(location)).await }
+    }
+
+    fn create_remote(&self, location: &Location) -> impl Future<Output = Result<DynWrite>> + Send {
+        let location = location.clone();
+        let this = self.clone();
+        async move { this.scoped(remote::create(location)).await }
+    }
+
+    #[cfg(feature = "s3")]
+    fn expand(&self, patterns: &[String]) -> impl Future<Output = Result<Vec<Location>>> + Send {
+        let patterns = patterns.to_vec();
+        let this = self.clone();
+        async move {
+            let listing = Box::pin(iterable_sources::remote::expand(&patterns));
+            this.scoped(listing).await
+        }
+    }
+
+    #[cfg(feature = "s3")]
+    fn sharing_clients(&self) -> Self {
+        Tokio {
+            clients: Some(Default::default()),
+        }
+    }
+}
+
+#[cfg(any(feature = "http", feature = "s3"))]
+mod remote {
+    use super::*;
+    use iterable_adapter::DynRead;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+
+    /// Reads a remote object natively: the body streams on the calling task.
+    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
+        let body = Box::pin(iterable_sources::remote::get(&location)).await?;
+        let name = iterable_formats::name_for_body(
+            location.file_name(),
+            body.content_type.as_deref(),
+            body.content_encoding.as_deref(),
+        );
+        let input = tokio_util::io::StreamReader::new(body.stream).compat();
+        Ok(RemoteInput {
+            input: Box::pin(input) as DynRead,
+            size: body.size,
+            name,
+        })
+    }
+
+    /// Writes an S3 object by multipart upload, completed when the output is shut down.
+    #[cfg(feature = "s3")]
+    pub(super) async fn create(location: Location) -> Result<DynWrite> {
+        let upload = Box::pin(iterable_sources::remote::create(&location)).await?;
+        Ok(Box::pin(upload.compat_write()))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub(super) async fn create(location: Location) -> Result<DynWrite> {
+        Err(iterable_adapter::remote_unsupported(
+            &location,
+            "iterable-tokio",
+        ))
+    }
+}
+
+#[cfg(not(any(feature = "http", feature = "s3")))]
+mod remote {
+    use super::*;
+
+    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
+        Err(iterable_adapter::remote_unsupported(
+            &location,
+            "iterable-tokio",
+        ))
+    }
+
+    pub(super) async fn create(location: Location) -> Result<DynWrite> {
+        Err(iterable_adapter::remote_unsupported(
+            &location,
+            "iterable-tokio",
+        ))
+    }
+}
