@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reading throughput of iterable against the csv crate, serde_json and the Python library
-# iterabledata, side by side in one run; codecs; S3 against an in-process server. Prints
+# iterabledata, side by side in one run; convert_many in parallel; codecs; S3 against an
+# in-process server. Prints
 # Markdown tables (the README quotes them).
 #   bench/run.sh                      1,000,000 rows
 #   ITERABLE_BENCH_ROWS=200000 bench/run.sh
@@ -15,5 +16,6 @@ if command -v python3 >/dev/null 2>&1; then
   export ITERABLE_BENCH_PYTHON="$PWD/$venv/bin/python"
 fi
 cargo bench -p iterable-tests --bench throughput
+cargo bench -p iterable-tests --bench conversions
 cargo bench -p iterable-tests --bench codecs
 cargo bench -p iterable-tests --bench s3

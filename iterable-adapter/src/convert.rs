@@ -262,23 +262,34 @@ where
     let mut writer = create_with(rt, target, &options.write).await?;
     let mut progress = ProgressReporter::new(options.progress.clone(), reader.stats().size);
     let jobs = options.jobs.max(1);
-    let mut running = futures_util::stream::FuturesOrdered::new();
-    let mut input_done = false;
-    loop {
-        while !input_done && running.len() < jobs {
-            match reader.read().await? {
-                Some(record) => running.push_back(transform(record)),
-                None => input_done = true,
+    if jobs == 1 {
+        // One at a time: no queue of futures (it costs an allocation per record).
+        while let Some(record) = reader.read().await? {
+            for record in transform(record).await? {
+                writer.write(&record).await?;
             }
+            let stats = reader.stats();
+            progress.update(stats.records_read, stats.bytes_read);
         }
-        let Some(output) = running.next().await else {
-            break;
-        };
-        for record in output? {
-            writer.write(&record).await?;
+    } else {
+        let mut running = futures_util::stream::FuturesOrdered::new();
+        let mut input_done = false;
+        loop {
+            while !input_done && running.len() < jobs {
+                match reader.read().await? {
+                    Some(record) => running.push_back(transform(record)),
+                    None => input_done = true,
+                }
+            }
+            let Some(output) = running.next().await else {
+                break;
+            };
+            for record in output? {
+                writer.write(&record).await?;
+            }
+            let stats = reader.stats();
+            progress.update(stats.records_read, stats.bytes_read);
         }
-        let stats = reader.stats();
-        progress.update(stats.records_read, stats.bytes_read);
     }
     let records = writer.records_written();
     writer.finish().await?;

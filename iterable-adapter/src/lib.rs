@@ -10,15 +10,16 @@
 //!   and the reader's own thread or task *builds* them, so that every allocation of a record
 //!   stays on one thread; [`Decoding`] is a reader's choice between that and decoding inline.
 //!   [`ThreadReader`] reads a blocking input (a file, stdin) on a thread of its own, as a
-//!   futures-io `AsyncRead`.
+//!   futures-io `AsyncRead`, and [`ThreadWriter`] writes a blocking output (a file, stdout) on
+//!   one, as an `AsyncWrite`.
 //! - [`Source`] and [`Target`]: what a [`Location`] is to read from and to write to, and
 //!   [`ConvertPlan`], the planning, progress totals and results of `convert_many`, for every
 //!   adapter.
 //! - The async API over the [`Runtime`] seam: [`Reader`] (a `Stream`), [`Writer`] (a `Sink`),
 //!   [`open_with`], [`create_with`], [`convert`], [`convert_many`], [`pipeline`], on
 //!   futures-io's `AsyncRead` and `AsyncWrite`. iterable-tokio and iterable-smol implement
-//!   [`Runtime`] (blocking work, spawning, stdout, files written, the remote clients' bridge)
-//!   and give these the names of the mirrored API.
+//!   [`Runtime`] (blocking work, spawning, the remote clients) and give these the names of the
+//!   mirrored API.
 //!
 //! Why a crate and not a module: this code sits above `iterable-sources` (it opens locations
 //! and atomic files, and lists inputs) and below the three adapters, and must itself depend on
@@ -35,6 +36,7 @@ mod read_state;
 mod reader;
 mod runtime;
 mod thread_reader;
+mod thread_writer;
 mod write_state;
 mod writer;
 
@@ -48,6 +50,7 @@ pub use read_state::{ParsedAhead, Probe, ReadState, ReadStats, locate};
 pub use reader::{Reader, from_reader, from_stream, open_with};
 pub use runtime::{DynRead, DynWrite, RemoteInput, Runtime, not_completed};
 pub use thread_reader::ThreadReader;
+pub use thread_writer::ThreadWriter;
 pub use write_state::WriteState;
 pub use writer::{Writer, create_with, to_writer};
 

@@ -22,8 +22,9 @@ pub struct RemoteInput {
     pub name: Option<String>,
 }
 
-/// What the async API needs of a runtime: running blocking work and jobs, stdout, writing a
-/// file, and reaching remote locations through its clients. iterable-tokio and iterable-smol
+/// What the async API needs of a runtime: running blocking work and jobs, and reaching remote
+/// locations through its clients. (Files and stdio are read and written on threads of their
+/// own, the same on every runtime: [`crate::ThreadReader`], [`crate::ThreadWriter`].) iterable-tokio and iterable-smol
 /// each implement it; everything else about reading, writing and converting is written once,
 /// on futures-io, in this crate.
 ///
@@ -43,12 +44,6 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
-
-    /// Standard output.
-    fn stdout(&self) -> DynWrite;
-
-    /// A file opened for writing, written through this runtime.
-    fn file_output(&self, file: std::fs::File) -> DynWrite;
 
     /// Opens a remote location (`http(s)://`, `s3://`) for reading.
     fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send;

@@ -92,3 +92,41 @@ impl futures_io::AsyncRead for ThreadReader {
         Poll::Ready(Ok(n))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::AsyncReadExt;
+
+    /// Gives `good` bytes, then fails.
+    struct Failing {
+        good: usize,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.good == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "cut",
+                ));
+            }
+            let n = buf.len().min(self.good);
+            buf[..n].fill(b'x');
+            self.good -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_bytes_then_the_error_come_through() {
+        let (read, error) = futures_lite::future::block_on(async {
+            let mut input = ThreadReader::start(Failing { good: 300_000 }).unwrap();
+            let mut read = Vec::new();
+            let error = input.read_to_end(&mut read).await.unwrap_err();
+            (read.len(), error)
+        });
+        assert_eq!(read, 300_000);
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    }
+}

@@ -1,6 +1,6 @@
 //! The async `Writer`, on futures-io, for every runtime; also a `Sink`.
 
-use crate::{DynWrite, Runtime, Target, WriteState};
+use crate::{DynWrite, Runtime, Target, ThreadWriter, WriteState};
 use futures_io::AsyncWrite;
 use futures_sink::Sink;
 use iterable_core::{Error, Record, Result};
@@ -20,8 +20,9 @@ type Commit = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 /// A file is written atomically: bytes go to a temporary file beside it, which
 /// [`Writer::finish`] (or closing the `Sink`) renames over the target. An error, or a writer
 /// dropped without `finish`, leaves an existing target as it was and no temporary file
-/// behind. `-` writes to stdout (then the format must be given). A remote object (`s3://`)
-/// appears when `finish` completes it; an error or a drop leaves none.
+/// behind. `-` writes to stdout (then the format must be given). Files and stdout are
+/// written on a thread of their own ([`ThreadWriter`]). A remote object (`s3://`) appears
+/// when `finish` completes it; an error or a drop leaves none.
 pub async fn create_with<Rt: Runtime>(
     rt: &Rt,
     location: &str,
@@ -33,9 +34,17 @@ pub async fn create_with<Rt: Runtime>(
     let state = WriteState::new(&options)
         .map_err(locate)?
         .at(Some(location.to_owned()));
+    let on_thread = |output| -> Result<DynWrite> {
+        Ok(Box::pin(
+            ThreadWriter::start(output).map_err(|e| locate(Error::io(e)))?,
+        ))
+    };
     let (output, commit) = match Target::of(&parsed)? {
         Target::Remote(remote) => (rt.create_remote(&remote).await?, None),
-        Target::Stdout => (rt.stdout(), None),
+        Target::Stdout => (
+            on_thread(Box::new(std::io::stdout()) as Box<dyn std::io::Write + Send>)?,
+            None,
+        ),
         Target::File(path) => {
             let (file, atomic) = rt
                 .unblock(move || AtomicFile::create(&path))
@@ -47,7 +56,7 @@ pub async fn create_with<Rt: Runtime>(
                     .await?
                     .map_err(Error::io)
             });
-            (rt.file_output(file), Some(commit))
+            (on_thread(Box::new(file))?, Some(commit))
         }
     };
     Ok(Writer {

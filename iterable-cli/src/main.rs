@@ -337,7 +337,7 @@ fn run(command: Command) -> Result<(), Error> {
         }
         Command::Detect { read, input } => {
             let mut reader = read.open(&input)?;
-            // The CSV delimiter is sniffed when the first record is decoded.
+            // The first record names the fields.
             let first: Option<Record> = reader.read().ok().flatten();
             let detection = reader.detection();
             let mut out = std::io::stdout().lock();

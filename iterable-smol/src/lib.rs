@@ -27,10 +27,10 @@
 //!
 //! How it runs without an executor of its own: a large local file is read and parsed ahead on
 //! a thread of its own and its records are built on the task that reads them; smaller files
-//! and stdin are read on a thread of their own and decoded on the task. Blocking calls (opening
-//! files, the rename of an atomic write) go to the `blocking` crate's pool, files are written
-//! through async-fs and stdout through `blocking::Unblock`; none of them needs an executor, so
-//! the same code runs under smol and async-std. The reader, writer and conversions are those of
+//! and stdin are read on a thread of their own and decoded on the task; files and stdout are
+//! written on a thread of their own. Blocking calls (opening files, the rename of an atomic
+//! write) go to the `blocking` crate's pool. None of them needs an executor, so the same code
+//! runs under smol and async-std. The reader, writer and conversions are those of
 //! `iterable-adapter`, written once for every runtime; this crate holds the runtime seam
 //! (`runtime.rs`), the bridge to the remote clients (`bridge.rs`) and the API's names.
 //!

@@ -1,7 +1,6 @@
 //! What the shared async API needs of smol and async-std, which share no executor: the
 //! `blocking` crate's thread pool (it needs no executor) for blocking calls and for the jobs
-//! of `convert_many`, async-fs and `blocking::Unblock` for files and stdout, and the bridge to
-//! the remote clients, which run on tokio.
+//! of `convert_many`, and the bridge to the remote clients, which run on tokio.
 
 use iterable_adapter::{DynWrite, RemoteInput, Runtime};
 use iterable_core::Result;
@@ -32,14 +31,6 @@ impl Runtime for Smol {
     {
         let running = blocking::unblock(move || futures_lite::future::block_on(job));
         async move { Ok(running.await) }
-    }
-
-    fn stdout(&self) -> DynWrite {
-        Box::pin(blocking::Unblock::new(std::io::stdout()))
-    }
-
-    fn file_output(&self, file: std::fs::File) -> DynWrite {
-        Box::pin(async_fs::File::from(file))
     }
 
     fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send {

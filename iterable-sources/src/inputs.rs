@@ -2,7 +2,7 @@
 
 use crate::Location;
 use iterable_core::{Error, ErrorKind, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The characters that make a path or a key a glob pattern.
 pub(crate) const WILDCARDS: [char; 3] = ['*', '?', '['];
@@ -10,16 +10,7 @@ pub(crate) const WILDCARDS: [char; 3] = ['*', '?', '['];
 /// Expands each pattern (`in/*.csv`, `logs/2024-??.jsonl`) into the files it matches, in
 /// sorted order; a pattern without wildcards is taken as a path as it is. A pattern that
 /// matches nothing is an error naming it.
-///
-/// ```
-/// # let dir = tempfile::tempdir()?;
-/// # for name in ["b.csv", "a.csv", "c.txt"] { std::fs::write(dir.path().join(name), "x\n")?; }
-/// let pattern = format!("{}/*.csv", dir.path().display());
-/// let found = iterable_sources::expand_inputs(&[pattern])?;
-/// assert_eq!(found.iter().map(|p| p.file_name().unwrap()).collect::<Vec<_>>(), ["a.csv", "b.csv"]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>> {
+fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>> {
     let mut inputs = Vec::new();
     for pattern in patterns {
         if !pattern.contains(WILDCARDS) {
@@ -68,22 +59,8 @@ const DATA_EXTENSIONS: [&str; 20] = [
     "zip",
 ];
 
-/// Where `convert_many` writes `input`'s records: in `out_dir`, the same stem, `extension`.
-/// The stem is the name less its data and codec extensions: `day.2024.csv.gz` becomes
-/// `day.2024.jsonl`.
-///
-/// ```
-/// use std::path::Path;
-/// let out = iterable_sources::output_path(Path::new("in/day.2024.csv.gz"), Path::new("out"), "jsonl");
-/// assert_eq!(out, Path::new("out/day.2024.jsonl"));
-/// ```
-pub fn output_path(input: &Path, out_dir: &Path, extension: &str) -> PathBuf {
-    let name = input.file_name().and_then(|n| n.to_str());
-    out_dir.join(output_name(name, extension))
-}
-
-/// The name of an output, as in [`output_path`]: `name` less its data and codec extensions
-/// (`output` when there is no name), then `extension`.
+/// The name of an output: `name` less its data and codec extensions (`output` when there is
+/// no name), then `extension`: `day.2024.csv.gz` becomes `day.2024.jsonl`.
 fn output_name(name: Option<&str>, extension: &str) -> String {
     let mut stem = name.unwrap_or("output");
     while let Some((rest, ext)) = stem.rsplit_once('.') {
@@ -95,9 +72,20 @@ fn output_name(name: Option<&str>, extension: &str) -> String {
     format!("{stem}.{extension}")
 }
 
-/// Expands patterns into locations: local glob patterns into the files they match (see
-/// [`expand_inputs`]), other locations as they are. Listing remote objects by pattern needs
-/// the async `remote::expand` (feature `s3`): here a remote pattern is an error.
+/// Expands patterns into locations: local glob patterns (`in/*.csv`, `logs/2024-??.jsonl`)
+/// into the files they match, in sorted order, other locations as they are; a pattern that
+/// matches nothing is an error naming it. Listing remote objects by pattern needs the async
+/// `remote::expand` (feature `s3`): here a remote pattern is an error.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # for name in ["b.csv", "a.csv", "c.txt"] { std::fs::write(dir.path().join(name), "x\n")?; }
+/// let pattern = format!("{}/*.csv", dir.path().display());
+/// let found = iterable_sources::expand_locations(&[pattern, "-".into()])?;
+/// let names: Vec<_> = found.iter().map(|l| l.file_name()).collect();
+/// assert_eq!(names, [Some("a.csv"), Some("b.csv"), None]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
     let mut inputs = Vec::new();
     for pattern in patterns {
@@ -117,8 +105,17 @@ pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
 }
 
 /// The conversions `convert_many` makes: each input with its output in `out_dir` (a folder,
-/// created if missing, or an S3 prefix such as `s3://bucket/out/`). Two inputs that would
-/// write the same output are an error before anything is written.
+/// created if missing, or an S3 prefix such as `s3://bucket/out/`), the input's name less its
+/// data and codec extensions, then `extension`. Two inputs that would write the same output
+/// are an error before anything is written.
+///
+/// ```
+/// use iterable_sources::{Location, plan_outputs};
+/// let inputs = vec![Location::parse("in/day.2024.csv.gz")?];
+/// let plan = plan_outputs(inputs, &Location::parse("s3://bucket/out/")?, "jsonl")?;
+/// assert_eq!(plan[0].1.to_string(), "s3://bucket/out/day.2024.jsonl");
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
 pub fn plan_outputs(
     inputs: Vec<Location>,
     out_dir: &Location,

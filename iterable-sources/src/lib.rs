@@ -1,6 +1,7 @@
 //! Where records live: the [`Location`] type every adapter's `open`, `create` and `convert`
 //! accept; [`AtomicFile`], the all-or-nothing local write every adapter uses;
-//! [`expand_inputs`] and [`output_path`] for `convert_many`; and the remote clients.
+//! [`expand_locations`] and [`plan_outputs`], the inputs and outputs of `convert_many`; and the
+//! remote clients.
 //!
 //! A location is a local path, `-` (standard input when reading, standard output when
 //! writing), an `http(s)://` URL (feature `http`: [`http`], reading) or an `s3://bucket/key`
@@ -27,5 +28,5 @@ pub use body::RemoteBody;
 pub use atomic::AtomicFile;
 #[cfg(feature = "s3")]
 use inputs::WILDCARDS;
-pub use inputs::{expand_inputs, expand_locations, output_path, plan_outputs};
+pub use inputs::{expand_locations, plan_outputs};
 pub use location::Location;

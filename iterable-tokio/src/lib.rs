@@ -30,9 +30,10 @@
 //!   `FramedWrite`.
 //!
 //! How it uses tokio: a large local file is read and parsed ahead on a thread of its own (not
-//! one of tokio's) and its records are built on the task that reads them; smaller files are
-//! read on a thread of their own and decoded on the task. Opening files, the final rename of
-//! an atomic write and file writes go through tokio's blocking pool. Remote bodies stream on
+//! one of tokio's) and its records are built on the task that reads them; smaller files and
+//! stdin are read on a thread of their own and decoded on the task; files and stdout are
+//! written on a thread of their own, several chunks behind the encoding. Opening files and the
+//! final rename of an atomic write go through tokio's blocking pool. Remote bodies stream on
 //! the task. The reader, writer and conversions are those of `iterable-adapter`, written once
 //! for every runtime over futures-io; this crate holds what is tokio's own (the runtime seam in
 //! `runtime.rs`, [`framed`]) and the API's names.

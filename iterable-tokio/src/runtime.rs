@@ -1,11 +1,10 @@
-//! What the shared async API needs of tokio: its blocking pool, its tasks, its stdout and
-//! files, and the remote clients, which are tokio's own (called natively, no bridge).
+//! What the shared async API needs of tokio: its blocking pool, its tasks, and the remote
+//! clients, which are tokio's own (called natively, no bridge).
 
 use iterable_adapter::{DynWrite, RemoteInput, Runtime, not_completed};
 use iterable_core::Result;
 use iterable_sources::Location;
 use std::future::Future;
-use tokio_util::compat::TokioAsyncWriteCompatExt;
 
 /// tokio, for the shared async API. Within `convert_many`, one that shares an S3 client among
 /// the call's jobs.
@@ -56,14 +55,6 @@ impl Runtime for Tokio {
         async move { running.await.map_err(|e| not_completed("the task", e)) }
     }
 
-    fn stdout(&self) -> DynWrite {
-        Box::pin(tokio::io::stdout().compat_write())
-    }
-
-    fn file_output(&self, file: std::fs::File) -> DynWrite {
-        Box::pin(tokio::fs::File::from_std(file).compat_write())
-    }
-
     fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send {
         let location = location.clone();
         let this = self.clone();
@@ -98,7 +89,7 @@ impl Runtime for Tokio {
 mod remote {
     use super::*;
     use iterable_adapter::DynRead;
-    use tokio_util::compat::TokioAsyncReadCompatExt;
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
     /// Reads a remote object natively: the body streams on the calling task.
     pub(super) async fn open(location: Location) -> Result<RemoteInput> {

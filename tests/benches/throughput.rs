@@ -13,8 +13,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Each loop runs this many times; the fastest run counts.
-const RUNS: usize = 5;
+/// Each loop runs this many times, in rounds; the fastest run counts.
+const RUNS: usize = 9;
 
 fn main() {
     let rows = iterable_tests::bench_rows();
@@ -27,67 +27,102 @@ fn main() {
         jsonl.display()
     );
 
+    // Every loop runs once per round, in turn, so that the machine's drift (page cache, other
+    // load) touches them all alike; the fastest of each loop's runs counts.
+    type Loop<'a> = (&'static str, &'static str, f64, Box<dyn Fn() -> usize + 'a>);
+    let loops: Vec<Loop> = vec![
+        (
+            "CSV",
+            "iterable-sync reader",
+            csv_mb,
+            Box::new(|| count_ours(&csv)),
+        ),
+        (
+            "CSV",
+            "iterable-sync reader, decoding on the calling thread (from_reader)",
+            csv_mb,
+            Box::new(|| count_here(&csv, "csv")),
+        ),
+        (
+            "CSV",
+            "iterable-tokio reader, current-thread runtime",
+            csv_mb,
+            Box::new(|| count_tokio(&csv)),
+        ),
+        (
+            "CSV",
+            "iterable-smol reader",
+            csv_mb,
+            Box::new(|| count_smol(&csv)),
+        ),
+        (
+            "CSV",
+            "csv crate, Vec<(Arc<str>, String)> per row",
+            csv_mb,
+            Box::new(|| count_csv_crate(&csv)),
+        ),
+        (
+            "JSONL",
+            "iterable-sync reader",
+            jsonl_mb,
+            Box::new(|| count_ours(&jsonl)),
+        ),
+        (
+            "JSONL",
+            "iterable-sync reader, decoding on the calling thread (from_reader)",
+            jsonl_mb,
+            Box::new(|| count_here(&jsonl, "jsonl")),
+        ),
+        (
+            "JSONL",
+            "iterable-tokio reader, current-thread runtime",
+            jsonl_mb,
+            Box::new(|| count_tokio(&jsonl)),
+        ),
+        (
+            "JSONL",
+            "iterable-smol reader",
+            jsonl_mb,
+            Box::new(|| count_smol(&jsonl)),
+        ),
+        (
+            "JSONL",
+            "serde_json::Value per line",
+            jsonl_mb,
+            Box::new(|| count_serde_json(&jsonl)),
+        ),
+    ];
+    let mut fastest: Vec<Option<Run>> = vec![None; loops.len()];
+    for _ in 0..RUNS {
+        for (i, (_, _, _, run)) in loops.iter().enumerate() {
+            let start = Instant::now();
+            let records = run();
+            let this = Run {
+                records,
+                time: start.elapsed(),
+            };
+            if fastest[i].is_none_or(|best| this.time < best.time) {
+                fastest[i] = Some(this);
+            }
+        }
+    }
     let mut table = Table::default();
-    let ours_csv = table.row(
-        "CSV",
-        "iterable-sync reader",
-        csv_mb,
-        best(|| count_ours(&csv)),
-    );
-    table.row(
-        "CSV",
-        "iterable-sync reader, decoding on the calling thread (from_reader)",
-        csv_mb,
-        best(|| count_here(&csv, "csv")),
-    );
-    table.row(
-        "CSV",
-        "iterable-tokio reader, current-thread runtime",
-        csv_mb,
-        best(|| count_tokio(&csv)),
-    );
-    table.row(
-        "CSV",
-        "iterable-smol reader",
-        csv_mb,
-        best(|| count_smol(&csv)),
-    );
-    table.row(
-        "CSV",
-        "csv crate, Vec<(Arc<str>, String)> per row",
-        csv_mb,
-        best(|| count_csv_crate(&csv)),
-    );
-    let ours_jsonl = table.row(
-        "JSONL",
-        "iterable-sync reader",
-        jsonl_mb,
-        best(|| count_ours(&jsonl)),
-    );
-    table.row(
-        "JSONL",
-        "iterable-sync reader, decoding on the calling thread (from_reader)",
-        jsonl_mb,
-        best(|| count_here(&jsonl, "jsonl")),
-    );
-    table.row(
-        "JSONL",
-        "iterable-tokio reader, current-thread runtime",
-        jsonl_mb,
-        best(|| count_tokio(&jsonl)),
-    );
-    table.row(
-        "JSONL",
-        "iterable-smol reader",
-        jsonl_mb,
-        best(|| count_smol(&jsonl)),
-    );
-    table.row(
-        "JSONL",
-        "serde_json::Value per line",
-        jsonl_mb,
-        best(|| count_serde_json(&jsonl)),
-    );
+    for ((format, name, mb, _), run) in loops.iter().zip(&fastest) {
+        table.row(format, name, *mb, run.expect("ran"));
+    }
+    let run_of = |format: &str, name: &str| {
+        let i = loops
+            .iter()
+            .position(|(f, n, _, _)| *f == format && *n == name)
+            .expect("a loop");
+        fastest[i].expect("ran")
+    };
+    let ours_csv = run_of("CSV", "iterable-sync reader");
+    let ours_jsonl = run_of("JSONL", "iterable-sync reader");
+    let tokio_csv = run_of("CSV", "iterable-tokio reader, current-thread runtime");
+    let smol_csv = run_of("CSV", "iterable-smol reader");
+    let tokio_jsonl = run_of("JSONL", "iterable-tokio reader, current-thread runtime");
+    let smol_jsonl = run_of("JSONL", "iterable-smol reader");
     if let Ok(python) = std::env::var("ITERABLE_BENCH_PYTHON") {
         for (label, path, mb) in [("CSV", &csv, csv_mb), ("JSONL", &jsonl, jsonl_mb)] {
             match python_iterabledata(&python, path) {
@@ -101,6 +136,14 @@ fn main() {
         println!("(ITERABLE_BENCH_PYTHON not set: no iterabledata rows; bench/run.sh sets it)");
     }
     table.print(&[("CSV", ours_csv), ("JSONL", ours_jsonl)]);
+    let speed = |run: Run, of: Run| of.time.as_secs_f64() / run.time.as_secs_f64();
+    println!(
+        "\nThe async readers against iterable-sync (records/s, 1.0x = as fast): CSV tokio {:.2}x, smol {:.2}x; JSONL tokio {:.2}x, smol {:.2}x",
+        speed(tokio_csv, ours_csv),
+        speed(smol_csv, ours_csv),
+        speed(tokio_jsonl, ours_jsonl),
+        speed(smol_jsonl, ours_jsonl)
+    );
     println!();
     concurrency();
 }
@@ -165,20 +208,6 @@ fn concurrency() {
 struct Run {
     records: usize,
     time: Duration,
-}
-
-fn best(mut f: impl FnMut() -> usize) -> Run {
-    (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            let records = f();
-            Run {
-                records,
-                time: start.elapsed(),
-            }
-        })
-        .min_by_key(|r| r.time)
-        .unwrap()
 }
 
 #[derive(Default)]

@@ -378,3 +378,113 @@ fn a_failing_transform_leaves_the_target_as_it_was() {
     assert_eq!(err.message(), "five");
     assert_eq!(files_in(dir.path()), ["in.jsonl"]);
 }
+
+/// A progress callback that lets a conversion end only once two conversions are running at
+/// once (two threads have called it), or after 20 s: under `convert_many` with `jobs = 2`,
+/// only conversions that really run in parallel get through without the wait.
+fn rendezvous() -> (iterable_core::ProgressFn, Arc<std::sync::Mutex<bool>>) {
+    use std::collections::HashSet;
+    use std::sync::{Condvar, Mutex};
+    let threads = Arc::new((Mutex::new(HashSet::new()), Condvar::new()));
+    let timed_out = Arc::new(Mutex::new(false));
+    let flag = timed_out.clone();
+    let callback = move |_: &iterable_core::Progress| {
+        let (seen, arrived) = &*threads;
+        let mut seen = seen.lock().unwrap();
+        seen.insert(std::thread::current().id());
+        arrived.notify_all();
+        let (seen, wait) = arrived
+            .wait_timeout_while(seen, Duration::from_secs(20), |seen| seen.len() < 2)
+            .unwrap();
+        if wait.timed_out() && seen.len() < 2 {
+            *flag.lock().unwrap() = true;
+        }
+    };
+    (Arc::new(callback), timed_out)
+}
+
+#[test]
+fn convert_many_runs_two_jobs_at_once_in_every_adapter() {
+    type ConvertMany =
+        fn(&[String], &std::path::Path, &ConvertOptions) -> Vec<iterable_sync::Converted>;
+    let adapters: [(&str, ConvertMany); 4] = [
+        ("sync", |inputs, out, options| {
+            iterable_sync::convert_many(inputs, out, options).unwrap()
+        }),
+        ("tokio, two workers", |inputs, out, options| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime
+                .block_on(iterable_tokio::convert_many(inputs, out, options))
+                .unwrap()
+        }),
+        ("smol", |inputs, out, options| {
+            smol::block_on(iterable_smol::convert_many(inputs, out, options)).unwrap()
+        }),
+        ("async-std", |inputs, out, options| {
+            async_std::task::block_on(iterable_smol::convert_many(inputs, out, options)).unwrap()
+        }),
+    ];
+    for (name, convert_many) in adapters {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..2 {
+            std::fs::write(dir.path().join(format!("{i}.jsonl")), many_lines(2000)).unwrap();
+        }
+        let (progress, timed_out) = rendezvous();
+        let options = ConvertOptions {
+            write: WriteOptions {
+                format: Some(Format::Csv),
+                ..WriteOptions::default()
+            },
+            jobs: 2,
+            progress: Some(progress),
+            ..ConvertOptions::default()
+        };
+        let inputs = [format!("{}/*.jsonl", dir.path().display())];
+        let converted = convert_many(&inputs, &dir.path().join("out"), &options);
+        assert_eq!(converted.len(), 2, "{name}");
+        for one in converted {
+            assert_eq!(one.result.unwrap().records, 2000, "{name}");
+        }
+        assert!(
+            !*timed_out.lock().unwrap(),
+            "{name}: the two conversions did not run at once"
+        );
+    }
+}
+
+#[test]
+fn a_large_file_read_ahead_does_not_starve_other_tasks_on_tokio() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    std::fs::write(&path, many_lines(200_000)).unwrap();
+    let ticks = Arc::new(AtomicU64::new(0));
+    tokio_rt().block_on(async {
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let mut reader = iterable_tokio::open(path.to_str().unwrap()).await.unwrap();
+        let (mut records, mut ticks_seen_while_reading) = (0, 0);
+        while let Some(record) = reader.read().await.unwrap() {
+            records += 1;
+            if record.get("i") == Some(&Value::Int(150_000)) {
+                ticks_seen_while_reading = ticks.load(Ordering::Relaxed);
+            }
+        }
+        ticker.abort();
+        assert_eq!(records, 200_000);
+        assert!(
+            ticks_seen_while_reading >= 100,
+            "the ticker ran {ticks_seen_while_reading} times"
+        );
+    });
+}

@@ -1,8 +1,8 @@
-//! A reader from `open` reads ahead on a second thread for inputs of 1 MiB or more. What it
-//! returns (records, errors with their positions, counts, the sniffed delimiter) is what the
-//! same input gives when decoded on the calling thread (`from_reader`). Everything that counts
-//! this process's read-ahead threads is in one test function, so that no other test's reader
-//! disturbs the count.
+//! A reader from `open` reads ahead on a second thread for inputs of 1 MiB or more, in every
+//! adapter (sync, tokio, smol, async-std). What it returns (records, errors with their
+//! positions, counts, the sniffed delimiter) is what the same input gives when decoded on the
+//! calling thread (`from_reader`). Everything that counts this process's read-ahead threads is
+//! in one test function, so that no other test's reader disturbs the count.
 
 use iterable_core::{ErrorPolicy, Value};
 use iterable_formats::csv::RaggedRows;
@@ -89,6 +89,32 @@ fn read_all<R: Read>(mut reader: Reader<R>) -> Everything {
     }
 }
 
+/// [`read_all`] for the async reader, the same type in iterable-tokio and iterable-smol.
+async fn read_all_async(mut reader: iterable_tokio::Reader) -> Everything {
+    let mut outcomes = Vec::new();
+    loop {
+        match reader.read().await {
+            Ok(Some(record)) => outcomes.push(Outcome::Record(record)),
+            Ok(None) => break,
+            Err(e) => {
+                let fatal = !e.is_recoverable();
+                outcomes.push(Outcome::from_error(&e));
+                if fatal {
+                    break;
+                }
+            }
+        }
+    }
+    Everything {
+        outcomes,
+        records_read: reader.stats().records_read,
+        skipped: reader.stats().skipped,
+        collected: reader.errors().iter().map(Outcome::from_error).collect(),
+        bytes_read: reader.stats().bytes_read,
+        delimiter: reader.detection().choice.delimiter,
+    }
+}
+
 /// `ahead == here`, or a panic naming the first difference (not megabytes of records).
 fn assert_same(ahead: &Everything, here: &Everything, what: &str) {
     let first = ahead
@@ -144,6 +170,30 @@ fn wait_for_read_ahead_threads(n: usize) {
     }
 }
 
+enum Adapter {
+    Tokio,
+    Smol,
+}
+
+/// Reads `path` through an async adapter's `open_with`, checking that it reads ahead.
+async fn read_ahead_async(adapter: Adapter, path: &str, options: &ReadOptions) -> Everything {
+    let reader = match adapter {
+        Adapter::Tokio => iterable_tokio::open_with(path, options).await,
+        Adapter::Smol => iterable_smol::open_with(path, options).await,
+    };
+    wait_for_read_ahead_threads(1);
+    let everything = read_all_async(reader.unwrap()).await;
+    wait_for_read_ahead_threads(0);
+    everything
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn reading_ahead_returns_what_reading_here_returns() {
     if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
@@ -175,6 +225,21 @@ fn reading_ahead_returns_what_reading_here_returns() {
                 let ahead = iterable_sync::open_with(path, &options).unwrap();
                 wait_for_read_ahead_threads(1);
                 let ahead = read_all(ahead);
+                wait_for_read_ahead_threads(0);
+                let asynchronous = [
+                    (
+                        "tokio",
+                        tokio_runtime().block_on(read_ahead_async(Adapter::Tokio, path, &options)),
+                    ),
+                    (
+                        "smol",
+                        smol::block_on(read_ahead_async(Adapter::Smol, path, &options)),
+                    ),
+                    (
+                        "async-std",
+                        async_std::task::block_on(read_ahead_async(Adapter::Smol, path, &options)),
+                    ),
+                ];
 
                 let here_options = ReadOptions {
                     format: Some(format),
@@ -192,7 +257,9 @@ fn reading_ahead_returns_what_reading_here_returns() {
                 }
                 assert_eq!(ahead.bytes_read, input.len() as u64, "{what}");
                 assert_same(&ahead, &here, &what);
-                wait_for_read_ahead_threads(0);
+                for (adapter, everything) in asynchronous {
+                    assert_same(&everything, &here, &format!("{what}, {adapter}"));
+                }
             }
         }
     }
@@ -225,6 +292,14 @@ fn reading_ahead_returns_what_reading_here_returns() {
     wait_for_read_ahead_threads(1);
     drop(reader);
     wait_for_read_ahead_threads(0);
+    // The async reader's thread stops too.
+    tokio_runtime().block_on(async {
+        let mut reader = iterable_tokio::open(path).await.unwrap();
+        assert!(reader.read().await.unwrap().is_some());
+        wait_for_read_ahead_threads(1);
+        drop(reader);
+        wait_for_read_ahead_threads(0);
+    });
 
     // Small files are decoded on the calling thread.
     let small = dir.path().join("small.jsonl");

@@ -1,0 +1,37 @@
+//! Converts every CSV and JSON Lines file of a folder (the bundled samples by default) into
+//! another format, several at once, each on a task of its own of a multi-threaded runtime, and
+//! reports each one.
+//!
+//! `cargo run -p iterable-tokio --example convert_folder -- [IN_DIR] [OUT_DIR] [FORMAT]`
+
+use iterable_tokio::{ConvertOptions, WriteOptions};
+
+#[tokio::main]
+async fn main() -> iterable_tokio::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let input = args
+        .next()
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../data").into());
+    let output = args.next().unwrap_or_else(|| "target/converted".into());
+    let format = args.next().unwrap_or_else(|| "csv".into());
+    let options = ConvertOptions {
+        write: WriteOptions::default().with_format_name(&format)?,
+        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ..Default::default()
+    };
+    let patterns = [format!("{input}/*.csv"), format!("{input}/*.jsonl")];
+    let started = std::time::Instant::now();
+    let converted = iterable_tokio::convert_many(&patterns, &output, &options).await?;
+    for one in &converted {
+        match &one.result {
+            Ok(stats) => println!("{} -> {}: {} records", one.input, one.output, stats.records),
+            Err(error) => println!("{}: failed: {error}", one.input),
+        }
+    }
+    eprintln!(
+        "{} files to {format} in {:.2?}",
+        converted.len(),
+        started.elapsed()
+    );
+    Ok(())
+}

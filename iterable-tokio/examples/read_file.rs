@@ -1,0 +1,32 @@
+//! Reads a file (the bundled sample by default), writes its records to stdout as JSON Lines,
+//! then says on stderr what the reader found and did.
+//!
+//! `cargo run -p iterable-tokio --example read_file -- [PATH]`
+
+use iterable_tokio::{Format, WriteOptions};
+
+#[tokio::main]
+async fn main() -> iterable_tokio::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.csv").into());
+    let mut reader = iterable_tokio::open(&path).await?;
+    let jsonl = WriteOptions {
+        format: Some(Format::JsonLines),
+        ..Default::default()
+    };
+    let mut stdout = iterable_tokio::create_with("-", &jsonl).await?;
+    while let Some(record) = reader.read().await? {
+        stdout.write(&record).await?;
+    }
+    stdout.finish().await?;
+    let (stats, detection) = (reader.stats(), reader.detection());
+    eprintln!(
+        "{path}: {} records from {} bytes; {} (found by {})",
+        stats.records_read,
+        stats.bytes_read,
+        detection.choice.describe(),
+        detection.by.as_str()
+    );
+    Ok(())
+}
