@@ -1,6 +1,6 @@
-//! Converts every CSV and JSON Lines file of a folder (the bundled samples by default) into
-//! another format under async-std, several at once (each on a thread of the `blocking` pool,
-//! so in parallel on the machine's cores), and reports each one.
+//! Converts every CSV file of a folder (the bundled samples by default) into another format
+//! (JSON Lines by default) under async-std, several at once (each on a thread of the
+//! `blocking` pool, so in parallel on the machine's cores), and reports each one.
 //!
 //! `cargo run -p iterable-smol --example convert_folder -- [IN_DIR] [OUT_DIR] [FORMAT]`
 
@@ -13,13 +13,13 @@ async fn main() -> iterable_smol::Result<()> {
         .next()
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../data").into());
     let output = args.next().unwrap_or_else(|| "target/converted".into());
-    let format = args.next().unwrap_or_else(|| "csv".into());
+    let format = args.next().unwrap_or_else(|| "jsonl".into());
     let options = ConvertOptions {
         write: WriteOptions::default().with_format_name(&format)?,
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         ..Default::default()
     };
-    let patterns = [format!("{input}/*.csv"), format!("{input}/*.jsonl")];
+    let patterns = [format!("{input}/*.csv")];
     let started = std::time::Instant::now();
     let converted = iterable_smol::convert_many(&patterns, &output, &options).await?;
     for one in &converted {
