@@ -92,7 +92,7 @@ impl Ahead {
             skipped: stats.skipped,
             ..ParsedAhead::default()
         };
-        let detection = state.detection();
+        let detection = state.detection().clone();
         let location = state.location().map(str::to_owned);
         if let Err(returned) = hand_over.send((input, state)) {
             return Err(Box::new(returned.0));
@@ -177,8 +177,8 @@ impl Ahead {
     }
 
     /// How the codec and the format were found.
-    pub fn detection(&self) -> Detection {
-        self.detection
+    pub fn detection(&self) -> &Detection {
+        &self.detection
     }
 
     /// Errors of the records skipped under the `Collect` policy, up to the last batch
@@ -236,7 +236,7 @@ impl<R> Decoding<R> {
     }
 
     /// How the codec and the format were found, and which.
-    pub fn detection(&self) -> Detection {
+    pub fn detection(&self) -> &Detection {
         match self {
             Decoding::Inline { state, .. } => state.detection(),
             Decoding::Ahead(ahead) => ahead.detection(),

@@ -120,7 +120,7 @@ impl Probe {
 
     /// Finds the codec and the format ([`prepare_input`]), and gives the reader's state.
     pub fn finish(self) -> Result<ReadState> {
-        let prepared = prepare_input(&self.options, self.name.as_deref(), self.head)?;
+        let prepared = prepare_input(&self.options, self.name.as_deref(), self.head, self.ended)?;
         let mut driver =
             DecodeDriver::with_buffer(prepared.decoder, prepared.head, self.options.error_policy);
         if let Some(decompression) = prepared.decompression {
@@ -210,9 +210,10 @@ impl ReadState {
         }
     }
 
-    /// How the codec and the format were found, and which (with CSV's delimiter).
-    pub fn detection(&self) -> Detection {
-        self.detection
+    /// How the codec and the format were found, and which (with the format's options in
+    /// force: CSV's delimiter).
+    pub fn detection(&self) -> &Detection {
+        &self.detection
     }
 
     /// What the reader has done so far.

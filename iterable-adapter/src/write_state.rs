@@ -2,13 +2,13 @@
 //! write them out through their own write calls.
 
 use crate::locate;
-use iterable_core::{EncodeBuffer, Error, Record, Result};
-use iterable_formats::{Format, FormatEncoder, WriteOptions};
+use iterable_core::{EncodeBuffer, Encoder, Error, ErrorKind, Record, Result};
+use iterable_formats::{Format, WriteOptions};
 use std::task::{Context, Poll, ready};
 
 /// A writer's state: the encoder and the bytes not written yet, labelled with the location.
 pub struct WriteState {
-    out: EncodeBuffer<FormatEncoder>,
+    out: EncodeBuffer<Box<dyn Encoder + Send>>,
     format: Format,
     location: Option<String>,
 }
@@ -18,8 +18,13 @@ impl WriteState {
     /// [`WriteOptions::for_target`]).
     pub fn new(options: &WriteOptions) -> Result<WriteState> {
         let options = options.for_target(None)?;
-        let format = options.format.unwrap_or(Format::JsonLines);
-        let mut out = EncodeBuffer::new(FormatEncoder::new(format, &options));
+        let format = options.format.ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownFormat,
+                "no format to write: name one in the options",
+            )
+        })?;
+        let mut out = EncodeBuffer::new(format.encoder(&options.options)?);
         if let iterable_formats::compression::Compression::Use(codec) = options.compression {
             let member = options.zip_member.as_deref().unwrap_or("data");
             out = out.with_compression(codec.compressor(options.compression_level, member)?);

@@ -72,7 +72,7 @@ pub async fn create_with<Rt: Runtime>(
 /// ```
 /// # futures_lite::future::block_on(async {
 /// use iterable_formats::{Format, WriteOptions};
-/// let options = WriteOptions { format: Some(Format::Csv), ..Default::default() };
+/// let options = WriteOptions { format: Some(Format::CSV), ..Default::default() };
 /// let mut writer = iterable_adapter::to_writer(Vec::new(), &options)?;
 /// writer.write(&[("a", "x,y")].into_iter().collect()).await?;
 /// assert_eq!(writer.finish().await?, b"a\n\"x,y\"\n");

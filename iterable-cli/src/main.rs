@@ -2,9 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use iterable_core::{Error, ErrorKind, ErrorPolicy, Record};
-use iterable_formats::compression::Compression;
-use iterable_formats::csv::RaggedRows;
-use iterable_formats::{Format, ReadOptions, WriteOptions};
+use iterable_formats::compression::{CodecKind, Compression};
+use iterable_formats::{Format, OptionInfo, ReadOptions, WriteOptions};
 use iterable_sync::{Reader, open_with, to_writer};
 use std::io::Write;
 use std::process::ExitCode;
@@ -53,10 +52,12 @@ enum Command {
     Convert {
         #[command(flatten)]
         read: ReadArgs,
-        /// The output format (csv, tsv, psv, ssv, jsonl, ndjson); needed when OUT is - or a
-        /// folder.
+        /// The output format (`iterable formats` lists them); needed when OUT is - or a folder.
         #[arg(long)]
         to: Option<String>,
+        /// An option of the output's format, KEY=VALUE (repeatable): -O delimiter=tab.
+        #[arg(short = 'O', long = "out-option", value_name = "KEY=VALUE")]
+        out_options: Vec<String>,
         /// How many inputs to convert at once, when there are several (default: the cores).
         #[arg(long)]
         jobs: Option<usize>,
@@ -71,6 +72,8 @@ enum Command {
         #[arg(num_args = 2.., required = true, value_name = "IN... OUT")]
         paths: Vec<String>,
     },
+    /// List every format and codec: what each can do, and the options of each format.
+    Formats,
     /// Print the detected format of an input.
     Detect {
         #[command(flatten)]
@@ -82,16 +85,22 @@ enum Command {
 
 #[derive(Args)]
 struct ReadArgs {
-    /// The input format (csv, tsv, psv, ssv, jsonl, ndjson); detected when not given.
+    /// The input format (`iterable formats` lists them); detected when not given.
     #[arg(long, visible_alias = "from")]
     format: Option<String>,
-    /// CSV delimiter: one character, or "tab"; sniffed when neither this nor the name says.
-    #[arg(long, value_parser = parse_delimiter)]
-    delimiter: Option<u8>,
-    /// CSV has no header row: fields are named column_1, column_2, ...
+    /// An option of the input's format, KEY=VALUE (repeatable; `iterable formats` lists them):
+    /// -o delimiter=';' -o header=false.
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+    /// CSV delimiter (-o delimiter=...): one character, or "tab"; sniffed when neither this
+    /// nor the name says.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// CSV has no header row (-o header=false): fields are named column_1, column_2, ...
     #[arg(long)]
     no_header: bool,
-    /// Keep CSV rows with too few or too many fields (pad with null, keep extras as column_N).
+    /// Keep CSV rows with too few or too many fields (-o ragged=lenient): pad with null, keep
+    /// extras as column_N.
     #[arg(long)]
     lenient: bool,
     /// Skip bad records instead of stopping; they are reported on stderr at the end.
@@ -108,14 +117,6 @@ struct ReadArgs {
     max_record_size: usize,
 }
 
-fn parse_delimiter(text: &str) -> Result<u8, String> {
-    match text {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
-        _ => Err(format!("{text:?} is not one ASCII character or \"tab\"")),
-    }
-}
-
 impl ReadArgs {
     fn options(&self) -> Result<ReadOptions, Error> {
         let mut options = ReadOptions {
@@ -127,12 +128,19 @@ impl ReadArgs {
             },
             ..ReadOptions::default()
         };
-        options.csv.delimiter = self.delimiter;
         options.zip_members = self.members.clone();
         options.member_field = self.member_field.clone();
-        options.csv.has_header = !self.no_header;
+        if let Some(delimiter) = &self.delimiter {
+            options.options.set("delimiter", delimiter.as_str());
+        }
+        if self.no_header {
+            options.options.set("header", "false");
+        }
         if self.lenient {
-            options.csv.ragged = RaggedRows::Lenient;
+            options.options.set("ragged", "lenient");
+        }
+        for pair in &self.options {
+            options.options.set_pair(pair)?;
         }
         match &self.format {
             Some(name) => options.with_format_name(name),
@@ -161,7 +169,7 @@ fn report_skipped(reader: &Reader) {
 
 fn jsonl_to_stdout() -> Result<iterable_sync::Writer<std::io::StdoutLock<'static>>, Error> {
     let options = WriteOptions {
-        format: Some(Format::JsonLines),
+        format: Some(Format::JSONL),
         ..WriteOptions::default()
     };
     to_writer(std::io::stdout().lock(), &options)
@@ -304,9 +312,11 @@ fn run(command: Command) -> Result<(), Error> {
             report_skipped(&reader);
             Ok(())
         }
+        Command::Formats => print_formats(),
         Command::Convert {
             read,
             to,
+            out_options,
             jobs,
             compress,
             level,
@@ -317,6 +327,9 @@ fn run(command: Command) -> Result<(), Error> {
                 compression_level: level,
                 ..WriteOptions::default()
             };
+            for pair in &out_options {
+                write_options.options.set_pair(pair)?;
+            }
             if let Some(name) = &to {
                 write_options = write_options.with_format_name(name)?;
             }
@@ -341,14 +354,10 @@ fn run(command: Command) -> Result<(), Error> {
             let first: Option<Record> = reader.read().ok().flatten();
             let detection = reader.detection();
             let mut out = std::io::stdout().lock();
-            let info = detection.choice.format.info();
-            writeln!(out, "format: {}", info.name)?;
-            if let Some(delimiter) = detection
-                .choice
-                .delimiter
-                .filter(|_| detection.choice.format == Format::Csv)
-            {
-                writeln!(out, "delimiter: {:?}", delimiter as char)?;
+            writeln!(out, "format: {}", detection.format.info().name)?;
+            for (key, value) in detection.options.iter() {
+                let value = if value == "tab" { "\\t" } else { value };
+                writeln!(out, "{key}: '{value}'")?;
             }
             writeln!(out, "detected by: {}", detection.by.as_str())?;
             match detection.codec {
@@ -367,6 +376,68 @@ fn run(command: Command) -> Result<(), Error> {
     }
 }
 
+/// `iterable formats`: every format of the registry and every codec.
+fn print_formats() -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    for format in Format::all() {
+        let info = format.info();
+        let can = &info.capabilities;
+        let mut what = Vec::new();
+        for (yes, word) in [(can.read, "read"), (can.write, "write")] {
+            if yes {
+                what.push(word);
+            }
+        }
+        what.push(if can.random_access {
+            "random access"
+        } else {
+            "streaming"
+        });
+        writeln!(out, "{}: {}", info.name, info.description)?;
+        writeln!(out, "  can: {}", what.join(", "))?;
+        if !info.aliases.is_empty() {
+            writeln!(out, "  aliases: {}", info.aliases.join(", "))?;
+        }
+        let extensions: Vec<String> = info.extensions.iter().map(|e| format!(".{e}")).collect();
+        writeln!(out, "  extensions: {}", extensions.join(" "))?;
+        if !info.mime_types.is_empty() {
+            writeln!(out, "  MIME types: {}", info.mime_types.join(", "))?;
+        }
+        print_options(&mut out, "read options (-o)", format.spec().read_options())?;
+        print_options(
+            &mut out,
+            "write options (-O)",
+            format.spec().write_options(),
+        )?;
+    }
+    writeln!(out, "codecs:")?;
+    for codec in CodecKind::ALL {
+        let extensions: Vec<String> = codec.extensions().iter().map(|e| format!(".{e}")).collect();
+        let built = if codec.decompressor().is_ok() {
+            ""
+        } else {
+            " (not built in)"
+        };
+        writeln!(out, "  {}: {}{built}", codec.name(), extensions.join(" "))?;
+    }
+    Ok(())
+}
+
+fn print_options(out: &mut impl Write, title: &str, options: &[OptionInfo]) -> Result<(), Error> {
+    if options.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {title}:")?;
+    for option in options {
+        let default = match option.default {
+            "" => String::new(),
+            default => format!(" (default {default})"),
+        };
+        writeln!(out, "    {}{default}: {}", option.key, option.help)?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -377,14 +448,14 @@ fn main() -> ExitCode {
             eprintln!("iterable: {error}");
             if error.message().starts_with("cannot tell the format") {
                 eprintln!(
-                    "iterable: hint: give the input format with --format (csv, tsv, jsonl, ...)"
+                    "iterable: hint: name the input format with --format (`iterable formats` lists them)"
                 );
             } else if error
                 .message()
                 .starts_with("cannot tell which format to write")
             {
                 eprintln!(
-                    "iterable: hint: give the output format with --to (csv, tsv, jsonl, ...)"
+                    "iterable: hint: name the output format with --to (`iterable formats` lists them)"
                 );
             }
             ExitCode::FAILURE

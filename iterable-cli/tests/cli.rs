@@ -231,3 +231,106 @@ fn count_reads_over_http() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "250\n");
 }
+
+#[test]
+fn formats_lists_every_format_with_its_options() {
+    let out = iterable(&["formats"]);
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    for format in iterable_formats::Format::all() {
+        let info = format.info();
+        assert!(
+            shown.contains(&format!("{}: {}\n", info.name, info.description)),
+            "{shown}"
+        );
+        for option in format.spec().read_options() {
+            assert!(shown.contains(&format!("    {}", option.key)), "{shown}");
+        }
+    }
+    assert!(shown.contains("delimiter (default sniffed)"), "{shown}");
+    assert!(shown.contains("  gzip: .gz .gzip\n"), "{shown}");
+}
+
+#[test]
+fn format_options_are_set_with_o_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "export.txt", b"1|a\n2|b\n");
+    let path = path.to_str().unwrap();
+    let out = iterable(&[
+        "cat",
+        "--format",
+        "csv",
+        "-o",
+        "delimiter=|",
+        "-o",
+        "header=false",
+        path,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = json_lines(&out.stdout);
+    assert_eq!(
+        rows[1],
+        serde_json::json!({"column_1": "2", "column_2": "b"})
+    );
+
+    let out = iterable(&["cat", "--format", "csv", "-o", "delimter=|", path]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("csv has no option \"delimter\""), "{err}");
+    assert!(err.contains("known: delimiter, quote"), "{err}");
+
+    let out = iterable(&["cat", "--format", "csv", "-o", "header=maybe", path]);
+    assert!(
+        text(&out.stderr).contains("header=\"maybe\": expected true or false"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let target = dir.path().join("out.csv");
+    let out = iterable(&[
+        "convert",
+        path,
+        target.to_str().unwrap(),
+        "--from",
+        "psv",
+        "-o",
+        "header=false",
+        "-O",
+        "delimiter=tab",
+        "-O",
+        "header=false",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "1\ta\n2\tb\n");
+    let out = iterable(&[
+        "convert",
+        path,
+        target.to_str().unwrap(),
+        "--from",
+        "psv",
+        "-O",
+        "pretty=true",
+    ]);
+    assert!(
+        text(&out.stderr).contains("csv has no option \"pretty\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn content_that_no_format_claims_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut noise = Vec::with_capacity(200_000);
+    let mut seed: u32 = 7;
+    for _ in 0..200_000 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        noise.push((seed >> 16) as u8);
+    }
+    let path = temp_file(&dir, "noise", &noise);
+    let out = iterable(&["count", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot tell the format of noise"), "{err}");
+    assert!(err.contains("--format"), "{err}");
+}

@@ -20,10 +20,16 @@ pub struct FormatInfo {
     pub name: &'static str,
     /// Other names accepted for it (`"ndjson"`).
     pub aliases: &'static [&'static str],
-    /// File name extensions, without the dot, that select it.
+    /// File name extensions, without the dot, that select it; the first is written.
     pub extensions: &'static [&'static str],
+    /// MIME types (`Content-Type`s) that name it: `text/csv`.
+    pub mime_types: &'static [&'static str],
+    /// Bytes that its content starts with, when it has any: `PAR1`.
+    pub magic: &'static [&'static [u8]],
     /// What it can do.
     pub capabilities: Capabilities,
+    /// What it is, in a few words: `"comma-separated values (RFC 4180) and their kin"`.
+    pub description: &'static str,
 }
 
 impl FormatInfo {
@@ -32,6 +38,29 @@ impl FormatInfo {
         self.name.eq_ignore_ascii_case(name)
             || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
+
+    /// True when `head` starts with one of the format's magic byte strings.
+    pub fn has_magic(&self, head: &[u8]) -> bool {
+        self.magic.iter().any(|magic| head.starts_with(magic))
+    }
+}
+
+impl Capabilities {
+    /// Read and write, streaming: the text formats.
+    pub const STREAMING: Capabilities = Capabilities {
+        read: true,
+        write: true,
+        streaming: true,
+        random_access: false,
+    };
+
+    /// Read by ranges from anywhere in the input, written as a stream: the columnar formats.
+    pub const RANDOM_ACCESS: Capabilities = Capabilities {
+        read: true,
+        write: true,
+        streaming: false,
+        random_access: true,
+    };
 }
 
 /// How a format was determined.

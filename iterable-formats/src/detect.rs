@@ -1,17 +1,21 @@
-//! Finding the format of an input from its name, or from its first bytes.
+//! Finding the format of an input from its name, or from its first bytes, by asking every
+//! format of the registry.
 
-use crate::{Format, FormatChoice, ReadOptions};
+use crate::{Format, FormatOptions, ReadOptions};
 use iterable_core::{DetectedBy, Error, ErrorKind, Result};
 
 /// What detection found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
-    /// The format and the dialect its name implies.
-    pub choice: FormatChoice,
+    /// The format.
+    pub format: Format,
     /// How it was found.
     pub by: DetectedBy,
     /// The compression the input goes through first, if any.
     pub codec: Option<crate::compression::CodecKind>,
+    /// The format's options in force: what the options give, over what the name implies
+    /// (`.tsv`: a tab delimiter), over what the content showed (a sniffed delimiter).
+    pub options: FormatOptions,
 }
 
 impl Detection {
@@ -20,11 +24,33 @@ impl Detection {
     pub fn before_content(options: &ReadOptions, name: Option<&str>) -> Option<Detection> {
         match options.format {
             Some(format) => Some(Detection {
-                choice: FormatChoice::plain(format),
+                format,
                 by: DetectedBy::Options,
                 codec: None,
+                options: FormatOptions::default(),
             }),
             None => name.and_then(detect_from_name),
+        }
+    }
+
+    /// How this detection is shown to people: `csv (delimiter ';')`, `jsonl`.
+    ///
+    /// ```
+    /// use iterable_formats::detect_from_name;
+    /// assert_eq!(detect_from_name("x.tsv").unwrap().describe(), "csv (delimiter tab)");
+    /// ```
+    pub fn describe(&self) -> String {
+        let options: Vec<String> = self
+            .options
+            .iter()
+            .map(|(key, value)| match value {
+                "tab" => format!("{key} tab"),
+                _ => format!("{key} {value:?}"),
+            })
+            .collect();
+        match options.is_empty() {
+            true => self.format.info().name.to_owned(),
+            false => format!("{} ({})", self.format.info().name, options.join(", ")),
         }
     }
 }
@@ -32,58 +58,84 @@ impl Detection {
 /// How many bytes content detection wants to see (fewer is fine at the end of the input).
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
-/// The format a file name's extension says: `data.tsv` is CSV with tabs.
+/// The format a file name's extension says, with the options it implies: `data.tsv` is CSV
+/// with tabs.
 ///
 /// ```
 /// use iterable_formats::{detect_from_name, Format};
-/// assert_eq!(detect_from_name("logs/2024.ndjson").unwrap().choice.format, Format::JsonLines);
+/// assert_eq!(detect_from_name("logs/2024.ndjson").unwrap().format, Format::JSONL);
+/// assert_eq!(detect_from_name("x.tsv").unwrap().options.get("delimiter"), Some("tab"));
 /// assert!(detect_from_name("README").is_none());
 /// ```
 pub fn detect_from_name(name: &str) -> Option<Detection> {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let (_, extension) = file.rsplit_once('.')?;
-    FormatChoice::from_name(extension).map(|choice| Detection {
-        choice,
+    let extension = extension.to_ascii_lowercase();
+    let format = Format::all().find(|f| f.info().extensions.contains(&extension.as_str()))?;
+    Some(Detection {
+        format,
         by: DetectedBy::Name,
         codec: None,
+        options: format.spec().implied_options(&extension),
     })
 }
 
-/// The format the first bytes of an input suggest: JSON Lines when the first non-blank byte
-/// opens an object, otherwise delimited text (whose delimiter the CSV decoder sniffs).
-/// `None` for empty input and for a JSON array, which no format here reads yet.
+/// The format the first bytes of an input show: a format whose magic bytes they start with,
+/// else the format whose sniffer is surest (ties go to the registry's order), with the dialect
+/// it found. `complete` says that `head` is the whole input. `None` when no format claims it.
 ///
 /// ```
 /// use iterable_formats::{detect_from_content, Format};
-/// assert_eq!(detect_from_content(b"  {\"a\":1}\n").unwrap().choice.format, Format::JsonLines);
-/// assert_eq!(detect_from_content(b"a;b\n1;2\n").unwrap().choice.format, Format::Csv);
+/// let jsonl = detect_from_content(b"  {\"a\":1}\n{\"a\":2}\n", true).unwrap();
+/// assert_eq!(jsonl.format, Format::JSONL);
+/// let csv = detect_from_content(b"a;b\n1;2\n", true).unwrap();
+/// assert_eq!((csv.format, csv.options.get("delimiter")), (Format::CSV, Some(";")));
+/// assert!(detect_from_content(&[0x89, 0x00, 0x13, 0xfe, 0x07], true).is_none());
 /// ```
-pub fn detect_from_content(head: &[u8]) -> Option<Detection> {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
-    let format = match first {
-        b'{' => Format::JsonLines,
-        b'[' => return None,
-        _ => Format::Csv,
-    };
-    Some(Detection {
-        choice: FormatChoice::plain(format),
+pub fn detect_from_content(head: &[u8], complete: bool) -> Option<Detection> {
+    let found = |format: Format, options| Detection {
+        format,
         by: DetectedBy::Content,
         codec: None,
-    })
+        options,
+    };
+    if let Some(format) = Format::all().find(|f| f.info().has_magic(head)) {
+        return Some(found(format, FormatOptions::default()));
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return None; // empty: no format can tell
+    }
+    let mut best: Option<(u8, Format, FormatOptions)> = None;
+    for format in Format::all() {
+        let Some(sniffed) = format.spec().sniff(head, complete) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(confidence, _, _)| sniffed.confidence > *confidence)
+        {
+            best = Some((sniffed.confidence, format, sniffed.options));
+        }
+    }
+    best.map(|(_, format, options)| found(format, options))
 }
 
-/// [`detect_from_content`], or the error that explains why the content says nothing.
-pub fn detect_head(head: &[u8]) -> Result<Detection> {
-    detect_from_content(head).ok_or_else(|| {
-        let why = if head.iter().all(u8::is_ascii_whitespace) {
-            "the input is empty"
+/// [`detect_from_content`], or the error that explains why the content says nothing: the
+/// input (called `name`, when it has one) is empty, or no format claims it.
+pub fn detect_head(head: &[u8], complete: bool, name: Option<&str>) -> Result<Detection> {
+    detect_from_content(head, complete).ok_or_else(|| {
+        let what = name.map_or("the input".to_owned(), str::to_owned);
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let why = if text.iter().all(u8::is_ascii_whitespace) {
+            "it is empty".to_owned()
         } else {
-            "the content is neither JSON Lines nor delimited text"
+            let names: Vec<&str> = Format::all().map(|f| f.info().name).collect();
+            format!("its content is none of {}", names.join(", "))
         };
         Error::new(
             ErrorKind::UnknownFormat,
-            format!("cannot tell the format: {why}; name one in the options"),
+            format!("cannot tell the format of {what}: {why}; name the format in the options"),
         )
     })
 }
@@ -103,13 +155,14 @@ pub fn extension_for_content_type(content_type: &str) -> Option<&'static str> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if let Some(format) = Format::all().find(|f| f.info().mime_types.contains(&mime.as_str())) {
+        // A MIME type of a dialect names that dialect's extension: `text/tab-separated-values`.
+        return Some(match mime.as_str() {
+            "text/tab-separated-values" => "tsv",
+            _ => format.extension(),
+        });
+    }
     Some(match mime.as_str() {
-        "text/csv" | "application/csv" => "csv",
-        "text/tab-separated-values" => "tsv",
-        "application/x-ndjson"
-        | "application/ndjson"
-        | "application/jsonl"
-        | "application/x-jsonlines" => "jsonl",
         "application/gzip" | "application/x-gzip" => "gz",
         "application/zstd" => "zst",
         "application/x-bzip2" => "bz2",

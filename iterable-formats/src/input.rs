@@ -3,15 +3,14 @@
 //! first bytes ([`crate::SNIFF_BYTES`] of them, or the whole input when shorter).
 
 use crate::compression::{CodecKind, Compression};
-use crate::csv::sniff_delimiter;
-use crate::{Detection, Format, FormatDecoder, ReadOptions, detect_head};
+use crate::{Detection, ReadOptions, detect_head};
 use bytes::BytesMut;
-use iterable_core::{Decoder, Decompression, Result};
+use iterable_core::{Decoder, Decompression, DetectedBy, Result};
 
 /// The decoder of an input and how it was found ([`prepare_input`]).
 pub struct PreparedInput {
-    /// How the codec and the format were found; for CSV, with the delimiter (given, implied
-    /// by the name, or sniffed from the first bytes).
+    /// How the codec and the format were found, with the format's options in force (given,
+    /// implied by the name, or sniffed from the first bytes: CSV's delimiter).
     pub detection: Detection,
     /// The decoder: of the decompressed bytes when [`PreparedInput::decompression`] is set,
     /// of the raw bytes otherwise (an archive's decoder unzips them itself).
@@ -25,8 +24,9 @@ pub struct PreparedInput {
 
 /// Finds the codec (from the options, else the name's last extension, else the magic bytes)
 /// and the format inside (from the options, else the name, else the decompressed content) of
-/// an input called `name` (`None` for a stream) that starts with `head`, and makes its
-/// decoder.
+/// an input called `name` (`None` for a stream) that starts with `head` (`complete` when that
+/// is all of it), and makes its decoder. The format's options are checked: a key it does not
+/// know is an error listing those it does.
 ///
 /// A zip archive's members are decoded one by one, each as a whole input, all in the format
 /// of the first ([`crate::zip::ArchiveDecoder`]); the first member's name names the format.
@@ -36,9 +36,9 @@ pub struct PreparedInput {
 /// use iterable_core::{DecodeDriver, ErrorPolicy, Step};
 /// use iterable_formats::{prepare_input, Format, ReadOptions};
 ///
-/// let prepared = prepare_input(&ReadOptions::default(), None, BytesMut::from("a;b\n1;2\n"))?;
-/// assert_eq!(prepared.detection.choice.format, Format::Csv);
-/// assert_eq!(prepared.detection.choice.delimiter, Some(b';'));
+/// let prepared = prepare_input(&ReadOptions::default(), None, BytesMut::from("a;b\n1;2\n"), true)?;
+/// assert_eq!(prepared.detection.format, Format::CSV);
+/// assert_eq!(prepared.detection.options.get("delimiter"), Some(";"));
 /// let mut driver = DecodeDriver::with_buffer(prepared.decoder, prepared.head, ErrorPolicy::Fail);
 /// driver.end_input();
 /// let Step::Record(record) = driver.step()? else { panic!("a record") };
@@ -49,6 +49,7 @@ pub fn prepare_input(
     options: &ReadOptions,
     name: Option<&str>,
     head: BytesMut,
+    complete: bool,
 ) -> Result<PreparedInput> {
     let mut name = name;
     let codec = match options.compression {
@@ -63,25 +64,29 @@ pub fn prepare_input(
         },
     };
     match codec {
-        Some(CodecKind::Zip) => prepare_archive(options, name, head),
+        Some(CodecKind::Zip) => prepare_archive(options, name, head, complete),
         Some(codec) => {
             let mut decompression = codec.decompression(options.decompression_limits)?;
             let mut decoded = BytesMut::new();
             decompression.push(&head);
             decompression.run(&mut decoded)?;
-            let (detection, resolved) = detect(options, name, &decoded, Some(codec))?;
+            let detection = detect(options, name, &decoded, complete, Some(codec))?;
             Ok(PreparedInput {
+                decoder: detection
+                    .format
+                    .decoder(&detection.options, options.max_record_size)?,
                 detection,
-                decoder: Box::new(FormatDecoder::new(detection.choice.format, &resolved)),
                 head: decoded,
                 decompression: Some(decompression),
             })
         }
         None => {
-            let (detection, resolved) = detect(options, name, &head, None)?;
+            let detection = detect(options, name, &head, complete, None)?;
             Ok(PreparedInput {
+                decoder: detection
+                    .format
+                    .decoder(&detection.options, options.max_record_size)?,
                 detection,
-                decoder: Box::new(FormatDecoder::new(detection.choice.format, &resolved)),
                 head,
                 decompression: None,
             })
@@ -89,30 +94,28 @@ pub fn prepare_input(
     }
 }
 
-/// The format from the options, else the name, else `content`; and the options resolved for
-/// it, with CSV's delimiter sniffed from `content` when nothing gives it.
+/// The format from the options, else the name, else `content`; with the options in force:
+/// the options', over the name's, over the dialect `content` shows.
 fn detect(
     options: &ReadOptions,
     name: Option<&str>,
     content: &[u8],
+    complete: bool,
     codec: Option<CodecKind>,
-) -> Result<(Detection, ReadOptions)> {
+) -> Result<Detection> {
     let mut detection = match Detection::before_content(options, name) {
         Some(detection) => detection,
-        None => detect_head(content)?,
+        None => detect_head(content, complete, name)?,
     };
     detection.codec = codec;
-    let mut resolved = options.resolve(detection.choice);
-    if detection.choice.format == Format::Csv && resolved.csv.delimiter.is_none() {
-        let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
-        let sample = &content[..content.len().min(crate::SNIFF_BYTES)];
-        resolved.csv.delimiter = Some(sniff_delimiter(sample, resolved.csv.quote));
+    if detection.by != DetectedBy::Content {
+        let sniffed = detection.format.spec().sniff(content, complete);
+        if let Some(sniffed) = sniffed {
+            detection.options = sniffed.options.merged(&detection.options);
+        }
     }
-    detection.choice.delimiter = resolved.csv.delimiter.or(detection.choice.delimiter);
-    if detection.choice.format != Format::Csv {
-        detection.choice.delimiter = None;
-    }
-    Ok((detection, resolved))
+    detection.options = detection.options.merged(&options.options);
+    Ok(detection)
 }
 
 #[cfg(feature = "zip")]
@@ -120,19 +123,18 @@ fn prepare_archive(
     options: &ReadOptions,
     name: Option<&str>,
     head: BytesMut,
+    complete: bool,
 ) -> Result<PreparedInput> {
     let limits = options.decompression_limits;
     let members = options.zip_members.as_deref();
     let (first, content) = crate::zip::peek(&head, members, limits)?;
     let name = first.as_deref().or(name);
-    let (detection, resolved) = detect(options, name, &content, Some(CodecKind::Zip))?;
-    let format = detection.choice.format;
-    let decoder = crate::zip::ArchiveDecoder::new(
-        members,
-        limits,
-        move || FormatDecoder::new(format, &resolved),
-        options.member_field.clone(),
-    )?;
+    let detection = detect(options, name, &content, complete, Some(CodecKind::Zip))?;
+    let (format, format_options) = (detection.format, detection.options.clone());
+    let max_record_size = options.max_record_size;
+    let make = move || format.decoder(&format_options, max_record_size);
+    let decoder =
+        crate::zip::ArchiveDecoder::new(members, limits, make, options.member_field.clone())?;
     Ok(PreparedInput {
         detection,
         decoder: Box::new(decoder),
@@ -142,6 +144,11 @@ fn prepare_archive(
 }
 
 #[cfg(not(feature = "zip"))]
-fn prepare_archive(_: &ReadOptions, _: Option<&str>, _: BytesMut) -> Result<PreparedInput> {
+fn prepare_archive(
+    _: &ReadOptions,
+    _: Option<&str>,
+    _: BytesMut,
+    _: bool,
+) -> Result<PreparedInput> {
     Err(CodecKind::Zip.not_built())
 }

@@ -117,6 +117,49 @@ pub fn write_str(s: &str, out: &mut BytesMut) {
     out.put_u8(b'"');
 }
 
+/// Where the JSON object or array that `text` starts with (after white space) ends: the
+/// offset just past its closing bracket, `None` when `text` does not start with `{` or `[` or
+/// ends before the value does. Strings and their escapes are skipped; nothing else is checked.
+///
+/// ```
+/// use iterable_formats::json_text::value_end;
+/// assert_eq!(value_end(br#" {"a":"}"} tail"#), Some(10));
+/// assert_eq!(value_end(b"[1, [2]"), None);
+/// assert_eq!(value_end(b"42"), None);
+/// ```
+pub fn value_end(text: &[u8]) -> Option<usize> {
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    if !matches!(text[start], b'{' | b'[') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate().skip(start) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

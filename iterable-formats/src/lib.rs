@@ -9,18 +9,21 @@
 //! | CSV, TSV, PSV, SSV | [`csv`] | yes | yes | csv-core; header, quotes, escapes, comments, BOM, sniffed delimiter |
 //! | JSON Lines, NDJSON | [`jsonl`] | yes | yes | simd-json tape parsed in place; key order kept; exact big integers |
 //!
-//! [`FormatDecoder`] and [`FormatEncoder`] pick one by [`Format`]; [`detect_from_name`] and
-//! [`detect_from_content`] find the format, and [`prepare_input`] the codec, the format and
-//! the decoder of an input from its first bytes; [`ReadOptions`] and [`WriteOptions`] carry
-//! what the adapters pass down. [`compression`] holds the codecs (the word "codec" means
-//! compression here) and [`zip`] the archives' decoder.
+//! Formats are plug-ins: each module describes its format once and implements
+//! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
+//! Detection ([`detect_from_name`], [`detect_from_content`]), option checking
+//! ([`FormatOptions`], `-o KEY=VALUE` on the command line) and `iterable formats` walk the
+//! registry. [`prepare_input`] finds the codec, the format and the decoder of an input from its
+//! first bytes; [`ReadOptions`] and [`WriteOptions`] carry what the adapters pass down.
+//! [`compression`] holds the codecs (the word "codec" means compression here) and [`zip`] the
+//! archives' decoder.
 //!
 //! ```
 //! use bytes::BytesMut;
 //! use iterable_core::{DecodeDriver, ErrorPolicy, Step};
-//! use iterable_formats::{Format, FormatDecoder, ReadOptions};
+//! use iterable_formats::{Format, FormatOptions};
 //!
-//! let decoder = FormatDecoder::new(Format::Csv, &ReadOptions::default());
+//! let decoder = Format::CSV.decoder(&FormatOptions::default().with("delimiter", ","), 1 << 20)?;
 //! let mut input = DecodeDriver::new(decoder, ErrorPolicy::Fail);
 //! input.push(b"city,pop\nOslo,7");
 //! input.push(b"09000\n");
@@ -29,6 +32,17 @@
 //! assert_eq!(r.get("pop").and_then(|v| v.as_str()), Some("709000"));
 //! # Ok::<(), iterable_core::Error>(())
 //! ```
+//!
+//! # Adding a format
+//! 1. A module (`src/NAME.rs` or `src/NAME/`) with its decoder and encoder (sans-IO:
+//!    [`iterable_core::Decoder`], [`iterable_core::Encoder`]), its options parsed from
+//!    [`FormatOptions`], and a `static` value implementing [`FormatSpec`]: the description
+//!    ([`iterable_core::FormatInfo`]), the option lists, the sniffer.
+//! 2. One line in [`REGISTRY`] (behind the module's cargo feature when it has a heavy crate),
+//!    and a `Format` constant if other crates name it.
+//! 3. One line in the test kit (`tests/tests/format_kit.rs`): chunk invariance, round trip,
+//!    every runtime, bad input with positions; and a fuzz target under `fuzz/` with a seed
+//!    corpus.
 #![warn(missing_docs)]
 
 pub mod compression;
@@ -38,6 +52,7 @@ mod format;
 mod input;
 pub mod json_text;
 pub mod jsonl;
+mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;
 #[cfg(feature = "zip")]
@@ -47,8 +62,6 @@ pub use detect::{
     Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head,
     extension_for_content_type, name_for_body,
 };
-pub use format::{
-    DEFAULT_MAX_RECORD_SIZE, Format, FormatChoice, FormatDecoder, FormatEncoder, ReadOptions,
-    WriteOptions,
-};
+pub use format::{DEFAULT_MAX_RECORD_SIZE, ReadOptions, WriteOptions};
 pub use input::{PreparedInput, prepare_input};
+pub use registry::{Format, FormatOptions, FormatSpec, OptionInfo, REGISTRY, Sniffed, parse_byte};

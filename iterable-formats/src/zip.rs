@@ -439,7 +439,7 @@ enum Unzipping {
 /// compressor.process(b"name\nAda\nGrace\n", &mut zip)?;
 /// compressor.finish(&mut zip)?;
 ///
-/// let make = || CsvDecoder::new(CsvOptions::default(), 1 << 20);
+/// let make = || Ok(CsvDecoder::new(CsvOptions::default(), 1 << 20));
 /// let mut decoder = ArchiveDecoder::new(None, DecompressionLimits::default(), make, Some("file".into()))?;
 /// let first = decoder.decode_eof(&mut zip)?.unwrap();
 /// assert_eq!(first.get("file").and_then(|v| v.as_str()), Some("people.csv"));
@@ -449,7 +449,7 @@ enum Unzipping {
 pub struct ArchiveDecoder<D> {
     archive: Archive,
     decoder: D,
-    make: Box<dyn FnMut() -> D + Send>,
+    make: Box<dyn FnMut() -> Result<D> + Send>,
     /// The member being decoded, and the one after it.
     member: Option<String>,
     next_member: Option<String>,
@@ -466,12 +466,12 @@ impl<D: Decoder> ArchiveDecoder<D> {
     pub fn new(
         members: Option<&str>,
         limits: DecompressionLimits,
-        mut make: impl FnMut() -> D + Send + 'static,
+        mut make: impl FnMut() -> Result<D> + Send + 'static,
         member_field: Option<String>,
     ) -> Result<Self> {
         Ok(ArchiveDecoder {
             archive: Archive::new(members, limits)?,
-            decoder: make(),
+            decoder: make()?,
             make: Box::new(make),
             member: None,
             next_member: None,
@@ -507,7 +507,7 @@ impl<D: Decoder> ArchiveDecoder<D> {
                 Unzipping::Over => return self.error.take().map_or(Ok(None), Err),
                 Unzipping::MemberEnds => {
                     // The member's records are out: a fresh decoder for the next one.
-                    self.decoder = (self.make)();
+                    self.decoder = (self.make)()?;
                     self.member = self.next_member.take();
                     self.archive.data.clear();
                     self.unzipping = Unzipping::Going;

@@ -12,7 +12,7 @@ fn main() -> iterable_smol::Result<()> {
     smol::block_on(async {
         let mut reader = iterable_smol::open(&path).await?;
         let jsonl = WriteOptions {
-            format: Some(Format::JsonLines),
+            format: Some(Format::JSONL),
             ..Default::default()
         };
         let mut stdout = iterable_smol::create_with("-", &jsonl).await?;
@@ -25,7 +25,7 @@ fn main() -> iterable_smol::Result<()> {
             "{path}: {} records from {} bytes; {} (found by {})",
             stats.records_read,
             stats.bytes_read,
-            detection.choice.describe(),
+            detection.describe(),
             detection.by.as_str()
         );
         Ok(())

@@ -26,7 +26,7 @@ fn main() -> iterable_sync::Result<()> {
             Err(error) => println!("{}: failed: {error}", one.input),
         }
     }
-    let format = options.write.format.unwrap_or(Format::JsonLines);
+    let format = options.write.format.unwrap_or(Format::JSONL);
     eprintln!(
         "{} files to {} in {:.2?}",
         converted.len(),

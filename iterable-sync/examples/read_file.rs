@@ -11,7 +11,7 @@ fn main() -> iterable_sync::Result<()> {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.csv").into());
     let mut reader = iterable_sync::open(&path)?;
     let jsonl = WriteOptions {
-        format: Some(Format::JsonLines),
+        format: Some(Format::JSONL),
         ..Default::default()
     };
     let mut stdout = iterable_sync::create_with("-", &jsonl)?;
@@ -24,7 +24,7 @@ fn main() -> iterable_sync::Result<()> {
         "{path}: {} records from {} bytes; {} (found by {})",
         stats.records_read,
         stats.bytes_read,
-        detection.choice.describe(),
+        detection.describe(),
         detection.by.as_str()
     );
     Ok(())

@@ -119,8 +119,9 @@ impl<R: Read> Reader<R> {
         self.decoding.stats()
     }
 
-    /// How the codec and the format were found, and which (with CSV's delimiter).
-    pub fn detection(&self) -> Detection {
+    /// How the codec and the format were found, and which (with the format's options in
+    /// force: CSV's delimiter).
+    pub fn detection(&self) -> &Detection {
         self.decoding.detection()
     }
 

@@ -68,7 +68,7 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
 ///
 /// ```
 /// use iterable_formats::{Format, WriteOptions};
-/// let options = WriteOptions { format: Some(Format::Csv), ..Default::default() };
+/// let options = WriteOptions { format: Some(Format::CSV), ..Default::default() };
 /// let mut writer = iterable_sync::to_writer(Vec::new(), &options)?;
 /// writer.write(&[("a", "x,y")].into_iter().collect())?;
 /// assert_eq!(writer.finish()?, b"a\n\"x,y\"\n");

@@ -12,7 +12,7 @@ async fn main() -> iterable_tokio::Result<()> {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.csv").into());
     let mut reader = iterable_tokio::open(&path).await?;
     let jsonl = WriteOptions {
-        format: Some(Format::JsonLines),
+        format: Some(Format::JSONL),
         ..Default::default()
     };
     let mut stdout = iterable_tokio::create_with("-", &jsonl).await?;
@@ -25,7 +25,7 @@ async fn main() -> iterable_tokio::Result<()> {
         "{path}: {} records from {} bytes; {} (found by {})",
         stats.records_read,
         stats.bytes_read,
-        detection.choice.describe(),
+        detection.describe(),
         detection.by.as_str()
     );
     Ok(())

@@ -51,7 +51,12 @@ async fn convert(headers: HeaderMap, body: Body) -> Response {
         Ok(reader) => reader,
         Err(error) => return (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()).into_response(),
     };
-    let mut encoder = RecordEncoder::new(Format::JsonLines, &WriteOptions::default());
+    let mut encoder = match RecordEncoder::new(Format::JSONL, &WriteOptions::default()) {
+        Ok(encoder) => encoder,
+        Err(error) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+        }
+    };
     let answer = reader.ready_chunks(RECORDS_PER_CHUNK).map(
         move |records| -> iterable_tokio::Result<Bytes> {
             let mut out = bytes::BytesMut::new();

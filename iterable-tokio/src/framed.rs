@@ -14,11 +14,11 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> iterable_core::Result<()> {
 //! let (client, server) = tokio::io::duplex(64);
-//! let mut sink = FramedWrite::new(client, RecordEncoder::new(Format::JsonLines, &WriteOptions::default()));
+//! let mut sink = FramedWrite::new(client, RecordEncoder::new(Format::JSONL, &WriteOptions::default())?);
 //! let record: iterable_core::Record = [("id", 1)].into_iter().collect();
 //! sink.send(record).await?;
 //! sink.close().await?;
-//! let mut records = FramedRead::new(server, RecordDecoder::new(Format::JsonLines, &ReadOptions::default()));
+//! let mut records = FramedRead::new(server, RecordDecoder::new(Format::JSONL, &ReadOptions::default())?);
 //! let first = records.next().await.unwrap()??;
 //! assert_eq!(first.get("id").and_then(|v| v.as_i64()), Some(1));
 //! # Ok(()) }
@@ -26,15 +26,18 @@
 
 use bytes::BytesMut;
 use iterable_core::{Decoder, Encoder, Error, Record, Result};
-use iterable_formats::{Format, FormatDecoder, FormatEncoder, ReadOptions, WriteOptions};
+use iterable_formats::{Format, ReadOptions, WriteOptions};
 
 /// A format decoder as a `tokio_util::codec::Decoder` of `Result<Record>` items.
-pub struct RecordDecoder(FormatDecoder);
+pub struct RecordDecoder(Box<dyn Decoder + Send>);
 
 impl RecordDecoder {
-    /// A decoder for `format` with `options` (CSV dialect, record size limit).
-    pub fn new(format: Format, options: &ReadOptions) -> Self {
-        RecordDecoder(FormatDecoder::new(format, options))
+    /// A decoder for `format` with `options` (the format's options, the record size limit);
+    /// an option the format does not know is an error.
+    pub fn new(format: Format, options: &ReadOptions) -> Result<Self> {
+        Ok(RecordDecoder(
+            format.decoder(&options.options, options.max_record_size)?,
+        ))
     }
 
     fn item(decoded: Result<Option<Record>>) -> Result<Option<Result<Record>>> {
@@ -63,12 +66,13 @@ impl tokio_util::codec::Decoder for RecordDecoder {
 ///
 /// `FramedWrite` has no end-of-stream hook, so formats with a trailer (none of today's) need
 /// [`RecordEncoder::finish`] written by hand.
-pub struct RecordEncoder(FormatEncoder);
+pub struct RecordEncoder(Box<dyn Encoder + Send>);
 
 impl RecordEncoder {
-    /// An encoder for `format` with `options` (CSV dialect).
-    pub fn new(format: Format, options: &WriteOptions) -> Self {
-        RecordEncoder(FormatEncoder::new(format, options))
+    /// An encoder for `format` with `options` (the format's options); an option the format
+    /// does not know is an error.
+    pub fn new(format: Format, options: &WriteOptions) -> Result<Self> {
+        Ok(RecordEncoder(format.encoder(&options.options)?))
     }
 
     /// Appends what ends the output (a closing bracket, a footer) to `dst`.

@@ -101,7 +101,7 @@ fn main() {
 fn options(jobs: usize) -> ConvertOptions {
     ConvertOptions {
         write: WriteOptions {
-            format: Some(Format::JsonLines),
+            format: Some(Format::JSONL),
             ..Default::default()
         },
         jobs,

@@ -48,7 +48,7 @@ fn main() {
     let inputs = ["s3://bench/many/part-*.csv".to_owned()];
     let options = |jobs| ConvertOptions {
         write: WriteOptions {
-            format: Some(Format::JsonLines),
+            format: Some(Format::JSONL),
             ..Default::default()
         },
         jobs,

@@ -165,7 +165,7 @@ fn codecs_carry_records_over_tcp() {
             let (socket, _) = listener.accept().await.unwrap();
             let mut records = FramedRead::new(
                 socket,
-                RecordDecoder::new(Format::JsonLines, &ReadOptions::default()),
+                RecordDecoder::new(Format::JSONL, &ReadOptions::default()).unwrap(),
             );
             let mut seen = Vec::new();
             while let Some(item) = records.next().await {
@@ -177,7 +177,7 @@ fn codecs_carry_records_over_tcp() {
         {
             let mut sink = FramedWrite::new(
                 &mut socket,
-                RecordEncoder::new(Format::JsonLines, &WriteOptions::default()),
+                RecordEncoder::new(Format::JSONL, &WriteOptions::default()).unwrap(),
             );
             for i in 0..1000 {
                 sink.send([("i", i)].into_iter().collect()).await.unwrap();
@@ -224,7 +224,7 @@ fn convert_many_case() -> (
     let out = dir.path().join("out");
     let options = ConvertOptions {
         write: WriteOptions {
-            format: Some(Format::JsonLines),
+            format: Some(Format::JSONL),
             ..WriteOptions::default()
         },
         jobs: 3,
@@ -436,7 +436,7 @@ fn convert_many_runs_two_jobs_at_once_in_every_adapter() {
         let (progress, timed_out) = rendezvous();
         let options = ConvertOptions {
             write: WriteOptions {
-                format: Some(Format::Csv),
+                format: Some(Format::CSV),
                 ..WriteOptions::default()
             },
             jobs: 2,

@@ -14,7 +14,7 @@ fn sample_csv() -> Vec<u8> {
 
 fn records_of(bytes: &[u8]) -> Vec<Record> {
     let options = ReadOptions {
-        format: Some(Format::Csv),
+        format: Some(Format::CSV),
         ..ReadOptions::default()
     };
     iterable_sync::from_reader(bytes, &options)
@@ -276,7 +276,7 @@ fn a_trickle_of_single_bytes_decodes_every_member() {
         .map(|b| Ok(Bytes::copy_from_slice(&[*b])))
         .collect();
     let options = ReadOptions {
-        format: Some(Format::Csv),
+        format: Some(Format::CSV),
         ..ReadOptions::default()
     };
     let read = tokio::runtime::Builder::new_current_thread()
@@ -355,18 +355,18 @@ fn names_and_magic_find_codec_and_format() {
     let mut reader = iterable_sync::open(named.to_str().unwrap()).unwrap();
     let record = reader.read().unwrap().unwrap();
     assert_eq!(record.get("a").and_then(|v| v.as_str()), Some("1,5"));
-    assert_eq!(reader.detection().choice.delimiter, Some(b'\t'));
+    assert_eq!(reader.detection().options.get("delimiter"), Some("tab"));
 
     // no name: the codec from the magic bytes, the format from the decompressed content
     let jsonl = run_tool(&["zstd", "-q", "-c"], b"{\"x\":1}\n");
     let unnamed = dir.path().join("blob");
     std::fs::write(&unnamed, &jsonl).unwrap();
     let reader = iterable_sync::open(unnamed.to_str().unwrap()).unwrap();
-    assert_eq!(reader.detection().choice.format, Format::JsonLines);
+    assert_eq!(reader.detection().format, Format::JSONL);
     assert_eq!(reader.detection().codec, Some(CodecKind::Zstd));
     // a format given for an extension-less compressed file still sniffs the codec
     let options = ReadOptions {
-        format: Some(Format::JsonLines),
+        format: Some(Format::JSONL),
         ..ReadOptions::default()
     };
     assert_eq!(

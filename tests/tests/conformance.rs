@@ -140,8 +140,8 @@ fn every_adapter_reads_every_fixture_the_same() {
             let bytes = std::fs::read(path).unwrap();
             let mut stream_options = options.clone();
             if let Some(d) = iterable_formats::detect_from_name(path) {
-                stream_options.format = Some(d.choice.format);
-                stream_options.csv.delimiter = d.choice.delimiter;
+                stream_options.format = Some(d.format);
+                stream_options.options = d.options.clone();
             }
             let expected = without_location(&expected, path);
             for size in [1, 7, 4096] {

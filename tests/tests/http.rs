@@ -215,10 +215,7 @@ fn the_content_type_names_what_the_url_does_not() {
         let reader = iterable_tokio::open(&format!("{base}/typed/export"))
             .await
             .unwrap();
-        assert_eq!(
-            reader.detection().choice.format,
-            iterable_formats::Format::JsonLines
-        );
+        assert_eq!(reader.detection().format, iterable_formats::Format::JSONL);
         assert_eq!(reader.detection().by, iterable_core::DetectedBy::Name);
     });
 }

@@ -51,8 +51,8 @@ fn jsonl_keeps_types_nesting_and_big_integers() {
         .collect(),
         Record::new(),
     ];
-    let bytes = write(Format::JsonLines, &records);
-    assert_eq!(read(Format::JsonLines, &bytes), records);
+    let bytes = write(Format::JSONL, &records);
+    assert_eq!(read(Format::JSONL, &bytes), records);
     // serde_json agrees on the text
     for (line, record) in bytes.split(|&b| b == b'\n').zip(&records) {
         let parsed: serde_json::Value = serde_json::from_slice(line).unwrap();
@@ -81,14 +81,14 @@ fn csv_agrees_with_the_csv_crate() {
                 .collect()
         })
         .collect();
-    let bytes = write(Format::Csv, &records);
+    let bytes = write(Format::CSV, &records);
     let mut reference = csv::ReaderBuilder::new().from_reader(&bytes[..]);
     let theirs: Vec<String> = reference
         .records()
         .map(|r| r.unwrap()[0].to_owned())
         .collect();
     assert_eq!(theirs, texts);
-    let ours: Vec<String> = read(Format::Csv, &bytes)
+    let ours: Vec<String> = read(Format::CSV, &bytes)
         .iter()
         .map(|r| r.get("text").unwrap().as_str().unwrap().to_owned())
         .collect();
@@ -123,7 +123,7 @@ fn a_single_empty_field_survives() {
         .iter()
         .map(|t| [("only", *t)].into_iter().collect())
         .collect();
-    assert_eq!(read(Format::Csv, &write(Format::Csv, &records)), records);
+    assert_eq!(read(Format::CSV, &write(Format::CSV, &records)), records);
 }
 
 #[test]

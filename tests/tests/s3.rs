@@ -197,7 +197,7 @@ fn many_records(count: usize) -> Vec<Record> {
 
 fn jsonl(records: &[Record]) -> Vec<u8> {
     let options = WriteOptions {
-        format: Some(Format::JsonLines),
+        format: Some(Format::JSONL),
         ..Default::default()
     };
     let mut writer = iterable_sync::to_writer(Vec::new(), &options).unwrap();
@@ -324,7 +324,7 @@ fn convert_many_lists_a_glob_and_writes_under_a_prefix() {
     s3.put("many", "logs/2024-x/03.csv.gz", &gzip(&csv)); // `*` stays in its folder
     let options = ConvertOptions {
         write: WriteOptions {
-            format: Some(Format::JsonLines),
+            format: Some(Format::JSONL),
             ..Default::default()
         },
         jobs: 2,

@@ -1,7 +1,6 @@
 //! The blocking adapter end to end: detection, error positions, policies and limits.
 
 use iterable_core::{ErrorKind, ErrorPolicy, Position, Value};
-use iterable_formats::csv::RaggedRows;
 use iterable_formats::{Format, ReadOptions};
 use iterable_sync::{from_reader, open, open_with};
 use std::io::Read;
@@ -30,7 +29,7 @@ fn content_detection_loses_no_bytes() {
         text.extend_from_slice(format!("{{\"n\":{n}}}\n").as_bytes());
     }
     let reader = from_reader(&text[..], &ReadOptions::default()).unwrap();
-    assert_eq!(reader.detection().choice.format, Format::JsonLines);
+    assert_eq!(reader.detection().format, Format::JSONL);
     let ns: Vec<i64> = reader
         .map(|r| r.unwrap().get("n").unwrap().as_i64().unwrap())
         .collect();
@@ -42,7 +41,7 @@ fn content_detection_loses_no_bytes() {
     let rows = reader.read_bulk(10).unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1].get("b"), Some(&Value::from("4")));
-    assert_eq!(reader.detection().choice.delimiter, Some(b';'));
+    assert_eq!(reader.detection().options.get("delimiter"), Some(";"));
 }
 
 #[test]
@@ -133,7 +132,7 @@ fn skip_policy_and_lenient_rows() {
     let reader = from_reader(&input[..], &skip).unwrap();
     assert_eq!(reader.map(Result::unwrap).count(), 1);
     let mut lenient = ReadOptions::default();
-    lenient.csv.ragged = RaggedRows::Lenient;
+    lenient.options.set("ragged", "lenient");
     let rows: Vec<_> = from_reader(&input[..], &lenient)
         .unwrap()
         .map(Result::unwrap)
@@ -170,8 +169,8 @@ impl Read for Endless {
 fn a_line_without_end_hits_the_record_limit() {
     let limit = 1 << 20;
     for (format, prefix) in [
-        (Format::Csv, &b"a,b\n1,2\n3,\""[..]),
-        (Format::JsonLines, &b"{\"a\":1}\n{\"a\":\""[..]),
+        (Format::CSV, &b"a,b\n1,2\n3,\""[..]),
+        (Format::JSONL, &b"{\"a\":1}\n{\"a\":\""[..]),
     ] {
         let options = ReadOptions {
             format: Some(format),
@@ -189,7 +188,7 @@ fn a_line_without_end_hits_the_record_limit() {
         assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{format:?}");
         assert_eq!(
             err.position().line,
-            Some(if format == Format::Csv { 3 } else { 2 })
+            Some(if format == Format::CSV { 3 } else { 2 })
         );
         assert_eq!(err.position().record, Some(2));
         // it stopped within a read or two of the limit

@@ -1,13 +1,11 @@
 //! `CsvDecoder`: rows of delimited text into records, on csv-core.
 
-use super::{CsvOptions, FORMAT, RaggedRows, column_name, sniff_delimiter};
+use super::{BOM, CsvOptions, FORMAT, RaggedRows, column_name, sniff_delimiter};
 use bytes::{Buf, BytesMut};
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use iterable_core::{
     CompactString, Decoder, Error, ErrorKind, Fields, ParsedBatch, Position, Record, Result, Value,
 };
-
-const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// When the delimiter is sniffed, the decoder waits for this many bytes...
 const SNIFF_BYTES: usize = 64 * 1024;

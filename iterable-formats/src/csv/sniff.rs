@@ -36,6 +36,26 @@ pub fn sniff_delimiter(sample: &[u8], quote: u8) -> u8 {
     best.0
 }
 
+/// True when `sample` reads as text in some 8-bit or UTF-8 encoding: no NUL byte, and control
+/// characters (other than tab, line feed, carriage return and form feed) are under one in a
+/// hundred. Random bytes have about one in eight; binary formats have NULs.
+///
+/// ```
+/// use iterable_formats::csv::looks_like_text;
+/// assert!(looks_like_text("name;city\nZoë;Zürich\n".as_bytes()));
+/// assert!(!looks_like_text(b"PAR1\x15\x04\x15\x00"));
+/// ```
+pub fn looks_like_text(sample: &[u8]) -> bool {
+    if sample.is_empty() || memchr::memchr(0, sample).is_some() {
+        return false;
+    }
+    let controls = sample
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    controls * 100 < sample.len()
+}
+
 /// Candidate counts per line, outside quotes. A last line without its newline counts only
 /// when it is the only line.
 fn count_per_line(sample: &[u8], quote: u8) -> Vec<[usize; 4]> {
