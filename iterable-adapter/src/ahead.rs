@@ -209,20 +209,18 @@ impl<R> Decoding<R> {
     pub fn start<B: Read + Send + 'static>(
         blocking: B,
         state: ReadState,
-        inline: impl FnOnce(B) -> R,
-    ) -> Decoding<R> {
+        inline: impl FnOnce(B) -> Result<R>,
+    ) -> Result<Decoding<R>> {
         if !Ahead::pays(&state) {
-            let input = inline(blocking);
-            return Decoding::Inline { input, state };
+            let input = inline(blocking)?;
+            return Ok(Decoding::Inline { input, state });
         }
         match Ahead::start(blocking, state) {
-            Ok(ahead) => Decoding::Ahead(ahead),
+            Ok(ahead) => Ok(Decoding::Ahead(ahead)),
             Err(returned) => {
                 let (blocking, state) = *returned;
-                Decoding::Inline {
-                    input: inline(blocking),
-                    state,
-                }
+                let input = inline(blocking)?;
+                Ok(Decoding::Inline { input, state })
             }
         }
     }

@@ -214,6 +214,12 @@ pub async fn convert_many<Rt: Runtime>(
                 let reader = open_on(&on, &job.input, &job.options.read, concurrency == 1).await?;
                 pipeline_from(&on, reader, identity, &job.output, &job.options).await
             };
+            // A conversion that panics fails alone, with an error, on every runtime.
+            let run = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run));
+            let run = async move {
+                run.await
+                    .unwrap_or_else(|panic| Err(panicked(panic.as_ref())))
+            };
             let spawned = rt.spawn(run);
             async move { Some(spawned.await.and_then(|result| result)) }
         });
@@ -222,6 +228,16 @@ pub async fn convert_many<Rt: Runtime>(
         .collect()
         .await;
     Ok(plan.results(results))
+}
+
+/// The error of a conversion that panicked, with the panic's message.
+pub fn panicked(panic: &(dyn std::any::Any + Send)) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|m| (*m).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    Error::new(ErrorKind::Io, format!("the conversion panicked: {message}"))
 }
 
 /// Reads `source`, passes each record through the async `transform`, and writes what it

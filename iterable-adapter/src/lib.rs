@@ -43,7 +43,7 @@ mod writer;
 pub use ahead::{AHEAD_MIN_SIZE, Ahead, Decoding};
 pub use convert::{
     ConvertJob, ConvertOptions, ConvertPlan, ConvertStats, Converted, convert, convert_many,
-    pipeline,
+    panicked, pipeline,
 };
 pub use location::{Source, Target, open_file, remote_unsupported};
 pub use read_state::{ParsedAhead, Probe, ReadState, ReadStats, locate};

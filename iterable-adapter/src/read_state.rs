@@ -4,17 +4,21 @@
 
 use bytes::BytesMut;
 use iterable_core::{DecodeDriver, Decoder, Error, ParsedBatch, Record, Result};
-use iterable_formats::{Detection, ReadOptions, SNIFF_BYTES, prepare_input};
+use iterable_formats::{Detection, MAX_HEAD, Prepared, ReadOptions, SNIFF_BYTES, prepare_input};
 use std::task::{Context, Poll, ready};
 
-/// The start of reading an input: its first bytes are read (up to [`SNIFF_BYTES`]) to find the
-/// codec (from the name, else the magic bytes) and the format inside (from the options, the
-/// name, else the decompressed content); then [`Probe::finish`] gives the reader's state, which
-/// loses none of those bytes.
+/// The start of reading an input: its first bytes are read (up to [`SNIFF_BYTES`], more for
+/// a codec that gives little at first) to find the codec (from the name, else the magic bytes)
+/// and the format inside (from the options, the name, else the decompressed content); then
+/// [`Probe::try_finish`] gives the reader's state, which loses none of those bytes.
+///
+/// [`Probe::blocking`] and [`Probe::reading`] do it all for a blocking and an async input.
 pub struct Probe {
     options: ReadOptions,
     name: Option<String>,
     head: BytesMut,
+    /// How much head is wanted now.
+    want: usize,
     ended: bool,
 }
 
@@ -25,54 +29,61 @@ impl Probe {
             options: options.clone(),
             name: name.map(str::to_owned),
             head: BytesMut::new(),
+            want: SNIFF_BYTES,
             ended: false,
         }
     }
 
-    /// Reads the head through a blocking `read`.
+    /// Reads the head through a blocking `read`, until the head wanted is there or the input
+    /// ends.
     pub fn read_head(
         &mut self,
         mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
     ) -> std::io::Result<()> {
-        while !self.ended && self.head.len() < SNIFF_BYTES {
-            let start = self.head.len();
-            self.head.resize(SNIFF_BYTES, 0);
-            let read = loop {
-                match read(&mut self.head[start..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let n = *read.as_ref().unwrap_or(&0);
-            self.head.truncate(start + n);
-            self.ended = read? == 0;
+        loop {
+            match self.poll_read_once(|buf| Poll::Ready(read(buf))) {
+                Poll::Ready(Ok(true)) => return Ok(()),
+                Poll::Ready(Ok(false)) => {}
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => unreachable!("a blocking read is never pending"),
+            }
         }
-        Ok(())
     }
 
-    /// Polls the head in through an async `poll_read`.
+    /// Polls the head in through an async `poll_read`, until the head wanted is there or the
+    /// input ends.
     pub fn poll_read_head(
         &mut self,
         cx: &mut Context<'_>,
         mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<std::io::Result<usize>>,
     ) -> Poll<std::io::Result<()>> {
-        while !self.ended && self.head.len() < SNIFF_BYTES {
-            let start = self.head.len();
-            self.head.resize(SNIFF_BYTES, 0);
-            let polled = poll_read(cx, &mut self.head[start..]);
-            let n = match &polled {
-                Poll::Ready(Ok(n)) => *n,
-                _ => 0,
-            };
-            self.head.truncate(start + n);
-            match polled {
-                Poll::Ready(Ok(n)) => self.ended = n == 0,
-                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        while !ready!(self.poll_read_once(|buf| poll_read(cx, buf)))? {}
         Poll::Ready(Ok(()))
+    }
+
+    /// One read into the head; true once it holds what is wanted, or the input ended.
+    fn poll_read_once(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<bool>> {
+        if self.ended || self.head.len() >= self.want {
+            return Poll::Ready(Ok(true));
+        }
+        let start = self.head.len();
+        self.head.resize(self.want, 0);
+        let polled = read(&mut self.head[start..]);
+        let n = match &polled {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.head.truncate(start + n);
+        match polled {
+            Poll::Ready(Ok(n)) => self.ended = n == 0,
+            Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+        Poll::Ready(Ok(self.ended || self.head.len() >= self.want))
     }
 
     /// Reads the head of a blocking `input` called `name` and probes it: the reader's state,
@@ -84,9 +95,16 @@ impl Probe {
         location: Option<String>,
         size: Option<u64>,
     ) -> Result<ReadState> {
+        let locate = |e: Error| crate::locate(&location, e);
         let mut probe = Probe::new(options, name);
-        let head = probe.read_head(|buf| input.read(buf));
-        probe.finish_reading(head, location, size)
+        loop {
+            probe
+                .read_head(|buf| input.read(buf))
+                .map_err(|e| locate(Error::io(e)))?;
+            if let Some(state) = probe.try_finish().map_err(locate)? {
+                return Ok(state.at(location, size));
+            }
+        }
     }
 
     /// [`Probe::blocking`] for a futures-io `AsyncRead`.
@@ -97,46 +115,53 @@ impl Probe {
         location: Option<String>,
         size: Option<u64>,
     ) -> Result<ReadState> {
-        let mut probe = Probe::new(options, name);
-        let head = std::future::poll_fn(|cx| {
-            probe.poll_read_head(cx, |cx, buf| {
-                std::pin::Pin::new(&mut *input).poll_read(cx, buf)
-            })
-        })
-        .await;
-        probe.finish_reading(head, location, size)
-    }
-
-    fn finish_reading(
-        self,
-        head: std::io::Result<()>,
-        location: Option<String>,
-        size: Option<u64>,
-    ) -> Result<ReadState> {
         let locate = |e: Error| crate::locate(&location, e);
-        head.map_err(|e| locate(Error::io(e)))?;
-        Ok(self.finish().map_err(locate)?.at(location, size))
+        let mut probe = Probe::new(options, name);
+        loop {
+            std::future::poll_fn(|cx| {
+                probe.poll_read_head(cx, |cx, buf| {
+                    std::pin::Pin::new(&mut *input).poll_read(cx, buf)
+                })
+            })
+            .await
+            .map_err(|e| locate(Error::io(e)))?;
+            if let Some(state) = probe.try_finish().map_err(locate)? {
+                return Ok(state.at(location, size));
+            }
+        }
     }
 
-    /// Finds the codec and the format ([`prepare_input`]), and gives the reader's state.
-    pub fn finish(self) -> Result<ReadState> {
-        let prepared = prepare_input(&self.options, self.name.as_deref(), self.head, self.ended)?;
+    /// Finds the codec and the format ([`prepare_input`]) and gives the reader's state; or
+    /// `None` when a codec gave too little of the head to tell: read more
+    /// ([`Probe::read_head`]) and try again.
+    pub fn try_finish(&mut self) -> Result<Option<ReadState>> {
+        let head = std::mem::take(&mut self.head);
+        let prepared = match prepare_input(&self.options, self.name.as_deref(), head, self.ended)? {
+            Prepared::Ready(prepared) => prepared,
+            Prepared::NeedMore(head) => {
+                self.head = head;
+                self.want = (self.want * 2).min(MAX_HEAD);
+                return Ok(None);
+            }
+        };
         let mut driver =
             DecodeDriver::with_buffer(prepared.decoder, prepared.head, self.options.error_policy);
         if let Some(decompression) = prepared.decompression {
             driver = driver.with_decompression(decompression);
         }
-        if self.ended {
+        if let Some(error) = prepared.error {
+            driver.end_with_error(error);
+        } else if self.ended {
             driver.end_input();
         }
-        Ok(ReadState {
+        Ok(Some(ReadState {
             driver,
             detection: prepared.detection,
             location: None,
             size: None,
             records: 0,
             errors: Vec::new(),
-        })
+        }))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The async `Reader`, on futures-io, for every runtime.
 
-use crate::{Decoding, DynRead, Probe, ReadStats, Runtime, Source, ThreadReader, open_file};
+use crate::{
+    AHEAD_MIN_SIZE, Decoding, DynRead, Probe, ReadStats, Runtime, Source, ThreadReader, open_file,
+};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_io::AsyncRead;
@@ -9,16 +11,17 @@ use futures_util::stream::IntoAsyncRead;
 use iterable_core::{Error, Record, Result, YieldBudget};
 use iterable_formats::{Detection, ReadOptions};
 use iterable_sources::Location;
+use std::io::Read;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 /// Opens `location` on `rt` with `options` and detects its format: from the options, else the
 /// name, else (for a remote object) its `Content-Type`, else the first bytes.
 ///
-/// A local file is opened and probed on the runtime's blocking threads; when it is large and
-/// the machine has two cores, it is read ahead ([`crate::Ahead`]), otherwise read on a thread of its
-/// own ([`ThreadReader`]) and decoded on the calling task. `parse_ahead: false` always decodes
-/// on the task (for callers that keep every core busy already).
+/// A local file is opened and probed on the runtime's blocking threads. A small one (under
+/// 1 MiB) is read whole there and decoded on the calling task; a larger one is read ahead
+/// ([`crate::Ahead`]) when the machine has two cores, otherwise read on a thread of its own
+/// ([`ThreadReader`]) and decoded on the task.
 pub async fn open_with<Rt: Runtime>(
     rt: &Rt,
     location: &str,
@@ -39,23 +42,36 @@ pub(crate) async fn open_on<Rt: Runtime>(
     match Source::of(&parsed) {
         Source::File(path) => {
             let (owned, name) = (options.clone(), location.to_owned());
-            let (file, state) = rt.unblock(move || open_file(path, &owned, &name)).await??;
+            // Opened and probed on the blocking threads; a small file is read whole there too,
+            // in the same trip (a thread of its own would cost more than it saves).
+            let (opened, state) = rt
+                .unblock(move || -> Result<_> {
+                    let (mut file, state) = open_file(path, &owned, &name)?;
+                    if state.stats().size.is_some_and(|size| size < AHEAD_MIN_SIZE) {
+                        let mut rest = Vec::new();
+                        file.read_to_end(&mut rest)
+                            .map_err(|e| Error::io(e).with_location(name))?;
+                        return Ok((Opened::Read(rest), state));
+                    }
+                    Ok((Opened::File(file), state))
+                })
+                .await??;
+            let file = match opened {
+                Opened::File(file) => file,
+                Opened::Read(rest) => {
+                    let input = Box::pin(futures_util::io::Cursor::new(rest));
+                    return Ok(Reader::with(Decoding::Inline { input, state }));
+                }
+            };
             let inline = |file| -> Result<DynRead> {
                 Ok(Box::pin(ThreadReader::start(file).map_err(locate)?))
             };
-            let decoding = if parse_ahead {
-                match Decoding::start(file, state, inline) {
-                    Decoding::Inline { input, state } => Decoding::Inline {
-                        input: input?,
-                        state,
-                    },
-                    Decoding::Ahead(ahead) => Decoding::Ahead(ahead),
-                }
-            } else {
-                Decoding::Inline {
+            let decoding = match parse_ahead {
+                true => Decoding::start(file, state, inline)?,
+                false => Decoding::Inline {
                     input: inline(file)?,
                     state,
-                }
+                },
             };
             Ok(Reader::with(decoding))
         }
@@ -77,6 +93,12 @@ pub(crate) async fn open_on<Rt: Runtime>(
             Reader::new(opened.input, options, name, location, opened.size).await
         }
     }
+}
+
+/// A local file once opened: still to read, or read whole (the rest after its head).
+enum Opened {
+    File(std::fs::File),
+    Read(Vec<u8>),
 }
 
 /// Reads records from any futures-io `AsyncRead`. Without a format in `options`, it is

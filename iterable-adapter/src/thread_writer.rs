@@ -2,8 +2,8 @@
 //! `AsyncWrite`.
 
 use bytes::Bytes;
+use futures_channel::mpsc;
 use futures_core::Stream;
-use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -17,15 +17,15 @@ enum Ask {
     Flush,
 }
 
-type Sending = Pin<Box<dyn Future<Output = bool> + Send>>;
-
 /// A blocking `Write` (a file, stdout) written on a thread of its own, as a futures-io
 /// `AsyncWrite` that works on any executor: the caller goes on encoding while up to four
 /// chunks wait to be written, and no executor thread ever blocks on the output.
 ///
-/// `poll_flush` (and `poll_close`) return once everything handed over is written and
-/// flushed. A write that fails stops the thread; the error comes back from the next call.
-/// Dropping it lets the thread write what it was given, then end.
+/// A write is accepted only when there is room for it, so once `poll_write` says it took the
+/// bytes, the thread will write them, even if the writer is dropped right after. `poll_flush`
+/// (and `poll_close`) return once everything accepted before them is written and flushed. A
+/// write that fails stops the thread; its error (kind and message) comes back from that call
+/// on, and nothing more is accepted.
 ///
 /// ```
 /// # futures_lite::future::block_on(async {
@@ -39,26 +39,28 @@ type Sending = Pin<Box<dyn Future<Output = bool> + Send>>;
 /// # Ok::<(), std::io::Error>(()) }).unwrap();
 /// ```
 pub struct ThreadWriter {
-    asks: async_channel::Sender<Ask>,
-    /// One answer per flush, or the error that stopped the thread.
+    asks: mpsc::Sender<Ask>,
+    /// One answer per flush, in order, or the error that stopped the thread.
     answers: Pin<Box<async_channel::Receiver<std::io::Result<()>>>>,
-    /// A chunk or a flush on its way to the thread.
-    sending: Option<Sending>,
-    /// A flush was handed over; its answer is awaited.
-    flushing: bool,
-    /// The thread stopped with this error.
-    failed: Option<std::io::ErrorKind>,
+    /// Flushes handed over, and answers received for them.
+    flushes_asked: u64,
+    flushes_answered: u64,
+    /// Bytes were accepted since the last flush was handed over.
+    unflushed: bool,
+    /// The error that stopped the thread, once known: its kind and message.
+    failed: Option<(std::io::ErrorKind, String)>,
 }
 
 impl ThreadWriter {
     /// Starts the thread writing to `output`.
     pub fn start<W: Write + Send + 'static>(mut output: W) -> std::io::Result<ThreadWriter> {
-        let (asks, received) = async_channel::bounded::<Ask>(CHUNKS_AHEAD);
+        let (asks, mut received) = mpsc::channel::<Ask>(CHUNKS_AHEAD);
         let (answer, answers) = async_channel::unbounded();
         std::thread::Builder::new()
             .name("iterable-write".into())
             .spawn(move || {
-                while let Ok(ask) = received.recv_blocking() {
+                use futures_util::StreamExt;
+                while let Some(ask) = futures_lite::future::block_on(received.next()) {
                     let done = match ask {
                         Ask::Write(chunk) => output.write_all(&chunk),
                         Ask::Flush => output.flush().map(|()| {
@@ -75,40 +77,65 @@ impl ThreadWriter {
         Ok(ThreadWriter {
             asks,
             answers: Box::pin(answers),
-            sending: None,
-            flushing: false,
+            flushes_asked: 0,
+            flushes_answered: 0,
+            unflushed: false,
             failed: None,
         })
     }
 
-    /// Polls what is on its way to the thread; an error when the thread has stopped.
-    fn poll_sent(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        if let Some(sending) = &mut self.sending {
-            let delivered = ready!(sending.as_mut().poll(cx));
-            self.sending = None;
-            if !delivered {
-                return Poll::Ready(Err(self.stopped(cx)));
+    /// The error that stopped the thread, as an `io::Error` again.
+    fn failure(&self) -> Option<std::io::Error> {
+        self.failed
+            .as_ref()
+            .map(|(kind, message)| std::io::Error::new(*kind, message.clone()))
+    }
+
+    /// Takes the answers that came, up to the flushes asked; the thread's error, if it sent
+    /// one, ends the writer.
+    fn poll_answers(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.flushes_answered < self.flushes_asked {
+            match ready!(self.answers.as_mut().poll_next(cx)) {
+                Some(Ok(())) => self.flushes_answered += 1,
+                Some(Err(error)) => {
+                    self.failed = Some((error.kind(), error.to_string()));
+                    return Poll::Ready(Err(error));
+                }
+                None => return Poll::Ready(Err(self.stopped(cx))),
             }
         }
         Poll::Ready(Ok(()))
     }
 
-    /// The error that stopped the thread.
+    /// The thread is gone: its error, when it sent one.
     fn stopped(&mut self, cx: &mut Context<'_>) -> std::io::Error {
-        if let Some(kind) = self.failed {
-            return kind.into();
+        if self.failed.is_none() {
+            let error = loop {
+                match self.answers.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(()))) => continue,
+                    Poll::Ready(Some(Err(error))) => break error,
+                    _ => break std::io::Error::other("the writing thread stopped"),
+                }
+            };
+            self.failed = Some((error.kind(), error.to_string()));
         }
-        let error = match self.answers.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Err(error))) => error,
-            _ => std::io::Error::other("the writing thread stopped"),
-        };
-        self.failed = Some(error.kind());
-        error
+        self.failure()
+            .unwrap_or_else(|| std::io::Error::other("the writing thread stopped"))
     }
 
-    fn hand_over(&mut self, ask: Ask) {
-        let asks = self.asks.clone();
-        self.sending = Some(Box::pin(async move { asks.send(ask).await.is_ok() }));
+    /// Hands `ask` over once there is room; an error when the thread is gone.
+    fn poll_hand_over(
+        &mut self,
+        cx: &mut Context<'_>,
+        ask: impl FnOnce() -> Ask,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(error) = self.failure() {
+            return Poll::Ready(Err(error));
+        }
+        if ready!(self.asks.poll_ready(cx)).is_err() || self.asks.start_send(ask()).is_err() {
+            return Poll::Ready(Err(self.stopped(cx)));
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -119,32 +146,25 @@ impl futures_io::AsyncWrite for ThreadWriter {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
-        ready!(this.poll_sent(cx))?;
         if buf.is_empty() {
-            return Poll::Ready(Ok(0));
+            return Poll::Ready(this.failure().map_or(Ok(0), Err));
         }
-        this.hand_over(Ask::Write(Bytes::copy_from_slice(buf)));
+        ready!(this.poll_hand_over(cx, || Ask::Write(Bytes::copy_from_slice(buf))))?;
+        this.unflushed = true;
         Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
-        ready!(this.poll_sent(cx))?;
-        if !this.flushing {
-            this.hand_over(Ask::Flush);
-            this.flushing = true;
-            ready!(this.poll_sent(cx))?;
+        // The answers to flushes already handed over come first (one polled again after
+        // `Pending`, or one given up on); then, if bytes came since, a flush of those.
+        ready!(this.poll_answers(cx))?;
+        if this.unflushed {
+            ready!(this.poll_hand_over(cx, || Ask::Flush))?;
+            this.flushes_asked += 1;
+            this.unflushed = false;
         }
-        let answer = ready!(this.answers.as_mut().poll_next(cx));
-        this.flushing = false;
-        match answer {
-            Some(Ok(())) => Poll::Ready(Ok(())),
-            Some(Err(error)) => {
-                this.failed = Some(error.kind());
-                Poll::Ready(Err(error))
-            }
-            None => Poll::Ready(Err(this.stopped(cx))),
-        }
+        this.poll_answers(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -198,6 +218,47 @@ mod tests {
     }
 
     #[test]
+    fn a_flush_given_up_on_does_not_stand_for_a_later_one() {
+        use futures_io::AsyncWrite;
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let shelf = Shelf {
+            kept: kept.clone(),
+            room: usize::MAX,
+        };
+        futures_lite::future::block_on(async {
+            let mut output = ThreadWriter::start(shelf).unwrap();
+            output.write_all(b"first ").await.unwrap();
+            // Polled once and dropped: the flush is handed over, its answer not awaited.
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let _ = Pin::new(&mut output).poll_flush(&mut cx);
+            output.write_all(b"second").await.unwrap();
+            output.flush().await.unwrap();
+            assert_eq!(*kept.lock().unwrap(), b"first second");
+            // Polled again and again, a flush with nothing new to write ends.
+            output.flush().await.unwrap();
+            output.close().await.unwrap();
+        });
+    }
+
+    #[test]
+    fn what_was_accepted_is_written_when_the_writer_is_dropped() {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let shelf = Shelf {
+            kept: kept.clone(),
+            room: usize::MAX,
+        };
+        futures_lite::future::block_on(async {
+            let mut output = ThreadWriter::start(shelf).unwrap();
+            output.write_all(b"kept").await.unwrap();
+        });
+        let start = std::time::Instant::now();
+        while kept.lock().unwrap().len() < 4 && start.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(*kept.lock().unwrap(), b"kept");
+    }
+
+    #[test]
     fn a_failed_write_comes_back_as_its_error() {
         let shelf = Shelf {
             kept: Arc::default(),
@@ -213,5 +274,6 @@ mod tests {
             output.close().await.unwrap_err()
         });
         assert_eq!(error.kind(), std::io::ErrorKind::StorageFull);
+        assert_eq!(error.to_string(), "full");
     }
 }

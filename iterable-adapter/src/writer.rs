@@ -150,10 +150,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             .map_err(|e| self.state.locate(Error::io(e)))
     }
 
+    /// Encodes what ends the output, writes what is left, closes the output (which flushes
+    /// it), then commits: each step once, however often it is polled.
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if !self.closed {
             self.state.finish()?;
-            ready!(self.poll_flush_all(cx))?;
+            ready!(self.poll_write_pending(cx))?;
             ready!(Pin::new(&mut self.output).poll_close(cx))
                 .map_err(|e| self.state.locate(Error::io(e)))?;
             self.closed = true;

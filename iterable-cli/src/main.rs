@@ -413,7 +413,7 @@ fn print_formats() -> Result<(), Error> {
     writeln!(out, "codecs:")?;
     for codec in CodecKind::ALL {
         let extensions: Vec<String> = codec.extensions().iter().map(|e| format!(".{e}")).collect();
-        let built = if codec.decompressor().is_ok() {
+        let built = if codec.is_built() {
             ""
         } else {
             " (not built in)"

@@ -176,6 +176,13 @@ impl<D: Decoder> DecodeDriver<D> {
         self.decompress(true);
     }
 
+    /// The input is over, and fails with `error` once what is buffered is decoded: the records
+    /// before the error come first (a codec error met while the input was probed, say).
+    pub fn end_with_error(&mut self, error: Error) {
+        self.input_error = Some(error);
+        self.input_ended = true;
+    }
+
     /// Stops for good after a fatal error outside the decoder (a failed read): later steps
     /// return [`Step::End`]. Returns the error with the input offset reached so far.
     pub fn fail(&mut self, error: Error) -> Error {

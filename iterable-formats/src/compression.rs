@@ -147,8 +147,8 @@ impl CodecKind {
             .find(|c| c.magic().is_some_and(|magic| head.starts_with(magic)))
     }
 
-    /// A decompressing stage for this codec, under `limits` (for zip, of every member's bytes
-    /// run together: [`crate::zip::ArchiveDecoder`] reads members one by one).
+    /// A decompressing stage for this codec, under `limits`. Not for zip, whose members are
+    /// each decoded from their own start: [`crate::zip::ArchiveDecoder`] reads them.
     pub fn decompression(self, limits: DecompressionLimits) -> Result<Decompression> {
         Ok(Decompression::new(
             self.decompressor()?,
@@ -157,11 +157,15 @@ impl CodecKind {
         ))
     }
 
-    /// The decompressing codec (for zip, of every member's bytes run together).
+    /// The decompressing codec. Not for zip: its members are read by
+    /// [`crate::zip::ArchiveDecoder`], each from its own start (its own header row), which a
+    /// codec that runs their bytes together cannot do.
     pub fn decompressor(self) -> Result<Box<dyn Codec>> {
-        #[cfg(feature = "zip")]
         if self == CodecKind::Zip {
-            return Ok(Box::new(crate::zip::ZipDecompressor::new(None)?));
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "zip archives are read member by member (iterable_formats::zip::ArchiveDecoder), not as one stream",
+            ));
         }
         #[cfg(feature = "snappy")]
         if self == CodecKind::Snappy {
@@ -183,6 +187,14 @@ impl CodecKind {
             return Ok(Box::new(crate::snappy::SnappyCompressor::new()));
         }
         built::compressor(self, level).ok_or_else(|| self.not_built())
+    }
+
+    /// True when this build has the codec (its cargo feature was on).
+    pub fn is_built(self) -> bool {
+        match self {
+            CodecKind::Zip => cfg!(feature = "zip"),
+            _ => self.decompressor().is_ok(),
+        }
     }
 
     pub(crate) fn not_built(self) -> Error {

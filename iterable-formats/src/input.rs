@@ -3,9 +3,24 @@
 //! first bytes ([`crate::SNIFF_BYTES`] of them, or the whole input when shorter).
 
 use crate::compression::{CodecKind, Compression};
-use crate::{Detection, ReadOptions, detect_head};
+use crate::{Detection, FormatOptions, ReadOptions, SNIFF_BYTES, detect_head};
 use bytes::BytesMut;
-use iterable_core::{Decoder, Decompression, DetectedBy, Result};
+use iterable_core::{Decoder, Decompression, DetectedBy, Error, ErrorKind, Result};
+
+/// The most of a compressed input read to find its format: a codec that gives nothing for a
+/// long while (bzip2 works in blocks of up to 900 kB) is given this much before the format is
+/// told from what came out.
+pub const MAX_HEAD: usize = 16 << 20;
+
+/// What [`prepare_input`] made of an input's first bytes.
+#[allow(clippy::large_enum_variant)] // made once per input
+pub enum Prepared {
+    /// The decoder, and how the format was found.
+    Ready(PreparedInput),
+    /// The first bytes, given back: a codec gave too little of them to tell the format;
+    /// read more and call again.
+    NeedMore(BytesMut),
+}
 
 /// The decoder of an input and how it was found ([`prepare_input`]).
 pub struct PreparedInput {
@@ -20,6 +35,9 @@ pub struct PreparedInput {
     pub head: BytesMut,
     /// The decompression that the rest of the input goes through before the decoder.
     pub decompression: Option<Decompression>,
+    /// An error met while decompressing the first bytes, after what they gave: the reader
+    /// returns it once the records before it are out.
+    pub error: Option<Error>,
 }
 
 /// Finds the codec (from the options, else the name's last extension, else the magic bytes)
@@ -28,15 +46,21 @@ pub struct PreparedInput {
 /// is all of it), and makes its decoder. The format's options are checked: a key it does not
 /// know is an error listing those it does.
 ///
+/// Gives the head back ([`Prepared::NeedMore`]) when it goes through a codec that gave fewer
+/// than [`SNIFF_BYTES`] bytes and the input goes on: read more (up to [`MAX_HEAD`]) and call
+/// again with all of it.
+///
 /// A zip archive's members are decoded one by one, each as a whole input, all in the format
 /// of the first ([`crate::zip::ArchiveDecoder`]); the first member's name names the format.
 ///
 /// ```
 /// use bytes::BytesMut;
 /// use iterable_core::{DecodeDriver, ErrorPolicy, Step};
-/// use iterable_formats::{prepare_input, Format, ReadOptions};
+/// use iterable_formats::{prepare_input, Format, Prepared, ReadOptions};
 ///
-/// let prepared = prepare_input(&ReadOptions::default(), None, BytesMut::from("a;b\n1;2\n"), true)?;
+/// let Prepared::Ready(prepared) = prepare_input(&ReadOptions::default(), None, BytesMut::from("a;b\n1;2\n"), true)? else {
+///     panic!("the whole input is there");
+/// };
 /// assert_eq!(prepared.detection.format, Format::CSV);
 /// assert_eq!(prepared.detection.options.get("delimiter"), Some(";"));
 /// let mut driver = DecodeDriver::with_buffer(prepared.decoder, prepared.head, ErrorPolicy::Fail);
@@ -50,7 +74,7 @@ pub fn prepare_input(
     name: Option<&str>,
     head: BytesMut,
     complete: bool,
-) -> Result<PreparedInput> {
+) -> Result<Prepared> {
     let mut name = name;
     let codec = match options.compression {
         Compression::Use(codec) => Some(codec),
@@ -63,49 +87,70 @@ pub fn prepare_input(
             None => CodecKind::from_magic(&head),
         },
     };
+    let enough = |decoded: &[u8], head: &[u8]| {
+        complete || decoded.len() >= SNIFF_BYTES || head.len() >= MAX_HEAD
+    };
     match codec {
-        Some(CodecKind::Zip) => prepare_archive(options, name, head, complete),
+        Some(CodecKind::Zip) => prepare_archive(options, name, head, complete, enough),
         Some(codec) => {
             let mut decompression = codec.decompression(options.decompression_limits)?;
             let mut decoded = BytesMut::new();
             decompression.push(&head);
-            decompression.run(&mut decoded)?;
-            let detection = detect(options, name, &decoded, complete, Some(codec))?;
-            Ok(PreparedInput {
+            let error = match decompression.run(&mut decoded) {
+                Ok(()) if !enough(&decoded, &head) => return Ok(Prepared::NeedMore(head)),
+                Ok(()) => None,
+                // Nothing came before the error, or a limit struck (a bomb is stopped, not
+                // read): failing now loses nothing worth having.
+                Err(error) if decoded.is_empty() || error.kind() == ErrorKind::LimitExceeded => {
+                    return Err(error);
+                }
+                Err(error) => Some(error),
+            };
+            let (detection, _) = detect(options, name, &decoded, complete, Some(codec))?;
+            Ok(Prepared::Ready(PreparedInput {
                 decoder: detection
                     .format
                     .decoder(&detection.options, options.max_record_size)?,
                 detection,
                 head: decoded,
                 decompression: Some(decompression),
-            })
+                error,
+            }))
         }
         None => {
-            let detection = detect(options, name, &head, complete, None)?;
-            Ok(PreparedInput {
+            let (detection, _) = detect(options, name, &head, complete, None)?;
+            Ok(Prepared::Ready(PreparedInput {
                 decoder: detection
                     .format
                     .decoder(&detection.options, options.max_record_size)?,
                 detection,
                 head,
                 decompression: None,
-            })
+                error: None,
+            }))
         }
     }
 }
 
 /// The format from the options, else the name, else `content`; with the options in force:
-/// the options', over the name's, over the dialect `content` shows.
+/// the options', over the name's, over the dialect `content` shows. Also gives the options
+/// without what was sniffed (for an archive's members, which each show their own).
 fn detect(
     options: &ReadOptions,
     name: Option<&str>,
     content: &[u8],
     complete: bool,
     codec: Option<CodecKind>,
-) -> Result<Detection> {
-    let mut detection = match Detection::before_content(options, name) {
-        Some(detection) => detection,
-        None => detect_head(content, complete, name)?,
+) -> Result<(Detection, FormatOptions)> {
+    let (mut detection, named) = match Detection::before_content(options, name) {
+        Some(detection) => {
+            let named = detection.options.clone();
+            (detection, named)
+        }
+        None => (
+            detect_head(content, complete, name)?,
+            FormatOptions::default(),
+        ),
     };
     detection.codec = codec;
     if detection.by != DetectedBy::Content {
@@ -115,7 +160,7 @@ fn detect(
         }
     }
     detection.options = detection.options.merged(&options.options);
-    Ok(detection)
+    Ok((detection, named.merged(&options.options)))
 }
 
 #[cfg(feature = "zip")]
@@ -124,23 +169,29 @@ fn prepare_archive(
     name: Option<&str>,
     head: BytesMut,
     complete: bool,
-) -> Result<PreparedInput> {
+    enough: impl Fn(&[u8], &[u8]) -> bool,
+) -> Result<Prepared> {
     let limits = options.decompression_limits;
     let members = options.zip_members.as_deref();
     let (first, content) = crate::zip::peek(&head, members, limits)?;
+    if !enough(&content, &head) {
+        return Ok(Prepared::NeedMore(head));
+    }
     let name = first.as_deref().or(name);
-    let detection = detect(options, name, &content, complete, Some(CodecKind::Zip))?;
-    let (format, format_options) = (detection.format, detection.options.clone());
+    let (detection, unsniffed) = detect(options, name, &content, complete, Some(CodecKind::Zip))?;
+    // Each member shows its own dialect (CSV's delimiter), as a whole input would.
+    let (format, format_options) = (detection.format, unsniffed);
     let max_record_size = options.max_record_size;
     let make = move || format.decoder(&format_options, max_record_size);
     let decoder =
         crate::zip::ArchiveDecoder::new(members, limits, make, options.member_field.clone())?;
-    Ok(PreparedInput {
+    Ok(Prepared::Ready(PreparedInput {
         detection,
         decoder: Box::new(decoder),
         head,
         decompression: None,
-    })
+        error: None,
+    }))
 }
 
 #[cfg(not(feature = "zip"))]

@@ -63,5 +63,5 @@ pub use detect::{
     extension_for_content_type, name_for_body,
 };
 pub use format::{DEFAULT_MAX_RECORD_SIZE, ReadOptions, WriteOptions};
-pub use input::{PreparedInput, prepare_input};
+pub use input::{MAX_HEAD, Prepared, PreparedInput, prepare_input};
 pub use registry::{Format, FormatOptions, FormatSpec, OptionInfo, REGISTRY, Sniffed, parse_byte};

@@ -60,9 +60,11 @@ impl SnappyDecompressor {
                 return Err(self.error(at, "a chunk decompresses past 64 KiB"));
             }
             output.resize(start + len, 0);
-            self.raw
-                .decompress(data, &mut output[start..])
-                .map_err(|e| self.error(at, format!("corrupt snappy stream: {e}")))?;
+            if let Err(e) = self.raw.decompress(data, &mut output[start..]) {
+                // Nothing of a chunk that fails reaches the decoder.
+                output.truncate(start);
+                return Err(self.error(at, format!("corrupt snappy stream: {e}")));
+            }
         } else {
             output.put_slice(data);
         }

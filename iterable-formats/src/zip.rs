@@ -79,15 +79,13 @@ pub(crate) struct ZipDecompressor {
     /// The name of the member whose bytes come next, until [`ZipDecompressor::take_member_start`]
     /// takes it: output stops there, so that one member's bytes never run into the next's.
     member_start: Option<String>,
-    /// Stop at each member ([`ArchiveDecoder`]); otherwise the members' bytes run on.
-    stop_at_members: bool,
     consumed: u64,
 }
 
 impl ZipDecompressor {
     /// Reads the members matching `pattern` (a glob on member names; all files when `None`),
-    /// their bytes one after another.
-    pub(crate) fn new(pattern: Option<&str>) -> Result<Self> {
+    /// stopping before each one's bytes until its name is taken.
+    fn new(pattern: Option<&str>) -> Result<Self> {
         let pattern = pattern
             .map(|p| {
                 glob::Pattern::new(p).map_err(|e| {
@@ -105,17 +103,7 @@ impl ZipDecompressor {
             crc: Crc::new(),
             members_seen: 0,
             member_start: None,
-            stop_at_members: false,
             consumed: 0,
-        })
-    }
-
-    /// Reads the members matching `pattern`, stopping before each one's bytes until its name
-    /// is taken.
-    fn member_by_member(pattern: Option<&str>) -> Result<Self> {
-        Ok(ZipDecompressor {
-            stop_at_members: true,
-            ..ZipDecompressor::new(pattern)?
         })
     }
 
@@ -139,7 +127,8 @@ impl ZipDecompressor {
                     if [CENTRAL_HEADER, END_OF_CENTRAL, ZIP64_END_OF_CENTRAL]
                         .contains(&u32_at(sig, 0)) =>
                 {
-                    self.stage = Stage::Done;
+                    // The directory, whose end record must then be there in full.
+                    self.stage = Stage::Directory;
                     Some(0)
                 }
                 _ => None,
@@ -204,9 +193,7 @@ impl ZipDecompressor {
         }
         if wanted {
             self.members_seen += 1;
-            if self.stop_at_members {
-                self.member_start = Some(name.clone());
-            }
+            self.member_start = Some(name.clone());
         }
         self.inflate.reset(false);
         self.crc.reset();
@@ -372,7 +359,9 @@ impl Codec for ZipDecompressor {
 
 /// The first member of an archive whose first bytes are `head`, and what `head` holds of the
 /// members' data (decompressed, from the first member on; past it when it is empty), for
-/// detecting the format of the members. `None` when `head` reaches no member.
+/// detecting the format of the members. `None` when `head` reaches no member. An error after
+/// some data is left for the archive's decoder to meet in its turn, after the records before
+/// it.
 pub(crate) fn peek(
     head: &[u8],
     members: Option<&str>,
@@ -382,7 +371,13 @@ pub(crate) fn peek(
     archive.unzip.push(head);
     let mut first = None;
     loop {
-        archive.unzip.run(&mut archive.data)?;
+        match archive.unzip.run(&mut archive.data) {
+            Err(error) if archive.data.is_empty() || error.kind() == ErrorKind::LimitExceeded => {
+                return Err(error);
+            }
+            Err(_) => return Ok((first, archive.data)),
+            Ok(()) => {}
+        }
         match archive.unzip.codec_mut().take_member_start() {
             Some(member) if first.is_none() => first = Some(member),
             Some(_) if archive.data.is_empty() => {}
@@ -401,7 +396,7 @@ struct Archive {
 impl Archive {
     fn new(members: Option<&str>, limits: DecompressionLimits) -> Result<Archive> {
         Ok(Archive {
-            unzip: Decompression::new(ZipDecompressor::member_by_member(members)?, NAME, limits),
+            unzip: Decompression::new(ZipDecompressor::new(members)?, NAME, limits),
             data: BytesMut::new(),
         })
     }
@@ -486,21 +481,26 @@ impl<D: Decoder> ArchiveDecoder<D> {
         self.member.as_deref()
     }
 
-    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+    /// The next record of the members, through `decode(decoder, member's bytes, member over)`
+    /// (which builds it, or parses it into a batch).
+    fn next<T>(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        mut decode: impl FnMut(&mut D, &mut BytesMut, bool) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         loop {
             if !buf.is_empty() {
                 self.archive.unzip.push(&buf.split());
             }
-            let decoded = match self.unzipping {
-                Unzipping::Going => self.decoder.decode(&mut self.archive.data),
-                Unzipping::MemberEnds | Unzipping::Over => {
-                    self.decoder.decode_eof(&mut self.archive.data)
-                }
-            }?;
-            if let Some(mut record) = decoded {
-                if let (Some(field), Some(member)) = (&self.member_field, &self.member) {
-                    record.insert(field.as_str(), member.as_str());
-                }
+            // A member's last record is whole only when the member ended well: before the
+            // archive's error, what is cut off is not a record.
+            let member_over = match self.unzipping {
+                Unzipping::Going => false,
+                Unzipping::MemberEnds => true,
+                Unzipping::Over => self.error.is_none(),
+            };
+            if let Some(record) = decode(&mut self.decoder, &mut self.archive.data, member_over)? {
                 return Ok(Some(record));
             }
             match self.unzipping {
@@ -519,6 +519,20 @@ impl<D: Decoder> ArchiveDecoder<D> {
                 }
             }
         }
+    }
+
+    /// The next record, built, with its member's name when asked.
+    fn next_record(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        let record = self.next(buf, eof, |decoder, data, over| match over {
+            true => decoder.decode_eof(data),
+            false => decoder.decode(data),
+        })?;
+        Ok(record.map(|mut record| {
+            if let (Some(field), Some(member)) = (&self.member_field, &self.member) {
+                record.insert(field.as_str(), member.as_str());
+            }
+            record
+        }))
     }
 
     /// Unzips what there is; false when that gave nothing new and more input is needed.
@@ -554,11 +568,31 @@ impl<D: Decoder> ArchiveDecoder<D> {
 
 impl<D: Decoder> Decoder for ArchiveDecoder<D> {
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, false)
+        self.next_record(buf, false)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, true)
+        self.next_record(buf, true)
+    }
+
+    /// Without a member field, the members' decoders parse straight into the batch; with one,
+    /// each record is built (to get its field) and flattened.
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut iterable_core::ParsedBatch,
+    ) -> Result<bool> {
+        if self.member_field.is_some() {
+            return Ok(self
+                .next_record(buf, eof)?
+                .map(|record| batch.push_built(&record))
+                .is_some());
+        }
+        let parsed = self.next(buf, eof, |decoder, data, over| {
+            Ok(decoder.decode_into(data, over, batch)?.then_some(()))
+        })?;
+        Ok(parsed.is_some())
     }
 }
 

@@ -66,10 +66,14 @@ pub fn convert_many(
                 };
                 // With several inputs at once every core has a reader already: one more thread
                 // per reader to read ahead measured 10-20% slower.
-                let reader = open_on(&job.input, &job.options.read, jobs == 1);
-                let identity = |record| Ok(Some(record));
-                let converted = reader
-                    .and_then(|reader| pipeline_from(reader, identity, &job.output, &job.options));
+                // A conversion that panics fails alone, with an error.
+                let convert = std::panic::AssertUnwindSafe(|| {
+                    let reader = open_on(&job.input, &job.options.read, jobs == 1)?;
+                    let identity = |record| Ok(Some(record));
+                    pipeline_from(reader, identity, &job.output, &job.options)
+                });
+                let converted = std::panic::catch_unwind(convert)
+                    .unwrap_or_else(|panic| Err(iterable_adapter::panicked(panic.as_ref())));
                 done.push((index, converted));
             }
         };

@@ -47,7 +47,7 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
         }
     };
     let decoding = if parse_ahead {
-        Decoding::start(input, state, |input| input)
+        Decoding::start(input, state, Ok)?
     } else {
         Decoding::Inline { input, state }
     };

@@ -488,3 +488,53 @@ fn a_large_file_read_ahead_does_not_starve_other_tasks_on_tokio() {
         );
     });
 }
+
+#[test]
+fn a_conversion_that_panics_fails_alone_in_every_adapter() {
+    type ConvertMany =
+        fn(&[String], &std::path::Path, &ConvertOptions) -> Vec<iterable_sync::Converted>;
+    let adapters: [(&str, ConvertMany); 3] = [
+        ("sync", |inputs, out, options| {
+            iterable_sync::convert_many(inputs, out, options).unwrap()
+        }),
+        ("tokio", |inputs, out, options| {
+            tokio_rt()
+                .block_on(iterable_tokio::convert_many(inputs, out, options))
+                .unwrap()
+        }),
+        ("smol", |inputs, out, options| {
+            smol::block_on(iterable_smol::convert_many(inputs, out, options)).unwrap()
+        }),
+    ];
+    for (name, convert_many) in adapters {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..2 {
+            std::fs::write(dir.path().join(format!("{i}.jsonl")), many_lines(100)).unwrap();
+        }
+        // The first progress report panics, whichever conversion makes it.
+        let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let options = ConvertOptions {
+            write: WriteOptions {
+                format: Some(Format::CSV),
+                ..WriteOptions::default()
+            },
+            progress: Some(Arc::new(move |_: &iterable_core::Progress| {
+                if first.swap(false, Ordering::Relaxed) {
+                    panic!("a progress callback gave up");
+                }
+            })),
+            ..ConvertOptions::default()
+        };
+        let inputs = [format!("{}/*.jsonl", dir.path().display())];
+        let converted = convert_many(&inputs, &dir.path().join("out"), &options);
+        let (failed, done): (Vec<_>, Vec<_>) =
+            converted.into_iter().partition(|c| c.result.is_err());
+        assert_eq!((failed.len(), done.len()), (1, 1), "{name}");
+        let error = failed[0].result.as_ref().unwrap_err().to_string();
+        assert!(
+            error.contains("the conversion panicked: a progress callback gave up"),
+            "{name}: {error}"
+        );
+        assert_eq!(done[0].result.as_ref().unwrap().records, 100, "{name}");
+    }
+}

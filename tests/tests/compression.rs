@@ -513,3 +513,93 @@ fn unzip_reads_the_zip_we_write() {
     let content = Command::new("unzip").arg("-p").arg(&path).output().unwrap();
     assert_eq!(content.stdout, plain);
 }
+
+/// Pseudo-random digits as `;`-separated rows: poor to compress, so that bzip2's first block
+/// comes out only after far more than the 64 KiB a reader first looks at.
+fn noisy_ssv(rows: usize) -> Vec<u8> {
+    let mut out = b"a;b;c\n".to_vec();
+    let mut seed: u64 = 99;
+    for _ in 0..rows {
+        let mut field = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (seed >> 20) % 1_000_000_007
+        };
+        out.extend_from_slice(format!("{};{};{}\n", field(), field(), field()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn a_codec_slow_to_give_is_read_on_until_the_format_shows() {
+    let plain = noisy_ssv(60_000);
+    let compressed = run_tool(&["bzip2", "-9", "-c"], &plain);
+    assert!(compressed.len() > 200_000, "the first block must be large");
+    // No name: bzip2 from the magic bytes, CSV and `;` from what its first block gives.
+    let reader = iterable_sync::from_reader(&compressed[..], &ReadOptions::default()).unwrap();
+    assert_eq!(reader.detection().codec, Some(CodecKind::Bzip2));
+    assert_eq!(reader.detection().format, Format::CSV);
+    assert_eq!(reader.detection().options.get("delimiter"), Some(";"));
+    let records: Vec<Record> = reader.map(Result::unwrap).collect();
+    assert_eq!(records, records_of(&plain));
+    assert_eq!(records[0].names().collect::<Vec<_>>(), ["a", "b", "c"]);
+}
+
+#[test]
+fn each_zip_member_shows_its_own_delimiter_and_a_broken_one_ends_after_its_good_records() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("comma.txt"), "x,y\n1,2\n").unwrap();
+    std::fs::write(dir.path().join("semi.txt"), "x;y\n3;4\n").unwrap();
+    let status = Command::new("zip")
+        .args(["-q", "both.zip", "comma.txt", "semi.txt"])
+        .current_dir(dir.path())
+        .status()
+        .expect("zip is needed by this test (tests/run.sh installs it)");
+    assert!(status.success());
+    let path = dir.path().join("both.zip");
+    let options = ReadOptions {
+        format: Some(Format::CSV),
+        ..ReadOptions::default()
+    };
+    let read = read_with_us(path.to_str().unwrap(), &options).unwrap();
+    let ys: Vec<&str> = read.iter().filter_map(|r| r.get("y")?.as_str()).collect();
+    assert_eq!(ys, ["2", "4"]);
+
+    // An archive cut short in the middle of a row of its member: the rows before the cut come
+    // out whole, then the error; the row cut in two is not given as a record.
+    let rows: String = (0..20_000)
+        .map(|i| format!("{i},row number {i}\n"))
+        .collect();
+    std::fs::write(dir.path().join("long.csv"), format!("n,text\n{rows}")).unwrap();
+    let status = Command::new("zip")
+        .args(["-q", "-0", "long.zip", "long.csv"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let archive = std::fs::read(dir.path().join("long.zip")).unwrap();
+    let mut cut = archive.len() / 2;
+    while archive[cut - 1] == b'\n' {
+        cut += 1; // in the middle of a row, not at its end
+    }
+    let outcomes: Vec<_> = iterable_sync::from_reader(&archive[..cut], &ReadOptions::default())
+        .unwrap()
+        .collect();
+    let error = outcomes.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(error.format(), Some("zip"), "{error}");
+    assert!(error.to_string().contains("cut short"), "{error}");
+    let records: Vec<&Record> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(
+        records.len() + 1,
+        outcomes.len(),
+        "only the last outcome is an error"
+    );
+    assert!(records.len() > 1000);
+    for (i, record) in records.iter().enumerate() {
+        assert_eq!(
+            record.get("n").and_then(|v| v.as_str()),
+            Some(i.to_string().as_str())
+        );
+        let text = record.get("text").and_then(|v| v.as_str()).unwrap();
+        assert_eq!(text, format!("row number {i}"), "a cut row came out");
+    }
+}

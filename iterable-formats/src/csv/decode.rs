@@ -7,9 +7,10 @@ use iterable_core::{
     CompactString, Decoder, Error, ErrorKind, Fields, ParsedBatch, Position, Record, Result, Value,
 };
 
-/// When the delimiter is sniffed, the decoder waits for this many bytes...
-const SNIFF_BYTES: usize = 64 * 1024;
-/// ...or this many lines, or the end of the input, before it decides.
+use crate::SNIFF_BYTES;
+
+/// When the delimiter is sniffed, the decoder waits for [`SNIFF_BYTES`] bytes, or this many
+/// lines, or the end of the input, before it decides.
 const SNIFF_LINES: usize = 50;
 
 /// Decodes delimited text: see [`CsvOptions`] for the dialect.
