@@ -24,6 +24,8 @@ enum Node {
     },
     /// The next entry of `bytes`.
     Bytes,
+    /// The next entry of `typed`: a date, time, timestamp, duration or decimal.
+    Typed,
     /// An array: its `len` elements follow.
     Array {
         len: usize,
@@ -90,6 +92,8 @@ pub struct ParsedBatch {
     /// The field names used in this batch (mostly one).
     shapes: Vec<Fields>,
     bytes: VecDeque<Bytes>,
+    /// The typed values, whole: they hold nothing to share.
+    typed: VecDeque<Value>,
     errors: VecDeque<Error>,
     /// Records and errors pushed at the top level.
     records: usize,
@@ -189,6 +193,14 @@ impl ParsedBatch {
                 self.bytes.push_back(b.clone());
                 Node::Bytes
             }
+            Value::Date(_)
+            | Value::Time(_)
+            | Value::Timestamp(_)
+            | Value::Duration(_)
+            | Value::Decimal(_) => {
+                self.typed.push_back(value.clone());
+                Node::Typed
+            }
             Value::Array(items) => {
                 self.push_array(items.len());
                 return items.iter().for_each(|item| self.push_value(item));
@@ -261,6 +273,7 @@ impl ParsedBatch {
         self.nodes.shrink_to(KEEP / size_of::<Node>());
         self.shapes.clear();
         self.bytes.clear();
+        self.typed.clear();
         self.errors.clear();
         self.records = 0;
         self.cursor = 0;
@@ -328,6 +341,7 @@ impl ParsedBatch {
                 .map(Value::BigInt)
                 .ok_or_else(malformed)?,
             Node::Bytes => Value::Bytes(self.bytes.pop_front().ok_or_else(malformed)?),
+            Node::Typed => self.typed.pop_front().ok_or_else(malformed)?,
             Node::Array { len } => {
                 let mut items = Vec::with_capacity(len);
                 for _ in 0..len {

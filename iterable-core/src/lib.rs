@@ -2,7 +2,9 @@
 //! and adapter builds on.
 //!
 //! - [`Value`] and [`Record`]: rows with nested values; rows of one source share their
-//!   [`Fields`]. Both implement serde's `Serialize` and `Deserialize`.
+//!   [`Fields`]. Both implement serde's `Serialize` and `Deserialize`. Typed values ([`Date`],
+//!   [`Time`], [`Timestamp`], [`Duration`], [`Decimal`]) have one text form for every text
+//!   format.
 //! - [`Error`]: one error type with a kind, the format, a [`Position`] (byte, line, record) and
 //!   whether reading can go on after it.
 //! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory.
@@ -29,8 +31,10 @@ mod format;
 mod progress;
 mod record;
 mod sans_io;
+mod schema;
 mod serde_impl;
 mod stream;
+mod typed;
 mod value;
 
 pub use batch::ParsedBatch;
@@ -42,7 +46,9 @@ pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, FieldsCache, Record};
 pub use sans_io::{Codec, Decoder, Encoder};
+pub use schema::{DataType, Field, Schema};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream, YieldBudget};
+pub use typed::{Date, Decimal, Duration, Time, TimeUnit, Timestamp};
 pub use value::{BigInt, Value};
 
 /// Re-exported so that users of [`Value::String`] need no direct dependency.

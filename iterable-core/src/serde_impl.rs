@@ -37,6 +37,8 @@ impl Serialize for Value {
                 seq.end()
             }
             Value::Object(record) => record.serialize(serializer),
+            // As their text: a decimal keeps its exact digits that way.
+            typed => serializer.serialize_str(&typed.typed_text().unwrap_or_default()),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `Value`: one field's value, scalar or nested.
 
-use crate::Record;
+use crate::{Date, Decimal, Duration, Record, Time, Timestamp};
 use bytes::Bytes;
 use compact_str::CompactString;
 
@@ -8,7 +8,8 @@ use compact_str::CompactString;
 ///
 /// Strings are [`CompactString`]s: up to 24 bytes are stored inline, so the short fields that
 /// make up most tabular data cost no allocation. CSV yields [`Value::String`] for every field;
-/// JSON keeps its own types.
+/// JSON keeps its own types; typed formats (Parquet) give dates, times, timestamps, durations
+/// and decimals too, which text formats write as [`Value::typed_text`] says.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub enum Value {
@@ -31,6 +32,16 @@ pub enum Value {
     Array(Vec<Value>),
     /// A nested record (a JSON object).
     Object(Box<Record>),
+    /// A calendar date (typed formats; text formats write `2024-01-31`).
+    Date(Date),
+    /// A time of day (`13:45:00.25`).
+    Time(Time),
+    /// An instant or a wall-clock time, with its unit and maybe a time zone (RFC 3339).
+    Timestamp(Timestamp),
+    /// A length of time (`PT90.5S`).
+    Duration(Duration),
+    /// An exact decimal (its digits: `-1234.50`).
+    Decimal(Decimal),
 }
 
 impl Value {
@@ -84,6 +95,26 @@ impl Value {
     pub fn as_object(&self) -> Option<&Record> {
         match self {
             Value::Object(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The text of a typed value (date, time, timestamp, duration, decimal), as every text
+    /// format writes it: `2024-01-31`, `13:45:00.25`, RFC 3339 (`Z` when it has a time zone),
+    /// `PT90.5S`, a decimal's exact digits. `None` for the other values.
+    ///
+    /// ```
+    /// use iterable_core::{Date, Value};
+    /// assert_eq!(Value::Date(Date::from_days(0)).typed_text().as_deref(), Some("1970-01-01"));
+    /// assert_eq!(Value::Int(1).typed_text(), None);
+    /// ```
+    pub fn typed_text(&self) -> Option<String> {
+        match self {
+            Value::Date(d) => Some(d.to_string()),
+            Value::Time(t) => Some(t.to_string()),
+            Value::Timestamp(t) => Some(t.to_string()),
+            Value::Duration(d) => Some(d.to_string()),
+            Value::Decimal(d) => Some(d.to_string()),
             _ => None,
         }
     }
@@ -216,6 +247,36 @@ impl From<Record> for Value {
     }
 }
 
+impl From<Date> for Value {
+    fn from(d: Date) -> Self {
+        Value::Date(d)
+    }
+}
+
+impl From<Time> for Value {
+    fn from(t: Time) -> Self {
+        Value::Time(t)
+    }
+}
+
+impl From<Timestamp> for Value {
+    fn from(t: Timestamp) -> Self {
+        Value::Timestamp(t)
+    }
+}
+
+impl From<Duration> for Value {
+    fn from(d: Duration) -> Self {
+        Value::Duration(d)
+    }
+}
+
+impl From<Decimal> for Value {
+    fn from(d: Decimal) -> Self {
+        Value::Decimal(d)
+    }
+}
+
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(o: Option<T>) -> Self {
         o.map_or(Value::Null, Into::into)
@@ -234,6 +295,16 @@ mod tests {
             Value::BigInt(BigInt::parse("18446744073709551615").unwrap())
         );
         assert_eq!(Value::from(i128::from(i64::MIN)), Value::Int(i64::MIN));
+    }
+
+    #[test]
+    fn typed_values_keep_value_small() {
+        assert!(
+            std::mem::size_of::<Value>() <= 40,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
+        assert_eq!(std::mem::align_of::<Value>(), 8);
     }
 
     #[test]

@@ -58,12 +58,18 @@ pub fn write_value(value: &Value, out: &mut BytesMut) -> Result<()> {
             out.put_u8(b']');
         }
         Value::Object(record) => write_record(record, out)?,
-        other => {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("cannot write {other:?} as JSON"),
-            ));
-        }
+        // A decimal is a JSON number with exactly its digits; the other typed values are
+        // strings of their text.
+        Value::Decimal(d) => out.put_slice(d.to_string().as_bytes()),
+        other => match other.typed_text() {
+            Some(text) => write_str(&text, out),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("cannot write {other:?} as JSON"),
+                ));
+            }
+        },
     }
     Ok(())
 }
@@ -185,6 +191,27 @@ mod tests {
         assert_eq!(json(&Value::from(u64::MAX)), "18446744073709551615");
         let mut out = BytesMut::new();
         assert!(write_value(&Value::Float(f64::NAN), &mut out).is_err());
+    }
+
+    #[test]
+    fn typed_values_are_written_as_their_text() {
+        use iterable_core::{Date, Decimal, TimeUnit, Timestamp};
+        let record: Record = [
+            ("d", Value::Date(Date::from_days(19_753))),
+            (
+                "t",
+                Value::Timestamp(Timestamp::new(1, TimeUnit::Millisecond, Some("UTC".into()))),
+            ),
+            ("n", Value::Decimal(Decimal::new(-12_345, 9, 2))),
+        ]
+        .into_iter()
+        .collect();
+        let mut out = BytesMut::new();
+        write_record(&record, &mut out).unwrap();
+        assert_eq!(
+            &out[..],
+            br#"{"d":"2024-01-31","t":"1970-01-01T00:00:00.001Z","n":-123.45}"#
+        );
     }
 
     #[test]

@@ -93,9 +93,15 @@ impl CsvEncoder {
                 );
                 &self.scratch
             }
-            nested => {
+            Value::Array(_) | Value::Object(_) => {
                 self.scratch.clear();
-                json_text::write_value(nested, &mut self.scratch)?;
+                json_text::write_value(value, &mut self.scratch)?;
+                &self.scratch
+            }
+            typed => {
+                self.scratch.clear();
+                self.scratch
+                    .put_slice(typed.typed_text().unwrap_or_default().as_bytes());
                 &self.scratch
             }
         };
@@ -211,5 +217,31 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(text, "n\n\"[1,\"\"a,b\"\"]\"\n\"\"\n");
+    }
+
+    #[test]
+    fn typed_values_are_written_as_their_text() {
+        use iterable_core::{Date, Decimal, Duration, Time, TimeUnit, Timestamp};
+        let text = encode(&[rec(&[
+            ("d", Value::Date(Date::from_days(19_753))),
+            (
+                "t",
+                Value::Time(Time::new(49_500_250, TimeUnit::Millisecond)),
+            ),
+            (
+                "ts",
+                Value::Timestamp(Timestamp::new(0, TimeUnit::Second, None)),
+            ),
+            (
+                "p",
+                Value::Duration(Duration::new(1_500, TimeUnit::Millisecond)),
+            ),
+            ("n", Value::Decimal(Decimal::new(1_005, 6, 3))),
+        ])])
+        .unwrap();
+        assert_eq!(
+            text,
+            "d,t,ts,p,n\n2024-01-31,13:45:00.25,1970-01-01T00:00:00,PT1.5S,1.005\n"
+        );
     }
 }
