@@ -17,5 +17,6 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 cargo bench -p iterable-tests --bench throughput
 cargo bench -p iterable-tests --bench conversions
+cargo bench -p iterable-tests --bench json_array
 cargo bench -p iterable-tests --bench codecs
 cargo bench -p iterable-tests --bench s3

@@ -200,6 +200,7 @@ fn prepare_archive(
     _: Option<&str>,
     _: BytesMut,
     _: bool,
-) -> Result<PreparedInput> {
+    _: impl Fn(&[u8], &[u8]) -> bool,
+) -> Result<Prepared> {
     Err(CodecKind::Zip.not_built())
 }

@@ -8,6 +8,7 @@
 //! |---|---|---|---|---|
 //! | CSV, TSV, PSV, SSV | [`csv`] | yes | yes | csv-core; header, quotes, escapes, comments, BOM, sniffed delimiter |
 //! | JSON Lines, NDJSON | [`jsonl`] | yes | yes | simd-json tape parsed in place; key order kept; exact big integers |
+//! | JSON documents, GeoJSON | [`json`] | yes | yes | the objects of an array (at a dotted path) streamed in flat memory; GeoJSON features |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
@@ -50,6 +51,8 @@ pub mod csv;
 mod detect;
 mod format;
 mod input;
+pub mod json;
+mod json_tape;
 pub mod json_text;
 pub mod jsonl;
 mod registry;

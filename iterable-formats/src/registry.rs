@@ -106,6 +106,8 @@ impl Format {
     pub const CSV: Format = Format(&crate::csv::CSV);
     /// JSON Lines / NDJSON.
     pub const JSONL: Format = Format(&crate::jsonl::JSONL);
+    /// JSON documents: the objects of an array, GeoJSON features.
+    pub const JSON: Format = Format(&crate::json::JSON);
 
     /// Every format built in, in the order detection breaks ties.
     pub fn all() -> impl Iterator<Item = Format> {
@@ -195,7 +197,8 @@ impl fmt::Display for Format {
 }
 
 /// The formats built in, one line each; the order breaks ties in detection.
-pub static REGISTRY: &[&dyn FormatSpec] = &[&crate::csv::CSV, &crate::jsonl::JSONL];
+pub static REGISTRY: &[&dyn FormatSpec] =
+    &[&crate::csv::CSV, &crate::jsonl::JSONL, &crate::json::JSON];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.
 ///

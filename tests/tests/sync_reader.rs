@@ -46,10 +46,24 @@ fn content_detection_loses_no_bytes() {
 
 #[test]
 fn unknown_and_empty_inputs_say_why() {
-    let err = from_reader(&b"[1,2,3]"[..], &ReadOptions::default())
+    let err = from_reader(&b"\x00\x01\x02binary\xff"[..], &ReadOptions::default())
         .err()
         .unwrap();
     assert_eq!(err.kind(), ErrorKind::UnknownFormat);
+    assert!(
+        err.to_string().contains("none of csv, jsonl, json"),
+        "{err}"
+    );
+    // A JSON array of numbers is JSON, whose elements are not records.
+    let outcomes: Vec<_> = from_reader(&b"[1,2,3]"[..], &ReadOptions::default())
+        .unwrap()
+        .collect();
+    assert_eq!(outcomes.len(), 3);
+    let err = outcomes[1].as_ref().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1, byte 3, record 2: json: the element is a number, not a JSON object"
+    );
     let err = from_reader(&b"  \n"[..], &ReadOptions::default())
         .err()
         .unwrap();
@@ -118,7 +132,10 @@ fn jsonl_errors_name_line_and_byte() {
             record: Some(3)
         }
     );
-    assert_eq!(errors[1].message(), "line is not a JSON object");
+    assert_eq!(
+        errors[1].message(),
+        "the line is a string, not a JSON object"
+    );
     assert_eq!(reader.stats().skipped, 2);
 }
 
@@ -205,7 +222,9 @@ fn an_overlong_jsonl_line_is_skipped_and_reading_goes_on() {
     let mut input = b"{\"a\":\"".to_vec();
     input.extend(std::iter::repeat_n(b'x', 5 << 20));
     input.extend_from_slice(b"\"}\n{\"a\":2}\n");
+    // Named: a first line this long could as well be one minified JSON document.
     let options = ReadOptions {
+        format: Some(Format::JSONL),
         max_record_size: 1 << 20,
         error_policy: ErrorPolicy::Collect,
         ..ReadOptions::default()

@@ -1,12 +1,9 @@
 //! `JsonLinesDecoder`: each line a JSON object, parsed in place with simd-json's tape.
 
 use super::FORMAT;
+use crate::json_tape::{Build, LineOut, ObjectParser, Parse};
 use bytes::{Buf, BytesMut};
-use iterable_core::{
-    CompactString, Decoder, Error, ErrorKind, Fields, FieldsCache, ParsedBatch, Position, Record,
-    Result, Value,
-};
-use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
+use iterable_core::{Decoder, Error, ErrorKind, ParsedBatch, Position, Record, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -16,7 +13,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// and byte offset: the next call goes on with the next line. A line longer than
 /// `max_record_size` bytes is a recoverable [`ErrorKind::LimitExceeded`] error; the decoder
 /// drops its bytes as they arrive, so memory stays bounded by the limit whatever the input.
-/// Consecutive objects with the same keys in the same order share one [`Fields`].
+/// Consecutive objects with the same keys in the same order share one
+/// [`Fields`](iterable_core::Fields).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -34,11 +32,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// ```
 pub struct JsonLinesDecoder {
     max_record_size: usize,
-    buffers: Buffers,
-    /// The parse tape, kept between lines for its allocation (empty between calls).
-    tape: Option<Tape<'static>>,
-    /// The field names of the last line's objects, shared with the next line's.
-    names: FieldsCache,
+    /// Parses each line, sharing field names between lines.
+    parser: ObjectParser,
     /// How much of the buffer is known to hold no newline.
     scanned: usize,
     /// Dropping the rest of a line that was too long.
@@ -56,9 +51,7 @@ impl JsonLinesDecoder {
     pub fn new(max_record_size: usize) -> JsonLinesDecoder {
         JsonLinesDecoder {
             max_record_size: max_record_size.max(1),
-            buffers: Buffers::new(4096),
-            tape: None,
-            names: FieldsCache::default(),
+            parser: ObjectParser::new(FORMAT, "line"),
             scanned: 0,
             discarding: false,
             bom_checked: false,
@@ -129,7 +122,7 @@ impl JsonLinesDecoder {
                 record: Some(self.records),
                 ..position
             };
-            let parsed = self.parse(buf, content.len(), position, out);
+            let parsed = self.parser.parse(buf, content.len(), position, out);
             self.take_line(buf, taken);
             return parsed.map(Some);
         }
@@ -165,249 +158,6 @@ impl JsonLinesDecoder {
         self.records += 1;
         error
     }
-
-    /// Parses `buf[..len]` (one line) in place and hands its tape to `out`.
-    fn parse<O: LineOut>(
-        &mut self,
-        buf: &mut BytesMut,
-        len: usize,
-        position: Position,
-        out: &mut O,
-    ) -> Result<O::Line> {
-        let mut tape = self.tape.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-        let parsed = if buf.len() >= len + INPUT_PADDING {
-            // The bytes after the line serve as simd-json's padding: no copy of the line.
-            simd_json::fill_tape_padded(
-                &mut buf[..len + INPUT_PADDING],
-                len,
-                &mut self.buffers,
-                &mut tape,
-            )
-        } else {
-            simd_json::fill_tape(&mut buf[..len], &mut self.buffers, &mut tape)
-        };
-        let result = match parsed {
-            Ok(()) => self.line(&tape.0, position, out),
-            Err(e) => Err(
-                Error::parse(FORMAT, format!("invalid JSON: {}", describe(e.error())))
-                    .at(Position {
-                        byte: position.byte.map(|b| b + e.index() as u64),
-                        ..position
-                    })
-                    .recoverable(),
-            ),
-        };
-        self.tape = Some(tape.reset());
-        result
-    }
-
-    fn line<O: LineOut>(
-        &mut self,
-        nodes: &[Node<'_>],
-        position: Position,
-        out: &mut O,
-    ) -> Result<O::Line> {
-        let Some(&Node::Object { len, .. }) = nodes.first() else {
-            return Err(Error::parse(FORMAT, "line is not a JSON object")
-                .at(position)
-                .recoverable());
-        };
-        let mut tape = TapeWalk {
-            nodes,
-            names: &mut self.names,
-            next_place: 0,
-        };
-        Ok(out.line(&mut tape, len))
-    }
-}
-
-/// A line's tape, walked from its first node.
-struct TapeWalk<'t, 'input> {
-    nodes: &'t [Node<'input>],
-    names: &'t mut FieldsCache,
-    /// The place of the next object in the line, for `names`.
-    next_place: usize,
-}
-
-impl<'t, 'input> TapeWalk<'t, 'input> {
-    /// The node at `*index`, or null past the end (never, for a tape simd-json built); moves
-    /// `index` past it, but not past the values of an array or object.
-    fn node(&self, index: &mut usize) -> Node<'input> {
-        let node = self
-            .nodes
-            .get(*index)
-            .copied()
-            .unwrap_or(Node::Static(StaticNode::Null));
-        *index += 1;
-        node
-    }
-
-    /// The keys of the object whose `len` members start at `nodes[index]`.
-    fn keys(&self, index: usize, len: usize) -> Keys<'t, 'input> {
-        Keys {
-            nodes: self.nodes,
-            index,
-            left: len,
-        }
-    }
-
-    /// The field names of the object whose `len` members start at `nodes[index]`, shared
-    /// with the same object of the previous line when equal.
-    fn fields(&mut self, index: usize, len: usize) -> Fields {
-        let place = self.next_place;
-        self.next_place += 1;
-        let keys = self.keys(index, len);
-        self.names.fields(place, keys)
-    }
-
-    /// The value starting at `nodes[*index]`, built; moves `index` past it.
-    fn build_value(&mut self, index: &mut usize) -> Value {
-        match self.node(index) {
-            Node::String(s) => Value::String(CompactString::from(s)),
-            Node::Static(s) => static_value(s),
-            Node::Array { len, .. } => {
-                Value::Array((0..len).map(|_| self.build_value(index)).collect())
-            }
-            Node::Object { len, .. } => Value::from(self.build_object(index, len)),
-        }
-    }
-
-    /// The object whose `len` members start at `nodes[*index]`, built.
-    fn build_object(&mut self, index: &mut usize, len: usize) -> Record {
-        let fields = self.fields(*index, len);
-        let mut values = Vec::with_capacity(len);
-        for _ in 0..len {
-            *index += 1;
-            values.push(self.build_value(index));
-        }
-        // The counts match by construction; an empty record is the impossible fallback.
-        Record::with_fields(fields, values).unwrap_or_default()
-    }
-
-    /// The value starting at `nodes[*index]`, pushed into `batch`; moves `index` past it.
-    fn parse_value(&mut self, index: &mut usize, batch: &mut ParsedBatch) {
-        match self.node(index) {
-            Node::String(s) => batch.push_str(s),
-            Node::Static(s) => batch.push_value(&static_value(s)),
-            Node::Array { len, .. } => {
-                batch.push_array(len);
-                (0..len).for_each(|_| self.parse_value(index, batch));
-            }
-            Node::Object { len, .. } => {
-                batch.push_keyed_object(self.keys(*index, len));
-                self.parse_members(index, len, batch);
-            }
-        }
-    }
-
-    /// The values of the `len` members starting at `nodes[*index]`, pushed into `batch`.
-    fn parse_members(&mut self, index: &mut usize, len: usize, batch: &mut ParsedBatch) {
-        for _ in 0..len {
-            *index += 1;
-            self.parse_value(index, batch);
-        }
-    }
-}
-
-fn static_value(node: StaticNode) -> Value {
-    match node {
-        StaticNode::Null => Value::Null,
-        StaticNode::Bool(b) => Value::Bool(b),
-        StaticNode::I64(i) => Value::Int(i),
-        StaticNode::U64(u) => Value::from(u),
-        StaticNode::I128(i) => Value::from(i),
-        StaticNode::U128(u) => Value::from(u),
-        StaticNode::F64(f) => Value::Float(f),
-    }
-}
-
-/// The keys of an object's members, read off the tape past their values.
-#[derive(Clone)]
-struct Keys<'t, 'input> {
-    nodes: &'t [Node<'input>],
-    /// The next member's key.
-    index: usize,
-    left: usize,
-}
-
-impl<'t> Iterator for Keys<'t, '_> {
-    type Item = &'t str;
-
-    fn next(&mut self) -> Option<&'t str> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let key = match self.nodes.get(self.index) {
-            Some(Node::String(s)) => s,
-            _ => "",
-        };
-        // Past the key and its value, nested nodes included.
-        self.index += match self.nodes.get(self.index + 1) {
-            Some(Node::Object { count, .. } | Node::Array { count, .. }) => count + 2,
-            _ => 2,
-        };
-        Some(key)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl ExactSizeIterator for Keys<'_, '_> {}
-
-/// Where a line's tape goes: built into a record, or parsed into a batch.
-trait LineOut {
-    /// What a line becomes.
-    type Line;
-    /// The line's object has `len` members, from `tape.nodes[1]`.
-    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) -> Self::Line;
-}
-
-/// Lines built into records.
-struct Build;
-
-impl LineOut for Build {
-    type Line = Record;
-    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) -> Record {
-        tape.build_object(&mut 1, len)
-    }
-}
-
-/// Lines parsed into a batch, to be built on another thread.
-struct Parse<'b>(&'b mut ParsedBatch);
-
-impl LineOut for Parse<'_> {
-    type Line = ();
-    fn line(&mut self, tape: &mut TapeWalk<'_, '_>, len: usize) {
-        self.0.push_keyed_record(tape.keys(1, len));
-        tape.parse_members(&mut 1, len, self.0);
-    }
-}
-
-/// simd-json's error, in words.
-fn describe(error: &simd_json::ErrorType) -> String {
-    use simd_json::ErrorType as E;
-    match error {
-        E::Eof => "the line ends inside a value".into(),
-        E::Syntax | E::UnexpectedCharacter | E::NoStructure | E::InternalError => {
-            "unexpected character".into()
-        }
-        E::ExpectedTrue | E::ExpectedFalse | E::ExpectedNull => "invalid literal".into(),
-        E::TrailingData => "more data after the value".into(),
-        E::InvalidNumber => "invalid number (or an integer beyond 128 bits)".into(),
-        E::InvalidExponent => "invalid exponent in a number".into(),
-        E::UnterminatedString => "unterminated string".into(),
-        E::InvalidEscape => "invalid escape in a string".into(),
-        E::InvalidUnicodeEscape | E::InvalidUnicodeCodepoint => "invalid unicode escape".into(),
-        E::InvalidUtf8 => "invalid UTF-8".into(),
-        E::ExpectedObjectColon => "expected ':' after an object key".into(),
-        E::ExpectedMapComma | E::ExpectedMapEnd => "expected ',' or '}' in an object".into(),
-        E::ExpectedArrayComma => "expected ',' or ']' in an array".into(),
-        E::KeyMustBeAString | E::BadKeyType => "object keys must be strings".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 fn trim_end(line: &[u8]) -> &[u8] {
@@ -440,6 +190,7 @@ impl Decoder for JsonLinesDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iterable_core::Value;
 
     fn decode_all(input: &[u8], max: usize) -> Vec<Result<Record>> {
         let mut decoder = JsonLinesDecoder::new(max);

@@ -1,0 +1,341 @@
+//! The format test kit: one line per format in [`cases`] gives it every check below, and a
+//! format of the registry without a line fails [`every_format_of_the_registry_has_a_line`].
+//!
+//! - the records do not depend on how the input is cut (one byte at a time, random cuts, whole),
+//!   built or parsed into batches;
+//! - written and read back, the records are the same (writable formats);
+//! - sync, tokio, smol and async-std read the same records and errors from a file;
+//! - bad input is an error with the position the case says;
+//! - the saved corpus of the format's fuzz target (`fuzz/corpus/NAME/`) decodes without a
+//!   panic, and the same whatever the cuts.
+
+use bytes::BytesMut;
+use iterable_core::{Decoder, Encoder, Position, Record};
+use iterable_formats::{Format, FormatOptions, ReadOptions, WriteOptions};
+use iterable_tests::{Outcome, decode_in_chunks, parse_in_chunks};
+use proptest::prelude::*;
+
+/// A format's line in the kit.
+struct Case {
+    format: Format,
+    /// The options its decoder gets (in the kit's direct decoding; readers detect them).
+    options: &'static [(&'static str, &'static str)],
+    /// The file name it is written to for the readers (its extension names the format).
+    file: &'static str,
+    /// Good input, with every feature of the format the kit should exercise.
+    good: &'static [u8],
+    /// Bad input, and where its first error is.
+    bad: &'static [u8],
+    first_error: Position,
+}
+
+/// One line per format.
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            format: Format::CSV,
+            options: &[("delimiter", ",")],
+            file: "kit.csv",
+            good: "id,name,note\r\n1,Ada,\"a, b\"\n2,Grace,\"two\nlines\"\n3,Zoë,\n4,\"say \"\"hi\"\"\",x\n".as_bytes(),
+            bad: b"a,b\n1,2\n3\n4,5\n",
+            first_error: at(8, 3, 2),
+        },
+        Case {
+            format: Format::JSONL,
+            options: &[],
+            file: "kit.jsonl",
+            good: "{\"id\":1,\"o\":{\"k\":[1,2.5,\"é\"]},\"n\":null}\n\n{\"id\":18446744073709551616,\"b\":true}\r\n{\"id\":3}".as_bytes(),
+            bad: b"{\"a\":1}\n{oops}\n{\"a\":2}\n",
+            first_error: at(9, 2, 2), // the byte simd-json stopped at
+        },
+        Case {
+            format: Format::JSON,
+            options: &[],
+            file: "kit.json",
+            good: "[\n {\"id\":1,\"o\":{\"k\":[1,2.5,\"]}\\\"\"]}},\n {\"id\":2,\"s\":\"Zoë\"},\n{\"id\":-3e2}\n]\n".as_bytes(),
+            bad: b"[{\"a\":1},\n 42,\n{\"a\":2}]",
+            first_error: at(11, 2, 2),
+        },
+    ]
+}
+
+fn at(byte: u64, line: u64, record: u64) -> Position {
+    Position {
+        byte: Some(byte),
+        line: Some(line),
+        record: Some(record),
+    }
+}
+
+impl Case {
+    fn format_options(&self) -> FormatOptions {
+        self.options.iter().copied().collect()
+    }
+
+    fn decoder(&self) -> Box<dyn Decoder + Send> {
+        self.format
+            .decoder(&self.format_options(), 1 << 20)
+            .unwrap()
+    }
+
+    fn name(&self) -> &'static str {
+        self.format.info().name
+    }
+}
+
+fn records(outcomes: &[Outcome]) -> Vec<Record> {
+    outcomes
+        .iter()
+        .filter_map(Outcome::record)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn every_format_of_the_registry_has_a_line() {
+    let covered: Vec<Format> = cases().iter().map(|c| c.format).collect();
+    for format in Format::all() {
+        assert!(covered.contains(&format), "{format} has no line in the kit");
+    }
+}
+
+#[test]
+fn records_do_not_depend_on_the_cuts() {
+    for case in cases() {
+        let whole = decode_in_chunks(case.decoder(), case.good, &[]);
+        assert!(records(&whole).len() >= 3, "{}: {whole:?}", case.name());
+        assert_eq!(
+            records(&whole).len(),
+            whole.len(),
+            "{}: {whole:?}",
+            case.name()
+        );
+        let every_byte: Vec<usize> = (1..case.good.len()).collect();
+        assert_eq!(
+            decode_in_chunks(case.decoder(), case.good, &every_byte),
+            whole,
+            "{}",
+            case.name()
+        );
+        for batch in [1, 2, 512] {
+            assert_eq!(
+                parse_in_chunks(case.decoder(), case.good, &every_byte, batch),
+                whole,
+                "{}",
+                case.name()
+            );
+        }
+        let bad_whole = decode_in_chunks(case.decoder(), case.bad, &[]);
+        let bad_cuts: Vec<usize> = (1..case.bad.len()).collect();
+        assert_eq!(
+            decode_in_chunks(case.decoder(), case.bad, &bad_cuts),
+            bad_whole,
+            "{}",
+            case.name()
+        );
+        assert_eq!(
+            parse_in_chunks(case.decoder(), case.bad, &bad_cuts, 2),
+            bad_whole,
+            "{}",
+            case.name()
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn records_do_not_depend_on_random_cuts(cuts in prop::collection::vec(0usize..200, 0..30), batch in 1usize..5) {
+        for case in cases() {
+            for input in [case.good, case.bad] {
+                let whole = decode_in_chunks(case.decoder(), input, &[]);
+                prop_assert_eq!(&decode_in_chunks(case.decoder(), input, &cuts), &whole);
+                prop_assert_eq!(&parse_in_chunks(case.decoder(), input, &cuts, batch), &whole);
+            }
+        }
+    }
+}
+
+#[test]
+fn written_records_read_back_the_same() {
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.format.info().capabilities.write)
+    {
+        let read = records(&decode_in_chunks(case.decoder(), case.good, &[]));
+        let mut encoder = case.format.encoder(&FormatOptions::default()).unwrap();
+        let mut out = BytesMut::new();
+        for record in &read {
+            encoder.encode(record, &mut out).unwrap();
+        }
+        encoder.finish(&mut out).unwrap();
+        let again = records(&decode_in_chunks(case.decoder(), &out, &[]));
+        assert_eq!(
+            again,
+            read,
+            "{}: {}",
+            case.name(),
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_with_its_position() {
+    for case in cases() {
+        let outcomes = decode_in_chunks(case.decoder(), case.bad, &[]);
+        let first = outcomes
+            .iter()
+            .find_map(|o| match o {
+                Outcome::Error {
+                    position,
+                    recoverable,
+                    ..
+                } => Some((*position, *recoverable)),
+                Outcome::Record(_) => None,
+            })
+            .unwrap_or_else(|| panic!("{}: no error in {outcomes:?}", case.name()));
+        assert_eq!(first.0, case.first_error, "{}: {outcomes:?}", case.name());
+        assert!(first.1, "{}: a bad record is recoverable", case.name());
+        assert!(
+            records(&outcomes).len() >= 2,
+            "{}: reading goes on: {outcomes:?}",
+            case.name()
+        );
+    }
+}
+
+/// A record or an error, as every adapter must give it.
+type Read = Result<Record, (iterable_core::ErrorKind, String, Position)>;
+
+macro_rules! read_all {
+    ($reader:expr, $read:ident $(. $await:ident)?) => {{
+        let mut reader = $reader;
+        let mut out: Vec<Read> = Vec::new();
+        loop {
+            match reader.$read()$(.$await)? {
+                Ok(Some(record)) => out.push(Ok(record)),
+                Ok(None) => break,
+                Err(e) => {
+                    let fatal = !e.is_recoverable();
+                    out.push(Err((e.kind(), e.to_string(), e.position())));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }};
+}
+
+#[test]
+fn every_runtime_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in cases() {
+        for (which, input) in [("good", case.good), ("bad", case.bad)] {
+            let path = dir.path().join(format!("{which}-{}", case.file));
+            std::fs::write(&path, input).unwrap();
+            let path = path.to_str().unwrap();
+            let options = ReadOptions::default();
+            let sync = read_all!(iterable_sync::open_with(path, &options).unwrap(), read);
+            let tokio = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    read_all!(
+                        iterable_tokio::open_with(path, &options).await.unwrap(),
+                        read.await
+                    )
+                });
+            let smol = smol::block_on(async {
+                read_all!(
+                    iterable_smol::open_with(path, &options).await.unwrap(),
+                    read.await
+                )
+            });
+            let async_std = async_std::task::block_on(async {
+                read_all!(
+                    iterable_smol::open_with(path, &options).await.unwrap(),
+                    read.await
+                )
+            });
+            let direct: Vec<Record> = records(&decode_in_chunks(case.decoder(), input, &[]));
+            let sync_records: Vec<Record> = sync
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .cloned()
+                .collect();
+            assert_eq!(sync_records, direct, "{} {which}", case.name());
+            assert_eq!(tokio, sync, "{} {which}: tokio", case.name());
+            assert_eq!(smol, sync, "{} {which}: smol", case.name());
+            assert_eq!(async_std, sync, "{} {which}: async-std", case.name());
+        }
+    }
+}
+
+/// The saved corpus of a format's fuzz target, `fuzz/corpus/decode_NAME/`.
+fn corpus(case: &Case) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(format!("decode_{}", case.name()));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .collect()
+}
+
+#[test]
+fn the_fuzz_corpora_decode_the_same_whatever_the_cuts() {
+    for case in cases() {
+        let files = corpus(&case);
+        assert!(
+            files.len() >= 3,
+            "{}: the corpus holds {} files",
+            case.name(),
+            files.len()
+        );
+        for (name, input) in files {
+            // The options a reader would find: those the bytes themselves imply.
+            let decoder = || {
+                case.format
+                    .decoder(&FormatOptions::default(), 1 << 16)
+                    .unwrap()
+            };
+            let whole = decode_in_chunks(decoder(), &input, &[]);
+            let cuts: Vec<usize> = (1..input.len()).step_by(7).collect();
+            assert_eq!(decode_in_chunks(decoder(), &input, &cuts), whole, "{name}");
+            assert_eq!(
+                parse_in_chunks(decoder(), &input, &cuts, 3),
+                whole,
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn writers_get_their_options_checked() {
+    for format in Format::all().filter(|f| f.info().capabilities.write) {
+        let error = format
+            .encoder(&FormatOptions::default().with("no_such_option", "1"))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("no_such_option"), "{error}");
+    }
+    let writer = iterable_sync::to_writer(
+        Vec::new(),
+        &WriteOptions {
+            format: Some(Format::CSV),
+            ..WriteOptions::default()
+        }
+        .with_option("delimiter", "tab"),
+    );
+    assert!(writer.is_ok());
+}
