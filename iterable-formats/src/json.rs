@@ -144,6 +144,17 @@ enum Kind {
     Scalar,
 }
 
+/// The bytes a scan of a nested value outside strings stops at: quotes and brackets.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
 /// A scan for the end of the value at the front of the buffer, resumed where it stopped when
 /// more input comes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -175,6 +186,19 @@ impl Scan {
             }
         }
         while self.pos < buf.len() {
+            if kind == Kind::Nested && !self.in_string {
+                // Straight to the next quote or bracket.
+                match buf[self.pos..]
+                    .iter()
+                    .position(|&b| STRUCTURAL[usize::from(b)])
+                {
+                    Some(i) => self.pos += i,
+                    None => {
+                        self.pos = buf.len();
+                        break;
+                    }
+                }
+            }
             if self.in_string && !self.escaped {
                 // Straight to the string's next quote or escape.
                 match memchr::memchr2(b'"', b'\\', &buf[self.pos..]) {
@@ -259,6 +283,8 @@ pub struct JsonDecoder {
     lines: u64,
     /// Elements met so far, good or bad.
     records: u64,
+    /// A copy of the element guessed to end with its line ([`JsonDecoder::one_per_line`]).
+    guess: BytesMut,
 }
 
 impl JsonDecoder {
@@ -279,6 +305,7 @@ impl JsonDecoder {
             consumed: 0,
             lines: 0,
             records: 0,
+            guess: BytesMut::new(),
         }
     }
 
@@ -461,7 +488,10 @@ impl JsonDecoder {
                             top: self.path.is_empty(),
                         };
                     }
-                    Some(_) => {
+                    Some(first_byte) => {
+                        if let Some(parsed) = self.one_per_line(buf, first_byte, out) {
+                            return Ok(Some(parsed));
+                        }
                         let Some(end) = self.scan.end(buf, eof) else {
                             if buf.len() > self.max_record_size {
                                 return Err(self.too_large(buf));
@@ -536,6 +566,51 @@ impl JsonDecoder {
                 }
             }
         }
+    }
+
+    /// The fast way for the usual layout, an element a line: when the element at the front
+    /// starts with `{` and its line ends with `}` (and maybe a comma), the line up to that `}`
+    /// is parsed at once; if it is one valid object, the element ends there (a newline is
+    /// never inside a JSON string, and an object ends where its braces balance). `None`
+    /// when that does not hold: the scan finds the end.
+    fn one_per_line<O: LineOut>(
+        &mut self,
+        buf: &mut BytesMut,
+        first_byte: u8,
+        out: &mut O,
+    ) -> Option<O::Line> {
+        if first_byte != b'{' || self.scan.started {
+            return None;
+        }
+        let newline = memchr::memchr(b'\n', &buf[..buf.len().min(self.max_record_size)])?;
+        let line = &buf[..newline];
+        let mut end = line.iter().rposition(|b| !b.is_ascii_whitespace())?;
+        if line[end] == b',' {
+            end = line[..end].iter().rposition(|b| !b.is_ascii_whitespace())?;
+        }
+        if line[end] != b'}' {
+            return None;
+        }
+        let end = end + 1;
+        let position = Position {
+            record: Some(self.records + 1),
+            ..self.position()
+        };
+        // simd-json parses in place, changing the bytes it parses: the guess is parsed in a
+        // copy (padded for simd-json), so that a wrong guess leaves the input as it was.
+        self.guess.clear();
+        self.guess.extend_from_slice(&buf[..end]);
+        self.guess.resize(end + simd_json::INPUT_PADDING, 0);
+        let parsed = self
+            .parser
+            .parse(&mut self.guess, end, position, out)
+            .ok()?;
+        self.records += 1;
+        // Before its line's end: no line end to count.
+        self.consumed += end as u64;
+        buf.advance(end);
+        self.at = At::AfterElement;
+        Some(parsed)
     }
 
     /// Waits for the rest of a small value (a key) at the front; an error when it is over the
