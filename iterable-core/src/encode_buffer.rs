@@ -131,4 +131,9 @@ impl<E: Encoder> EncodeBuffer<E> {
     pub fn encoder(&self) -> &E {
         &self.encoder
     }
+
+    /// Tells the encoder the schema of the records to come ([`Encoder::set_schema`]).
+    pub fn set_schema(&mut self, schema: &crate::Schema) -> Result<()> {
+        self.encoder.set_schema(schema)
+    }
 }

@@ -7,7 +7,9 @@
 //!   format.
 //! - [`Error`]: one error type with a kind, the format, a [`Position`] (byte, line, record) and
 //!   whether reading can go on after it.
-//! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory.
+//! - [`Decoder`] and [`Encoder`]: formats as pure functions of bytes in memory;
+//!   [`RangeDecoder`] for formats read by ranges (Parquet), which asks for byte ranges and is
+//!   given them.
 //! - [`DecodeDriver`]: a decoder fed chunk by chunk, through [`Decompression`] when the input
 //!   is compressed, under an [`ErrorPolicy`]; the runtime adapters (blocking, tokio, smol)
 //!   drive it with their own I/O ([`DecodeDriver::read_record`],
@@ -45,7 +47,7 @@ pub use error::{Error, ErrorKind, Position, Result};
 pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, FieldsCache, Record};
-pub use sans_io::{Codec, Decoder, Encoder};
+pub use sans_io::{Codec, Decoder, Encoder, RangeDecoder, RangeStep};
 pub use schema::{DataType, Field, Schema};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream, YieldBudget};
 pub use typed::{Date, Decimal, Duration, Time, TimeUnit, Timestamp};

@@ -1,7 +1,8 @@
 //! The sans-IO traits: decoders and encoders work on bytes in memory and never do I/O.
 
-use crate::{ParsedBatch, Record, Result};
-use bytes::BytesMut;
+use crate::{ParsedBatch, Record, Result, Schema};
+use bytes::{Bytes, BytesMut};
+use std::ops::Range;
 
 /// Turns bytes into records, one at a time, without doing any I/O.
 ///
@@ -56,6 +57,42 @@ pub trait Encoder {
 
     /// Appends whatever ends the output (a closing bracket, a footer); called once, last.
     fn finish(&mut self, dst: &mut BytesMut) -> Result<()>;
+
+    /// Tells a typed format the schema of the records to come, before the first of them
+    /// (`convert` passes a typed source's on). Formats without types ignore it; typed ones
+    /// without it infer one from the first records.
+    fn set_schema(&mut self, schema: &Schema) -> Result<()> {
+        let _ = schema;
+        Ok(())
+    }
+}
+
+/// What a [`RangeDecoder`] wants next, or gives.
+#[derive(Debug)]
+pub enum RangeStep {
+    /// These byte ranges of the input, pushed in with [`RangeDecoder::push`].
+    Need(Vec<Range<u64>>),
+    /// The next record.
+    Record(Record),
+    /// Every record has been given.
+    End,
+}
+
+/// A decoder for formats read by ranges from anywhere in the input (Parquet's footer, then
+/// its column chunks), without doing any I/O: it says which ranges it needs, the caller
+/// fetches them (positioned reads of a file, `Range` requests to HTTP or S3) and pushes them
+/// in. The input's size is given when the decoder is made.
+pub trait RangeDecoder: Send {
+    /// The next record, or the ranges needed before it.
+    fn step(&mut self) -> Result<RangeStep>;
+
+    /// The bytes of `ranges` (each `data[i]` holds `ranges[i]`), as asked by
+    /// [`RangeStep::Need`].
+    fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()>;
+
+    /// The records' schema, once known: for Parquet, once the footer asked for by the first
+    /// step has been pushed.
+    fn schema(&self) -> Option<&Schema>;
 }
 
 impl<D: Decoder + ?Sized> Decoder for Box<D> {
@@ -81,6 +118,9 @@ impl<E: Encoder + ?Sized> Encoder for Box<E> {
     }
     fn finish(&mut self, dst: &mut BytesMut) -> Result<()> {
         (**self).finish(dst)
+    }
+    fn set_schema(&mut self, schema: &Schema) -> Result<()> {
+        (**self).set_schema(schema)
     }
 }
 

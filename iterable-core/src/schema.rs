@@ -118,6 +118,19 @@ impl DataType {
                     false => b.clone(),
                 }
             }
+            (
+                T::Decimal {
+                    precision: a,
+                    scale,
+                },
+                T::Decimal {
+                    precision: b,
+                    scale: other,
+                },
+            ) if scale == other => T::Decimal {
+                precision: *a.max(b),
+                scale: *scale,
+            },
             (T::Float32 | T::Float64, b) if b.is_integer() || b == &T::Float32 => T::Float64,
             (a, T::Float32 | T::Float64) if a.is_integer() || a == &T::Float32 => T::Float64,
             (T::List(a), T::List(b)) => {
@@ -148,8 +161,10 @@ impl DataType {
     }
 
     /// True when a field of this type can hold `value` as it is: an integer in range of the
-    /// type's width, any number in a float, null in any type (nullability is the field's),
-    /// an array whose elements the element type holds, an object whose fields the struct has.
+    /// type's width, a number that a float holds exactly, a decimal of the type's scale with
+    /// no more digits than its precision, null in any type (nullability is the field's),
+    /// an array whose elements the element type holds, an object whose fields the struct has
+    /// (or whose values the map's value type holds).
     pub fn holds(&self, value: &Value) -> bool {
         use DataType as T;
         match (self, value) {
@@ -164,8 +179,15 @@ impl DataType {
             (T::UInt32, Value::Int(i)) => u32::try_from(*i).is_ok(),
             (T::UInt64, Value::Int(i)) => *i >= 0,
             (T::UInt64, Value::BigInt(n)) => n.as_str().parse::<u64>().is_ok(),
-            (T::Float32 | T::Float64, Value::Float(_) | Value::Int(_)) => true,
-            (T::Decimal { scale, .. }, Value::Decimal(d)) => d.scale() == *scale,
+            // Only what the float holds exactly: no integer past 2^24 (2^53), no f64 that an
+            // f32 would round.
+            (T::Float32, Value::Float(f)) => f.is_nan() || f64::from(*f as f32) == *f,
+            (T::Float32, Value::Int(i)) => i.unsigned_abs() <= 1 << 24,
+            (T::Float64, Value::Float(_)) => true,
+            (T::Float64, Value::Int(i)) => i.unsigned_abs() <= 1 << 53,
+            (T::Decimal { precision, scale }, Value::Decimal(d)) => {
+                d.scale() == *scale && digits(d.unscaled()) <= u32::from(*precision)
+            }
             (T::String, Value::String(_)) => true,
             (T::Binary, Value::Bytes(_)) => true,
             (T::Date, Value::Date(_)) => true,
@@ -182,6 +204,10 @@ impl DataType {
                     .iter()
                     .any(|f| f.name == name && f.data_type.holds(value))
             }),
+            // A map is read as an object, its keys as the field names.
+            (T::Map(_, item), Value::Object(record)) => {
+                record.iter().all(|(_, value)| item.data_type.holds(value))
+            }
             _ => false,
         }
     }
@@ -205,6 +231,11 @@ impl DataType {
             _ => 0,
         }
     }
+}
+
+/// The decimal digits of `n` (1 for 0).
+fn digits(n: i128) -> u32 {
+    n.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1)
 }
 
 impl fmt::Display for DataType {
@@ -444,6 +475,41 @@ mod tests {
             schema.field("o").unwrap().data_type.to_string(),
             "struct<x: int64, y: string>"
         );
+    }
+
+    #[test]
+    fn numbers_are_held_only_exactly() {
+        let decimal =
+            |unscaled, precision| Value::Decimal(crate::Decimal::new(unscaled, precision, 2));
+        let column = DataType::Decimal {
+            precision: 5,
+            scale: 2,
+        };
+        assert!(column.holds(&decimal(99_999, 38)));
+        assert!(!column.holds(&decimal(100_000, 38)), "six digits in five");
+        assert!(!column.holds(&Value::Decimal(crate::Decimal::new(1, 5, 3))));
+        assert_eq!(
+            column.widened(&DataType::Decimal {
+                precision: 11,
+                scale: 2
+            }),
+            Some(DataType::Decimal {
+                precision: 11,
+                scale: 2
+            })
+        );
+        assert!(DataType::Float64.holds(&Value::Int(1 << 53)));
+        assert!(!DataType::Float64.holds(&Value::Int((1 << 53) + 1)));
+        assert!(!DataType::Float32.holds(&Value::Int((1 << 24) + 1)));
+        assert!(DataType::Float32.holds(&Value::Float(0.5)));
+        assert!(!DataType::Float32.holds(&Value::Float(0.1)));
+        // Inferred, a big integer and a float cannot share a float column.
+        let records: Vec<Record> = [Value::Int(i64::MAX), Value::Float(0.5)]
+            .into_iter()
+            .map(|v| [("n", v)].into_iter().collect())
+            .collect();
+        let schema = Schema::infer(&records).unwrap();
+        assert!(schema.check(&records[0], 1).is_err());
     }
 
     #[test]
