@@ -28,8 +28,11 @@ pub struct PreparedInput {
     /// implied by the name, or sniffed from the first bytes: CSV's delimiter).
     pub detection: Detection,
     /// The decoder: of the decompressed bytes when [`PreparedInput::decompression`] is set,
-    /// of the raw bytes otherwise (an archive's decoder unzips them itself).
-    pub decoder: Box<dyn Decoder + Send>,
+    /// of the raw bytes otherwise (an archive's decoder unzips them itself). `None` for a
+    /// format read by ranges ([`iterable_core::Capabilities::random_access`]): the caller reads
+    /// it by ranges ([`crate::Format::ranged_decoder`]), from the input itself when it can seek
+    /// and the bytes are not compressed, from a copy of them otherwise.
+    pub decoder: Option<Box<dyn Decoder + Send>>,
     /// The bytes the decoder starts with: the first bytes, decompressed when they go through
     /// [`PreparedInput::decompression`]. None of the input is lost.
     pub head: BytesMut,
@@ -63,7 +66,7 @@ pub struct PreparedInput {
 /// };
 /// assert_eq!(prepared.detection.format, Format::CSV);
 /// assert_eq!(prepared.detection.options.get("delimiter"), Some(";"));
-/// let mut driver = DecodeDriver::with_buffer(prepared.decoder, prepared.head, ErrorPolicy::Fail);
+/// let mut driver = DecodeDriver::with_buffer(prepared.decoder.unwrap(), prepared.head, ErrorPolicy::Fail);
 /// driver.end_input();
 /// let Step::Record(record) = driver.step()? else { panic!("a record") };
 /// assert_eq!(record.get("b").and_then(|v| v.as_str()), Some("2"));
@@ -108,9 +111,7 @@ pub fn prepare_input(
             };
             let (detection, _) = detect(options, name, &decoded, complete, Some(codec))?;
             Ok(Prepared::Ready(PreparedInput {
-                decoder: detection
-                    .format
-                    .decoder(&detection.options, options.max_record_size)?,
+                decoder: stream_decoder(&detection, options.max_record_size)?,
                 detection,
                 head: decoded,
                 decompression: Some(decompression),
@@ -120,9 +121,7 @@ pub fn prepare_input(
         None => {
             let (detection, _) = detect(options, name, &head, complete, None)?;
             Ok(Prepared::Ready(PreparedInput {
-                decoder: detection
-                    .format
-                    .decoder(&detection.options, options.max_record_size)?,
+                decoder: stream_decoder(&detection, options.max_record_size)?,
                 detection,
                 head,
                 decompression: None,
@@ -130,6 +129,23 @@ pub fn prepare_input(
             }))
         }
     }
+}
+
+/// The decoder of a streamed format; `None` for one read by ranges (its options checked).
+fn stream_decoder(
+    detection: &Detection,
+    max_record_size: usize,
+) -> Result<Option<Box<dyn Decoder + Send>>> {
+    let format = detection.format;
+    if format.info().capabilities.random_access {
+        detection
+            .options
+            .check(format.info().name, format.spec().read_options())?;
+        return Ok(None);
+    }
+    format
+        .decoder(&detection.options, max_record_size)
+        .map(Some)
 }
 
 /// The format from the options, else the name, else `content`; with the options in force:
@@ -182,12 +198,21 @@ fn prepare_archive(
     // Each member shows its own dialect (CSV's delimiter), as a whole input would.
     let (format, format_options) = (detection.format, unsniffed);
     let max_record_size = options.max_record_size;
+    if format.info().capabilities.random_access {
+        return Err(iterable_core::Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{} members of zip archives are not read yet: unzip the archive first",
+                format.info().name
+            ),
+        ));
+    }
     let make = move || format.decoder(&format_options, max_record_size);
     let decoder =
         crate::zip::ArchiveDecoder::new(members, limits, make, options.member_field.clone())?;
     Ok(Prepared::Ready(PreparedInput {
         detection,
-        decoder: Box::new(decoder),
+        decoder: Some(Box::new(decoder)),
         head,
         decompression: None,
         error: None,

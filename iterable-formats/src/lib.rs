@@ -9,6 +9,7 @@
 //! | CSV, TSV, PSV, SSV | [`csv`] | yes | yes | csv-core; header, quotes, escapes, comments, BOM, sniffed delimiter |
 //! | JSON Lines, NDJSON | [`jsonl`] | yes | yes | simd-json tape parsed in place; key order kept; exact big integers |
 //! | JSON documents, GeoJSON | [`json`] | yes | yes | the objects of an array (at a dotted path) streamed in flat memory; GeoJSON features |
+//! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
@@ -36,9 +37,15 @@
 //!
 //! # Adding a format
 //! 1. A module (`src/NAME.rs` or `src/NAME/`) with its decoder and encoder (sans-IO:
-//!    [`iterable_core::Decoder`], [`iterable_core::Encoder`]), its options parsed from
-//!    [`FormatOptions`], and a `static` value implementing [`FormatSpec`]: the description
-//!    ([`iterable_core::FormatInfo`]), the option lists, the sniffer.
+//!    [`iterable_core::Decoder`] for a stream, or [`iterable_core::RangeDecoder`] for a format
+//!    read by ranges from anywhere in the file, as Parquet is; [`iterable_core::Encoder`],
+//!    which a typed format lets take a schema), its options parsed from [`FormatOptions`],
+//!    and a `static` value implementing [`FormatSpec`]: the description
+//!    ([`iterable_core::FormatInfo`], with `Capabilities::RANDOM_ACCESS` for a ranged one),
+//!    the option lists, the sniffer, `decoder` or `ranged_decoder`. A columnar format goes
+//!    through the `arrow` bridge (feature `arrow`: records to and from `RecordBatch`es) rather than building
+//!    values itself. The adapters need no change: they fetch a ranged format's ranges from
+//!    files, HTTP and S3, and copy what cannot seek to a temporary file.
 //! 2. One line in [`REGISTRY`] (behind the module's cargo feature when it has a heavy crate),
 //!    and a `Format` constant if other crates name it.
 //! 3. One line in the test kit (`tests/tests/format_kit.rs`): chunk invariance, round trip,
@@ -46,6 +53,8 @@
 //!    corpus.
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod compression;
 pub mod csv;
 mod detect;
@@ -55,6 +64,8 @@ pub mod json;
 mod json_tape;
 pub mod json_text;
 pub mod jsonl;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;

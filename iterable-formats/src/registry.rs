@@ -8,7 +8,7 @@
 //! decoders and encoders. Detection, option checking, `iterable formats` and the test kit walk
 //! the registry; nothing outside the module matches on the format.
 
-use iterable_core::{Decoder, Encoder, Error, ErrorKind, FormatInfo, Result};
+use iterable_core::{Decoder, Encoder, Error, ErrorKind, FormatInfo, RangeDecoder, Result};
 use std::fmt;
 
 /// One option of a format: its key, its default (as text) and what it does.
@@ -79,6 +79,16 @@ pub trait FormatSpec: Sync {
         max_record_size: usize,
     ) -> Result<Box<dyn Decoder + Send>>;
 
+    /// A decoder for an input of `size` bytes read by ranges, for formats with random access
+    /// (their [`iterable_core::Capabilities::random_access`]).
+    fn ranged_decoder(&self, options: &FormatOptions, size: u64) -> Result<Box<dyn RangeDecoder>> {
+        let _ = (options, size);
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} is not read by ranges", self.info().name),
+        ))
+    }
+
     /// An encoder writing this format.
     fn encoder(&self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
         let _ = options;
@@ -108,6 +118,9 @@ impl Format {
     pub const JSONL: Format = Format(&crate::jsonl::JSONL);
     /// JSON documents: the objects of an array, GeoJSON features.
     pub const JSON: Format = Format(&crate::json::JSON);
+    /// Apache Parquet (feature `parquet`).
+    #[cfg(feature = "parquet")]
+    pub const PARQUET: Format = Format(&crate::parquet::PARQUET);
 
     /// Every format built in, in the order detection breaks ties.
     pub fn all() -> impl Iterator<Item = Format> {
@@ -160,6 +173,17 @@ impl Format {
         self.0.decoder(options, max_record_size)
     }
 
+    /// A decoder of an input of `size` bytes read by ranges (checked options; formats with
+    /// random access only).
+    pub fn ranged_decoder(
+        self,
+        options: &FormatOptions,
+        size: u64,
+    ) -> Result<Box<dyn RangeDecoder>> {
+        options.check(self.info().name, self.0.read_options())?;
+        self.0.ranged_decoder(options, size)
+    }
+
     /// An encoder for `options` (checked against the format's write options).
     pub fn encoder(self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
         if !self.info().capabilities.write {
@@ -197,8 +221,13 @@ impl fmt::Display for Format {
 }
 
 /// The formats built in, one line each; the order breaks ties in detection.
-pub static REGISTRY: &[&dyn FormatSpec] =
-    &[&crate::csv::CSV, &crate::jsonl::JSONL, &crate::json::JSON];
+pub static REGISTRY: &[&dyn FormatSpec] = &[
+    &crate::csv::CSV,
+    &crate::jsonl::JSONL,
+    &crate::json::JSON,
+    #[cfg(feature = "parquet")]
+    &crate::parquet::PARQUET,
+];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.
 ///
