@@ -17,6 +17,9 @@ pub struct RemoteBody {
     pub content_encoding: Option<String>,
     /// The size in bytes, when the server says it.
     pub size: Option<u64>,
+    /// The object's version as the server tags it (`ETag`), which pins later range reads of
+    /// the same object ([`crate::remote::read_ranges`]).
+    pub etag: Option<String>,
     /// The bytes, resumed and retried as needed: every byte comes once, in order, and a read
     /// that cannot go on ends with an error, never early.
     pub stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
@@ -111,4 +114,20 @@ impl RemoteBody {
 /// `first`, at most 20 s.
 pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
     (first * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
+}
+
+/// The results of `reads`, in their order, `at_once` of them in flight; the first error, if
+/// any.
+pub(crate) async fn in_flight<F>(
+    reads: impl Iterator<Item = F>,
+    at_once: usize,
+) -> Result<Vec<Bytes>>
+where
+    F: Future<Output = Result<Bytes>>,
+{
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(reads)
+        .buffered(at_once)
+        .try_collect()
+        .await
 }

@@ -38,43 +38,165 @@ struct Read {
     size: Option<u64>,
     delivered: u64,
     response: Option<reqwest::Response>,
+    /// A read of a range: `size` is its end, and every request says so.
+    ranged: bool,
+    /// GET, or HEAD for [`describe`].
+    method: reqwest::Method,
+}
+
+impl Read {
+    fn new(
+        client: reqwest::Client,
+        url: &str,
+        options: &HttpOptions,
+        method: reqwest::Method,
+    ) -> Read {
+        Read {
+            client,
+            url: url.to_owned(),
+            options: options.clone(),
+            etag: None,
+            size: None,
+            delivered: 0,
+            response: None,
+            ranged: false,
+            method,
+        }
+    }
 }
 
 /// Starts reading `url`.
 pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| remote(url, format!("cannot make an HTTP client: {e}")))?;
-    let mut read = Read {
-        client,
-        url: url.to_owned(),
-        options: options.clone(),
-        etag: None,
-        size: None,
-        delivered: 0,
-        response: None,
-    };
+    let mut read = Read::new(client(url)?, url, options, reqwest::Method::GET);
     let response = read.request().await?;
-    let header = |name: reqwest::header::HeaderName| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    let content_encoding = header(reqwest::header::CONTENT_ENCODING);
-    read.etag = header(reqwest::header::ETAG);
+    let described = Described::of(&response);
+    read.etag = described.etag.clone();
     read.size = response.content_length();
     read.response = Some(response);
-    let size = read.size;
-    Ok(RemoteBody {
-        content_type,
-        content_encoding,
-        size,
-        stream: RemoteBody::from_chunks(read),
-    })
+    Ok(described.with_body(read.size, RemoteBody::from_chunks(read)))
+}
+
+/// What the server says of `url` (its size, version, type, encoding) without its bytes, by a
+/// `HEAD` request: the body is empty. A server that does not answer `HEAD` (405, 501), or does
+/// not give the size, is read from the start as [`get`] does.
+pub async fn describe(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
+    let mut read = Read::new(client(url)?, url, options, reqwest::Method::HEAD);
+    let response = read.request().await?;
+    // reqwest's `content_length` is the body's (none, for HEAD): the header says the object's.
+    let size = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match size {
+        Some(size) if response.status() == reqwest::StatusCode::OK => {
+            let empty = futures_util::stream::empty::<std::io::Result<Bytes>>();
+            Ok(Described::of(&response).with_body(Some(size), Box::pin(empty)))
+        }
+        _ => get(url, options).await,
+    }
+}
+
+/// The headers of an answer that describe the object.
+struct Described {
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    /// A strong `ETag` only: a weak one (`W/"..."`) never matches `If-Match`, so it cannot pin
+    /// later reads.
+    etag: Option<String>,
+}
+
+impl Described {
+    fn of(response: &reqwest::Response) -> Described {
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Described {
+            content_type: header(reqwest::header::CONTENT_TYPE),
+            content_encoding: header(reqwest::header::CONTENT_ENCODING),
+            etag: header(reqwest::header::ETAG).filter(|etag| !etag.starts_with("W/")),
+        }
+    }
+
+    fn with_body(
+        self,
+        size: Option<u64>,
+        stream: std::pin::Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>,
+    ) -> RemoteBody {
+        RemoteBody {
+            content_type: self.content_type,
+            content_encoding: self.content_encoding,
+            size,
+            etag: self.etag,
+            stream,
+        }
+    }
+}
+
+/// Range requests in flight at once for one [`read_ranges`] call.
+const RANGES_IN_FLIGHT: usize = 4;
+
+/// The bytes of `ranges` of `url`, by `Range` requests pinned to `etag` when given (an object
+/// replaced since is an error), each resumed and retried as [`get`] is; a few in flight at
+/// once, on one client made for the call (its connections serve the call's ranges).
+pub async fn read_ranges(
+    url: &str,
+    ranges: Vec<std::ops::Range<u64>>,
+    etag: Option<&str>,
+    options: &HttpOptions,
+) -> Result<Vec<Bytes>> {
+    let client = client(url)?;
+    let reads = ranges
+        .into_iter()
+        .map(|range| read_range(&client, url, range, etag, options));
+    crate::body::in_flight(reads, RANGES_IN_FLIGHT).await
+}
+
+/// An HTTP client for reading `url`.
+fn client(url: &str) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| remote(url, format!("cannot make an HTTP client: {e}")))
+}
+
+/// The bytes of `range` of `url` through `client`.
+async fn read_range(
+    client: &reqwest::Client,
+    url: &str,
+    range: std::ops::Range<u64>,
+    etag: Option<&str>,
+    options: &HttpOptions,
+) -> Result<Bytes> {
+    if range.is_empty() {
+        return Ok(Bytes::new());
+    }
+    let mut read = Read::new(client.clone(), url, options, reqwest::Method::GET);
+    read.etag = etag.map(str::to_owned);
+    read.size = Some(range.end);
+    read.delivered = range.start;
+    read.ranged = true;
+    let mut bytes = bytes::BytesMut::with_capacity((range.end - range.start) as usize);
+    use crate::body::ChunkSource;
+    while let Some(chunk) = read.next_chunk().await? {
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.len() as u64 != range.end - range.start {
+        return Err(remote(
+            url,
+            format!(
+                "asked for bytes {}..{}, the server gave {}",
+                range.start,
+                range.end,
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes.freeze())
 }
 
 /// An error naming the URL without its secrets (see [`crate::Location`]'s `Display`).
@@ -127,10 +249,13 @@ impl Read {
     async fn request(&mut self) -> Result<reqwest::Response> {
         let mut attempt = 0;
         loop {
-            let mut request = self.client.get(&self.url);
-            if self.delivered > 0 {
-                request =
-                    request.header(reqwest::header::RANGE, format!("bytes={}-", self.delivered));
+            let mut request = self.client.request(self.method.clone(), &self.url);
+            if self.delivered > 0 || self.ranged {
+                let range = match (self.ranged, self.size) {
+                    (true, Some(end)) => format!("bytes={}-{}", self.delivered, end - 1),
+                    _ => format!("bytes={}-", self.delivered),
+                };
+                request = request.header(reqwest::header::RANGE, range);
                 if let Some(etag) = &self.etag {
                     request = request.header(reqwest::header::IF_MATCH, etag);
                 }
@@ -156,8 +281,24 @@ impl Read {
             })?;
             let status = response.status();
             return match status.as_u16() {
-                200 if self.delivered == 0 => Ok(response),
-                206 if self.delivered > 0 => Ok(response),
+                200 if self.delivered == 0 && !self.ranged => Ok(response),
+                206 if self.delivered > 0 || self.ranged => {
+                    // The range asked for, from its first byte: anything else would splice.
+                    let from = format!("bytes {}-", self.delivered);
+                    match response.headers().get(reqwest::header::CONTENT_RANGE) {
+                        Some(range) if range.as_bytes().starts_with(from.as_bytes()) => {
+                            Ok(response)
+                        }
+                        _ => Err(remote(
+                            &self.url,
+                            format!(
+                                "asked for the bytes from {}, the server answered another range",
+                                self.delivered
+                            ),
+                        )),
+                    }
+                }
+                405 | 501 if self.method == reqwest::Method::HEAD => Ok(response),
                 200 => Err(remote(
                     &self.url,
                     format!(

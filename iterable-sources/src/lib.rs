@@ -29,4 +29,4 @@ pub use atomic::AtomicFile;
 #[cfg(feature = "s3")]
 use inputs::WILDCARDS;
 pub use inputs::{expand_locations, plan_outputs};
-pub use location::Location;
+pub use location::{Fetch, Location};

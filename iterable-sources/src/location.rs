@@ -195,3 +195,14 @@ mod tests {
         );
     }
 }
+
+/// How much of a remote object an open fetches (`remote::open`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Its bytes, streamed from the start.
+    Body,
+    /// What the server says of it (size, version, type, encoding) without its bytes, for a
+    /// format read by ranges: an empty body where the server can describe the object
+    /// (`HEAD`, `HeadObject`), its bytes where it cannot.
+    Description,
+}

@@ -66,16 +66,31 @@ async fn store() -> Result<S3Store> {
     }
 }
 
-/// Starts reading a remote location. A scheme whose feature is off in this build is an
-/// [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
-pub async fn get(location: &Location) -> Result<RemoteBody> {
-    match location {
+/// Starts reading a remote location, or describes it ([`crate::Fetch`]). A scheme whose feature is
+/// off in this build is an [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
+pub async fn open(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody> {
+    match (location, fetch) {
         #[cfg(feature = "http")]
-        Location::Http(url) => crate::http::get(url, &Default::default()).await,
+        (Location::Http(url), crate::Fetch::Body) => {
+            crate::http::get(url, &Default::default()).await
+        }
+        #[cfg(feature = "http")]
+        (Location::Http(url), crate::Fetch::Description) => {
+            crate::http::describe(url, &Default::default()).await
+        }
         #[cfg(feature = "s3")]
-        Location::S3 { bucket, key } => store().await?.get(bucket, key).await,
-        other => Err(unsupported(other)),
+        (Location::S3 { bucket, key }, crate::Fetch::Body) => store().await?.get(bucket, key).await,
+        #[cfg(feature = "s3")]
+        (Location::S3 { bucket, key }, crate::Fetch::Description) => {
+            store().await?.describe(bucket, key).await
+        }
+        (other, _) => Err(unsupported(other)),
     }
+}
+
+/// Starts reading a remote location: [`open`] of its [`crate::Fetch::Body`].
+pub async fn get(location: &Location) -> Result<RemoteBody> {
+    open(location, crate::Fetch::Body).await
 }
 
 /// Starts writing a remote location: an S3 object, by multipart upload (an HTTP server has
@@ -98,6 +113,52 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
             location.unsupported("s3:// locations need the \"s3\" feature of the iterable adapter")
         }
         _ => location.unsupported("not a remote location"),
+    }
+}
+
+/// Range reads in flight at once for one [`read_ranges`] call.
+#[cfg(feature = "s3")]
+const RANGES_IN_FLIGHT: usize = 4;
+
+/// The bytes of `ranges` of a remote object, the version tagged `etag` (when given: a read of
+/// an object replaced since is an error), several requests in flight at once; each range is
+/// resumed and retried as a read is.
+pub async fn read_ranges(
+    location: &Location,
+    etag: Option<&str>,
+    ranges: Vec<std::ops::Range<u64>>,
+) -> Result<Vec<bytes::Bytes>> {
+    match location {
+        #[cfg(feature = "http")]
+        Location::Http(url) => {
+            crate::http::read_ranges(url, ranges, etag, &Default::default()).await
+        }
+        #[cfg(feature = "s3")]
+        Location::S3 { bucket, key } => {
+            let store = &store().await?;
+            let reads = ranges.into_iter().map(|range| async move {
+                let want = range.end - range.start;
+                let bytes = store
+                    .read_range_of(bucket, key, range.clone(), etag)
+                    .await?;
+                if bytes.len() as u64 != want {
+                    let message = format!(
+                        "asked for bytes {}..{}, S3 gave {}",
+                        range.start,
+                        range.end,
+                        bytes.len()
+                    );
+                    return Err(iterable_core::Error::new(
+                        iterable_core::ErrorKind::Remote,
+                        message,
+                    )
+                    .with_location(location.to_string()));
+                }
+                Ok(bytes)
+            });
+            crate::body::in_flight(reads, RANGES_IN_FLIGHT).await
+        }
+        other => Err(unsupported(other)),
     }
 }
 

@@ -156,12 +156,19 @@ impl S3Store {
             content_type,
             content_encoding,
             size: read.size,
+            etag: read.etag.clone(),
             stream: RemoteBody::from_chunks(read),
         })
     }
 
     /// The size of `s3://bucket/key` in bytes (a `HEAD` request).
     pub async fn size(&self, bucket: &str, key: &str) -> Result<u64> {
+        Ok(self.describe(bucket, key).await?.size.unwrap_or(0))
+    }
+
+    /// What S3 says of `s3://bucket/key` (its size, ETag, type, encoding) without its bytes,
+    /// by a `HeadObject` request: the body is empty.
+    pub async fn describe(&self, bucket: &str, key: &str) -> Result<RemoteBody> {
         let head = self
             .client
             .head_object()
@@ -170,10 +177,14 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| s3_error(&format!("s3://{bucket}/{key}"), &e))?;
-        Ok(head
-            .content_length()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0))
+        let header = |value: Option<&str>| value.map(str::to_owned);
+        Ok(RemoteBody {
+            content_type: header(head.content_type()),
+            content_encoding: header(head.content_encoding()),
+            size: head.content_length().and_then(|n| u64::try_from(n).ok()),
+            etag: header(head.e_tag()),
+            stream: Box::pin(futures_util::stream::empty()),
+        })
     }
 
     /// The bytes `range` of `s3://bucket/key`, for formats that read at offsets (a footer,
@@ -185,10 +196,26 @@ impl S3Store {
         key: &str,
         range: std::ops::Range<u64>,
     ) -> Result<Bytes> {
+        self.read_range_of(bucket, key, range, None).await
+    }
+
+    /// [`S3Store::read_range`] of the object's version tagged `etag` (when given): a read of
+    /// an object replaced since is an error, never bytes of another version.
+    pub async fn read_range_of(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+        etag: Option<&str>,
+    ) -> Result<Bytes> {
         if range.is_empty() {
             return Ok(Bytes::new());
         }
-        let mut read = Read::new(self, bucket, key, range);
+        let mut read = Read::new(self, bucket, key, range.clone());
+        if let Some(etag) = etag {
+            read.etag = Some(etag.to_owned());
+            read.size = Some(range.end - range.start);
+        }
         let mut bytes = BytesMut::new();
         while let Some(chunk) = read.next_chunk().await? {
             bytes.extend_from_slice(&chunk);
