@@ -201,6 +201,8 @@ pub enum Decoding<R> {
     },
     /// Parsed on a second thread, built on the reader's.
     Ahead(Ahead),
+    /// Read by ranges (Parquet).
+    Ranged(Box<crate::Ranged>),
 }
 
 impl<R> Decoding<R> {
@@ -230,6 +232,7 @@ impl<R> Decoding<R> {
         match self {
             Decoding::Inline { state, .. } => state.stats(),
             Decoding::Ahead(ahead) => ahead.stats(),
+            Decoding::Ranged(ranged) => ranged.state.stats(),
         }
     }
 
@@ -238,6 +241,7 @@ impl<R> Decoding<R> {
         match self {
             Decoding::Inline { state, .. } => state.detection(),
             Decoding::Ahead(ahead) => ahead.detection(),
+            Decoding::Ranged(ranged) => ranged.state.detection(),
         }
     }
 
@@ -246,6 +250,15 @@ impl<R> Decoding<R> {
         match self {
             Decoding::Inline { state, .. } => state.errors(),
             Decoding::Ahead(ahead) => ahead.errors(),
+            Decoding::Ranged(_) => &[],
+        }
+    }
+
+    /// The records' schema, for typed formats that have one (Parquet), once it is known.
+    pub fn schema(&self) -> Option<&iterable_core::Schema> {
+        match self {
+            Decoding::Ranged(ranged) => ranged.state.schema(),
+            _ => None,
         }
     }
 }

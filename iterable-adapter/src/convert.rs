@@ -176,7 +176,8 @@ pub async fn convert<Rt: Runtime>(
         ..options.clone()
     };
     let identity = |record| async move { Ok(Some(record)) };
-    pipeline(rt, source, identity, target, &options).await
+    let reader = crate::open_with(rt, source, &options.read).await?;
+    pipeline_from(rt, reader, identity, Records::Same, target, &options).await
 }
 
 /// Converts each input (paths or glob patterns; where the runtime reaches S3, also
@@ -212,7 +213,8 @@ pub async fn convert_many<Rt: Runtime>(
             let run = async move {
                 let identity = |record| async move { Ok(Some(record)) };
                 let reader = open_on(&on, &job.input, &job.options.read, concurrency == 1).await?;
-                pipeline_from(&on, reader, identity, &job.output, &job.options).await
+                let same = Records::Same;
+                pipeline_from(&on, reader, identity, same, &job.output, &job.options).await
             };
             // A conversion that panics fails alone, with an error, on every runtime.
             let run = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run));
@@ -258,7 +260,30 @@ where
     I: IntoIterator<Item = Record>,
 {
     let reader = crate::open_with(rt, source, &options.read).await?;
-    pipeline_from(rt, reader, transform, target, options).await
+    pipeline_from(rt, reader, transform, Records::Changed, target, options).await
+}
+
+/// Whether a pipeline writes the records it reads as they are (a conversion: a typed source's
+/// schema is passed on to the output) or changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Records {
+    /// As they are read.
+    Same,
+    /// Changed by a transform.
+    Changed,
+}
+
+/// The reader's schema, passed on to the writer before the first record when the records are
+/// written as they are read (after the first read, when the reader knows it).
+pub fn pass_schema(
+    records: Records,
+    schema: Option<&iterable_core::Schema>,
+    mut set_schema: impl FnMut(&iterable_core::Schema) -> Result<()>,
+) -> Result<()> {
+    match (records, schema) {
+        (Records::Same, Some(schema)) => set_schema(schema),
+        _ => Ok(()),
+    }
 }
 
 /// [`pipeline`] from a reader already open.
@@ -266,6 +291,7 @@ async fn pipeline_from<Rt, F, Fut, I>(
     rt: &Rt,
     mut reader: crate::Reader,
     mut transform: F,
+    records: Records,
     target: &str,
     options: &ConvertOptions,
 ) -> Result<ConvertStats>
@@ -278,9 +304,16 @@ where
     let mut writer = create_with(rt, target, &options.write).await?;
     let mut progress = ProgressReporter::new(options.progress.clone(), reader.stats().size);
     let jobs = options.jobs.max(1);
+    let mut first = Some(reader.read().await?);
+    pass_schema(records, reader.schema(), |schema| writer.set_schema(schema))?;
     if jobs == 1 {
         // One at a time: no queue of futures (it costs an allocation per record).
-        while let Some(record) = reader.read().await? {
+        loop {
+            let read = match first.take() {
+                Some(read) => read,
+                None => reader.read().await?,
+            };
+            let Some(record) = read else { break };
             for record in transform(record).await? {
                 writer.write(&record).await?;
             }
@@ -292,7 +325,11 @@ where
         let mut input_done = false;
         loop {
             while !input_done && running.len() < jobs {
-                match reader.read().await? {
+                let read = match first.take() {
+                    Some(read) => read,
+                    None => reader.read().await?,
+                };
+                match read {
                     Some(record) => running.push_back(transform(record)),
                     None => input_done = true,
                 }

@@ -32,6 +32,7 @@
 mod ahead;
 mod convert;
 mod location;
+mod ranged;
 mod read_state;
 mod reader;
 mod runtime;
@@ -42,11 +43,12 @@ mod writer;
 
 pub use ahead::{AHEAD_MIN_SIZE, Ahead, Decoding};
 pub use convert::{
-    ConvertJob, ConvertOptions, ConvertPlan, ConvertStats, Converted, convert, convert_many,
-    panicked, pipeline,
+    ConvertJob, ConvertOptions, ConvertPlan, ConvertStats, Converted, Records, convert,
+    convert_many, panicked, pass_schema, pipeline,
 };
-pub use location::{Source, Target, open_file, remote_unsupported};
-pub use read_state::{ParsedAhead, Probe, ReadState, ReadStats, locate};
+pub use location::{OpenedFile, Source, Target, open_file, remote_fetch, remote_unsupported};
+pub use ranged::{RangeSource, Ranged, RangedNext, RangedState, RemoteRanges, Spool};
+pub use read_state::{ParsedAhead, Probe, Probed, RangedProbe, ReadState, ReadStats, locate};
 pub use reader::{Reader, from_reader, from_stream, open_with};
 pub use runtime::{DynRead, DynWrite, RemoteInput, Runtime, not_completed};
 pub use thread_reader::ThreadReader;

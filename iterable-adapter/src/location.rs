@@ -1,6 +1,6 @@
 //! What a location is to read from or write to, decided once for every adapter.
 
-use crate::{Probe, ReadState};
+use crate::{Probe, Probed, ReadState};
 use iterable_core::{Error, Result};
 use iterable_formats::ReadOptions;
 use iterable_sources::Location;
@@ -69,19 +69,65 @@ pub fn remote_unsupported(location: &Location, adapter: &str) -> Error {
     ))
 }
 
-/// Opens a local file and probes it (blocking): its head read, its codec and format found.
-/// Returns the file, positioned after the head, with the reader's state, which names the file
-/// in errors and knows its size.
-pub fn open_file(
-    path: PathBuf,
-    options: &ReadOptions,
-    location: &str,
-) -> Result<(std::fs::File, ReadState)> {
+/// A local file once opened and probed.
+// The stream is the common case, and it is moved once: boxing it would cost more.
+#[allow(clippy::large_enum_variant)]
+pub enum OpenedFile {
+    /// A stream: the file, positioned after its head, and the reader's state.
+    Stream(std::fs::File, ReadState),
+    /// A format read by ranges: from the file itself, or from a copy of its decompressed
+    /// bytes.
+    Ranged(Box<crate::Ranged>),
+}
+
+/// Opens a local file and probes it (blocking): its head read, its codec and format found;
+/// errors name the file and the state knows its size. A compressed file (or a pipe) in a
+/// format read by ranges is copied (decompressed) into a temporary file here.
+pub fn open_file(path: PathBuf, options: &ReadOptions, location: &str) -> Result<OpenedFile> {
+    use std::io::Read;
     let locate = |e: std::io::Error| Error::io(e).with_location(location);
     let mut file = std::fs::File::open(&path).map_err(locate)?;
     let size = file.metadata().map_err(locate)?.len();
     let name = path.file_name().and_then(|n| n.to_str());
-    let location = Some(location.to_owned());
-    let state = Probe::blocking(&mut file, options, name, location, Some(size))?;
-    Ok((file, state))
+    let located = Some(location.to_owned());
+    Ok(
+        match Probe::blocking(&mut file, options, name, located, Some(size))? {
+            Probed::Stream(state) => OpenedFile::Stream(file, state),
+            Probed::Ranges(probe) if probe.as_is => {
+                OpenedFile::Ranged(Box::new(crate::Ranged::file(probe, file)?))
+            }
+            Probed::Ranges(probe) => {
+                OpenedFile::Ranged(Box::new(crate::Ranged::spool_blocking(probe, |buf| {
+                    file.read(buf)
+                })?))
+            }
+        },
+    )
+}
+
+/// How much of a remote object named `name` to fetch on opening it: only its description
+/// ([`iterable_sources::Fetch::Description`]: size and version, by `HEAD`) when the name or `options` already
+/// say it is read by ranges as it is (Parquet, no codec), so that no byte is streamed only to
+/// be dropped; its body otherwise. Asked again with the name the description gives (its
+/// `Content-Encoding` may add a codec): when the answer changes, the body is needed.
+///
+/// ```
+/// use iterable_adapter::remote_fetch;
+/// use iterable_sources::Fetch;
+/// let options = Default::default();
+/// assert_eq!(remote_fetch(Some("big.csv"), &options), Fetch::Body);
+/// # #[cfg(feature = "parquet")]
+/// assert_eq!(remote_fetch(Some("big.parquet"), &options), Fetch::Description);
+/// # #[cfg(feature = "parquet")]
+/// assert_eq!(remote_fetch(Some("big.parquet.gz"), &options), Fetch::Body);
+/// ```
+pub fn remote_fetch(name: Option<&str>, options: &ReadOptions) -> iterable_sources::Fetch {
+    use iterable_formats::{Prepared, prepare_input};
+    // With no bytes at all, only the name and the options can tell.
+    match prepare_input(options, name, Default::default(), true) {
+        Ok(Prepared::Ready(ready)) if ready.decoder.is_none() && ready.decompression.is_none() => {
+            iterable_sources::Fetch::Description
+        }
+        _ => iterable_sources::Fetch::Body,
+    }
 }

@@ -94,15 +94,15 @@ impl Probe {
         name: Option<&str>,
         location: Option<String>,
         size: Option<u64>,
-    ) -> Result<ReadState> {
+    ) -> Result<Probed> {
         let locate = |e: Error| crate::locate(&location, e);
         let mut probe = Probe::new(options, name);
         loop {
             probe
                 .read_head(|buf| input.read(buf))
                 .map_err(|e| locate(Error::io(e)))?;
-            if let Some(state) = probe.try_finish().map_err(locate)? {
-                return Ok(state.at(location, size));
+            if let Some(probed) = probe.try_finish().map_err(locate)? {
+                return Ok(probed.at(location, size));
             }
         }
     }
@@ -114,7 +114,7 @@ impl Probe {
         name: Option<&str>,
         location: Option<String>,
         size: Option<u64>,
-    ) -> Result<ReadState> {
+    ) -> Result<Probed> {
         let locate = |e: Error| crate::locate(&location, e);
         let mut probe = Probe::new(options, name);
         loop {
@@ -125,16 +125,16 @@ impl Probe {
             })
             .await
             .map_err(|e| locate(Error::io(e)))?;
-            if let Some(state) = probe.try_finish().map_err(locate)? {
-                return Ok(state.at(location, size));
+            if let Some(probed) = probe.try_finish().map_err(locate)? {
+                return Ok(probed.at(location, size));
             }
         }
     }
 
-    /// Finds the codec and the format ([`prepare_input`]) and gives the reader's state; or
+    /// Finds the codec and the format ([`prepare_input`]) and gives what to read it with; or
     /// `None` when a codec gave too little of the head to tell: read more
     /// ([`Probe::read_head`]) and try again.
-    pub fn try_finish(&mut self) -> Result<Option<ReadState>> {
+    pub fn try_finish(&mut self) -> Result<Option<Probed>> {
         let head = std::mem::take(&mut self.head);
         let prepared = match prepare_input(&self.options, self.name.as_deref(), head, self.ended)? {
             Prepared::Ready(prepared) => prepared,
@@ -144,24 +144,162 @@ impl Probe {
                 return Ok(None);
             }
         };
-        let mut driver =
-            DecodeDriver::with_buffer(prepared.decoder, prepared.head, self.options.error_policy);
-        if let Some(decompression) = prepared.decompression {
-            driver = driver.with_decompression(decompression);
-        }
-        if let Some(error) = prepared.error {
-            driver.end_with_error(error);
-        } else if self.ended {
-            driver.end_input();
-        }
-        Ok(Some(ReadState {
+        let Some(decoder) = prepared.decoder else {
+            return Ok(Some(Probed::Ranges(RangedProbe {
+                as_is: prepared.decompression.is_none(),
+                detection: prepared.detection,
+                head: prepared.head,
+                decompression: prepared.decompression,
+                ended: self.ended,
+                error: prepared.error,
+                location: None,
+                size: None,
+            })));
+        };
+        let driver = driver(
+            decoder,
+            prepared.head,
+            prepared.decompression,
+            prepared.error,
+            self.ended,
+            self.options.error_policy,
+        );
+        Ok(Some(Probed::Stream(ReadState {
             driver,
             detection: prepared.detection,
             location: None,
             size: None,
             records: 0,
             errors: Vec::new(),
-        }))
+        })))
+    }
+}
+
+/// The driver of `decoder` that starts with `head`, goes through `decompression`, and ends
+/// with `error` when the head met one, or with the head when that was all of the input.
+fn driver<D: Decoder>(
+    decoder: D,
+    head: BytesMut,
+    decompression: Option<iterable_core::Decompression>,
+    error: Option<Error>,
+    ended: bool,
+    policy: iterable_core::ErrorPolicy,
+) -> DecodeDriver<D> {
+    let mut driver = DecodeDriver::with_buffer(decoder, head, policy);
+    if let Some(decompression) = decompression {
+        driver = driver.with_decompression(decompression);
+    }
+    if let Some(error) = error {
+        driver.end_with_error(error);
+    } else if ended {
+        driver.end_input();
+    }
+    driver
+}
+
+/// What probing an input found it is.
+// Made once per input.
+#[allow(clippy::large_enum_variant)]
+pub enum Probed {
+    /// A stream, decoded by this state.
+    Stream(ReadState),
+    /// A format read by ranges.
+    Ranges(RangedProbe),
+}
+
+impl Probed {
+    /// Names the input in errors, and gives its size when known.
+    pub fn at(self, location: Option<String>, size: Option<u64>) -> Probed {
+        match self {
+            Probed::Stream(state) => Probed::Stream(state.at(location, size)),
+            Probed::Ranges(probe) => Probed::Ranges(RangedProbe {
+                location,
+                size,
+                ..probe
+            }),
+        }
+    }
+
+    /// The stream's state; an error for an input read by ranges (for callers that read
+    /// streams only).
+    pub fn stream(self) -> Result<ReadState> {
+        match self {
+            Probed::Stream(state) => Ok(state),
+            Probed::Ranges(probe) => Err(crate::locate(
+                &probe.location,
+                Error::new(
+                    iterable_core::ErrorKind::Unsupported,
+                    format!(
+                        "{} is read by ranges, not as a stream",
+                        probe.detection.format
+                    ),
+                ),
+            )),
+        }
+    }
+}
+
+/// An input in a format read by ranges, once probed: what it takes to read it.
+pub struct RangedProbe {
+    /// How the format was found.
+    pub detection: Detection,
+    /// The input's bytes are the format's as they are (no codec in between): it can be read
+    /// by ranges where it is, when it can seek (a file, a remote object). Otherwise it is
+    /// copied first ([`RangedProbe::spool`]).
+    pub as_is: bool,
+    head: BytesMut,
+    decompression: Option<iterable_core::Decompression>,
+    ended: bool,
+    error: Option<Error>,
+    location: Option<String>,
+    size: Option<u64>,
+}
+
+impl RangedProbe {
+    /// The input's location, as errors name it.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// The input's size, when known.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// The state for reading the input by ranges where it is (its size must be known).
+    pub fn ranged(self) -> Result<crate::RangedState> {
+        let Some(size) = self.size else {
+            let error = Error::new(
+                iterable_core::ErrorKind::Unsupported,
+                format!(
+                    "{} is read by ranges, and the input's size is not known",
+                    self.detection.format
+                ),
+            );
+            return Err(crate::locate(&self.location, error));
+        };
+        crate::RangedState::new(self.detection, size, self.location)
+    }
+
+    /// A driver that gathers the rest of the input (through its codec) to be copied into a
+    /// temporary file: read it to its end, writing out what the [`crate::Spool`] gathers at
+    /// each record it gives, then read the copy by ranges ([`RangedProbe::from_copy`]).
+    pub fn spool(&mut self) -> (DecodeDriver<crate::Spool>, crate::Spool) {
+        let spool = crate::Spool::default();
+        let driver = driver(
+            spool.clone(),
+            std::mem::take(&mut self.head),
+            self.decompression.take(),
+            self.error.take(),
+            self.ended,
+            iterable_core::ErrorPolicy::Fail,
+        );
+        (driver, spool)
+    }
+
+    /// The state for reading a copy of `size` bytes by ranges.
+    pub fn from_copy(self, size: u64) -> Result<crate::RangedState> {
+        crate::RangedState::new(self.detection, size, self.location)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The async `Reader`, on futures-io, for every runtime.
 
 use crate::{
-    AHEAD_MIN_SIZE, Decoding, DynRead, Probe, ReadStats, Runtime, Source, ThreadReader, open_file,
+    AHEAD_MIN_SIZE, Decoding, DynRead, OpenedFile, Probe, Probed, Ranged, ReadStats, RemoteRanges,
+    Runtime, Source, ThreadReader, open_file,
 };
 use bytes::Bytes;
 use futures_core::Stream;
@@ -10,7 +11,7 @@ use futures_util::TryStreamExt;
 use futures_util::stream::IntoAsyncRead;
 use iterable_core::{Error, Record, Result, YieldBudget};
 use iterable_formats::{Detection, ReadOptions};
-use iterable_sources::Location;
+use iterable_sources::{Fetch, Location};
 use std::io::Read;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -22,6 +23,12 @@ use std::task::{Context, Poll, ready};
 /// 1 MiB) is read whole there and decoded on the calling task; a larger one is read ahead
 /// ([`crate::Ahead`]) when the machine has two cores, otherwise read on a thread of its own
 /// ([`ThreadReader`]) and decoded on the task.
+///
+/// A format read by ranges (Parquet) is read where it is: a local file by positioned reads
+/// on a thread, a remote object by `Range` requests for the parts that are needed (only the
+/// projected columns' chunks), pinned to the version it had when opened. An input that cannot
+/// be read that way (stdin, a compressed file or body, a body of unknown size) is copied to
+/// a temporary file first, deleted with the reader.
 pub async fn open_with<Rt: Runtime>(
     rt: &Rt,
     location: &str,
@@ -44,24 +51,28 @@ pub(crate) async fn open_on<Rt: Runtime>(
             let (owned, name) = (options.clone(), location.to_owned());
             // Opened and probed on the blocking threads; a small file is read whole there too,
             // in the same trip (a thread of its own would cost more than it saves).
-            let (opened, state) = rt
+            let opened = rt
                 .unblock(move || -> Result<_> {
-                    let (mut file, state) = open_file(path, &owned, &name)?;
+                    let (mut file, state) = match open_file(path, &owned, &name)? {
+                        OpenedFile::Stream(file, state) => (file, state),
+                        OpenedFile::Ranged(ranged) => return Ok(Opened::Ranged(ranged)),
+                    };
                     if state.stats().size.is_some_and(|size| size < AHEAD_MIN_SIZE) {
                         let mut rest = Vec::new();
                         file.read_to_end(&mut rest)
                             .map_err(|e| Error::io(e).with_location(name))?;
-                        return Ok((Opened::Read(rest), state));
+                        return Ok(Opened::Read(rest, state));
                     }
-                    Ok((Opened::File(file), state))
+                    Ok(Opened::File(file, state))
                 })
                 .await??;
-            let file = match opened {
-                Opened::File(file) => file,
-                Opened::Read(rest) => {
+            let (file, state) = match opened {
+                Opened::File(file, state) => (file, state),
+                Opened::Read(rest, state) => {
                     let input = Box::pin(futures_util::io::Cursor::new(rest));
                     return Ok(Reader::with(Decoding::Inline { input, state }));
                 }
+                Opened::Ranged(ranged) => return Ok(Reader::with(Decoding::Ranged(ranged))),
             };
             let inline = |file| -> Result<DynRead> {
                 Ok(Box::pin(ThreadReader::start(file).map_err(locate)?))
@@ -77,28 +88,40 @@ pub(crate) async fn open_on<Rt: Runtime>(
         }
         Source::Stdin => {
             let stdin = ThreadReader::start(std::io::stdin()).map_err(locate)?;
-            Reader::new(
-                Box::pin(stdin) as DynRead,
-                options,
-                None,
-                Some(location.to_owned()),
-                None,
-            )
-            .await
+            let origin = Origin {
+                location: Some(location.to_owned()),
+                ..Origin::default()
+            };
+            Reader::new(Box::pin(stdin) as DynRead, options, origin).await
         }
         Source::Remote(remote) => {
-            let opened = rt.open_remote(&remote).await?;
-            let name = opened.name.as_deref();
-            let location = Some(remote.to_string());
-            Reader::new(opened.input, options, name, location, opened.size).await
+            let fetch = crate::remote_fetch(remote.file_name(), options);
+            let mut opened = rt.open_remote(&remote, fetch).await?;
+            if fetch != crate::remote_fetch(opened.name.as_deref(), options) {
+                opened = rt.open_remote(&remote, Fetch::Body).await?;
+            }
+            let rt = rt.clone();
+            let fetch: RemoteRanges = std::sync::Arc::new(move |location, etag, ranges| {
+                let rt = rt.clone();
+                Box::pin(async move { rt.read_remote_ranges(&location, etag, ranges).await })
+            });
+            let origin = Origin {
+                name: opened.name,
+                location: Some(remote.to_string()),
+                size: opened.size,
+                remote: Some((remote, opened.etag, fetch)),
+            };
+            Reader::new(opened.input, options, origin).await
         }
     }
 }
 
-/// A local file once opened: still to read, or read whole (the rest after its head).
+/// A local file once opened: still to read, read whole (the rest after its head), or read
+/// by ranges.
 enum Opened {
-    File(std::fs::File),
-    Read(Vec<u8>),
+    File(std::fs::File, crate::ReadState),
+    Read(Vec<u8>, crate::ReadState),
+    Ranged(Box<Ranged>),
 }
 
 /// Reads records from any futures-io `AsyncRead`. Without a format in `options`, it is
@@ -115,7 +138,7 @@ pub async fn from_reader<R: AsyncRead + Unpin>(
     input: R,
     options: &ReadOptions,
 ) -> Result<Reader<R>> {
-    Reader::new(input, options, None, None, None).await
+    Reader::new(input, options, Origin::default()).await
 }
 
 /// Reads records from a `Stream` of byte chunks (an HTTP body, a channel), cut anywhere.
@@ -136,6 +159,21 @@ where
 pub struct Reader<R = DynRead> {
     decoding: Decoding<R>,
     budget: YieldBudget,
+    /// How a remote input read by ranges is fetched.
+    remote: Option<RemoteRanges>,
+}
+
+/// Where a reader's input comes from, as far as reading it needs to know.
+#[derive(Default)]
+pub(crate) struct Origin {
+    /// The name it is detected by.
+    name: Option<String>,
+    /// Its location, as errors name it.
+    location: Option<String>,
+    /// Its size, when known.
+    size: Option<u64>,
+    /// For a remote object: where it is, its version, and how to fetch its ranges.
+    remote: Option<(iterable_sources::Location, Option<String>, RemoteRanges)>,
 }
 
 impl<R> Reader<R> {
@@ -143,6 +181,7 @@ impl<R> Reader<R> {
         Reader {
             decoding,
             budget: YieldBudget::default(),
+            remote: None,
         }
     }
 
@@ -161,18 +200,40 @@ impl<R> Reader<R> {
     pub fn errors(&self) -> &[Error] {
         self.decoding.errors()
     }
+
+    /// The records' schema, for a typed format (Parquet) once it is known (after the first
+    /// read); `None` for formats without one.
+    pub fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.decoding.schema()
+    }
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
-    pub(crate) async fn new(
-        mut input: R,
-        options: &ReadOptions,
-        name: Option<&str>,
-        location: Option<String>,
-        size: Option<u64>,
-    ) -> Result<Self> {
-        let state = Probe::reading(&mut input, options, name, location, size).await?;
-        Ok(Reader::with(Decoding::Inline { input, state }))
+    pub(crate) async fn new(mut input: R, options: &ReadOptions, origin: Origin) -> Result<Self> {
+        let Origin {
+            name,
+            location,
+            size,
+            remote,
+        } = origin;
+        let probed = Probe::reading(&mut input, options, name.as_deref(), location, size).await?;
+        let probe = match probed {
+            Probed::Stream(state) => return Ok(Reader::with(Decoding::Inline { input, state })),
+            Probed::Ranges(probe) => probe,
+        };
+        match remote {
+            // Read where it is: the open fetched only a description (or a body, now dropped).
+            Some((location, etag, fetch)) if probe.as_is && probe.size().is_some() => {
+                let ranged = Ranged::remote(probe, location, etag)?;
+                let mut reader = Reader::with(Decoding::Ranged(Box::new(ranged)));
+                reader.remote = Some(fetch);
+                Ok(reader)
+            }
+            _ => {
+                let ranged = Ranged::spool(probe, &mut input).await?;
+                Ok(Reader::with(Decoding::Ranged(Box::new(ranged))))
+            }
+        }
     }
 
     /// The next record, or `None` at the end.
@@ -200,6 +261,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 state.poll_record(cx, |cx, buf| Pin::new(&mut *input).poll_read(cx, buf))
             }
             Decoding::Ahead(ahead) => ahead.poll_read(cx),
+            Decoding::Ranged(ranged) => ranged.poll_record(cx, self.remote.as_ref()),
         };
         match polled {
             Poll::Ready(record) => {

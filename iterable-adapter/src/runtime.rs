@@ -1,7 +1,7 @@
 //! The seam between the async API and a runtime: what an async adapter implements.
 
 use iterable_core::{Error, ErrorKind, Result};
-use iterable_sources::{Location, expand_locations};
+use iterable_sources::{Fetch, Location, expand_locations};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -13,13 +13,15 @@ pub type DynWrite = Pin<Box<dyn futures_io::AsyncWrite + Send>>;
 
 /// A remote object opened for reading.
 pub struct RemoteInput {
-    /// Its bytes.
+    /// Its bytes (none, when only a description was fetched and the server gave one).
     pub input: DynRead,
     /// Its size, when the server says it.
     pub size: Option<u64>,
     /// The name it is detected by (its URL's last segment, or one made from its
     /// `Content-Type` and `Content-Encoding`).
     pub name: Option<String>,
+    /// Its version (`ETag`), when the server gives one: ranges read later are pinned to it.
+    pub etag: Option<String>,
 }
 
 /// What the async API needs of a runtime: running blocking work and jobs, and reaching remote
@@ -45,8 +47,22 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         F: Future + Send + 'static,
         F::Output: Send + 'static;
 
-    /// Opens a remote location (`http(s)://`, `s3://`) for reading.
-    fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send;
+    /// Opens a remote location (`http(s)://`, `s3://`) for reading, or only describes it
+    /// (its input then empty where the server could), as `fetch` says.
+    fn open_remote(
+        &self,
+        location: &Location,
+        fetch: Fetch,
+    ) -> impl Future<Output = Result<RemoteInput>> + Send;
+
+    /// The bytes of `ranges` of a remote object, the version tagged `etag` when given (a
+    /// format read by ranges, Parquet, reads its footer and the column chunks it needs so).
+    fn read_remote_ranges(
+        &self,
+        location: &Location,
+        etag: Option<String>,
+        ranges: Vec<std::ops::Range<u64>>,
+    ) -> impl Future<Output = Result<Vec<bytes::Bytes>>> + Send;
 
     /// Opens a remote location (`s3://`) for writing: the object appears when the output is
     /// closed, and an output dropped before that leaves none.

@@ -42,6 +42,13 @@ impl WriteState {
         self
     }
 
+    /// Tells a typed format (Parquet) the schema of the records to come, before the first.
+    pub fn set_schema(&mut self, schema: &iterable_core::Schema) -> Result<()> {
+        self.out
+            .set_schema(schema)
+            .map_err(|e| locate(&self.location, e))
+    }
+
     /// Encodes one record; on error nothing of it is kept.
     pub fn encode(&mut self, record: &Record) -> Result<()> {
         self.out

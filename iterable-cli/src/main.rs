@@ -231,10 +231,16 @@ fn convert_one(
             .map(|bar| std::sync::Arc::new(move |p: &iterable_core::Progress| show(&bar, p)) as _),
         reader.stats().size,
     );
-    while let Some(record) = reader.read()? {
+    let mut next = reader.read()?;
+    // A typed source's schema (Parquet's) goes on to a typed output as it is.
+    if let Some(schema) = reader.schema() {
+        writer.set_schema(schema)?;
+    }
+    while let Some(record) = next {
         writer.write(&record)?;
         let stats = reader.stats();
         progress.update(stats.records_read, stats.bytes_read);
+        next = reader.read()?;
     }
     writer.finish()?;
     let stats = reader.stats();

@@ -2,10 +2,12 @@
 //! `blocking` crate's thread pool (it needs no executor) for blocking calls and for the jobs
 //! of `convert_many`, and the bridge to the remote clients, which run on tokio.
 
+use bytes::Bytes;
 use iterable_adapter::{DynWrite, RemoteInput, Runtime};
 use iterable_core::Result;
-use iterable_sources::Location;
+use iterable_sources::{Fetch, Location};
 use std::future::Future;
+use std::ops::Range;
 
 /// smol and async-std, for the shared async API.
 #[derive(Clone, Copy, Default)]
@@ -33,8 +35,21 @@ impl Runtime for Smol {
         async move { Ok(running.await) }
     }
 
-    fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send {
-        remote::open(location.clone())
+    fn open_remote(
+        &self,
+        location: &Location,
+        fetch: Fetch,
+    ) -> impl Future<Output = Result<RemoteInput>> + Send {
+        remote::open(location.clone(), fetch)
+    }
+
+    fn read_remote_ranges(
+        &self,
+        location: &Location,
+        etag: Option<String>,
+        ranges: Vec<Range<u64>>,
+    ) -> impl Future<Output = Result<Vec<Bytes>>> + Send {
+        remote::read_ranges(location.clone(), etag, ranges)
     }
 
     fn create_remote(&self, location: &Location) -> impl Future<Output = Result<DynWrite>> + Send {
@@ -60,10 +75,10 @@ mod remote {
 
     /// Reads a remote object: the client runs on tokio, through the bridge, and the body
     /// comes through a channel.
-    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
+    pub(super) async fn open(location: Location, fetch: Fetch) -> Result<RemoteInput> {
         let owned = location.clone();
         let body = crate::bridge::on_tokio(async move {
-            Box::pin(iterable_sources::remote::get(&owned))
+            Box::pin(iterable_sources::remote::open(&owned, fetch))
                 .await
                 .map(iterable_sources::RemoteBody::pumped)
         })
@@ -77,7 +92,25 @@ mod remote {
             input: Box::pin(body.stream.into_async_read()) as DynRead,
             size: body.size,
             name,
+            etag: body.etag,
         })
+    }
+
+    /// Reads ranges of a remote object: the client runs on tokio, through the bridge.
+    pub(super) async fn read_ranges(
+        location: Location,
+        etag: Option<String>,
+        ranges: Vec<Range<u64>>,
+    ) -> Result<Vec<Bytes>> {
+        crate::bridge::on_tokio(async move {
+            Box::pin(iterable_sources::remote::read_ranges(
+                &location,
+                etag.as_deref(),
+                ranges,
+            ))
+            .await
+        })
+        .await?
     }
 
     /// Writes an S3 object: the upload runs on async-compat's tokio runtime; each poll enters
@@ -102,7 +135,18 @@ mod remote {
 mod remote {
     use super::*;
 
-    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
+    pub(super) async fn read_ranges(
+        location: Location,
+        _etag: Option<String>,
+        _ranges: Vec<Range<u64>>,
+    ) -> Result<Vec<Bytes>> {
+        Err(iterable_adapter::remote_unsupported(
+            &location,
+            "iterable-smol",
+        ))
+    }
+
+    pub(super) async fn open(location: Location, _fetch: Fetch) -> Result<RemoteInput> {
         Err(iterable_adapter::remote_unsupported(
             &location,
             "iterable-smol",

@@ -2,7 +2,9 @@
 
 use crate::reader::open_on;
 use crate::{Reader, Writer, create_with, open_with};
-use iterable_adapter::{ConvertOptions, ConvertPlan, ConvertStats, Converted};
+use iterable_adapter::{
+    ConvertOptions, ConvertPlan, ConvertStats, Converted, Records, pass_schema,
+};
 use iterable_core::{Error, ErrorKind, ProgressReporter, Record, Result};
 use iterable_sources::Location;
 use std::ffi::OsStr;
@@ -24,15 +26,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<ConvertStats> {
-    pipeline(
-        source,
-        |record| Ok(Some(record)),
-        target,
-        &ConvertOptions {
-            jobs: 1,
-            ..options.clone()
-        },
-    )
+    let options = ConvertOptions {
+        jobs: 1,
+        ..options.clone()
+    };
+    let reader = open_with(source, &options.read)?;
+    let identity = |record| Ok(Some(record));
+    pipeline_from(reader, identity, Records::Same, target, &options)
 }
 
 /// Converts each input (paths or glob patterns such as `in/*.csv`; with feature `s3`, also
@@ -70,7 +70,7 @@ pub fn convert_many(
                 let convert = std::panic::AssertUnwindSafe(|| {
                     let reader = open_on(&job.input, &job.options.read, jobs == 1)?;
                     let identity = |record| Ok(Some(record));
-                    pipeline_from(reader, identity, &job.output, &job.options)
+                    pipeline_from(reader, identity, Records::Same, &job.output, &job.options)
                 });
                 let converted = std::panic::catch_unwind(convert)
                     .unwrap_or_else(|panic| Err(iterable_adapter::panicked(panic.as_ref())));
@@ -115,18 +115,15 @@ where
     F: Fn(Record) -> Result<I> + Sync,
     I: IntoIterator<Item = Record> + Send,
 {
-    pipeline_from(
-        open_with(source, &options.read)?,
-        transform,
-        target,
-        options,
-    )
+    let reader = open_with(source, &options.read)?;
+    pipeline_from(reader, transform, Records::Changed, target, options)
 }
 
 /// [`pipeline`] from a reader already open.
 fn pipeline_from<F, I>(
     mut reader: Reader,
     transform: F,
+    records: Records,
     target: &str,
     options: &ConvertOptions,
 ) -> Result<ConvertStats>
@@ -137,8 +134,15 @@ where
     let mut writer = create_with(target, &options.write)?;
     let mut progress = ProgressReporter::new(options.progress.clone(), reader.stats().size);
     let jobs = options.jobs.max(1);
+    let mut first = Some(reader.read()?);
+    pass_schema(records, reader.schema(), |schema| writer.set_schema(schema))?;
     if jobs == 1 {
-        while let Some(record) = reader.read()? {
+        loop {
+            let read = match first.take() {
+                Some(read) => read,
+                None => reader.read()?,
+            };
+            let Some(record) = read else { break };
             for out in transform(record)? {
                 writer.write(&out)?;
             }
@@ -147,7 +151,9 @@ where
         }
     } else {
         loop {
-            let batch = reader.read_bulk(jobs * 256)?;
+            let mut batch = Vec::new();
+            batch.extend(first.take().flatten());
+            batch.extend(reader.read_bulk(jobs * 256 - batch.len())?);
             if batch.is_empty() {
                 break;
             }

@@ -9,10 +9,26 @@ pub(crate) struct RemoteRead {
     pub(crate) read: Box<dyn std::io::Read + Send>,
     pub(crate) size: Option<u64>,
     pub(crate) name: Option<String>,
+    pub(crate) etag: Option<String>,
 }
 
 /// Refuses a remote location.
-pub(crate) fn open_remote(location: &Location) -> Result<RemoteRead> {
+pub(crate) fn open_remote(
+    location: &Location,
+    _fetch: iterable_sources::Fetch,
+) -> Result<RemoteRead> {
+    Err(iterable_adapter::remote_unsupported(
+        location,
+        "iterable-sync",
+    ))
+}
+
+/// Refuses a remote location's ranges (no reader of one is ever made in this build).
+pub(crate) fn read_ranges(
+    location: &Location,
+    _etag: Option<&str>,
+    _ranges: Vec<std::ops::Range<u64>>,
+) -> Result<Vec<bytes::Bytes>> {
     Err(iterable_adapter::remote_unsupported(
         location,
         "iterable-sync",

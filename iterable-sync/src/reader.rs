@@ -1,6 +1,8 @@
 //! `Reader`: records from a file, stdin or any `std::io::Read`.
 
-use iterable_adapter::{Decoding, Probe, ReadStats, Source, open_file};
+use iterable_adapter::{
+    Decoding, OpenedFile, Probe, Probed, Ranged, ReadState, ReadStats, Source, open_file,
+};
 use iterable_core::{Error, Record, Result};
 use iterable_formats::{Detection, ReadOptions};
 use iterable_sources::Location;
@@ -28,22 +30,41 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
 /// for callers that keep every core busy already).
 pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) -> Result<Reader> {
     let parsed = Location::parse(location)?;
-    let (input, state): (Box<dyn Read + Send>, _) = match Source::of(&parsed) {
-        Source::File(path) => {
-            let (file, state) = open_file(path, options, location)?;
-            (Box::new(file), state)
-        }
+    let (input, state): (Box<dyn Read + Send>, ReadState) = match Source::of(&parsed) {
+        Source::File(path) => match open_file(path, options, location)? {
+            OpenedFile::Stream(file, state) => (Box::new(file), state),
+            OpenedFile::Ranged(ranged) => return Ok(Reader::ranged(ranged)),
+        },
         Source::Stdin => {
             let mut stdin = std::io::stdin();
-            let state =
-                Probe::blocking(&mut stdin, options, None, Some(location.to_owned()), None)?;
-            (Box::new(stdin), state)
+            let located = Some(location.to_owned());
+            match Probe::blocking(&mut stdin, options, None, located, None)? {
+                Probed::Stream(state) => (Box::new(stdin), state),
+                Probed::Ranges(probe) => {
+                    let ranged = Ranged::spool_blocking(probe, |buf| stdin.read(buf))?;
+                    return Ok(Reader::ranged(Box::new(ranged)));
+                }
+            }
         }
         Source::Remote(remote) => {
-            let mut body = crate::remote::open_remote(&remote)?;
+            let fetch = iterable_adapter::remote_fetch(remote.file_name(), options);
+            let mut body = crate::remote::open_remote(&remote, fetch)?;
+            if fetch != iterable_adapter::remote_fetch(body.name.as_deref(), options) {
+                body = crate::remote::open_remote(&remote, iterable_sources::Fetch::Body)?;
+            }
             let (name, location) = (body.name.as_deref(), Some(remote.to_string()));
-            let state = Probe::blocking(&mut body.read, options, name, location, body.size)?;
-            (body.read, state)
+            match Probe::blocking(&mut body.read, options, name, location, body.size)? {
+                Probed::Stream(state) => (body.read, state),
+                // Read where it is: the open fetched only a description (or a body, now dropped).
+                Probed::Ranges(probe) if probe.as_is && probe.size().is_some() => {
+                    let ranged = Ranged::remote(probe, remote, body.etag)?;
+                    return Ok(Reader::ranged(Box::new(ranged)));
+                }
+                Probed::Ranges(probe) => {
+                    let ranged = Ranged::spool_blocking(probe, |buf| body.read.read(buf))?;
+                    return Ok(Reader::ranged(Box::new(ranged)));
+                }
+            }
         }
     };
     let decoding = if parse_ahead {
@@ -64,10 +85,15 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub fn from_reader<R: Read>(mut input: R, options: &ReadOptions) -> Result<Reader<R>> {
-    let state = Probe::blocking(&mut input, options, None, None, None)?;
-    Ok(Reader {
-        decoding: Decoding::Inline { input, state },
-    })
+    let decoding = match Probe::blocking(&mut input, options, None, None, None)? {
+        Probed::Stream(state) => Decoding::Inline { input, state },
+        Probed::Ranges(probe) => {
+            Decoding::Ranged(Box::new(Ranged::spool_blocking(probe, |buf| {
+                input.read(buf)
+            })?))
+        }
+    };
+    Ok(Reader { decoding })
 }
 
 /// Records read from `R`, one at a time ([`Reader::read`]), in batches
@@ -89,8 +115,21 @@ pub fn from_reader<R: Read>(mut input: R, options: &ReadOptions) -> Result<Reade
 /// connection) waits on. When no thread can be started, the reader decodes on the calling
 /// thread. A reader from [`from_reader`], and the readers of [`crate::convert_many`] with more
 /// than one job, always decode on the calling thread.
+///
+/// A format read by ranges (Parquet) is read where it is, by positioned reads of a file or
+/// `Range` requests to a remote object (only the footer and the chunks of the columns read);
+/// an input that cannot be (stdin, compressed, a reader from [`from_reader`]) is copied to a
+/// temporary file first, deleted with the reader.
 pub struct Reader<R = Box<dyn Read + Send>> {
     decoding: Decoding<R>,
+}
+
+impl<R> Reader<R> {
+    fn ranged(ranged: Box<Ranged>) -> Reader<R> {
+        Reader {
+            decoding: Decoding::Ranged(ranged),
+        }
+    }
 }
 
 impl<R: Read> Reader<R> {
@@ -99,6 +138,7 @@ impl<R: Read> Reader<R> {
         match &mut self.decoding {
             Decoding::Inline { input, state } => state.read_record(|buf| input.read(buf)),
             Decoding::Ahead(ahead) => ahead.read_blocking(),
+            Decoding::Ranged(ranged) => ranged.read_blocking(crate::remote::read_ranges),
         }
     }
 
@@ -128,6 +168,12 @@ impl<R: Read> Reader<R> {
     /// Errors of the records skipped under the `Collect` policy, with their positions.
     pub fn errors(&self) -> &[Error] {
         self.decoding.errors()
+    }
+
+    /// The records' schema, for a typed format (Parquet) once it is known (after the first
+    /// read); `None` for formats without one.
+    pub fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.decoding.schema()
     }
 }
 

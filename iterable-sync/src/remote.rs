@@ -81,12 +81,16 @@ pub(crate) struct RemoteRead {
     pub(crate) read: Box<dyn Read + Send>,
     pub(crate) size: Option<u64>,
     pub(crate) name: Option<String>,
+    pub(crate) etag: Option<String>,
 }
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
-pub(crate) fn open_remote(location: &Location) -> Result<RemoteRead> {
+pub(crate) fn open_remote(
+    location: &Location,
+    fetch: iterable_sources::Fetch,
+) -> Result<RemoteRead> {
     let owned = location.clone();
-    let body = run(async move { Box::pin(iterable_sources::remote::get(&owned)).await })??;
+    let body = run(async move { Box::pin(iterable_sources::remote::open(&owned, fetch)).await })??;
     let name = iterable_formats::name_for_body(
         location.file_name(),
         body.content_type.as_deref(),
@@ -100,7 +104,26 @@ pub(crate) fn open_remote(location: &Location) -> Result<RemoteRead> {
         read: Box::new(read),
         size: body.size,
         name,
+        etag: body.etag,
     })
+}
+
+/// The bytes of `ranges` of a remote object, the version tagged `etag` when given, on the
+/// private runtime.
+pub(crate) fn read_ranges(
+    location: &Location,
+    etag: Option<&str>,
+    ranges: Vec<std::ops::Range<u64>>,
+) -> Result<Vec<Bytes>> {
+    let (location, etag) = (location.clone(), etag.map(str::to_owned));
+    run(async move {
+        Box::pin(iterable_sources::remote::read_ranges(
+            &location,
+            etag.as_deref(),
+            ranges,
+        ))
+        .await
+    })?
 }
 
 /// A body read by the calling thread, which polls the stream itself (with the runtime's

@@ -119,6 +119,13 @@ impl<W: Write> Writer<W> {
             .try_for_each(|record| self.write(record))
     }
 
+    /// Tells a typed format (Parquet) the schema of the records to come, before the first
+    /// (`convert` passes a typed source's on); without it, a typed format infers one from
+    /// the first records. Formats without types ignore it.
+    pub fn set_schema(&mut self, schema: &iterable_core::Schema) -> Result<()> {
+        self.state.set_schema(schema)
+    }
+
     /// Records written so far.
     pub fn records_written(&self) -> u64 {
         self.state.records_written()

@@ -1,10 +1,12 @@
 //! What the shared async API needs of tokio: its blocking pool, its tasks, and the remote
 //! clients, which are tokio's own (called natively, no bridge).
 
+use bytes::Bytes;
 use iterable_adapter::{DynWrite, RemoteInput, Runtime, not_completed};
 use iterable_core::Result;
-use iterable_sources::Location;
+use iterable_sources::{Fetch, Location};
 use std::future::Future;
+use std::ops::Range;
 
 /// tokio, for the shared async API. Within `convert_many`, one that shares an S3 client among
 /// the call's jobs.
@@ -55,10 +57,28 @@ impl Runtime for Tokio {
         async move { running.await.map_err(|e| not_completed("the task", e)) }
     }
 
-    fn open_remote(&self, location: &Location) -> impl Future<Output = Result<RemoteInput>> + Send {
+    fn open_remote(
+        &self,
+        location: &Location,
+        fetch: Fetch,
+    ) -> impl Future<Output = Result<RemoteInput>> + Send {
         let location = location.clone();
         let this = self.clone();
-        async move { this.scoped(remote::open(location)).await }
+        async move { this.scoped(remote::open(location, fetch)).await }
+    }
+
+    fn read_remote_ranges(
+        &self,
+        location: &Location,
+        etag: Option<String>,
+        ranges: Vec<Range<u64>>,
+    ) -> impl Future<Output = Result<Vec<Bytes>>> + Send {
+        let location = location.clone();
+        let this = self.clone();
+        async move {
+            this.scoped(remote::read_ranges(location, etag, ranges))
+                .await
+        }
     }
 
     fn create_remote(&self, location: &Location) -> impl Future<Output = Result<DynWrite>> + Send {
@@ -92,8 +112,8 @@ mod remote {
     use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
     /// Reads a remote object natively: the body streams on the calling task.
-    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
-        let body = Box::pin(iterable_sources::remote::get(&location)).await?;
+    pub(super) async fn open(location: Location, fetch: Fetch) -> Result<RemoteInput> {
+        let body = Box::pin(iterable_sources::remote::open(&location, fetch)).await?;
         let name = iterable_formats::name_for_body(
             location.file_name(),
             body.content_type.as_deref(),
@@ -104,7 +124,22 @@ mod remote {
             input: Box::pin(input) as DynRead,
             size: body.size,
             name,
+            etag: body.etag,
         })
+    }
+
+    /// Reads ranges of a remote object natively.
+    pub(super) async fn read_ranges(
+        location: Location,
+        etag: Option<String>,
+        ranges: Vec<Range<u64>>,
+    ) -> Result<Vec<Bytes>> {
+        Box::pin(iterable_sources::remote::read_ranges(
+            &location,
+            etag.as_deref(),
+            ranges,
+        ))
+        .await
     }
 
     /// Writes an S3 object by multipart upload, completed when the output is shut down.
@@ -127,7 +162,18 @@ mod remote {
 mod remote {
     use super::*;
 
-    pub(super) async fn open(location: Location) -> Result<RemoteInput> {
+    pub(super) async fn read_ranges(
+        location: Location,
+        _etag: Option<String>,
+        _ranges: Vec<Range<u64>>,
+    ) -> Result<Vec<Bytes>> {
+        Err(iterable_adapter::remote_unsupported(
+            &location,
+            "iterable-tokio",
+        ))
+    }
+
+    pub(super) async fn open(location: Location, _fetch: Fetch) -> Result<RemoteInput> {
         Err(iterable_adapter::remote_unsupported(
             &location,
             "iterable-tokio",
