@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the system tools the compression tests
-# compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, then
-# runs every test of the workspace. The servers the tests need (S3, HTTP) start inside them,
-# on 127.0.0.1. Arguments go to `cargo test`.
+# compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, and
+# the Python peers (pyarrow, in a venv under target/test-venv), then runs every test of the
+# workspace. The servers the tests need (S3, HTTP) start inside them, on 127.0.0.1.
+# Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +18,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The peers the format tests compare against, pinned.
+venv=target/test-venv
+if ! "$venv/bin/python" -c "import pyarrow" >/dev/null 2>&1; then
+  echo "making $venv with the Python peers (pyarrow)"
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/peers/requirements.txt
+fi
+export ITERABLE_TEST_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --workspace --all-features "$@"

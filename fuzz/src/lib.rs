@@ -1,8 +1,11 @@
 //! What every fuzz target checks of its format's decoder: no panic on any input, and the same
 //! records and errors whether the input comes whole or cut into pieces (where the cuts fall
-//! is taken from the input itself), built or parsed into batches.
+//! is taken from the input itself), built or parsed into batches; for a format read by
+//! ranges, whatever the rows decoded at a time.
 
-use iterable_core::{DecodeDriver, Error, ErrorPolicy, FieldsCache, ParsedBatch, Record, Step};
+use iterable_core::{
+    DecodeDriver, Error, ErrorPolicy, FieldsCache, ParsedBatch, RangeStep, Record, Step,
+};
 use iterable_formats::{Format, FormatOptions};
 
 /// A record, or an error reduced to what must not depend on the cuts.
@@ -85,4 +88,77 @@ fn parsed(format: Format, data: &[u8], step: usize) -> Vec<Outcome> {
             return out;
         }
     }
+}
+
+/// Decodes `data` in `format`, a format read by ranges, serving every range it asks for, with
+/// the rows at a time taken from the input, and panics if that changes what comes out: the
+/// same records, or, where one ends in an error, both do, and the records before it agree (a
+/// batch that fails gives none of its rows, so a larger batch may give fewer).
+pub fn decode_ranges(format: Format, data: &[u8]) {
+    unwind_panics_of_the_crates_below();
+    let whole = by_ranges(format, data, 8192);
+    let batch = usize::from(data.last().copied().unwrap_or(0) % 7) + 1;
+    let small = by_ranges(format, data, batch);
+    let failed = |o: &[Outcome]| matches!(o.last(), Some(Outcome::Error(..)));
+    if !failed(&whole) && !failed(&small) {
+        assert_eq!(small, whole, "{batch} rows at a time");
+        return;
+    }
+    assert!(failed(&whole) && failed(&small), "{batch} rows at a time: {small:?} {whole:?}");
+    let (a, b) = (&small[..small.len() - 1], &whole[..whole.len() - 1]);
+    let n = a.len().min(b.len());
+    assert_eq!(a[..n], b[..n], "{batch} rows at a time");
+}
+
+/// The outcomes of decoding `data` by ranges, `batch` rows at a time.
+fn by_ranges(format: Format, data: &[u8], batch: usize) -> Vec<Outcome> {
+    let options = FormatOptions::default().with("batch_size", &batch.to_string());
+    let mut decoder = match format.ranged_decoder(&options, data.len() as u64) {
+        Ok(decoder) => decoder,
+        Err(error) => return vec![outcome(&error)],
+    };
+    let mut out = Vec::new();
+    loop {
+        match decoder.step() {
+            Ok(RangeStep::Record(record)) => out.push(Outcome::Record(record)),
+            Ok(RangeStep::End) => return out,
+            Ok(RangeStep::Need(ranges)) => {
+                // What a reader does: a range beyond the input ends it.
+                if ranges.iter().any(|r| r.start > r.end || r.end > data.len() as u64) {
+                    return out;
+                }
+                let pieces = ranges
+                    .iter()
+                    .map(|r| bytes::Bytes::copy_from_slice(&data[r.start as usize..r.end as usize]))
+                    .collect();
+                if let Err(error) = decoder.push(ranges, pieces) {
+                    out.push(outcome(&error));
+                    return out;
+                }
+            }
+            Err(error) => {
+                out.push(outcome(&error));
+                return out;
+            }
+        }
+    }
+}
+
+/// The parquet crate (and arrow-rs under it) panics on some malformed pages (a data page
+/// header that is not there, levels past the end of a buffer), which `ParquetDecoder` turns
+/// into errors: a panic in a crate of the registry is let unwind to it, and any other panic
+/// (in iterable's code, or the target's checks) aborts, as libFuzzer's hook has every panic do.
+fn unwind_panics_of_the_crates_below() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_the_crate = info
+                .location()
+                .is_some_and(|l| l.file().contains("/registry/src/"));
+            if !in_the_crate {
+                abort(info);
+            }
+        }));
+    });
 }

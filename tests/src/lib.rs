@@ -5,11 +5,13 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
+pub mod range_server;
 pub mod s3_server;
 
 use bytes::Bytes;
 use iterable_core::{
-    DecodeDriver, Decoder, ErrorKind, ErrorPolicy, FieldsCache, ParsedBatch, Position, Record, Step,
+    DecodeDriver, Decoder, ErrorKind, ErrorPolicy, FieldsCache, ParsedBatch, Position,
+    RangeDecoder, RangeStep, Record, Step,
 };
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -140,6 +142,79 @@ fn cut<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
         start = cut;
     }
     pieces
+}
+
+/// Decodes `input` with a decoder by ranges, serving the ranges it asks for from memory, and
+/// returns everything it produced; an error ends it (a file read by ranges has no next record
+/// to go on with), as does a range beyond the input.
+pub fn decode_ranges(mut decoder: Box<dyn RangeDecoder>, input: &[u8]) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    loop {
+        match decoder.step() {
+            Ok(RangeStep::Record(record)) => out.push(Outcome::Record(record)),
+            Ok(RangeStep::End) => return out,
+            Ok(RangeStep::Need(ranges)) => {
+                if ranges
+                    .iter()
+                    .any(|r| r.end > input.len() as u64 || r.start > r.end)
+                {
+                    out.push(Outcome::Error {
+                        kind: ErrorKind::Parse,
+                        position: Position::default(),
+                        message: format!("asks for {ranges:?} of {} bytes", input.len()),
+                        recoverable: false,
+                    });
+                    return out;
+                }
+                let data = ranges
+                    .iter()
+                    .map(|r| Bytes::copy_from_slice(&input[r.start as usize..r.end as usize]))
+                    .collect();
+                if let Err(error) = decoder.push(ranges, data) {
+                    out.push(Outcome::from_error(&error));
+                    return out;
+                }
+            }
+            Err(error) => {
+                out.push(Outcome::from_error(&error));
+                return out;
+            }
+        }
+    }
+}
+
+/// The Python with the peers the tests compare against (pyarrow): `ITERABLE_TEST_PYTHON`,
+/// else `target/test-venv/bin/python`, which `tests/run.sh` makes.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("ITERABLE_TEST_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "{} is missing: tests/run.sh makes it (a venv with pyarrow), or set ITERABLE_TEST_PYTHON",
+        venv.display()
+    );
+    venv
+}
+
+/// Runs the peer script `tests/peers/NAME` with `args`; panics with its error output when it
+/// fails (a check that did not hold).
+pub fn run_peer(name: &str, args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("peers")
+        .join(name);
+    let output = std::process::Command::new(python())
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{name} {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// `input` cut every `size` bytes, as owned chunks for a byte stream.

@@ -2,17 +2,18 @@
 //! format of the registry without a line fails [`every_format_of_the_registry_has_a_line`].
 //!
 //! - the records do not depend on how the input is cut (one byte at a time, random cuts, whole),
-//!   built or parsed into batches;
+//!   built or parsed into batches; for a format read by ranges (Parquet), on how many rows
+//!   are decoded at a time, nor on a projection of every column;
 //! - written and read back, the records are the same (writable formats);
 //! - sync, tokio, smol and async-std read the same records and errors from a file;
-//! - bad input is an error with the position the case says;
+//! - bad input is an error with the position the case says, after the records before it;
 //! - the saved corpus of the format's fuzz target (`fuzz/corpus/NAME/`) decodes without a
 //!   panic, and the same whatever the cuts.
 
 use bytes::BytesMut;
 use iterable_core::{Decoder, Encoder, Position, Record};
 use iterable_formats::{Format, FormatOptions, ReadOptions, WriteOptions};
-use iterable_tests::{Outcome, decode_in_chunks, parse_in_chunks};
+use iterable_tests::{Outcome, decode_in_chunks, decode_ranges, parse_in_chunks};
 use proptest::prelude::*;
 
 /// A format's line in the kit.
@@ -27,6 +28,9 @@ struct Case {
     /// Bad input, and where its first error is.
     bad: &'static [u8],
     first_error: Position,
+    /// Whether reading goes on after the error (a bad row of a stream), or ends (a broken
+    /// page of a file read by ranges).
+    recovers: bool,
 }
 
 /// One line per format.
@@ -39,6 +43,7 @@ fn cases() -> Vec<Case> {
             good: "id,name,note\r\n1,Ada,\"a, b\"\n2,Grace,\"two\nlines\"\n3,Zoë,\n4,\"say \"\"hi\"\"\",x\n".as_bytes(),
             bad: b"a,b\n1,2\n3\n4,5\n",
             first_error: at(8, 3, 2),
+            recovers: true,
         },
         Case {
             format: Format::JSONL,
@@ -47,6 +52,7 @@ fn cases() -> Vec<Case> {
             good: "{\"id\":1,\"o\":{\"k\":[1,2.5,\"é\"]},\"n\":null}\n\n{\"id\":18446744073709551616,\"b\":true}\r\n{\"id\":3}".as_bytes(),
             bad: b"{\"a\":1}\n{oops}\n{\"a\":2}\n",
             first_error: at(9, 2, 2), // the byte simd-json stopped at
+            recovers: true,
         },
         Case {
             format: Format::JSON,
@@ -55,6 +61,21 @@ fn cases() -> Vec<Case> {
             good: "[\n {\"id\":1,\"o\":{\"k\":[1,2.5,\"]}\\\"\"]}},\n {\"id\":2,\"s\":\"Zoë\"},\n{\"id\":-3e2}\n]\n".as_bytes(),
             bad: b"[{\"a\":1},\n 42,\n{\"a\":2}]",
             first_error: at(11, 2, 2),
+            recovers: true,
+        },
+        // Written by pyarrow (tests/peers/parquet_peer.py kit): every type, three row groups;
+        // the bad one has the first page of its last row group broken.
+        Case {
+            format: Format::PARQUET,
+            options: &[],
+            file: "kit.parquet",
+            good: include_bytes!("../data/kit.parquet"),
+            bad: include_bytes!("../data/kit-bad.parquet"),
+            first_error: Position {
+                record: Some(7),
+                ..Position::default()
+            },
+            recovers: false,
         },
     ]
 }
@@ -78,6 +99,46 @@ impl Case {
             .unwrap()
     }
 
+    fn by_ranges(&self) -> bool {
+        self.format.info().capabilities.random_access
+    }
+
+    /// Everything the format's decoder makes of `input` given whole (or, read by ranges, every
+    /// range it asks for), with `options` on top of the case's.
+    fn decode_with(&self, input: &[u8], options: &[(&str, &str)]) -> Vec<Outcome> {
+        let mut all = self.format_options();
+        for (key, value) in options {
+            all.set(*key, *value);
+        }
+        match self.by_ranges() {
+            true => decode_ranges(
+                self.format
+                    .ranged_decoder(&all, input.len() as u64)
+                    .unwrap(),
+                input,
+            ),
+            false => decode_in_chunks(self.format.decoder(&all, 1 << 20).unwrap(), input, &[]),
+        }
+    }
+
+    /// The schema a decoder by ranges finds in `input`; `None` for a stream.
+    fn schema(&self, input: &[u8]) -> Option<iterable_core::Schema> {
+        if !self.by_ranges() {
+            return None;
+        }
+        let options = ReadOptions {
+            format: Some(self.format),
+            ..ReadOptions::default()
+        };
+        let mut reader = iterable_sync::from_reader(input, &options).unwrap();
+        reader.read().unwrap();
+        reader.schema().cloned()
+    }
+
+    fn decode(&self, input: &[u8]) -> Vec<Outcome> {
+        self.decode_with(input, &[])
+    }
+
     fn name(&self) -> &'static str {
         self.format.info().name
     }
@@ -99,9 +160,52 @@ fn every_format_of_the_registry_has_a_line() {
     }
 }
 
+/// `a` and `b` agree, or, when they end in an error, both do and the records before it agree
+/// as far as both go (a batch that fails gives none of its rows: a larger one may give fewer).
+fn agree_up_to_an_error(a: &[Outcome], b: &[Outcome], what: &str) {
+    let failed = |o: &[Outcome]| matches!(o.last(), Some(Outcome::Error { .. }));
+    if !failed(a) && !failed(b) {
+        assert_eq!(a, b, "{what}");
+        return;
+    }
+    assert!(failed(a) && failed(b), "{what}: {a:?} {b:?}");
+    let n = (a.len() - 1).min(b.len() - 1);
+    assert_eq!(a[..n], b[..n], "{what}");
+}
+
+/// Rows decoded at a time and a projection of every column change nothing.
+fn ranged_records_do_not_depend_on_the_batches(case: &Case) {
+    for input in [case.good, case.bad] {
+        let whole = case.decode(input);
+        assert!(records(&whole).len() >= 3, "{}: {whole:?}", case.name());
+        for batch in ["1", "2", "5", "65536"] {
+            agree_up_to_an_error(
+                &case.decode_with(input, &[("batch_size", batch)]),
+                &whole,
+                &format!("{}: batch_size {batch}", case.name()),
+            );
+        }
+        let Some(Outcome::Record(first)) = whole.first() else {
+            panic!("{}: no first record", case.name());
+        };
+        let every: Vec<&str> = first.iter().map(|(name, _)| name).collect();
+        let every = every.join(",");
+        assert_eq!(
+            case.decode_with(input, &[("columns", &every)]),
+            whole,
+            "{}",
+            case.name()
+        );
+    }
+}
+
 #[test]
 fn records_do_not_depend_on_the_cuts() {
     for case in cases() {
+        if case.by_ranges() {
+            ranged_records_do_not_depend_on_the_batches(&case);
+            continue;
+        }
         let whole = decode_in_chunks(case.decoder(), case.good, &[]);
         assert!(records(&whole).len() >= 3, "{}: {whole:?}", case.name());
         assert_eq!(
@@ -147,7 +251,7 @@ proptest! {
 
     #[test]
     fn records_do_not_depend_on_random_cuts(cuts in prop::collection::vec(0usize..200, 0..30), batch in 1usize..5) {
-        for case in cases() {
+        for case in cases().into_iter().filter(|c| !c.by_ranges()) {
             for input in [case.good, case.bad] {
                 let whole = decode_in_chunks(case.decoder(), input, &[]);
                 prop_assert_eq!(&decode_in_chunks(case.decoder(), input, &cuts), &whole);
@@ -157,26 +261,54 @@ proptest! {
     }
 }
 
+/// Where two lists of records first differ.
+fn first_difference(got: &[Record], want: &[Record]) -> String {
+    if got.len() != want.len() {
+        return format!("{} records, not {}", got.len(), want.len());
+    }
+    for (index, (a, b)) in got.iter().zip(want).enumerate() {
+        let names = |r: &Record| r.iter().map(|(n, _)| n.to_owned()).collect::<Vec<_>>();
+        if names(a) != names(b) {
+            return format!(
+                "record {}: fields {:?}, not {:?}",
+                index + 1,
+                names(a),
+                names(b)
+            );
+        }
+        for ((name, x), (_, y)) in a.iter().zip(b.iter()) {
+            if x != y {
+                return format!("record {}, field {name}: {x:?}, not {y:?}", index + 1);
+            }
+        }
+    }
+    "no difference".into()
+}
+
 #[test]
 fn written_records_read_back_the_same() {
     for case in cases()
         .into_iter()
         .filter(|c| c.format.info().capabilities.write)
     {
-        let read = records(&decode_in_chunks(case.decoder(), case.good, &[]));
+        let read = records(&case.decode(case.good));
         let mut encoder = case.format.encoder(&FormatOptions::default()).unwrap();
+        // A typed format gets the schema it was read with, as `convert` passes it on.
+        if let Some(schema) = case.schema(case.good) {
+            encoder.set_schema(&schema).unwrap();
+        }
         let mut out = BytesMut::new();
         for record in &read {
             encoder.encode(record, &mut out).unwrap();
         }
         encoder.finish(&mut out).unwrap();
-        let again = records(&decode_in_chunks(case.decoder(), &out, &[]));
+        let again = records(&case.decode(&out));
         assert_eq!(
             again,
             read,
             "{}: {}",
             case.name(),
-            String::from_utf8_lossy(&out)
+            first_difference(&again, &read)
         );
     }
 }
@@ -184,7 +316,7 @@ fn written_records_read_back_the_same() {
 #[test]
 fn bad_input_is_an_error_with_its_position() {
     for case in cases() {
-        let outcomes = decode_in_chunks(case.decoder(), case.bad, &[]);
+        let outcomes = case.decode(case.bad);
         let first = outcomes
             .iter()
             .find_map(|o| match o {
@@ -197,12 +329,27 @@ fn bad_input_is_an_error_with_its_position() {
             })
             .unwrap_or_else(|| panic!("{}: no error in {outcomes:?}", case.name()));
         assert_eq!(first.0, case.first_error, "{}: {outcomes:?}", case.name());
-        assert!(first.1, "{}: a bad record is recoverable", case.name());
+        assert_eq!(first.1, case.recovers, "{}: {outcomes:?}", case.name());
+        let before = case.first_error.record.unwrap_or(1) as usize - 1;
         assert!(
-            records(&outcomes).len() >= 2,
-            "{}: reading goes on: {outcomes:?}",
+            outcomes[..before].iter().all(|o| o.record().is_some()),
+            "{}: the records before the error come first: {outcomes:?}",
             case.name()
         );
+        if case.recovers {
+            assert!(
+                records(&outcomes).len() > before,
+                "{}: reading goes on: {outcomes:?}",
+                case.name()
+            );
+        } else {
+            assert_eq!(
+                outcomes.len(),
+                before + 1,
+                "{}: the error ends it",
+                case.name()
+            );
+        }
     }
 }
 
@@ -261,7 +408,7 @@ fn every_runtime_reads_the_same() {
                     read.await
                 )
             });
-            let direct: Vec<Record> = records(&decode_in_chunks(case.decoder(), input, &[]));
+            let direct: Vec<Record> = records(&case.decode(input));
             let sync_records: Vec<Record> = sync
                 .iter()
                 .filter_map(|r| r.as_ref().ok())
@@ -302,6 +449,28 @@ fn the_fuzz_corpora_decode_the_same_whatever_the_cuts() {
             files.len()
         );
         for (name, input) in files {
+            if case.by_ranges() {
+                // Whatever the rows at a time; with the rows of a record batch at a time.
+                // A file too short to be one is refused at once, with nothing to compare.
+                let Ok(decoder) = case
+                    .format
+                    .ranged_decoder(&FormatOptions::default(), input.len() as u64)
+                else {
+                    continue;
+                };
+                let whole = decode_ranges(decoder, &input);
+                let one_at_a_time = decode_ranges(
+                    case.format
+                        .ranged_decoder(
+                            &FormatOptions::default().with("batch_size", "1"),
+                            input.len() as u64,
+                        )
+                        .unwrap(),
+                    &input,
+                );
+                agree_up_to_an_error(&one_at_a_time, &whole, &name);
+                continue;
+            }
             // The options a reader would find: those the bytes themselves imply.
             let decoder = || {
                 case.format

@@ -1,0 +1,242 @@
+//! Reading a Parquet file of 3,000,000 rows (a timestamp, two int64 columns, two short
+//! strings), written by pyarrow, three ways, side by side in one run, each in a process of its
+//! own so that its peak memory is its own: iterable's reader (records, typed values), arrow-rs
+//! reading `RecordBatch`es and turning them into rows by hand, and pyarrow's `iter_batches` +
+//! `to_pylist` (what IterableData does).
+//!
+//! `cargo bench -p iterable-tests --bench parquet` (also in `bench/run.sh`, which makes the
+//! venv with pyarrow); `ITERABLE_BENCH_PARQUET_ROWS` sets the rows (default 3,000,000).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Each reader runs this many times, in turn; the fastest run counts.
+const RUNS: usize = 5;
+
+fn main() {
+    if let Ok(child) = std::env::var("ITERABLE_BENCH_CHILD") {
+        let path = std::env::var("ITERABLE_BENCH_FILE").unwrap();
+        return run_child(&child, Path::new(&path));
+    }
+    let python = std::env::var("ITERABLE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let rows: usize = std::env::var("ITERABLE_BENCH_PARQUET_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000_000);
+    let path = write_file(&python, rows);
+    let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+    println!(
+        "A Parquet file of {rows} rows ({mb:.0} MB, snappy, written by pyarrow); best of {RUNS}, each reader in a process of its own\n"
+    );
+    println!("| reader | seconds | rows/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut results: Vec<(&str, (f64, usize, u64))> = Vec::new();
+    // In turn, so that the machine's state is shared alike.
+    let mut runs: Vec<Vec<(f64, usize, u64)>> = vec![Vec::new(); 3];
+    for _ in 0..RUNS {
+        runs[0].push(child("iterable", &path));
+        runs[1].push(child("arrow-rs", &path));
+        runs[2].push(python_run(&python, &path));
+    }
+    for (name, runs) in ["iterable", "arrow-rs", "pyarrow"].into_iter().zip(runs) {
+        let fastest = runs.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+        results.push((name, fastest));
+    }
+    let ours = results[0].1.0;
+    for (reader, (secs, records, rss)) in &results {
+        assert_eq!(*records, rows, "{reader} read {records} rows");
+        let name = match *reader {
+            "iterable" => "iterable-sync reader (records of typed values)",
+            "arrow-rs" => "arrow-rs `RecordBatch`es, turned into rows by hand",
+            _ => "pyarrow `iter_batches` + `to_pylist` (as IterableData reads)",
+        };
+        println!(
+            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.1}x |",
+            *records as f64 / secs / 1e6,
+            *rss as f64 / 1024.0,
+            secs / ours
+        );
+    }
+}
+
+/// The bench's file in `target/bench-data`, written by pyarrow unless it is there already.
+fn write_file(python: &str, rows: usize) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("rows-{rows}.parquet"));
+    if path.exists() {
+        return path;
+    }
+    const SCRIPT: &str = "
+import sys, pyarrow as pa, pyarrow.parquet as pq
+rows, path = int(sys.argv[1]), sys.argv[2]
+names = pa.array(['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken'])
+cities = pa.array(['Oslo', 'Zurich', 'Sao Paulo', 'Kyiv', 'Osaka', 'Lagos'])
+ids = pa.array(range(rows), pa.int64())
+table = pa.table({
+    'at': pa.array([1700000000000000 + i * 1000003 for i in range(rows)], pa.timestamp('us')),
+    'id': ids,
+    'amount': pa.array([(i * 7919) % 1000003 for i in range(rows)], pa.int64()),
+    'name': names.take(pa.array([i % 8 for i in range(rows)])),
+    'city': cities.take(pa.array([(i // 3) % 6 for i in range(rows)])),
+})
+pq.write_table(table, path)
+";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(rows.to_string())
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e} (bench/run.sh makes a venv with pyarrow)"));
+    assert!(
+        out.status.success(),
+        "writing the file with pyarrow: {} (bench/run.sh makes a venv with pyarrow)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// One run of `reader` on `path` in a child process: seconds, rows, peak RSS in KiB.
+fn child(reader: &str, path: &Path) -> (f64, usize, u64) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("ITERABLE_BENCH_CHILD", reader)
+        .env("ITERABLE_BENCH_FILE", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_result(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_result(text: &str) -> (f64, usize, u64) {
+    let mut parts = text.split_whitespace();
+    let secs = parts.next().and_then(|v| v.parse().ok()).unwrap();
+    let records = parts.next().and_then(|v| v.parse().ok()).unwrap();
+    let rss = parts.next().and_then(|v| v.parse().ok()).unwrap();
+    (secs, records, rss)
+}
+
+/// A row as a program would build it by hand from Arrow arrays: the column names shared, a
+/// value per column.
+#[allow(dead_code)] // The values are built to be measured, not read.
+enum Cell {
+    Null,
+    Int(i64),
+    Timestamp(i64),
+    Text(String),
+}
+
+/// A child's run: prints seconds, rows and its peak RSS (KiB).
+fn run_child(reader: &str, path: &Path) {
+    let start = Instant::now();
+    let rows = match reader {
+        "iterable" => {
+            let mut n = 0;
+            for record in iterable_sync::open(path.to_str().unwrap()).unwrap() {
+                std::hint::black_box(record.unwrap());
+                n += 1;
+            }
+            n
+        }
+        _ => by_hand(path),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let rss: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    println!("{secs} {rows} {rss}");
+}
+
+/// arrow-rs's reader, batches turned into rows by hand: each column downcast once per batch,
+/// each value copied into its row.
+fn by_hand(path: &Path) -> usize {
+    use arrow_array::RecordBatchReader;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int64Type, TimestampMicrosecondType};
+    use arrow_schema::{DataType, TimeUnit};
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let names: std::sync::Arc<[String]> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut n = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        let columns: Vec<Column> = batch
+            .columns()
+            .iter()
+            .map(|column| match column.data_type() {
+                DataType::Int64 => Column::Int(column.as_primitive::<Int64Type>()),
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    Column::Timestamp(column.as_primitive::<TimestampMicrosecondType>())
+                }
+                DataType::Utf8 => Column::Text(column.as_string::<i32>()),
+                other => panic!("no column for {other}"),
+            })
+            .collect();
+        for row in 0..batch.num_rows() {
+            let cells: Vec<Cell> = columns.iter().map(|c| c.cell(row)).collect();
+            std::hint::black_box((names.clone(), cells));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// A batch's column, downcast once.
+enum Column<'a> {
+    Int(&'a arrow_array::Int64Array),
+    Timestamp(&'a arrow_array::TimestampMicrosecondArray),
+    Text(&'a arrow_array::StringArray),
+}
+
+impl Column<'_> {
+    fn cell(&self, row: usize) -> Cell {
+        use arrow_array::Array;
+        match self {
+            Column::Int(a) if a.is_valid(row) => Cell::Int(a.value(row)),
+            Column::Timestamp(a) if a.is_valid(row) => Cell::Timestamp(a.value(row)),
+            Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row).to_owned()),
+            _ => Cell::Null,
+        }
+    }
+}
+
+fn python_run(python: &str, path: &Path) -> (f64, usize, u64) {
+    const SCRIPT: &str = "
+import resource, sys, time
+import pyarrow.parquet as pq
+start = time.perf_counter()
+n = 0
+for batch in pq.ParquetFile(sys.argv[1]).iter_batches():
+    for row in batch.to_pylist():
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_result(&String::from_utf8_lossy(&out.stdout))
+}
