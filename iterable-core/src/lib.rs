@@ -48,7 +48,7 @@ pub use format::{Capabilities, DetectedBy, FormatInfo};
 pub use progress::{PROGRESS_INTERVAL, Progress, ProgressFn, ProgressReporter, ProgressTotals};
 pub use record::{Fields, FieldsCache, Record};
 pub use sans_io::{Codec, Decoder, Encoder, RangeDecoder, RangeStep};
-pub use schema::{DataType, Field, Schema};
+pub use schema::{DataType, Field, Schema, unscaled_digits};
 pub use stream::{RECORDS_BETWEEN_YIELDS, RecordStream, YieldBudget};
 pub use typed::{Date, Decimal, Duration, Time, TimeUnit, Timestamp};
 pub use value::{BigInt, Value};

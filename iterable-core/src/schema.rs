@@ -188,6 +188,16 @@ impl DataType {
             (T::Decimal { precision, scale }, Value::Decimal(d)) => {
                 d.scale() == *scale && digits(d.unscaled()) <= u32::from(*precision)
             }
+            // Past 38 digits a value is its exact text (a Decimal holds 128 bits).
+            (T::Decimal { precision, scale }, Value::String(text)) if *precision > 38 => {
+                unscaled_digits(text, *scale).is_some_and(|unscaled| {
+                    unscaled
+                        .trim_start_matches('-')
+                        .trim_start_matches('0')
+                        .len()
+                        <= usize::from(*precision)
+                })
+            }
             (T::String, Value::String(_)) => true,
             (T::Binary, Value::Bytes(_)) => true,
             (T::Date, Value::Date(_)) => true,
@@ -231,6 +241,47 @@ impl DataType {
             _ => 0,
         }
     }
+}
+
+/// The unscaled integer of a decimal's text at `scale`, as digits with their sign
+/// (`"-12.50"` at scale 2 is `"-1250"`; `"1200"` at scale -2 is `"12"`): how a decimal wider
+/// than 128 bits, read as text, is written back. `None` when the text is not a plain decimal
+/// number, or has more fraction digits than `scale` (or too few trailing zeros for a
+/// negative one).
+///
+/// ```
+/// use iterable_core::unscaled_digits;
+/// assert_eq!(unscaled_digits("-12.5", 2).as_deref(), Some("-1250"));
+/// assert_eq!(unscaled_digits("1200", -2).as_deref(), Some("12"));
+/// assert_eq!(unscaled_digits("1.234", 2), None);
+/// assert_eq!(unscaled_digits("1e5", 0), None);
+/// ```
+pub fn unscaled_digits(text: &str, scale: i8) -> Option<String> {
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let decimal = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !decimal(whole) || !decimal(fraction) {
+        return None;
+    }
+    if scale >= 0 {
+        let scale = usize::from(scale.unsigned_abs());
+        if fraction.len() > scale {
+            return None;
+        }
+        return Some(format!("{sign}{whole}{fraction:0<scale$}"));
+    }
+    let zeros = usize::from(scale.unsigned_abs());
+    let kept = whole.strip_suffix(&"0".repeat(zeros))?;
+    if !fraction.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Some(format!(
+        "{sign}{}",
+        if kept.is_empty() { "0" } else { kept }
+    ))
 }
 
 /// The decimal digits of `n` (1 for 0).

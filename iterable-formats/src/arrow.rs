@@ -608,9 +608,14 @@ fn build(field: &Field, values: &[&Value]) -> Result<ArrayRef> {
         )),
         DataType::Float64 => Arc::new(Float64Array::from_iter(values.iter().map(|v| v.as_f64()))),
         DataType::Decimal { precision, scale } if *precision > 38 => Arc::new(
-            Decimal256Array::from_iter(values.iter().map(|v| match v {
-                Value::Decimal(d) => Some(arrow_buffer::i256::from_i128(d.unscaled())),
-                _ => None,
+            Decimal256Array::from_iter(values.iter().map(|v| {
+                match v {
+                    Value::Decimal(d) => Some(arrow_buffer::i256::from_i128(d.unscaled())),
+                    // A value past 128 bits, read as its text.
+                    Value::String(text) => iterable_core::unscaled_digits(text, *scale)
+                        .and_then(|digits| arrow_buffer::i256::from_string(&digits)),
+                    _ => None,
+                }
             }))
             .with_precision_and_scale((*precision).min(76), *scale)
             .map_err(arrow_error)?,
@@ -829,4 +834,41 @@ fn too_large(name: &str) -> Error {
     )
     .with_format(FORMAT)
     .at(Position::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iterable_core::{Field, Schema};
+
+    #[test]
+    fn decimals_past_128_bits_go_back_as_they_came() {
+        let schema = Schema::new(vec![Field::new(
+            "amount",
+            DataType::Decimal {
+                precision: 50,
+                scale: 2,
+            },
+        )]);
+        let wide = "-123456789012345678901234567890123456789012345.67";
+        let records: Vec<Record> = [Value::from(wide), Value::Decimal(Decimal::new(-5, 50, 2))]
+            .into_iter()
+            .map(|v| [("amount", v)].into_iter().collect())
+            .collect();
+        let batch = records_to_batch(&records, &schema, 1).unwrap();
+        let back: Vec<Record> = BatchRecords::new(&batch).unwrap().collect();
+        assert_eq!(back[0].get("amount"), Some(&Value::from(wide)));
+        assert_eq!(
+            back[1].get("amount"),
+            Some(&Value::Decimal(Decimal::new(-5, 50, 2)))
+        );
+        assert_eq!(schema_from_arrow(&batch.schema()).unwrap(), schema);
+        // Text that is not such a decimal is refused, naming the record and the field.
+        let bad: Vec<Record> = vec![[("amount", Value::from("12.345"))].into_iter().collect()];
+        let error = records_to_batch(&bad, &schema, 7).unwrap_err().to_string();
+        assert!(
+            error.contains("record 7") && error.contains("amount"),
+            "{error}"
+        );
+    }
 }
