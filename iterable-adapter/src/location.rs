@@ -87,13 +87,17 @@ pub fn open_file(path: PathBuf, options: &ReadOptions, location: &str) -> Result
     use std::io::Read;
     let locate = |e: std::io::Error| Error::io(e).with_location(location);
     let mut file = std::fs::File::open(&path).map_err(locate)?;
-    let size = file.metadata().map_err(locate)?.len();
+    let metadata = file.metadata().map_err(locate)?;
+    // A FIFO, `/dev/stdin` or a process substitution has no size and cannot be read at
+    // offsets: read by ranges, it is copied first.
+    let regular = metadata.is_file();
+    let size = regular.then_some(metadata.len());
     let name = path.file_name().and_then(|n| n.to_str());
     let located = Some(location.to_owned());
     Ok(
-        match Probe::blocking(&mut file, options, name, located, Some(size))? {
+        match Probe::blocking(&mut file, options, name, located, size)? {
             Probed::Stream(state) => OpenedFile::Stream(file, state),
-            Probed::Ranges(probe) if probe.as_is => {
+            Probed::Ranges(probe) if probe.as_is && regular => {
                 OpenedFile::Ranged(Box::new(crate::Ranged::file(probe, file)?))
             }
             Probed::Ranges(probe) => {
