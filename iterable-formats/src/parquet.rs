@@ -19,8 +19,9 @@
 //! a value: float16 columns read as float32 values (written back float32); fixed-size binary
 //! as bytes (written back variable-size binary); large strings, binaries and lists as the
 //! regular ones; date64 as a date (written back date32); decimals wider than 128 bits
-//! (precision above 38) as their exact digits in text; maps as objects, their keys as text
-//! (integer keys kept as integers). Interval columns are refused, naming the column.
+//! (precision above 38) as their exact digits in text, written back as decimals; maps as
+//! objects, their keys as text (integer keys kept as integers). Interval columns are
+//! refused, naming the column.
 //!
 //! Errors: a Parquet file is not a sequence of separable records, so an error (a broken
 //! page, a cut file) ends the read under every error policy (`skip` and `collect` have no
@@ -291,11 +292,6 @@ impl ParquetDecoder {
 
 impl RangeDecoder for ParquetDecoder {
     fn step(&mut self) -> Result<RangeStep> {
-        // The records of a batch decoded already: no call into the parquet crate.
-        if let Some(record) = self.records.as_mut().and_then(Iterator::next) {
-            self.given += 1;
-            return Ok(RangeStep::Record(record));
-        }
         self.guarded(Self::next_step)
     }
 
