@@ -97,7 +97,10 @@ pub(crate) async fn open_on<Rt: Runtime>(
         Source::Remote(remote) => {
             let fetch = crate::remote_fetch(remote.file_name(), options);
             let mut opened = rt.open_remote(&remote, fetch).await?;
-            if fetch != crate::remote_fetch(opened.name.as_deref(), options) {
+            // Described, and the description's name (its encoding) says the bytes are needed.
+            if fetch == Fetch::Description
+                && crate::remote_fetch(opened.name.as_deref(), options) == Fetch::Body
+            {
                 opened = rt.open_remote(&remote, Fetch::Body).await?;
             }
             let rt = rt.clone();
@@ -109,7 +112,7 @@ pub(crate) async fn open_on<Rt: Runtime>(
                 name: opened.name,
                 location: Some(remote.to_string()),
                 size: opened.size,
-                remote: Some((remote, opened.etag, fetch)),
+                remote: opened.serves_ranges.then_some((remote, opened.etag, fetch)),
             };
             Reader::new(opened.input, options, origin).await
         }

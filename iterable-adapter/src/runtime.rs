@@ -22,6 +22,9 @@ pub struct RemoteInput {
     pub name: Option<String>,
     /// Its version (`ETag`), when the server gives one: ranges read later are pinned to it.
     pub etag: Option<String>,
+    /// Whether the server serves byte ranges of it: a format read by ranges is then read
+    /// where it is, else from a copy of the body.
+    pub serves_ranges: bool,
 }
 
 /// What the async API needs of a runtime: running blocking work and jobs, and reaching remote

@@ -20,6 +20,9 @@ pub struct RemoteBody {
     /// The object's version as the server tags it (`ETag`), which pins later range reads of
     /// the same object ([`crate::remote::read_ranges`]).
     pub etag: Option<String>,
+    /// Whether the server serves byte ranges of it (`Accept-Ranges: bytes`; S3 always), so
+    /// that a format read by ranges can be read where it is rather than from a copy.
+    pub serves_ranges: bool,
     /// The bytes, resumed and retried as needed: every byte comes once, in order, and a read
     /// that cannot go on ends with an error, never early.
     pub stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,

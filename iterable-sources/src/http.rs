@@ -77,8 +77,9 @@ pub async fn get(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
 }
 
 /// What the server says of `url` (its size, version, type, encoding) without its bytes, by a
-/// `HEAD` request: the body is empty. A server that does not answer `HEAD` (405, 501), or does
-/// not give the size, is read from the start as [`get`] does.
+/// `HEAD` request: the body is empty. A server that does not answer `HEAD` (405, 501, or 403
+/// for a URL signed for GET), does not give the size, or does not say it serves byte ranges
+/// (`Accept-Ranges: bytes`), is read from the start as [`get`] does.
 pub async fn describe(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
     let mut read = Read::new(client(url)?, url, options, reqwest::Method::HEAD);
     let response = read.request().await?;
@@ -88,10 +89,15 @@ pub async fn describe(url: &str, options: &HttpOptions) -> Result<RemoteBody> {
         .get(reqwest::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let described = Described::of(&response);
     match size {
-        Some(size) if response.status() == reqwest::StatusCode::OK => {
+        Some(size)
+            if size > 0
+                && described.serves_ranges
+                && response.status() == reqwest::StatusCode::OK =>
+        {
             let empty = futures_util::stream::empty::<std::io::Result<Bytes>>();
-            Ok(Described::of(&response).with_body(Some(size), Box::pin(empty)))
+            Ok(described.with_body(Some(size), Box::pin(empty)))
         }
         _ => get(url, options).await,
     }
@@ -104,6 +110,8 @@ struct Described {
     /// A strong `ETag` only: a weak one (`W/"..."`) never matches `If-Match`, so it cannot pin
     /// later reads.
     etag: Option<String>,
+    /// `Accept-Ranges: bytes`.
+    serves_ranges: bool,
 }
 
 impl Described {
@@ -119,6 +127,8 @@ impl Described {
             content_type: header(reqwest::header::CONTENT_TYPE),
             content_encoding: header(reqwest::header::CONTENT_ENCODING),
             etag: header(reqwest::header::ETAG).filter(|etag| !etag.starts_with("W/")),
+            serves_ranges: header(reqwest::header::ACCEPT_RANGES)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("bytes")),
         }
     }
 
@@ -132,6 +142,7 @@ impl Described {
             content_encoding: self.content_encoding,
             size,
             etag: self.etag,
+            serves_ranges: self.serves_ranges,
             stream,
         }
     }
@@ -180,7 +191,9 @@ async fn read_range(
     read.size = Some(range.end);
     read.delivered = range.start;
     read.ranged = true;
-    let mut bytes = bytes::BytesMut::with_capacity((range.end - range.start) as usize);
+    // Room for what comes, up to a bound: the length is the server's word until it is sent.
+    let expected = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+    let mut bytes = bytes::BytesMut::with_capacity(expected.min(8 << 20));
     use crate::body::ChunkSource;
     while let Some(chunk) = read.next_chunk().await? {
         bytes.extend_from_slice(&chunk);
@@ -264,7 +277,10 @@ impl Read {
             let retry = match &outcome {
                 Ok(response) => {
                     let status = response.status();
-                    status.as_u16() == 429 || status.is_server_error()
+                    let head = self.method == reqwest::Method::HEAD;
+                    // A HEAD refused is answered by a GET instead, at once.
+                    status.as_u16() == 429
+                        || (status.is_server_error() && !(head && status.as_u16() == 501))
                 }
                 Err(error) => error.is_connect() || error.is_timeout() || error.is_request(),
             };
@@ -282,23 +298,16 @@ impl Read {
             let status = response.status();
             return match status.as_u16() {
                 200 if self.delivered == 0 && !self.ranged => Ok(response),
-                206 if self.delivered > 0 || self.ranged => {
-                    // The range asked for, from its first byte: anything else would splice.
-                    let from = format!("bytes {}-", self.delivered);
-                    match response.headers().get(reqwest::header::CONTENT_RANGE) {
-                        Some(range) if range.as_bytes().starts_with(from.as_bytes()) => {
-                            Ok(response)
-                        }
-                        _ => Err(remote(
-                            &self.url,
-                            format!(
-                                "asked for the bytes from {}, the server answered another range",
-                                self.delivered
-                            ),
-                        )),
-                    }
+                206 if self.delivered > 0 || self.ranged => self.check_part(response),
+                // What the server says of a HEAD refused, `describe` reads by a GET.
+                _ if self.method == reqwest::Method::HEAD && status.as_u16() != 404 => {
+                    Ok(response)
                 }
-                405 | 501 if self.method == reqwest::Method::HEAD => Ok(response),
+                200 if self.ranged => Err(remote(
+                    &self.url,
+                    "the server does not serve byte ranges (it answered a Range request with the whole object)"
+                        .into(),
+                )),
                 200 => Err(remote(
                     &self.url,
                     format!(
@@ -321,6 +330,37 @@ impl Read {
                 )),
             };
         }
+    }
+}
+
+impl Read {
+    /// A `206` answer checked: the range asked for, from its first byte, of the version read
+    /// (when the answer names one): anything else would splice.
+    fn check_part(&self, response: reqwest::Response) -> Result<reqwest::Response> {
+        let headers = response.headers();
+        let from = format!("bytes {}-", self.delivered);
+        let range = headers.get(reqwest::header::CONTENT_RANGE);
+        if !range.is_some_and(|range| range.as_bytes().starts_with(from.as_bytes())) {
+            return Err(remote(
+                &self.url,
+                format!(
+                    "asked for the bytes from {}, the server answered another range",
+                    self.delivered
+                ),
+            ));
+        }
+        let answered = headers
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok());
+        if let (Some(pinned), Some(answered)) = (&self.etag, answered)
+            && pinned != answered
+        {
+            return Err(remote(
+                &self.url,
+                "the object changed while it was read (its ETag no longer matches)".into(),
+            ));
+        }
+        Ok(response)
     }
 }
 

@@ -69,6 +69,15 @@ async fn store() -> Result<S3Store> {
 /// Starts reading a remote location, or describes it ([`crate::Fetch`]). A scheme whose feature is
 /// off in this build is an [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
 pub async fn open(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody> {
+    let body = open_as(location, fetch).await?;
+    // A description is of use only with the size; an empty object costs nothing to read.
+    if fetch == crate::Fetch::Description && body.size.is_none_or(|size| size == 0) {
+        return open_as(location, crate::Fetch::Body).await;
+    }
+    Ok(body)
+}
+
+async fn open_as(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody> {
     match (location, fetch) {
         #[cfg(feature = "http")]
         (Location::Http(url), crate::Fetch::Body) => {

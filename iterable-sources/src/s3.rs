@@ -157,6 +157,7 @@ impl S3Store {
             content_encoding,
             size: read.size,
             etag: read.etag.clone(),
+            serves_ranges: true,
             stream: RemoteBody::from_chunks(read),
         })
     }
@@ -183,6 +184,7 @@ impl S3Store {
             content_encoding: header(head.content_encoding()),
             size: head.content_length().and_then(|n| u64::try_from(n).ok()),
             etag: header(head.e_tag()),
+            serves_ranges: true,
             stream: Box::pin(futures_util::stream::empty()),
         })
     }

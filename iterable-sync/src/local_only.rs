@@ -10,6 +10,7 @@ pub(crate) struct RemoteRead {
     pub(crate) size: Option<u64>,
     pub(crate) name: Option<String>,
     pub(crate) etag: Option<String>,
+    pub(crate) serves_ranges: bool,
 }
 
 /// Refuses a remote location.

@@ -49,14 +49,20 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
         Source::Remote(remote) => {
             let fetch = iterable_adapter::remote_fetch(remote.file_name(), options);
             let mut body = crate::remote::open_remote(&remote, fetch)?;
-            if fetch != iterable_adapter::remote_fetch(body.name.as_deref(), options) {
+            // Described, and the description's name (its encoding) says the bytes are needed.
+            if fetch == iterable_sources::Fetch::Description
+                && iterable_adapter::remote_fetch(body.name.as_deref(), options)
+                    == iterable_sources::Fetch::Body
+            {
                 body = crate::remote::open_remote(&remote, iterable_sources::Fetch::Body)?;
             }
             let (name, location) = (body.name.as_deref(), Some(remote.to_string()));
             match Probe::blocking(&mut body.read, options, name, location, body.size)? {
                 Probed::Stream(state) => (body.read, state),
                 // Read where it is: the open fetched only a description (or a body, now dropped).
-                Probed::Ranges(probe) if probe.as_is && probe.size().is_some() => {
+                Probed::Ranges(probe)
+                    if probe.as_is && probe.size().is_some() && body.serves_ranges =>
+                {
                     let ranged = Ranged::remote(probe, remote, body.etag)?;
                     return Ok(Reader::ranged(Box::new(ranged)));
                 }

@@ -82,6 +82,7 @@ pub(crate) struct RemoteRead {
     pub(crate) size: Option<u64>,
     pub(crate) name: Option<String>,
     pub(crate) etag: Option<String>,
+    pub(crate) serves_ranges: bool,
 }
 
 /// A remote location (HTTP(S) or S3) as a blocking `Read`.
@@ -105,6 +106,7 @@ pub(crate) fn open_remote(
         size: body.size,
         name,
         etag: body.etag,
+        serves_ranges: body.serves_ranges,
     })
 }
 

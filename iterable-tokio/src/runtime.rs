@@ -125,6 +125,7 @@ mod remote {
             size: body.size,
             name,
             etag: body.etag,
+            serves_ranges: body.serves_ranges,
         })
     }
 

@@ -1,5 +1,5 @@
 //! An HTTP server on 127.0.0.1 that serves objects from memory with `Range` support and
-//! `ETag`s, answering `HEAD` too (or refusing it with 405, as some servers do), and counts what
+//! `ETag`s, answering `HEAD` too (or refusing it, as a URL signed for GET does), and counts what
 //! it sends: enough to check that a reader by ranges (Parquet) fetches only what it needs, and
 //! notices an object replaced under it.
 
@@ -20,8 +20,11 @@ struct Served {
     /// Body bytes written to the socket, of every answer (a body the client drops counts up
     /// to where the writes stopped).
     body_bytes: AtomicU64,
-    /// `HEAD` is answered 405 Method Not Allowed.
+    /// `HEAD` is answered 403 Forbidden.
     refuse_head: std::sync::atomic::AtomicBool,
+    /// `Range` is ignored (the whole object, 200) and `Accept-Ranges` left out, as a plain
+    /// static server does.
+    without_ranges: std::sync::atomic::AtomicBool,
 }
 
 /// A running server; dropping it stops it.
@@ -91,7 +94,12 @@ impl RangeServer {
         self.served.body_bytes.load(Ordering::SeqCst)
     }
 
-    /// From now on, answers `HEAD` with 405 Method Not Allowed.
+    /// From now on, ignores `Range` and does not say `Accept-Ranges`.
+    pub fn without_ranges(&self) {
+        self.served.without_ranges.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on, answers `HEAD` with 403 Forbidden, as a URL signed for GET does.
     pub fn refuse_head(&self) {
         self.served.refuse_head.store(true, Ordering::SeqCst);
     }
@@ -133,7 +141,7 @@ async fn answer(mut socket: tokio::net::TcpStream, served: Arc<Served>) {
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
     if method == "HEAD" && served.refuse_head.load(Ordering::SeqCst) {
         let _ = socket
-            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             .await;
         return;
     }
@@ -159,7 +167,8 @@ async fn answer(mut socket: tokio::net::TcpStream, served: Arc<Served>) {
         return;
     }
     let size = body.len() as u64;
-    let range = header("range").and_then(|r| {
+    let plain = served.without_ranges.load(Ordering::SeqCst);
+    let range = header("range").filter(|_| !plain).and_then(|r| {
         let (from, to) = r.strip_prefix("bytes=")?.split_once('-')?;
         let from: u64 = from.parse().ok()?;
         let to: u64 = if to.is_empty() {
@@ -186,8 +195,13 @@ async fn answer(mut socket: tokio::net::TcpStream, served: Arc<Served>) {
         }
         None => ("200 OK", String::new(), &body[..]),
     };
+    let accept = if plain {
+        ""
+    } else {
+        "Accept-Ranges: bytes\r\n"
+    };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nETag: {etag}\r\nAccept-Ranges: bytes\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n{extra}\r\n",
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nETag: {etag}\r\n{accept}Content-Type: application/octet-stream\r\nConnection: close\r\n{extra}\r\n",
         part.len()
     );
     if socket.write_all(head.as_bytes()).await.is_ok() && method != "HEAD" {

@@ -264,7 +264,7 @@ fn reading_columns_over_http_fetches_only_their_chunks() {
     assert_eq!(all[19_999].len(), 2);
     let fetched = server.body_bytes() - before;
     assert!(fetched > size * 9 / 10, "fetched {fetched} bytes of {size}");
-    // A server that refuses HEAD: the open streams the body, dropped once the size is known,
+    // A server that refuses HEAD (403, as for a URL signed for GET): the open streams the body, dropped once the size is known,
     // and the columns come by ranges all the same.
     server.refuse_head();
     let ranged_before = server.ranged_requests();
@@ -387,6 +387,31 @@ fn compressed_and_piped_files_are_read_from_a_copy() {
         .unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert!(records == expected, "{adapter} over HTTP: records differ");
     }
+    // A FIFO named like a file: no size, no offsets, so it is copied too.
+    let fifo = dir.path().join("piped.parquet");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    for adapter in ADAPTERS {
+        let (path, bytes) = (fifo.clone(), bytes.clone());
+        let writer = std::thread::spawn(move || std::fs::write(path, bytes));
+        let records = read_with(adapter, text(&fifo), &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{adapter} FIFO: {e}"));
+        writer.join().unwrap().unwrap();
+        assert!(records == expected, "{adapter} FIFO: records differ");
+    }
+    // A server that does not say it serves ranges: the body is copied, not read by ranges.
+    let plain = RangeServer::start();
+    plain.without_ranges();
+    plain.put("/types.parquet", &bytes);
+    for adapter in ADAPTERS {
+        let records = read_with(adapter, &plain.url("/types.parquet"), &Default::default())
+            .unwrap_or_else(|e| panic!("{adapter} without ranges: {e}"));
+        assert!(
+            records == expected,
+            "{adapter} without ranges: records differ"
+        );
+    }
+    assert_eq!(plain.ranged_requests(), 0);
 }
 
 #[test]
