@@ -134,30 +134,29 @@ mod remote {
 
 #[cfg(not(any(feature = "http", feature = "s3")))]
 mod remote {
+    //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;
+
+    fn refused<T>(location: &Location) -> Result<T> {
+        Err(iterable_adapter::remote_unsupported(
+            location,
+            "iterable-smol",
+        ))
+    }
 
     pub(super) async fn read_ranges(
         location: Location,
-        _etag: Option<String>,
-        _ranges: Vec<Range<u64>>,
+        _: Option<String>,
+        _: Vec<Range<u64>>,
     ) -> Result<Vec<Bytes>> {
-        Err(iterable_adapter::remote_unsupported(
-            &location,
-            "iterable-smol",
-        ))
+        refused(&location)
     }
 
-    pub(super) async fn open(location: Location, _fetch: Fetch) -> Result<RemoteInput> {
-        Err(iterable_adapter::remote_unsupported(
-            &location,
-            "iterable-smol",
-        ))
+    pub(super) async fn open(location: Location, _: Fetch) -> Result<RemoteInput> {
+        refused(&location)
     }
 
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
-        Err(iterable_adapter::remote_unsupported(
-            &location,
-            "iterable-smol",
-        ))
+        refused(&location)
     }
 }
