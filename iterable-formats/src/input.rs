@@ -198,16 +198,16 @@ fn prepare_archive(
     // Each member shows its own dialect (CSV's delimiter), as a whole input would.
     let (format, format_options) = (detection.format, unsniffed);
     let max_record_size = options.max_record_size;
-    if format.info().capabilities.random_access {
-        return Err(iterable_core::Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "{} members of zip archives are not read yet: unzip the archive first",
-                format.info().name
-            ),
-        ));
-    }
-    let make = move || format.decoder(&format_options, max_record_size);
+    let make = move || -> Result<Box<dyn Decoder + Send>> {
+        match format.info().capabilities.random_access {
+            // A member is a stream: held in memory, then read by ranges.
+            true => Ok(Box::new(crate::zip::RangedMember::new(
+                format,
+                format_options.clone(),
+            ))),
+            false => format.decoder(&format_options, max_record_size),
+        }
+    };
     let decoder =
         crate::zip::ArchiveDecoder::new(members, limits, make, options.member_field.clone())?;
     Ok(Prepared::Ready(PreparedInput {

@@ -14,7 +14,8 @@ use flate2::{
     Compress, Compression as Level, Crc, Decompress, FlushCompress, FlushDecompress, Status,
 };
 use iterable_core::{
-    Codec, Decoder, Decompression, DecompressionLimits, Error, ErrorKind, Position, Record, Result,
+    Codec, Decoder, Decompression, DecompressionLimits, Error, ErrorKind, Position, RangeStep,
+    Record, Result,
 };
 
 const NAME: &str = "zip";
@@ -593,6 +594,105 @@ impl<D: Decoder> Decoder for ArchiveDecoder<D> {
             Ok(decoder.decode_into(data, over, batch)?.then_some(()))
         })?;
         Ok(parsed.is_some())
+    }
+}
+
+/// The largest member of a format read by ranges that is held in memory to be read.
+pub const MAX_RANGED_MEMBER: usize = 1 << 30;
+
+/// A member of a format read by ranges (Parquet): a zip member is a stream, so its bytes are
+/// held in memory to the member's end (at most [`MAX_RANGED_MEMBER`]), then read by ranges
+/// from there. (The formats crate does no I/O: for a larger member, unzip the archive.)
+pub struct RangedMember {
+    format: crate::Format,
+    options: crate::FormatOptions,
+    bytes: BytesMut,
+    /// The member's bytes and its decoder, once the member is whole.
+    reading: Option<(bytes::Bytes, Box<dyn iterable_core::RangeDecoder>)>,
+    ended: bool,
+}
+
+impl RangedMember {
+    /// A member of `format`, read with `options`.
+    pub fn new(format: crate::Format, options: crate::FormatOptions) -> RangedMember {
+        RangedMember {
+            format,
+            options,
+            bytes: BytesMut::new(),
+            reading: None,
+            ended: false,
+        }
+    }
+
+    fn take(&mut self, buf: &mut BytesMut) -> Result<()> {
+        if self.bytes.len() + buf.len() > MAX_RANGED_MEMBER {
+            self.ended = true;
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "a {} member of a zip archive is read in memory, up to {MAX_RANGED_MEMBER} bytes: unzip the archive first",
+                    self.format
+                ),
+            ));
+        }
+        self.bytes.unsplit(buf.split());
+        Ok(())
+    }
+}
+
+impl Decoder for RangedMember {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        if !self.ended {
+            self.take(buf)?;
+        }
+        Ok(None)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        if self.ended {
+            return Ok(None);
+        }
+        if self.reading.is_none() {
+            self.take(buf)?;
+            let bytes = std::mem::take(&mut self.bytes).freeze();
+            let decoder = self
+                .format
+                .ranged_decoder(&self.options, bytes.len() as u64);
+            let decoder = decoder.inspect_err(|_| self.ended = true)?;
+            self.reading = Some((bytes, decoder));
+        }
+        let Some((bytes, decoder)) = self.reading.as_mut() else {
+            return Ok(None);
+        };
+        let outcome = (|| loop {
+            match decoder.step()? {
+                RangeStep::Record(record) => return Ok(Some(record)),
+                RangeStep::End => return Ok(None),
+                RangeStep::Need(ranges) => {
+                    let size = bytes.len() as u64;
+                    if let Some(range) = ranges.iter().find(|r| r.start > r.end || r.end > size) {
+                        return Err(Error::parse(
+                            self.format.info().name,
+                            format!(
+                                "the member asks for bytes {}..{} of {size} (is it cut short?)",
+                                range.start, range.end
+                            ),
+                        ));
+                    }
+                    let data = ranges
+                        .iter()
+                        .map(|r| bytes.slice(r.start as usize..r.end as usize))
+                        .collect();
+                    decoder.push(ranges, data)?;
+                }
+            }
+        })();
+        if !matches!(outcome, Ok(Some(_))) {
+            // Over: an error ends the member, as it ends a file read by ranges.
+            self.ended = true;
+            self.reading = None;
+        }
+        outcome
     }
 }
 

@@ -387,6 +387,29 @@ fn compressed_and_piped_files_are_read_from_a_copy() {
         .unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert!(records == expected, "{adapter} over HTTP: records differ");
     }
+    // Two Parquet members of a zip written by Python's zipfile (deflated): each read from
+    // memory, one after the other, with its member's name when asked.
+    let zip = dir.path().join("two.zip");
+    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    z.write(sys.argv[2], 'a.parquet')\n    z.write(sys.argv[2], 'b.parquet')\n";
+    let zipped = std::process::Command::new(iterable_tests::python())
+        .args(["-c", script, text(&zip), &types])
+        .status();
+    assert!(zipped.is_ok_and(|s| s.success()), "zipfile");
+    let both: Vec<Record> = expected.iter().chain(&expected).cloned().collect();
+    for adapter in ADAPTERS {
+        let records = read_with(adapter, text(&zip), &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{adapter} zip: {e}"));
+        assert!(records == both, "{adapter} zip: records differ");
+    }
+    let named = ReadOptions {
+        member_field: Some("member".into()),
+        ..ReadOptions::default()
+    };
+    let records = read_with("sync", text(&zip), &named).unwrap();
+    let members: Vec<_> = records.iter().map(|r| r.get("member").cloned()).collect();
+    let n = expected.len();
+    assert_eq!(members[0], Some(Value::from("a.parquet")));
+    assert_eq!(members[n], Some(Value::from("b.parquet")));
     // A FIFO named like a file: no size, no offsets, so it is copied too.
     let fifo = dir.path().join("piped.parquet");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
