@@ -85,7 +85,14 @@ pub struct RangedState {
     ended: bool,
     /// The ranges pushed last: asked for again at once, the decoder makes no progress.
     pushed: Vec<Range<u64>>,
+    /// Records the decoder has given and the reader not yet taken.
+    ready: std::collections::VecDeque<Record>,
 }
+
+/// Records taken from the decoder at a time: a few, so that a record is not moved out of a
+/// call just made (which costs more than the call), nor so many that their allocations
+/// outrun the allocator's per-thread cache.
+const READY_RECORDS: usize = 4;
 
 impl RangedState {
     /// The state for an input of `size` bytes in the format `detection` found, whose errors
@@ -104,6 +111,7 @@ impl RangedState {
             bytes_read: 0,
             ended: false,
             pushed: Vec::new(),
+            ready: std::collections::VecDeque::with_capacity(READY_RECORDS),
         })
     }
 
@@ -111,15 +119,23 @@ impl RangedState {
     /// read by ranges has no next record to go on with.
     #[inline]
     pub fn step(&mut self) -> Result<RangedNext> {
+        if let Some(record) = self.ready.pop_front() {
+            self.records += 1;
+            return Ok(RangedNext::Record(record));
+        }
         if self.ended {
             return Ok(RangedNext::End);
         }
-        match self.decoder.step() {
-            Ok(RangeStep::Record(record)) => {
-                self.records += 1;
-                Ok(RangedNext::Record(record))
-            }
-            other => self.not_a_record(other),
+        match self.decoder.step_into(&mut self.ready, READY_RECORDS) {
+            Ok(None) => match self.ready.pop_front() {
+                Some(record) => {
+                    self.records += 1;
+                    Ok(RangedNext::Record(record))
+                }
+                None => self.not_a_record(Ok(RangeStep::End)),
+            },
+            Ok(Some(step)) => self.not_a_record(Ok(step)),
+            Err(error) => self.not_a_record(Err(error)),
         }
     }
 

@@ -86,6 +86,25 @@ pub trait RangeDecoder: Send {
     /// The next record, or the ranges needed before it.
     fn step(&mut self) -> Result<RangeStep>;
 
+    /// [`RangeDecoder::step`] for several records at once: moves up to `max` records that
+    /// are ready into `records` and gives `None`, or gives the step that is not a record
+    /// (`Need`, `End`). A reader drains `records` before it steps again. The default moves
+    /// the one record [`RangeDecoder::step`] gives.
+    fn step_into(
+        &mut self,
+        records: &mut std::collections::VecDeque<Record>,
+        max: usize,
+    ) -> Result<Option<RangeStep>> {
+        let _ = max;
+        match self.step()? {
+            RangeStep::Record(record) => {
+                records.push_back(record);
+                Ok(None)
+            }
+            other => Ok(Some(other)),
+        }
+    }
+
     /// The bytes of `ranges` (each `data[i]` holds `ranges[i]`), as asked by
     /// [`RangeStep::Need`].
     fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()>;

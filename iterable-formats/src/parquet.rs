@@ -295,6 +295,32 @@ impl RangeDecoder for ParquetDecoder {
         self.guarded(Self::next_step)
     }
 
+    fn step_into(
+        &mut self,
+        out: &mut std::collections::VecDeque<Record>,
+        max: usize,
+    ) -> Result<Option<RangeStep>> {
+        self.guarded(|this| {
+            if let Some(records) = &mut this.records {
+                let before = out.len();
+                out.extend(records.by_ref().take(max));
+                let moved = out.len() - before;
+                if moved > 0 {
+                    this.given += moved as u64;
+                    return Ok(None);
+                }
+                this.records = None;
+            }
+            match this.next_step()? {
+                RangeStep::Record(record) => {
+                    out.push_back(record);
+                    Ok(None)
+                }
+                other => Ok(Some(other)),
+            }
+        })
+    }
+
     fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()> {
         self.guarded(|this| {
             match &mut this.reading {
