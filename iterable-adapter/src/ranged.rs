@@ -87,6 +87,8 @@ pub struct RangedState {
     pushed: Vec<Range<u64>>,
     /// Records the decoder has given and the reader not yet taken.
     ready: std::collections::VecDeque<Record>,
+    /// An error that came with records before it: given once they are taken.
+    failed: Option<Error>,
 }
 
 /// Records taken from the decoder at a time: a few, so that a record is not moved out of a
@@ -112,6 +114,7 @@ impl RangedState {
             ended: false,
             pushed: Vec::new(),
             ready: std::collections::VecDeque::with_capacity(READY_RECORDS),
+            failed: None,
         })
     }
 
@@ -123,6 +126,9 @@ impl RangedState {
             self.records += 1;
             return Ok(RangedNext::Record(record));
         }
+        if let Some(error) = self.failed.take() {
+            return self.not_a_record(Err(error));
+        }
         if self.ended {
             return Ok(RangedNext::End);
         }
@@ -132,9 +138,15 @@ impl RangedState {
                     self.records += 1;
                     Ok(RangedNext::Record(record))
                 }
-                None => self.not_a_record(Ok(RangeStep::End)),
+                // `None` promises a record: asked again, it would loop.
+                None => self.not_a_record(Ok(RangeStep::Need(Vec::new()))),
             },
             Ok(Some(step)) => self.not_a_record(Ok(step)),
+            // The records that came before the error go first.
+            Err(error) if !self.ready.is_empty() => {
+                self.failed = Some(error);
+                self.step()
+            }
             Err(error) => self.not_a_record(Err(error)),
         }
     }

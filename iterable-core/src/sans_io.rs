@@ -86,9 +86,10 @@ pub trait RangeDecoder: Send {
     /// The next record, or the ranges needed before it.
     fn step(&mut self) -> Result<RangeStep>;
 
-    /// [`RangeDecoder::step`] for several records at once: moves up to `max` records that
-    /// are ready into `records` and gives `None`, or gives the step that is not a record
-    /// (`Need`, `End`). A reader drains `records` before it steps again. The default moves
+    /// [`RangeDecoder::step`] for several records at once: moves at least one and at most
+    /// `max` (at least 1) records that are ready into `records` and gives `None`, or gives
+    /// the step that is not a record (`Need`, `End`). Records moved before an error are
+    /// given before it. A reader drains `records` before it steps again. The default moves
     /// the one record [`RangeDecoder::step`] gives.
     fn step_into(
         &mut self,

@@ -189,7 +189,10 @@ impl DataType {
                 d.scale() == *scale && digits(d.unscaled()) <= u32::from(*precision)
             }
             // Past 38 digits a value is its exact text (a Decimal holds 128 bits).
-            (T::Decimal { precision, scale }, Value::String(text)) if *precision > 38 => {
+            // (Up to 76 digits: the widest decimal formats have, 256 bits.)
+            (T::Decimal { precision, scale }, Value::String(text))
+                if (39..=76).contains(precision) =>
+            {
                 unscaled_digits(text, *scale).is_some_and(|unscaled| {
                     unscaled
                         .trim_start_matches('-')
@@ -253,6 +256,7 @@ impl DataType {
 /// use iterable_core::unscaled_digits;
 /// assert_eq!(unscaled_digits("-12.5", 2).as_deref(), Some("-1250"));
 /// assert_eq!(unscaled_digits("1200", -2).as_deref(), Some("12"));
+/// assert_eq!(unscaled_digits("0", -2).as_deref(), Some("0"));
 /// assert_eq!(unscaled_digits("1.234", 2), None);
 /// assert_eq!(unscaled_digits("1e5", 0), None);
 /// ```
@@ -272,6 +276,9 @@ pub fn unscaled_digits(text: &str, scale: i8) -> Option<String> {
             return None;
         }
         return Some(format!("{sign}{whole}{fraction:0<scale$}"));
+    }
+    if whole.bytes().all(|b| b == b'0') && fraction.bytes().all(|b| b == b'0') {
+        return Some("0".to_owned());
     }
     let zeros = usize::from(scale.unsigned_abs());
     let kept = whole.strip_suffix(&"0".repeat(zeros))?;

@@ -303,7 +303,7 @@ impl RangeDecoder for ParquetDecoder {
         self.guarded(|this| {
             if let Some(records) = &mut this.records {
                 let before = out.len();
-                out.extend(records.by_ref().take(max));
+                out.extend(records.by_ref().take(max.max(1)));
                 let moved = out.len() - before;
                 if moved > 0 {
                     this.given += moved as u64;

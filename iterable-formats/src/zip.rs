@@ -601,14 +601,18 @@ impl<D: Decoder> Decoder for ArchiveDecoder<D> {
 pub const MAX_RANGED_MEMBER: usize = 1 << 30;
 
 /// A member of a format read by ranges (Parquet): a zip member is a stream, so its bytes are
-/// held in memory to the member's end (at most [`MAX_RANGED_MEMBER`]), then read by ranges
-/// from there. (The formats crate does no I/O: for a larger member, unzip the archive.)
+/// held in memory to the member's end (at most [`MAX_RANGED_MEMBER`]; up to twice that while
+/// the buffer grows), then read by ranges from there. (The formats crate does no I/O: for a
+/// larger member, unzip the archive.) The member's schema does not reach a writer: `convert`
+/// of a zipped Parquet file to Parquet infers the schema from the records.
 pub struct RangedMember {
     format: crate::Format,
     options: crate::FormatOptions,
     bytes: BytesMut,
     /// The member's bytes and its decoder, once the member is whole.
     reading: Option<(bytes::Bytes, Box<dyn iterable_core::RangeDecoder>)>,
+    /// The ranges pushed last: asked for again at once, the decoder makes no progress.
+    pushed: Vec<std::ops::Range<u64>>,
     ended: bool,
 }
 
@@ -620,6 +624,7 @@ impl RangedMember {
             options,
             bytes: BytesMut::new(),
             reading: None,
+            pushed: Vec::new(),
             ended: false,
         }
     }
@@ -664,15 +669,23 @@ impl Decoder for RangedMember {
         let Some((bytes, decoder)) = self.reading.as_mut() else {
             return Ok(None);
         };
+        let (format, pushed) = (self.format, &mut self.pushed);
         let outcome = (|| loop {
             match decoder.step()? {
                 RangeStep::Record(record) => return Ok(Some(record)),
                 RangeStep::End => return Ok(None),
                 RangeStep::Need(ranges) => {
+                    if ranges.is_empty() || ranges == *pushed {
+                        return Err(Error::parse(
+                            format.info().name,
+                            "the decoder makes no progress (it asks again for what it was given)",
+                        ));
+                    }
+                    pushed.clone_from(&ranges);
                     let size = bytes.len() as u64;
                     if let Some(range) = ranges.iter().find(|r| r.start > r.end || r.end > size) {
                         return Err(Error::parse(
-                            self.format.info().name,
+                            format.info().name,
                             format!(
                                 "the member asks for bytes {}..{} of {size} (is it cut short?)",
                                 range.start, range.end

@@ -278,9 +278,8 @@ impl Read {
                 Ok(response) => {
                     let status = response.status();
                     let head = self.method == reqwest::Method::HEAD;
-                    // A HEAD refused is answered by a GET instead, at once.
-                    status.as_u16() == 429
-                        || (status.is_server_error() && !(head && status.as_u16() == 501))
+                    // A HEAD that fails is answered by a GET instead, at once.
+                    status.as_u16() == 429 || (status.is_server_error() && !head)
                 }
                 Err(error) => error.is_connect() || error.is_timeout() || error.is_request(),
             };
