@@ -204,7 +204,11 @@ impl DataType {
             (T::String, Value::String(_)) => true,
             (T::Binary, Value::Bytes(_)) => true,
             (T::Date, Value::Date(_)) => true,
-            (T::Time(unit), Value::Time(t)) => t.unit() == *unit,
+            // A time of day: within the day (its last second may be a leap second), which
+            // also keeps seconds and milliseconds within the 32 bits formats give them.
+            (T::Time(unit), Value::Time(t)) => {
+                t.unit() == *unit && (0..=86_400 * unit.per_second()).contains(&t.value())
+            }
             (T::Timestamp(unit, zone), Value::Timestamp(t)) => {
                 t.unit() == *unit && t.zone().is_some() == zone.is_some()
             }
@@ -533,6 +537,18 @@ mod tests {
             schema.field("o").unwrap().data_type.to_string(),
             "struct<x: int64, y: string>"
         );
+    }
+
+    #[test]
+    fn times_are_held_only_within_a_day() {
+        use crate::{Time, TimeUnit};
+        let column = DataType::Time(TimeUnit::Second);
+        assert!(column.holds(&Value::Time(Time::new(86_399, TimeUnit::Second))));
+        // Past a day, it is no time of day (and would not fit a 32-bit column in ms).
+        assert!(!column.holds(&Value::Time(Time::new(86_401, TimeUnit::Second))));
+        assert!(!column.holds(&Value::Time(Time::new(-1, TimeUnit::Second))));
+        let millis = DataType::Time(TimeUnit::Millisecond);
+        assert!(!millis.holds(&Value::Time(Time::new(1 << 40, TimeUnit::Millisecond))));
     }
 
     #[test]

@@ -640,10 +640,14 @@ fn build(field: &Field, values: &[&Value]) -> Result<ArrayRef> {
             _ => None,
         }))),
         DataType::Time(TimeUnit::Second) => Arc::new(Time32SecondArray::from_iter(
-            values.iter().map(|v| unit_values(v).map(|t| t as i32)),
+            values
+                .iter()
+                .map(|v| unit_values(v).and_then(|t| i32::try_from(t).ok())),
         )),
         DataType::Time(TimeUnit::Millisecond) => Arc::new(Time32MillisecondArray::from_iter(
-            values.iter().map(|v| unit_values(v).map(|t| t as i32)),
+            values
+                .iter()
+                .map(|v| unit_values(v).and_then(|t| i32::try_from(t).ok())),
         )),
         DataType::Time(TimeUnit::Microsecond) => Arc::new(Time64MicrosecondArray::from_iter(
             values.iter().map(|v| unit_values(v)),
