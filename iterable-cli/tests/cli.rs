@@ -374,3 +374,45 @@ fn parquet_round_trips_and_reads_only_the_columns_asked() {
     );
     assert_eq!(message.lines().count(), 1, "{message}");
 }
+
+#[test]
+fn a_web_log_is_found_by_content_and_its_bad_lines_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = temp_file(
+        &dir,
+        "access.log",
+        b"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.1\" 200 512 \"-\" \"curl/8\"\n\
+          half a line\n\
+          10.0.0.2 - bob [10/Oct/2000:13:55:37 -0700] \"POST /b HTTP/1.1\" 201 - \"https://x/\" \"ua\"\n",
+    );
+    let log = log.to_str().unwrap();
+    let detect = iterable(&["detect", log]);
+    assert!(
+        text(&detect.stdout).contains("format: apachelog"),
+        "{detect:?}"
+    );
+    assert!(
+        text(&detect.stdout).contains("log_format: 'combined'"),
+        "{detect:?}"
+    );
+
+    // Stopping at the bad line names it; skipping it says so, and keeps the others.
+    let fails = iterable(&["cat", log]);
+    assert!(!fails.status.success());
+    assert!(
+        text(&fails.stderr).contains("line 2, byte 92, record 2: apachelog"),
+        "{fails:?}"
+    );
+    let ltsv = dir.path().join("out.ltsv");
+    let converted = iterable(&["convert", "--skip-bad", log, ltsv.to_str().unwrap()]);
+    assert!(converted.status.success(), "{converted:?}");
+    assert!(text(&converted.stderr).contains("line 2"), "{converted:?}");
+    let back = iterable(&["cat", ltsv.to_str().unwrap()]);
+    let rows = json_lines(&back.stdout);
+    assert_eq!(rows.len(), 2);
+    // Typed on the way in, text in LTSV.
+    assert_eq!(rows[1]["remote_user"], "bob");
+    assert_eq!(rows[1]["time"], "2000-10-10T20:55:37Z");
+    assert_eq!(rows[1]["size"], "");
+    assert_eq!(rows[0]["status"], "200");
+}

@@ -9,6 +9,11 @@
 //! | CSV, TSV, PSV, SSV | [`csv`] | yes | yes | csv-core; header, quotes, escapes, comments, BOM, sniffed delimiter |
 //! | JSON Lines, NDJSON | [`jsonl`] | yes | yes | simd-json tape parsed in place; key order kept; exact big integers |
 //! | JSON documents, GeoJSON | [`json`] | yes | yes | the objects of an array (at a dotted path) streamed in flat memory; GeoJSON features |
+//! | Web access logs (Apache, nginx) | [`apachelog`] | yes | yes | common, combined and their vhost forms; typed status, size and time; a line that does not match is an error |
+//! | CEF | [`cef`] | yes | yes | ArcSight's Common Event Format: header fields, extension pairs with their escapes, a syslog prefix kept |
+//! | GELF | [`gelf`] | yes | yes | Graylog's JSON messages, newline- or NUL-ended; required fields checked; timestamp typed |
+//! | InfluxDB line protocol | [`lineprotocol`] | yes | yes | InfluxData's parser; points as `{measurement, tags, fields, time}`, typed fields; flat records written with `-O tags=` |
+//! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
@@ -53,22 +58,29 @@
 //!    corpus.
 #![warn(missing_docs)]
 
+pub mod apachelog;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod cef;
 pub mod compression;
 pub mod csv;
 mod detect;
 mod format;
+pub mod gelf;
 mod input;
 pub mod json;
 mod json_tape;
 pub mod json_text;
 pub mod jsonl;
+pub mod lineprotocol;
+pub mod lines;
+pub mod ltsv;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;
+pub mod text;
 #[cfg(feature = "zip")]
 pub mod zip;
 

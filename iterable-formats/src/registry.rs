@@ -118,6 +118,16 @@ impl Format {
     pub const JSONL: Format = Format(&crate::jsonl::JSONL);
     /// JSON documents: the objects of an array, GeoJSON features.
     pub const JSON: Format = Format(&crate::json::JSON);
+    /// LTSV, labelled tab-separated values.
+    pub const LTSV: Format = Format(&crate::ltsv::LTSV);
+    /// Web server access logs.
+    pub const APACHELOG: Format = Format(&crate::apachelog::APACHELOG);
+    /// InfluxDB line protocol.
+    pub const LINEPROTOCOL: Format = Format(&crate::lineprotocol::LINEPROTOCOL);
+    /// GELF, Graylog's log messages.
+    pub const GELF: Format = Format(&crate::gelf::GELF);
+    /// CEF, ArcSight's Common Event Format.
+    pub const CEF: Format = Format(&crate::cef::CEF);
     /// Apache Parquet (feature `parquet`).
     #[cfg(feature = "parquet")]
     pub const PARQUET: Format = Format(&crate::parquet::PARQUET);
@@ -225,6 +235,11 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::csv::CSV,
     &crate::jsonl::JSONL,
     &crate::json::JSON,
+    &crate::ltsv::LTSV,
+    &crate::apachelog::APACHELOG,
+    &crate::lineprotocol::LINEPROTOCOL,
+    &crate::gelf::GELF,
+    &crate::cef::CEF,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
 ];

@@ -1,8 +1,7 @@
 //! `CsvEncoder`: records into RFC 4180 delimited text.
 
 use super::{CsvWriteOptions, FORMAT};
-use crate::json_text;
-use base64::Engine as _;
+use crate::text;
 use bytes::{BufMut, BytesMut};
 use iterable_core::{Encoder, Error, ErrorKind, Fields, Record, Result, Value};
 
@@ -72,36 +71,14 @@ impl CsvEncoder {
     fn write_value(&mut self, value: &Value, lone: bool, out: &mut BytesMut) -> Result<()> {
         let text: &[u8] = match value {
             Value::String(s) => s.as_bytes(),
-            Value::Null => b"",
-            Value::Bool(true) => b"true",
-            Value::Bool(false) => b"false",
+            // Integers never need quotes.
             Value::Int(i) => {
                 out.put_slice(itoa::Buffer::new().format(*i).as_bytes());
                 return Ok(());
             }
-            Value::BigInt(n) => n.as_str().as_bytes(),
-            Value::Float(f) => {
-                out.put_slice(format_float(*f).as_bytes());
-                return Ok(());
-            }
-            Value::Bytes(b) => {
+            other => {
                 self.scratch.clear();
-                self.scratch.put_slice(
-                    base64::engine::general_purpose::STANDARD
-                        .encode(b)
-                        .as_bytes(),
-                );
-                &self.scratch
-            }
-            Value::Array(_) | Value::Object(_) => {
-                self.scratch.clear();
-                json_text::write_value(value, &mut self.scratch)?;
-                &self.scratch
-            }
-            typed => {
-                self.scratch.clear();
-                self.scratch
-                    .put_slice(typed.typed_text().unwrap_or_default().as_bytes());
+                text::write_value(other, &mut self.scratch)?;
                 &self.scratch
             }
         };
@@ -112,14 +89,6 @@ impl CsvEncoder {
             out.put_slice(text);
         }
         Ok(())
-    }
-}
-
-fn format_float(f: f64) -> String {
-    if f.is_finite() {
-        ryu::Buffer::new().format_finite(f).to_owned()
-    } else {
-        f.to_string()
     }
 }
 

@@ -2,16 +2,15 @@
 
 use super::FORMAT;
 use crate::json_tape::{Build, LineOut, ObjectParser, Parse};
-use bytes::{Buf, BytesMut};
-use iterable_core::{Decoder, Error, ErrorKind, ParsedBatch, Position, Record, Result};
-
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+use crate::lines::LineSplitter;
+use bytes::BytesMut;
+use iterable_core::{Decoder, ParsedBatch, Position, Record, Result};
 
 /// Decodes JSON Lines.
 ///
 /// A line that is not valid JSON, or not an object, is a recoverable error naming its line
 /// and byte offset: the next call goes on with the next line. A line longer than
-/// `max_record_size` bytes is a recoverable [`ErrorKind::LimitExceeded`] error; the decoder
+/// `max_record_size` bytes is a recoverable [`iterable_core::ErrorKind::LimitExceeded`] error; the decoder
 /// drops its bytes as they arrive, so memory stays bounded by the limit whatever the input.
 /// Consecutive objects with the same keys in the same order share one
 /// [`Fields`](iterable_core::Fields).
@@ -31,34 +30,40 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub struct JsonLinesDecoder {
-    max_record_size: usize,
+    /// Cuts the input into lines.
+    lines: LineSplitter,
     /// Parses each line, sharing field names between lines.
     parser: ObjectParser,
-    /// How much of the buffer is known to hold no newline.
-    scanned: usize,
-    /// Dropping the rest of a line that was too long.
-    discarding: bool,
-    bom_checked: bool,
-    /// Bytes taken off the input so far.
-    consumed: u64,
-    /// Lines taken off the input so far.
-    lines: u64,
-    records: u64,
 }
 
 impl JsonLinesDecoder {
     /// A decoder refusing lines longer than `max_record_size` bytes.
     pub fn new(max_record_size: usize) -> JsonLinesDecoder {
+        JsonLinesDecoder::for_format(LineSplitter::new(FORMAT, max_record_size), FORMAT)
+    }
+
+    /// A decoder of the lines `lines` cuts, whose errors name `format`: for the formats that
+    /// are JSON Lines underneath (GELF).
+    pub(crate) fn for_format(lines: LineSplitter, format: &'static str) -> JsonLinesDecoder {
         JsonLinesDecoder {
-            max_record_size: max_record_size.max(1),
-            parser: ObjectParser::new(FORMAT, "line"),
-            scanned: 0,
-            discarding: false,
-            bom_checked: false,
-            consumed: 0,
-            lines: 0,
-            records: 0,
+            lines,
+            parser: ObjectParser::new(format, "line"),
         }
+    }
+
+    /// The next line's record, or its error, with the line's position.
+    pub(crate) fn next_at(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+    ) -> Result<Option<(Result<Record>, Position)>> {
+        let Some(line) = self.lines.next(buf, eof)? else {
+            return Ok(None);
+        };
+        let content = trim_end(&buf[..line.len]).len();
+        let parsed = self.parser.parse(buf, content, line.position, &mut Build);
+        self.lines.consume(buf, line, true);
+        Ok(Some((parsed, line.position)))
     }
 
     fn next<O: LineOut>(
@@ -67,96 +72,13 @@ impl JsonLinesDecoder {
         eof: bool,
         out: &mut O,
     ) -> Result<Option<O::Line>> {
-        if !self.bom_checked {
-            if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
-                return Ok(None);
-            }
-            if buf.starts_with(BOM) {
-                self.take(buf, BOM.len());
-            }
-            self.bom_checked = true;
-        }
-        loop {
-            let newline = memchr::memchr(b'\n', &buf[self.scanned..]).map(|i| self.scanned + i);
-            let line_len = match newline {
-                Some(i) => i,
-                None if eof && !buf.is_empty() => buf.len(),
-                None => {
-                    self.scanned = buf.len();
-                    if self.discarding {
-                        let n = buf.len();
-                        self.take(buf, n);
-                    } else if buf.len() > self.max_record_size {
-                        // Drop what there is of the line and the rest as it arrives.
-                        let error = self.too_long();
-                        self.discarding = true;
-                        let n = buf.len();
-                        self.take(buf, n);
-                        return Err(error);
-                    }
-                    return Ok(None);
-                }
-            };
-            let taken = (line_len + 1).min(buf.len());
-            if std::mem::take(&mut self.discarding) {
-                self.take_line(buf, taken);
-                continue;
-            }
-            if line_len > self.max_record_size {
-                let error = self.too_long();
-                self.take_line(buf, taken);
-                return Err(error);
-            }
-            let position = Position {
-                byte: Some(self.consumed),
-                line: Some(self.lines + 1),
-                record: None,
-            };
-            let content = trim_end(&buf[..line_len]);
-            if content.iter().all(u8::is_ascii_whitespace) {
-                self.take_line(buf, taken);
-                continue;
-            }
-            self.records += 1;
-            let position = Position {
-                record: Some(self.records),
-                ..position
-            };
-            let parsed = self.parser.parse(buf, content.len(), position, out);
-            self.take_line(buf, taken);
-            return parsed.map(Some);
-        }
-    }
-
-    fn take(&mut self, buf: &mut BytesMut, n: usize) {
-        buf.advance(n);
-        self.consumed += n as u64;
-        self.scanned = 0;
-    }
-
-    fn take_line(&mut self, buf: &mut BytesMut, n: usize) {
-        self.take(buf, n);
-        self.lines += 1;
-    }
-
-    /// The error for the current line, which is over the limit.
-    fn too_long(&mut self) -> Error {
-        let error = Error::new(
-            ErrorKind::LimitExceeded,
-            format!(
-                "line is longer than the maximum record size of {} bytes",
-                self.max_record_size
-            ),
-        )
-        .with_format(FORMAT)
-        .at(Position {
-            byte: Some(self.consumed),
-            line: Some(self.lines + 1),
-            record: Some(self.records + 1),
-        })
-        .recoverable();
-        self.records += 1;
-        error
+        let Some(line) = self.lines.next(buf, eof)? else {
+            return Ok(None);
+        };
+        let content = trim_end(&buf[..line.len]).len();
+        let parsed = self.parser.parse(buf, content, line.position, out);
+        self.lines.consume(buf, line, true);
+        parsed.map(Some)
     }
 }
 
@@ -190,19 +112,10 @@ impl Decoder for JsonLinesDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use iterable_core::Value;
+    use iterable_core::{ErrorKind, Value};
 
     fn decode_all(input: &[u8], max: usize) -> Vec<Result<Record>> {
-        let mut decoder = JsonLinesDecoder::new(max);
-        let mut buf = BytesMut::from(input);
-        let mut out = Vec::new();
-        loop {
-            match decoder.decode_eof(&mut buf) {
-                Ok(Some(r)) => out.push(Ok(r)),
-                Ok(None) => return out,
-                Err(e) => out.push(Err(e)),
-            }
-        }
+        crate::lines::decode_all(JsonLinesDecoder::new(max), input)
     }
 
     #[test]
