@@ -11,9 +11,11 @@
 //! | JSON documents, GeoJSON | [`json`] | yes | yes | the objects of an array (at a dotted path) streamed in flat memory; GeoJSON features |
 //! | Web access logs (Apache, nginx) | [`apachelog`] | yes | yes | common, combined and their vhost forms; typed status, size and time; a line that does not match is an error |
 //! | CEF | [`cef`] | yes | yes | ArcSight's Common Event Format: header fields, extension pairs with their escapes, a syslog prefix kept |
+//! | Fixed-width text | [`fixedwidth`] | yes | yes | columns from `-o widths=` or the header line; values trimmed; too wide a value is an error |
 //! | GELF | [`gelf`] | yes | yes | Graylog's JSON messages, newline- or NUL-ended; required fields checked; timestamp typed |
 //! | InfluxDB line protocol | [`lineprotocol`] | yes | yes | InfluxData's parser; points as `{measurement, tags, fields, time}`, typed fields; flat records written with `-O tags=` |
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
+//! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
@@ -65,6 +67,7 @@ pub mod cef;
 pub mod compression;
 pub mod csv;
 mod detect;
+pub mod fixedwidth;
 mod format;
 pub mod gelf;
 mod input;
@@ -81,6 +84,7 @@ mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;
 pub mod text;
+pub mod xml;
 #[cfg(feature = "zip")]
 pub mod zip;
 

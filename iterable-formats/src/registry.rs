@@ -128,6 +128,10 @@ impl Format {
     pub const GELF: Format = Format(&crate::gelf::GELF);
     /// CEF, ArcSight's Common Event Format.
     pub const CEF: Format = Format(&crate::cef::CEF);
+    /// Fixed-width text.
+    pub const FIXEDWIDTH: Format = Format(&crate::fixedwidth::FIXEDWIDTH);
+    /// XML.
+    pub const XML: Format = Format(&crate::xml::XML);
     /// Apache Parquet (feature `parquet`).
     #[cfg(feature = "parquet")]
     pub const PARQUET: Format = Format(&crate::parquet::PARQUET);
@@ -240,6 +244,8 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::lineprotocol::LINEPROTOCOL,
     &crate::gelf::GELF,
     &crate::cef::CEF,
+    &crate::fixedwidth::FIXEDWIDTH,
+    &crate::xml::XML,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
 ];

@@ -108,6 +108,24 @@ fn cases() -> Vec<Case> {
             first_error: at(22, 2, 2),
             recovers: true,
         },
+        Case {
+            format: Format::FIXEDWIDTH,
+            options: &[],
+            file: "kit.fwf",
+            good: "id  name        city\r\n1   Zoë Ærø     Oslo\n\n22  Ada         London town\n333 {\"x\":1}\n".as_bytes(),
+            bad: b"id name\n1  a\n2  \xff\n3  c\n",
+            first_error: at(13, 3, 2),
+            recovers: true,
+        },
+        Case {
+            format: Format::XML,
+            options: &[],
+            file: "kit.xml",
+            good: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- kit --><catalog xmlns:dc=\"urn:dc\">\n  <book id=\"1\" lang=\"fr\"><dc:title>L&apos;&#201;tranger &amp; <![CDATA[<co>]]></dc:title><tag>a</tag><tag>b</tag><empty/><blank></blank></book>\n  <book>Zoë</book>\n  <book><nested><deep k=\"v\">x</deep></nested></book>\n</catalog>\n".as_bytes(),
+            bad: b"<r><a>1</a>\n<a>&nope;</a>\n<a>3</a></r>",
+            first_error: at(15, 2, 2),
+            recovers: true,
+        },
         // Written by pyarrow (tests/peers/parquet_peer.py kit): every type, three row groups;
         // the bad one has the first page of its last row group broken.
         Case {

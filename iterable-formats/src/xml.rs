@@ -1,0 +1,1027 @@
+//! XML (`xml`), streamed on quick-xml: the records are elements, read in memory flat in the
+//! document's size, and written back.
+//!
+//! The records are the elements `-o tag=NAME` names, matched by local name at any depth (an
+//! element of that name inside a record is part of it), or by default the children of the
+//! root element. An element becomes a value this way (the rule xmltodict, and so IterableData,
+//! follows):
+//!
+//! - attributes are `@name` fields, first;
+//! - child elements are fields named as they are, in the order they first come; a name that
+//!   comes again makes an array of them all;
+//! - text is a `#text` field (trimmed, its pieces joined) when the element has attributes or
+//!   children, or else the element's value itself, exactly as written;
+//! - an empty element `<a/>` is null, and `<a></a>` the empty string.
+//!
+//! Names keep their namespace prefixes (`dc:title`), or lose them with
+//! `-o strip_namespaces=true` (and the `xmlns` attributes go too). Entities are not expanded
+//! beyond XML's five (`&amp;` ...) and character references: a DTD's entities never are (a
+//! billion laughs costs nothing), and a reference to one is a recoverable error naming the
+//! record, as is an element over the record size limit (its contents are dropped as they come).
+//! Text that is not well-formed XML (a tag that does not close, an end tag that does not match)
+//! is an error with its byte offset and line that ends the read, after the records before it.
+//!
+//! Written (which IterableData cannot do) as `<?xml ...?>`, then the root element
+//! (`-O root=NAME`, `root` by default) holding one element per record (`-O tag=NAME`, `item`):
+//! `@` fields as attributes, `#text` as text, objects as elements, arrays as repeated
+//! elements, null as `<a/>`, other values as their text, escaped. A field name that is not an
+//! XML name, an array directly inside an array, or a character XML 1.0 cannot hold is an error
+//! naming the record. Read back, every value is text: XML has no types.
+
+use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
+use crate::text;
+use bytes::{Buf, BufMut, BytesMut};
+use iterable_core::{
+    Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, Record, Result, Value,
+};
+use quick_xml::errors::{Error as XmlError, SyntaxError};
+use quick_xml::events::{BytesStart, Event};
+use std::collections::HashMap;
+
+/// XML in the format registry.
+pub struct XmlFormat;
+
+/// The registry's XML.
+pub static XML: XmlFormat = XmlFormat;
+
+/// The format's name in errors and options.
+pub const FORMAT: &str = "xml";
+
+static INFO: FormatInfo = FormatInfo {
+    name: FORMAT,
+    aliases: &[],
+    extensions: &["xml"],
+    mime_types: &["application/xml", "text/xml"],
+    magic: &[],
+    capabilities: Capabilities::STREAMING,
+    description: "XML: the elements named by -o tag= (by default the root's children) as records",
+};
+
+static READ_OPTIONS: &[OptionInfo] = &[
+    OptionInfo {
+        key: "tag",
+        default: "",
+        help: "the elements that are records, by local name at any depth (default: the root's children)",
+    },
+    OptionInfo {
+        key: "strip_namespaces",
+        default: "false",
+        help: "drop namespace prefixes from names, and the xmlns attributes",
+    },
+];
+
+static WRITE_OPTIONS: &[OptionInfo] = &[
+    OptionInfo {
+        key: "root",
+        default: "root",
+        help: "the root element's name",
+    },
+    OptionInfo {
+        key: "tag",
+        default: "item",
+        help: "each record's element name",
+    },
+];
+
+impl FormatSpec for XmlFormat {
+    fn info(&self) -> &'static FormatInfo {
+        &INFO
+    }
+
+    fn read_options(&self) -> &'static [OptionInfo] {
+        READ_OPTIONS
+    }
+
+    fn write_options(&self) -> &'static [OptionInfo] {
+        WRITE_OPTIONS
+    }
+
+    /// An XML declaration: 95; a first element (after comments) that is not HTML's: 50.
+    fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
+        let head = head.strip_prefix(crate::csv::BOM).unwrap_or(head);
+        let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+        let head = &head[start..];
+        if head.starts_with(b"<?xml") {
+            return Some(Sniffed::with(95));
+        }
+        let lower: Vec<u8> = head.iter().take(64).map(u8::to_ascii_lowercase).collect();
+        if lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") {
+            return None;
+        }
+        let named =
+            head.len() > 1 && head[0] == b'<' && (head[1].is_ascii_alphabetic() || head[1] == b'_');
+        let commented = head.starts_with(b"<!--") || head.starts_with(b"<!DOCTYPE");
+        (named || commented).then(|| Sniffed::with(50))
+    }
+
+    fn decoder(
+        &self,
+        options: &FormatOptions,
+        max_record_size: usize,
+    ) -> Result<Box<dyn Decoder + Send>> {
+        Ok(Box::new(XmlDecoder::new(
+            options
+                .get("tag")
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            options
+                .boolean(FORMAT, "strip_namespaces")?
+                .unwrap_or(false),
+            max_record_size,
+        )))
+    }
+
+    fn encoder(&self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
+        let root = options.get("root").unwrap_or("root");
+        let tag = options.get("tag").unwrap_or("item");
+        for name in [root, tag] {
+            if !is_xml_name(name) {
+                return Err(Error::new(
+                    ErrorKind::InvalidRecord,
+                    format!("xml: {name:?} is not an XML element name"),
+                ));
+            }
+        }
+        Ok(Box::new(XmlEncoder::new(root, tag)))
+    }
+}
+
+/// An element being built: its attributes, children and text so far.
+#[derive(Debug, Default)]
+struct Element {
+    name: String,
+    attributes: Vec<(String, Value)>,
+    children: Vec<(String, Value)>,
+    /// Where each child name is in `children`, once there are many.
+    index: HashMap<String, usize>,
+    text: String,
+    /// It had text or markup inside (`<a></a>` is the empty string, `<a/>` null).
+    opened: bool,
+}
+
+impl Element {
+    fn add_child(&mut self, name: String, value: Value) {
+        let at = if self.children.len() > 16 {
+            if self.index.is_empty() {
+                self.index = self
+                    .children
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), i))
+                    .collect();
+            }
+            self.index.get(&name).copied()
+        } else {
+            self.children.iter().position(|(n, _)| *n == name)
+        };
+        match at {
+            Some(i) => match &mut self.children[i].1 {
+                Value::Array(items) => items.push(value),
+                other => {
+                    let first = std::mem::take(other);
+                    *other = Value::Array(vec![first, value]);
+                }
+            },
+            None => {
+                if !self.index.is_empty() {
+                    self.index.insert(name.clone(), self.children.len());
+                }
+                self.children.push((name, value));
+            }
+        }
+    }
+
+    /// The element's value, by the module's rule.
+    fn into_value(self) -> Value {
+        if self.attributes.is_empty() && self.children.is_empty() {
+            return match self.opened {
+                false => Value::Null,
+                true => Value::from(self.text),
+            };
+        }
+        Value::Object(Box::new(self.into_record()))
+    }
+
+    fn into_record(self) -> Record {
+        let text = self.text.trim();
+        let text = (!text.is_empty()).then(|| Value::from(text));
+        let mut record = Record::new();
+        for (name, value) in self.attributes.into_iter().chain(self.children) {
+            record.insert(name, value);
+        }
+        if let Some(text) = text {
+            record.insert("#text", text);
+        }
+        record
+    }
+}
+
+/// The record being built.
+#[derive(Debug)]
+struct Building {
+    /// The open elements of the record, itself first.
+    stack: Vec<Element>,
+    /// Where it starts.
+    position: Position,
+    /// Bytes of the input it has taken so far.
+    size: usize,
+    /// Why it will be refused at its end (its contents are not kept then).
+    refused: Option<Error>,
+}
+
+/// Decodes XML: see the [module](self).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use iterable_core::{Decoder, Value};
+/// use iterable_formats::xml::XmlDecoder;
+///
+/// let xml = br#"<?xml version="1.0"?>
+/// <library><book id="1"><title>Dune</title><tag>sf</tag><tag>classic</tag></book>
+/// <book id="2"><title lang="fr">L'&#201;tranger &amp; co</title></book></library>"#;
+/// let mut decoder = XmlDecoder::new(None, false, 1 << 20);
+/// let mut buf = BytesMut::from(&xml[..]);
+/// let first = decoder.decode_eof(&mut buf)?.unwrap();
+/// assert_eq!(first.get("@id").and_then(Value::as_str), Some("1"));
+/// assert_eq!(first.get("tag"), Some(&Value::Array(vec!["sf".into(), "classic".into()])));
+/// let second = decoder.decode_eof(&mut buf)?.unwrap();
+/// let title = second.get("title").and_then(Value::as_object).unwrap();
+/// assert_eq!(title.get("#text").and_then(Value::as_str), Some("L'Étranger & co"));
+/// assert!(decoder.decode_eof(&mut buf)?.is_none());
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct XmlDecoder {
+    tag: Option<String>,
+    strip_namespaces: bool,
+    max_record_size: usize,
+    /// The names of the open elements outside the record being built.
+    open: Vec<String>,
+    record: Option<Building>,
+    /// Bytes taken off the input so far, and the lines they held.
+    consumed: u64,
+    lines: u64,
+    records: u64,
+    /// The root element has closed.
+    closed: bool,
+    /// A fatal error was given: nothing more is read.
+    broken: bool,
+    /// How much of the buffer has been searched for its last `>`, and where that ends.
+    searched: usize,
+    markup_end: usize,
+}
+
+impl XmlDecoder {
+    /// A decoder of the elements named `tag` (by local name; else the root's children),
+    /// without namespace prefixes when `strip_namespaces`, refusing records over
+    /// `max_record_size` bytes.
+    pub fn new(tag: Option<String>, strip_namespaces: bool, max_record_size: usize) -> XmlDecoder {
+        XmlDecoder {
+            tag,
+            strip_namespaces,
+            max_record_size: max_record_size.max(1),
+            open: Vec::new(),
+            record: None,
+            consumed: 0,
+            lines: 0,
+            records: 0,
+            closed: false,
+            broken: false,
+            searched: 0,
+            markup_end: 0,
+        }
+    }
+
+    fn take(&mut self, buf: &mut BytesMut, n: usize) {
+        self.lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        self.consumed += n as u64;
+        self.searched = self.searched.saturating_sub(n);
+        self.markup_end = self.markup_end.saturating_sub(n);
+        buf.advance(n);
+    }
+
+    fn position(&self, buf: &[u8], offset: usize) -> Position {
+        Position {
+            byte: Some(self.consumed + offset as u64),
+            line: Some(self.lines + 1 + memchr::memchr_iter(b'\n', &buf[..offset]).count() as u64),
+            record: None,
+        }
+    }
+
+    fn fatal(&mut self, buf: &[u8], offset: usize, message: String) -> Error {
+        self.broken = true;
+        let mut position = self.position(buf, offset.min(buf.len()));
+        position.record = self.record.as_ref().and_then(|r| r.position.record);
+        Error::parse(FORMAT, message).at(position)
+    }
+
+    fn name(&self, qualified: &str) -> String {
+        match (self.strip_namespaces, qualified.rsplit_once(':')) {
+            (true, Some((_, local))) => local.to_owned(),
+            _ => qualified.to_owned(),
+        }
+    }
+
+    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        if self.broken {
+            let rest = buf.len();
+            self.take(buf, rest);
+            return Ok(None);
+        }
+        // Markup ends with '>': the reader is given the input up to the last one, so every
+        // event it reads is whole, but for a '>' inside a comment, an attribute value or a
+        // DTD, which it reports as unclosed: then more input is waited for.
+        // Only what arrived since the last call is searched.
+        if buf.len() > self.searched {
+            if let Some(i) = memchr::memrchr(b'>', &buf[self.searched..]) {
+                self.markup_end = self.searched + i + 1;
+            }
+            self.searched = buf.len();
+        }
+        let end = if eof { buf.len() } else { self.markup_end };
+        let mut reader = quick_xml::Reader::from_reader(&buf[..end]);
+        let config = reader.config_mut();
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        config.expand_empty_elements = false;
+        let mut taken = 0usize;
+        let result = loop {
+            let event = match reader.read_event() {
+                Ok(Event::Eof) => break Ok(None),
+                Ok(event) => event,
+                Err(XmlError::Syntax(syntax)) if !eof && unclosed(&syntax) => break Ok(None),
+                Err(error) => {
+                    let at = reader.error_position() as usize;
+                    break Err(self.fatal(buf, at, format!("not well-formed XML: {error}")));
+                }
+            };
+            let event_start = taken;
+            taken = reader.buffer_position() as usize;
+            match self.event(event, &buf[..end], event_start, taken) {
+                Ok(Some(record)) => break Ok(Some(record)),
+                Ok(None) => {}
+                Err(error) => break Err(error),
+            }
+        };
+        self.take(buf, taken);
+        let result = result?;
+        if result.is_some() {
+            return Ok(result);
+        }
+        if eof {
+            if !buf.is_empty() {
+                let rest = buf.len();
+                let at = self.consumed;
+                self.take(buf, rest);
+                self.broken = true;
+                return Err(
+                    Error::parse(FORMAT, "the document ends inside markup").at(Position {
+                        byte: Some(at),
+                        ..Position::default()
+                    }),
+                );
+            }
+            if !self.open.is_empty() || self.record.is_some() {
+                let open = match &self.record {
+                    Some(record) => record.stack.last().map(|e| e.name.clone()),
+                    None => self.open.last().cloned(),
+                }
+                .unwrap_or_default();
+                self.broken = true;
+                return Err(Error::parse(
+                    FORMAT,
+                    format!("the document ends before the element <{open}> closes"),
+                )
+                .at(Position {
+                    byte: Some(self.consumed),
+                    line: Some(self.lines + 1),
+                    record: self.record.as_ref().and_then(|r| r.position.record),
+                }));
+            }
+            return Ok(None);
+        }
+        if buf.len() > self.max_record_size.saturating_add(64 * 1024) {
+            let at = buf.len();
+            return Err(self.fatal(
+                buf,
+                0,
+                format!(
+                    "a piece of markup or text is longer than the maximum record size of {} bytes ({at} bytes without its end)",
+                    self.max_record_size
+                ),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Handles one event (at `start..end` of `input`); gives the record it completes.
+    fn event(
+        &mut self,
+        event: Event<'_>,
+        input: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Option<Record>> {
+        if let Some(record) = &mut self.record {
+            record.size += end - start;
+            if record.size > self.max_record_size && record.refused.is_none() {
+                record.refused = Some(
+                    Error::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
+                            "the record is longer than the maximum record size of {} bytes",
+                            self.max_record_size
+                        ),
+                    )
+                    .with_format(FORMAT)
+                    .at(record.position)
+                    .recoverable(),
+                );
+                // Its contents go (its depth stays known): memory stays within the limit.
+                for element in &mut record.stack {
+                    *element = Element {
+                        name: std::mem::take(&mut element.name),
+                        ..Element::default()
+                    };
+                }
+            }
+        }
+        match event {
+            Event::Start(element) => self.start(&element, input, start, false),
+            Event::Empty(element) => self.start(&element, input, start, true),
+            Event::End(element) => {
+                let name = element.name().into_inner().to_owned();
+                self.end(&name, input, start)
+            }
+            Event::Text(text) => {
+                self.text(
+                    &text.xml_content(quick_xml::XmlVersion::Implicit1_0),
+                    input,
+                    start,
+                )?;
+                Ok(None)
+            }
+            Event::CData(data) => {
+                let data = data.xml_content(quick_xml::XmlVersion::Implicit1_0);
+                self.text(&data, input, start)?;
+                Ok(None)
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c.to_string()),
+                    Ok(None) => {
+                        quick_xml::escape::resolve_predefined_entity(&reference).map(str::to_owned)
+                    }
+                    Err(_) => None,
+                };
+                match resolved {
+                    Some(text) => self.text(&text, input, start)?,
+                    None => {
+                        let name: &str = &reference;
+                        let why = format!(
+                            "the entity &{name}; is not one of XML's five, and entities a DTD defines are not expanded"
+                        );
+                        self.refuse_record(why, input, start)?;
+                    }
+                }
+                Ok(None)
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => Ok(None),
+            Event::Eof => Ok(None),
+        }
+    }
+
+    /// Refuses the record being built (an error at its end), or, outside records, ignores.
+    fn refuse_record(&mut self, why: String, input: &[u8], at: usize) -> Result<()> {
+        let position = self.position(input, at);
+        if let Some(record) = &mut self.record
+            && record.refused.is_none()
+        {
+            record.refused = Some(
+                Error::new(ErrorKind::InvalidRecord, why)
+                    .with_format(FORMAT)
+                    .at(Position {
+                        record: record.position.record,
+                        ..position
+                    })
+                    .recoverable(),
+            );
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, text: &str, input: &[u8], at: usize) -> Result<()> {
+        match &mut self.record {
+            Some(record) if record.refused.is_none() => {
+                let element = record.stack.last_mut().expect("a record has its element");
+                element.text.push_str(text);
+                element.opened = true;
+            }
+            Some(_) => {}
+            None => {
+                if self.open.is_empty() && !text.trim().is_empty() {
+                    return Err(self.fatal(input, at, "text outside the root element".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn start(
+        &mut self,
+        element: &BytesStart<'_>,
+        input: &[u8],
+        at: usize,
+        empty: bool,
+    ) -> Result<Option<Record>> {
+        let qualified = element.name().into_inner().to_owned();
+        let local = element.local_name().into_inner();
+        if self.record.is_none() {
+            if self.open.is_empty() && self.closed {
+                return Err(self.fatal(input, at, "a second root element".into()));
+            }
+            let is_record = match &self.tag {
+                Some(tag) => local == tag,
+                None => self.open.len() == 1,
+            };
+            if !is_record {
+                if self.open.is_empty() && self.closed {
+                    return Err(self.fatal(input, at, "a second root element".into()));
+                }
+                if !empty {
+                    self.open.push(qualified);
+                }
+                return Ok(None);
+            }
+            self.records += 1;
+            let mut position = self.position(input, at);
+            position.record = Some(self.records);
+            self.record = Some(Building {
+                stack: Vec::new(),
+                position,
+                size: 0,
+                refused: None,
+            });
+        }
+        let name = self.name(&qualified);
+        let mut built = Element {
+            name,
+            opened: !empty,
+            ..Element::default()
+        };
+        let refused = self.record.as_ref().is_some_and(|r| r.refused.is_some());
+        if !refused {
+            for attribute in element.attributes() {
+                let attribute = match attribute {
+                    Ok(attribute) => attribute,
+                    Err(error) => {
+                        return Err(self.fatal(input, at, format!("not well-formed XML: {error}")));
+                    }
+                };
+                let key = attribute.key.into_inner();
+                if self.strip_namespaces && (key == "xmlns" || key.starts_with("xmlns:")) {
+                    continue;
+                }
+                match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                    Ok(value) => {
+                        let key = format!("@{}", self.name(key));
+                        if built.attributes.iter().any(|(k, _)| *k == key) {
+                            self.refuse_record(
+                                format!("the attribute {key} is given twice"),
+                                input,
+                                at,
+                            )?;
+                        }
+                        built.attributes.push((key, Value::from(value.as_ref())));
+                    }
+                    Err(error) => {
+                        self.refuse_record(format!("the attribute {key}: {error}"), input, at)?;
+                    }
+                }
+            }
+        }
+        let record = self.record.as_mut().expect("started above");
+        if record.refused.is_none() || record.stack.is_empty() {
+            record.stack.push(built);
+        } else {
+            // A refused record keeps only its own element; depth is still counted.
+            record.stack.push(Element::default());
+        }
+        if empty {
+            return self.close(input, at);
+        }
+        Ok(None)
+    }
+
+    fn end(&mut self, name: &str, input: &[u8], at: usize) -> Result<Option<Record>> {
+        if self.record.is_none() {
+            match self.open.pop() {
+                Some(open) if open == name => {
+                    self.closed = self.open.is_empty();
+                    Ok(None)
+                }
+                Some(open) => Err(self.fatal(
+                    input,
+                    at,
+                    format!("the end tag </{name}> does not match <{open}>"),
+                )),
+                None => Err(self.fatal(input, at, format!("the end tag </{name}> closes nothing"))),
+            }
+        } else {
+            let record = self.record.as_mut().expect("checked");
+            let top = record.stack.last().expect("a record has its element");
+            let expected = if record.refused.is_some() && record.stack.len() > 1 {
+                None
+            } else {
+                Some(top.name.clone())
+            };
+            if let Some(expected) = expected
+                && expected != self.name(name)
+            {
+                return Err(self.fatal(
+                    input,
+                    at,
+                    format!("the end tag </{name}> does not match <{expected}>"),
+                ));
+            }
+            self.close(input, at)
+        }
+    }
+
+    /// Closes the record's innermost open element; gives the record when that was it.
+    fn close(&mut self, _input: &[u8], _at: usize) -> Result<Option<Record>> {
+        let record = self.record.as_mut().expect("inside a record");
+        let element = record.stack.pop().expect("a record has its element");
+        if let Some(parent) = record.stack.last_mut() {
+            if record.refused.is_none() {
+                parent.opened = true;
+                let name = element.name.clone();
+                parent.add_child(name, element.into_value());
+            }
+            return Ok(None);
+        }
+        let record = self.record.take().expect("inside a record");
+        if let Some(error) = record.refused {
+            return Err(error);
+        }
+        Ok(Some(match element.into_value() {
+            Value::Object(record) => *record,
+            Value::Null => Record::new(),
+            text => [("#text", text)].into_iter().collect(),
+        }))
+    }
+}
+
+/// An error that more input may cure.
+fn unclosed(error: &SyntaxError) -> bool {
+    !matches!(error, SyntaxError::InvalidBangMarkup)
+}
+
+impl Decoder for XmlDecoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, false)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, true)
+    }
+}
+
+/// An XML name (of an element or attribute): a letter or `_` first, then letters, digits,
+/// `-`, `.`, `_` and `:` (any non-ASCII letter counts).
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+}
+
+/// Encodes records as XML: see the [module](self).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use iterable_core::{Encoder, Record, Value};
+/// use iterable_formats::xml::XmlEncoder;
+///
+/// let title: Record = [("@lang", Value::from("en")), ("#text", Value::from("R&D <notes>"))].into_iter().collect();
+/// let r: Record = [("@id", Value::Int(1)), ("title", Value::Object(Box::new(title))), ("tag", Value::Array(vec!["a".into(), "b".into()])), ("note", Value::Null)].into_iter().collect();
+/// let mut encoder = XmlEncoder::new("books", "book");
+/// let mut out = BytesMut::new();
+/// encoder.encode(&r, &mut out)?;
+/// encoder.finish(&mut out)?;
+/// let xml = std::str::from_utf8(&out).unwrap();
+/// assert!(xml.contains(r#"<book id="1"><title lang="en">R&amp;D &lt;notes&gt;</title><tag>a</tag><tag>b</tag><note/></book>"#), "{xml}");
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct XmlEncoder {
+    root: String,
+    tag: String,
+    started: bool,
+    records: u64,
+}
+
+impl XmlEncoder {
+    /// An encoder writing the root element `root` with a `tag` element per record.
+    pub fn new(root: &str, tag: &str) -> XmlEncoder {
+        XmlEncoder {
+            root: root.to_owned(),
+            tag: tag.to_owned(),
+            started: false,
+            records: 0,
+        }
+    }
+
+    fn start(&mut self, out: &mut BytesMut) {
+        if !std::mem::replace(&mut self.started, true) {
+            out.put_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+            out.put_slice(self.root.as_bytes());
+            out.put_slice(b">\n");
+        }
+    }
+}
+
+/// Appends `text` escaped for XML (text and attribute values alike); a character XML 1.0
+/// cannot hold is an error.
+fn write_escaped(text: &str, out: &mut BytesMut) -> std::result::Result<(), String> {
+    if let Some(c) = text.chars().find(|&c| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    }) {
+        return Err(format!("the character {c:?} cannot be written in XML 1.0"));
+    }
+    out.put_slice(quick_xml::escape::escape(text).as_bytes());
+    Ok(())
+}
+
+/// Writes `value` as the element `name`.
+fn write_element(name: &str, value: &Value, out: &mut BytesMut) -> std::result::Result<(), String> {
+    if !is_xml_name(name) {
+        return Err(format!("the field name {name:?} is not an XML name"));
+    }
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                if matches!(item, Value::Array(_)) {
+                    return Err(format!(
+                        "{name} holds an array inside an array, which XML cannot hold"
+                    ));
+                }
+                write_element(name, item, out)?;
+            }
+            Ok(())
+        }
+        Value::Null => {
+            out.put_u8(b'<');
+            out.put_slice(name.as_bytes());
+            out.put_slice(b"/>");
+            Ok(())
+        }
+        Value::Object(record) => write_fields(name, record, out),
+        scalar => {
+            out.put_u8(b'<');
+            out.put_slice(name.as_bytes());
+            out.put_u8(b'>');
+            write_escaped(&text::to_text(scalar)?, out)?;
+            out.put_slice(b"</");
+            out.put_slice(name.as_bytes());
+            out.put_u8(b'>');
+            Ok(())
+        }
+    }
+}
+
+/// Writes `record` as the element `name`: `@` fields as attributes, `#text` as text.
+fn write_fields(
+    name: &str,
+    record: &Record,
+    out: &mut BytesMut,
+) -> std::result::Result<(), String> {
+    out.put_u8(b'<');
+    out.put_slice(name.as_bytes());
+    for (field, value) in record.iter() {
+        let Some(attribute) = field.strip_prefix('@') else {
+            continue;
+        };
+        if !is_xml_name(attribute) {
+            return Err(format!("{field:?} is not an XML attribute name"));
+        }
+        if value.is_null() {
+            continue;
+        }
+        if matches!(value, Value::Array(_) | Value::Object(_)) {
+            return Err(format!("the attribute {field} holds a nested value"));
+        }
+        out.put_u8(b' ');
+        out.put_slice(attribute.as_bytes());
+        out.put_slice(b"=\"");
+        write_escaped(&text::to_text(value)?, out)?;
+        out.put_u8(b'"');
+    }
+    out.put_u8(b'>');
+    for (field, value) in record.iter() {
+        if field.starts_with('@') {
+            continue;
+        }
+        if field == "#text" {
+            if !value.is_null() {
+                write_escaped(&text::to_text(value)?, out)?;
+            }
+            continue;
+        }
+        write_element(field, value, out)?;
+    }
+    out.put_slice(b"</");
+    out.put_slice(name.as_bytes());
+    out.put_u8(b'>');
+    Ok(())
+}
+
+impl Encoder for XmlEncoder {
+    fn encode(&mut self, record: &Record, out: &mut BytesMut) -> Result<()> {
+        self.start(out);
+        let tag = self.tag.clone();
+        crate::lines::write_line(FORMAT, &mut self.records, out, |out| {
+            out.put_slice(b"  ");
+            write_fields(&tag, record, out)?;
+            out.put_u8(b'\n');
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, out: &mut BytesMut) -> Result<()> {
+        self.start(out);
+        out.put_slice(b"</");
+        out.put_slice(self.root.as_bytes());
+        out.put_slice(b">\n");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::decode_all;
+
+    fn records(decoder: XmlDecoder, input: &str) -> Vec<Result<Record>> {
+        decode_all(decoder, input.as_bytes())
+    }
+
+    fn default() -> XmlDecoder {
+        XmlDecoder::new(None, false, 1 << 20)
+    }
+
+    #[test]
+    fn elements_become_values_by_the_rule() {
+        let rows = records(
+            default(),
+            r#"<?xml version="1.0"?><!-- c --><r xmlns:dc="urn:dc">
+              <item id="1"><dc:title>A &lt;b&gt; <![CDATA[<raw>]]></dc:title><n>1</n><n>2</n><e/><s></s></item>
+              <item>just text</item>
+              <item/>
+            </r>"#,
+        );
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(
+            first.names().collect::<Vec<_>>(),
+            ["@id", "dc:title", "n", "e", "s"]
+        );
+        assert_eq!(
+            first.get("dc:title").and_then(Value::as_str),
+            Some("A <b> <raw>")
+        );
+        assert_eq!(
+            first.get("n"),
+            Some(&Value::Array(vec!["1".into(), "2".into()]))
+        );
+        assert_eq!(first.get("e"), Some(&Value::Null));
+        assert_eq!(first.get("s").and_then(Value::as_str), Some(""));
+        let second = rows[1].as_ref().unwrap();
+        assert_eq!(
+            second.get("#text").and_then(Value::as_str),
+            Some("just text")
+        );
+        assert!(rows[2].as_ref().unwrap().is_empty());
+
+        let stripped = records(
+            XmlDecoder::new(None, true, 1 << 20),
+            r#"<r xmlns:dc="urn:dc"><item xmlns:x="urn:x" x:k="v"><dc:title>t</dc:title></item></r>"#,
+        );
+        let r = stripped[0].as_ref().unwrap();
+        assert_eq!(r.names().collect::<Vec<_>>(), ["@k", "title"]);
+    }
+
+    #[test]
+    fn a_tag_picks_records_at_any_depth() {
+        let rows = records(
+            XmlDecoder::new(Some("book".into()), false, 1 << 20),
+            "<lib><shelf><book><t>a</t><book>inner</book></book></shelf><x:book xmlns:x='u'><t>b</t></x:book></lib>",
+        );
+        assert_eq!(rows.len(), 2);
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(first.get("book").and_then(Value::as_str), Some("inner"));
+        assert_eq!(
+            rows[1].as_ref().unwrap().get("t").and_then(Value::as_str),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn entities_a_dtd_defines_are_not_expanded() {
+        let mut laughs =
+            String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+        for i in 1..10 {
+            let prev = if i == 1 {
+                "lol".to_owned()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            laughs.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">\n",
+                format!("&{prev};").repeat(10)
+            ));
+        }
+        laughs.push_str("]>\n<lolz><item>&lol9;</item><item>fine</item></lolz>\n");
+        let rows = records(default(), &laughs);
+        assert_eq!(rows.len(), 2);
+        let error = rows[0].as_ref().unwrap_err();
+        assert!(error.is_recoverable());
+        assert!(error.message().contains("&lol9;"), "{error}");
+        assert_eq!(error.position().record, Some(1));
+        assert_eq!(error.position().line, Some(14));
+        assert_eq!(
+            rows[1]
+                .as_ref()
+                .unwrap()
+                .get("#text")
+                .and_then(Value::as_str),
+            Some("fine")
+        );
+    }
+
+    #[test]
+    fn broken_markup_ends_the_read_with_its_position() {
+        let rows = records(default(), "<r>\n<a>1</a>\n<b>2</c>\n<a>3</a></r>");
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].is_ok());
+        let error = rows[1].as_ref().unwrap_err();
+        assert!(!error.is_recoverable());
+        assert!(error.message().contains("</c>"), "{error}");
+        assert_eq!(error.position().line, Some(3));
+        assert_eq!(error.position().byte, Some(17));
+
+        let cut = records(default(), "<r><a>1</a><a>2");
+        assert!(
+            cut.last()
+                .unwrap()
+                .as_ref()
+                .unwrap_err()
+                .message()
+                .contains("ends before")
+        );
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_skipped_in_bounded_memory() {
+        let big = format!("<r><a>{}</a><a>ok</a></r>", "<x>yyyy</x>".repeat(1000));
+        let rows = records(XmlDecoder::new(None, false, 1000), &big);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].as_ref().unwrap_err().kind(),
+            ErrorKind::LimitExceeded
+        );
+        assert_eq!(
+            rows[1]
+                .as_ref()
+                .unwrap()
+                .get("#text")
+                .and_then(Value::as_str),
+            Some("ok")
+        );
+    }
+
+    #[test]
+    fn written_records_read_back() {
+        let rows = records(
+            default(),
+            r#"<r><i id="1" k="a&amp;b"><t>x &lt; y</t><n>1</n><n>2</n><e/><s></s><o a="1">text</o></i></r>"#,
+        );
+        let mut encoder = XmlEncoder::new("r", "i");
+        let mut out = BytesMut::new();
+        for row in &rows {
+            encoder.encode(row.as_ref().unwrap(), &mut out).unwrap();
+        }
+        encoder.finish(&mut out).unwrap();
+        let again = decode_all(default(), &out);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].as_ref().unwrap(), rows[0].as_ref().unwrap());
+
+        let bad: Record = [("not a name", Value::Int(1))].into_iter().collect();
+        let written = out.len();
+        assert!(encoder.encode(&bad, &mut out).is_err());
+        let control: Record = [("a", Value::from("\u{1}"))].into_iter().collect();
+        assert!(encoder.encode(&control, &mut out).is_err());
+        assert_eq!(out.len(), written);
+    }
+}
