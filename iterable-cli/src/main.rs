@@ -361,11 +361,19 @@ fn run(command: Command) -> Result<(), Error> {
             let detection = reader.detection();
             let mut out = std::io::stdout().lock();
             writeln!(out, "format: {}", detection.format.info().name)?;
-            for (key, value) in detection.options.iter() {
+            for (key, value) in detection.options.iter().filter(|(k, _)| *k != "encoding") {
                 let value = if value == "tab" { "\\t" } else { value };
                 writeln!(out, "{key}: '{value}'")?;
             }
             writeln!(out, "detected by: {}", detection.by.as_str())?;
+            if let Some(found) = detection.encoding {
+                writeln!(
+                    out,
+                    "encoding: {} (by {})",
+                    found.encoding.name(),
+                    found.by.as_str()
+                )?;
+            }
             match detection.codec {
                 Some(codec) => writeln!(out, "codecs: {}", codec.name())?,
                 None => writeln!(out, "codecs: none")?,
@@ -409,12 +417,8 @@ fn print_formats() -> Result<(), Error> {
         if !info.mime_types.is_empty() {
             writeln!(out, "  MIME types: {}", info.mime_types.join(", "))?;
         }
-        print_options(&mut out, "read options (-o)", format.spec().read_options())?;
-        print_options(
-            &mut out,
-            "write options (-O)",
-            format.spec().write_options(),
-        )?;
+        print_options(&mut out, "read options (-o)", &format.read_options())?;
+        print_options(&mut out, "write options (-O)", &format.write_options())?;
     }
     writeln!(out, "codecs:")?;
     for codec in CodecKind::ALL {

@@ -416,3 +416,33 @@ fn a_web_log_is_found_by_content_and_its_bad_lines_are_named() {
     assert_eq!(rows[1]["size"], "");
     assert_eq!(rows[0]["status"], "200");
 }
+
+#[test]
+fn detect_names_the_encoding_and_convert_transcodes() {
+    let dir = tempfile::tempdir().unwrap();
+    // "имя,город\nЯрослава,Київ\n" in cp1251 ("ї" is 0xBF there).
+    let cp1251 =
+        b"\xe8\xec\xff,\xe3\xee\xf0\xee\xe4\n\xdf\xf0\xee\xf1\xeb\xe0\xe2\xe0,\xca\xe8\xbf\xe2\n";
+    let input = temp_file(&dir, "legacy.csv", cp1251);
+    let input = input.to_str().unwrap();
+    let detect = iterable(&["detect", input]);
+    assert!(
+        text(&detect.stdout).contains("encoding: windows-1251 (by content)"),
+        "{detect:?}"
+    );
+    let cat = iterable(&["cat", input]);
+    assert_eq!(json_lines(&cat.stdout)[0]["город"], "Київ", "{cat:?}");
+    let out = dir.path().join("out.csv");
+    let converted = iterable(&[
+        "convert",
+        input,
+        out.to_str().unwrap(),
+        "-O",
+        "encoding=cp1251",
+    ]);
+    assert!(converted.status.success(), "{converted:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), cp1251);
+    let unknown = iterable(&["cat", input, "-o", "encoding=klingon"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("encoding"), "{unknown:?}");
+}

@@ -543,7 +543,11 @@ fn write_time(time: &Timestamp, out: &mut BytesMut) -> std::result::Result<(), S
         ));
     }
     let offset = time.zone().and_then(parse_offset).unwrap_or(0);
-    let local = time.value().div_euclid(per) + i64::from(offset) * 60;
+    let local = time
+        .value()
+        .div_euclid(per)
+        .checked_add(i64::from(offset) * 60)
+        .ok_or_else(|| format!("the time {time} is out of range"))?;
     let days = i32::try_from(local.div_euclid(86_400))
         .map_err(|_| format!("the time {time} is out of range"))?;
     let (year, month, day) = Date::from_days(days).ymd();

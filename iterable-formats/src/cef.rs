@@ -11,7 +11,8 @@
 //! A line with text before `CEF:` (a syslog header, as most senders put it) keeps that text in
 //! a `syslog` field, first. A line that is not CEF (no `CEF:`, fewer than seven header fields,
 //! an extension key that is empty, holds a space or repeats one) is a recoverable error naming
-//! its line; IterableData passes such lines on as `raw_line` records.
+//! its line; IterableData passes such lines on as `raw_line` records. (An `=` with nothing
+//! before it since a space is part of a value, as above.)
 //!
 //! Written with the same escapes, the header fields from their names (a missing one empty,
 //! `cef_version` 0 by default), every other field as an extension pair (its text; nested
@@ -172,10 +173,8 @@ impl LineParser for CefParser {
             values.push(typed.unwrap_or_else(|| Value::from(value)));
         }
         extension(&text[at..], at, position, &mut names, &mut values)?;
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(invalid(format!("the key {name:?} is given twice")));
-            }
+        if let Some(name) = crate::lines::first_repeated(names.iter().map(String::as_str)) {
+            return Err(invalid(format!("the key {name:?} is given twice")));
         }
         let fields = self.names.fields(0, names.iter().map(String::as_str));
         Record::with_fields(fields, values).map(Some)
@@ -230,7 +229,10 @@ fn extension(
     for (n, &(start, eq)) in keys.iter().enumerate() {
         let end = keys.get(n + 1).map_or(ext.len(), |&(next, _)| next - 1);
         names.push(ext[start..eq].to_owned());
-        values.push(Value::from(unescape(ext[eq + 1..end].trim_end())));
+        // The spaces before the next key part values; CEF has no other trailing whitespace.
+        values.push(Value::from(unescape(
+            ext[eq + 1..end].trim_end_matches(' '),
+        )));
     }
     Ok(())
 }

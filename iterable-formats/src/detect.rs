@@ -14,8 +14,12 @@ pub struct Detection {
     /// The compression the input goes through first, if any.
     pub codec: Option<crate::compression::CodecKind>,
     /// The format's options in force: what the options give, over what the name implies
-    /// (`.tsv`: a tab delimiter), over what the content showed (a sniffed delimiter).
+    /// (`.tsv`: a tab delimiter), over what the content showed (a sniffed delimiter, an
+    /// `encoding` other than UTF-8).
     pub options: FormatOptions,
+    /// A text format's encoding and how it was found (`None` before the content is seen, and
+    /// for binary formats).
+    pub encoding: Option<crate::encoding::EncodingFound>,
 }
 
 impl Detection {
@@ -28,6 +32,7 @@ impl Detection {
                 by: DetectedBy::Options,
                 codec: None,
                 options: FormatOptions::default(),
+                encoding: None,
             }),
             None => name.and_then(detect_from_name),
         }
@@ -77,6 +82,7 @@ pub fn detect_from_name(name: &str) -> Option<Detection> {
         by: DetectedBy::Name,
         codec: None,
         options: format.spec().implied_options(&extension),
+        encoding: None,
     })
 }
 
@@ -98,6 +104,7 @@ pub fn detect_from_content(head: &[u8], complete: bool) -> Option<Detection> {
         by: DetectedBy::Content,
         codec: None,
         options,
+        encoding: None,
     };
     if let Some(format) = Format::all().find(|f| f.info().has_magic(head)) {
         return Some(found(format, FormatOptions::default()));

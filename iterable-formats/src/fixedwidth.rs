@@ -207,9 +207,10 @@ impl FixedWidthParser {
         match &self.columns {
             Some(columns) => {
                 if self.names.is_none() {
+                    let chars = Chars::new(line);
                     let names: Vec<String> = columns
                         .iter()
-                        .map(|&(start, end)| cut(line, start, end).trim().to_owned())
+                        .map(|&(start, end)| chars.cut(start, end).trim().to_owned())
                         .collect();
                     if let Some(i) = names.iter().position(String::is_empty) {
                         return Err(format!("the header line has no name for column {}", i + 1));
@@ -233,6 +234,10 @@ impl FixedWidthParser {
                     ));
                 }
                 if self.names.is_none() {
+                    if let Some(name) = crate::lines::first_repeated(words.iter().map(|&(_, w)| w))
+                    {
+                        return Err(format!("the header names the column {name:?} twice"));
+                    }
                     self.names = Some(Fields::new(words.iter().map(|&(_, w)| w)));
                 }
                 self.columns = Some(columns);
@@ -262,17 +267,33 @@ fn word_starts(line: &str) -> Vec<(usize, &str)> {
     words
 }
 
-/// The characters `start..end` of `line` (to its end when `end` is `None`), as far as it goes.
-fn cut(line: &str, start: usize, end: Option<usize>) -> &str {
-    if line.is_ascii() {
-        let s = start.min(line.len());
-        let e = end.map_or(line.len(), |e| e.min(line.len()));
-        return &line[s..e];
+/// A line, and where each of its characters starts when it is not ASCII (so that cutting
+/// columns costs the line's length once, whatever the columns).
+struct Chars<'a> {
+    line: &'a str,
+    starts: Option<Vec<usize>>,
+}
+
+impl<'a> Chars<'a> {
+    fn new(line: &'a str) -> Chars<'a> {
+        let starts = (!line.is_ascii()).then(|| line.char_indices().map(|(b, _)| b).collect());
+        Chars { line, starts }
     }
-    let byte = |n: usize| line.char_indices().nth(n).map_or(line.len(), |(b, _)| b);
-    let s = byte(start);
-    let e = end.map_or(line.len(), byte);
-    &line[s..e.max(s)]
+
+    /// The byte where character `n` starts (the end when there are fewer).
+    fn byte(&self, n: usize) -> usize {
+        match &self.starts {
+            None => n.min(self.line.len()),
+            Some(starts) => starts.get(n).copied().unwrap_or(self.line.len()),
+        }
+    }
+
+    /// The characters `start..end` (to the end when `end` is `None`), as far as the line goes.
+    fn cut(&self, start: usize, end: Option<usize>) -> &'a str {
+        let s = self.byte(start);
+        let e = end.map_or(self.line.len(), |e| self.byte(e));
+        &self.line[s..e.max(s)]
+    }
 }
 
 impl LineParser for FixedWidthParser {
@@ -282,19 +303,21 @@ impl LineParser for FixedWidthParser {
         let invalid = |why: String| Error::new(ErrorKind::InvalidRecord, why);
         let line =
             std::str::from_utf8(line).map_err(|_| invalid("the line is not UTF-8 text".into()))?;
-        if std::mem::take(&mut self.header) {
+        if self.header {
+            // A header that is refused is looked for again on the next line.
             self.read_header(line).map_err(invalid)?;
+            self.header = false;
             return Ok(None);
         }
-        let columns = self
-            .columns
-            .as_ref()
-            .expect("widths given or read from the header");
+        let Some(columns) = self.columns.as_ref() else {
+            return Err(invalid("no header line has given the columns yet".into()));
+        };
         let names = self
             .names
             .get_or_insert_with(|| Fields::new((1..=columns.len()).map(|i| format!("column_{i}"))));
+        let chars = Chars::new(line);
         if let Some(&(_, Some(end))) = columns.last() {
-            let beyond = cut(line, end, None);
+            let beyond = chars.cut(end, None);
             if !beyond.trim().is_empty() {
                 return Err(invalid(format!(
                     "text beyond the last column (which ends at character {end}): {beyond:?}"
@@ -303,7 +326,7 @@ impl LineParser for FixedWidthParser {
         }
         let values = columns
             .iter()
-            .map(|&(start, end)| Value::from(cut(line, start, end).trim()))
+            .map(|&(start, end)| Value::from(chars.cut(start, end).trim()))
             .collect();
         Record::with_fields(names.clone(), values).map(Some)
     }
@@ -377,7 +400,14 @@ impl FixedWidthEncoder {
                 }
                 Ok(text)
             })
-            .collect()
+            .collect::<std::result::Result<Vec<String>, String>>()
+            .and_then(|texts| match texts.iter().all(String::is_empty) {
+                true => Err(
+                    "every value is empty: the line would be blank, and blank lines are skipped"
+                        .into(),
+                ),
+                false => Ok(texts),
+            })
     }
 
     /// Settles the widths (given, or found from the records held), writes the header line

@@ -224,6 +224,10 @@ impl GelfEncoder {
             }
             if GELF_FIELDS.contains(&name) || name.starts_with('_') {
                 field(name, out);
+            } else if record.get(&format!("_{name}")).is_some() {
+                return Err(format!(
+                    "both {name} and _{name}: written, they would be one field"
+                ));
             } else {
                 field(&format!("_{name}"), out);
             }
@@ -239,8 +243,12 @@ impl GelfEncoder {
 
 /// A timestamp as seconds since the epoch, with exactly the decimals its unit has.
 fn write_seconds(time: &Timestamp, out: &mut BytesMut) {
-    let per = time.unit().per_second();
-    let (seconds, fraction) = (time.value().div_euclid(per), time.value().rem_euclid(per));
+    let per = i128::from(time.unit().per_second());
+    let value = i128::from(time.value());
+    if value < 0 {
+        out.put_u8(b'-');
+    }
+    let (seconds, fraction) = (value.abs() / per, value.abs() % per);
     out.put_slice(itoa::Buffer::new().format(seconds).as_bytes());
     if fraction != 0 {
         let digits = per.ilog10() as usize;

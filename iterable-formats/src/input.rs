@@ -3,7 +3,10 @@
 //! first bytes ([`crate::SNIFF_BYTES`] of them, or the whole input when shorter).
 
 use crate::compression::{CodecKind, Compression};
-use crate::{Detection, FormatOptions, ReadOptions, SNIFF_BYTES, detect_head};
+use crate::encoding::{
+    EncodingErrors, EncodingFound, EncodingFoundBy, TextEncoding, Transcoder, detect_encoding,
+};
+use crate::{Detection, Format, FormatOptions, ReadOptions, SNIFF_BYTES, detect_head};
 use bytes::BytesMut;
 use iterable_core::{Decoder, Decompression, DetectedBy, Error, ErrorKind, Result};
 
@@ -151,6 +154,10 @@ fn stream_decoder(
 /// The format from the options, else the name, else `content`; with the options in force:
 /// the options', over the name's, over the dialect `content` shows. Also gives the options
 /// without what was sniffed (for an archive's members, which each show their own).
+///
+/// A text format's encoding is found first (named, else a byte order mark or the content:
+/// [`detect_encoding`]); content in another encoding than UTF-8 is sniffed as UTF-8, and the
+/// encoding goes into the options, so that the decoder transcodes.
 fn detect(
     options: &ReadOptions,
     name: Option<&str>,
@@ -158,25 +165,60 @@ fn detect(
     complete: bool,
     codec: Option<CodecKind>,
 ) -> Result<(Detection, FormatOptions)> {
+    // Binary formats are told by their magic bytes, in no encoding.
+    let binary = Format::all().any(|f| !f.spec().is_text() && f.info().has_magic(content));
+    let found = match options
+        .options
+        .get("encoding")
+        .map(TextEncoding::from_label)
+    {
+        Some(Some(encoding)) => Some(EncodingFound {
+            encoding,
+            by: EncodingFoundBy::Options,
+        }),
+        // An unknown name is the decoder's error to give.
+        Some(None) => None,
+        None if binary => None,
+        None => Some(detect_encoding(content, complete)),
+    };
+    let transcoded;
+    let text = match found {
+        Some(found) if !found.encoding.is_utf8() => {
+            let mut utf8 = BytesMut::new();
+            let mut transcoder = Transcoder::new(found.encoding, EncodingErrors::Replace);
+            // Replacement characters, if any, are for the sniffers only.
+            let _ = transcoder.push(content, &mut utf8, complete);
+            transcoded = utf8;
+            &transcoded[..]
+        }
+        _ => content,
+    };
     let (mut detection, named) = match Detection::before_content(options, name) {
         Some(detection) => {
             let named = detection.options.clone();
             (detection, named)
         }
-        None => (
-            detect_head(content, complete, name)?,
-            FormatOptions::default(),
-        ),
+        None => (detect_head(text, complete, name)?, FormatOptions::default()),
     };
     detection.codec = codec;
     if detection.by != DetectedBy::Content {
-        let sniffed = detection.format.spec().sniff(content, complete);
+        let sniffed = detection.format.spec().sniff(text, complete);
         if let Some(sniffed) = sniffed {
             detection.options = sniffed.options.merged(&detection.options);
         }
     }
+    let mut named = named.merged(&options.options);
+    if detection.format.spec().is_text() {
+        detection.encoding = found;
+        if let Some(found) =
+            found.filter(|f| f.by != EncodingFoundBy::Options && !f.encoding.is_utf8())
+        {
+            detection.options.set("encoding", found.encoding.name());
+            named.set("encoding", found.encoding.name());
+        }
+    }
     detection.options = detection.options.merged(&options.options);
-    Ok((detection, named.merged(&options.options)))
+    Ok((detection, named))
 }
 
 #[cfg(feature = "zip")]

@@ -67,6 +67,7 @@ pub mod cef;
 pub mod compression;
 pub mod csv;
 mod detect;
+pub mod encoding;
 pub mod fixedwidth;
 mod format;
 pub mod gelf;

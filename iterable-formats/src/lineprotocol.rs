@@ -196,6 +196,9 @@ impl LineProtocolParser {
 
     fn point(&mut self, line: ParsedLine<'_>) -> Result<Record> {
         let tag_set = line.series.tag_set.unwrap_or_default();
+        if let Some(key) = crate::lines::first_repeated(tag_set.iter().map(|(k, _)| k.as_str())) {
+            return Err(invalid(format!("the tag {key:?} is given twice")));
+        }
         let tag_names = self
             .names
             .fields(1, tag_set.iter().map(|(k, _)| k.as_str()));
@@ -209,11 +212,10 @@ impl LineProtocolParser {
         let field_names = self
             .names
             .fields(2, line.field_set.iter().map(|(k, _)| k.as_str()));
-        if field_names.len() != line.field_set.len()
-            || (1..field_names.len())
-                .any(|i| field_names.position(field_names.get(i).unwrap()) != Some(i))
+        if let Some(key) =
+            crate::lines::first_repeated(line.field_set.iter().map(|(k, _)| k.as_str()))
         {
-            return Err(invalid("a field is given twice"));
+            return Err(invalid(format!("the field {key:?} is given twice")));
         }
         let values = line
             .field_set
@@ -420,11 +422,17 @@ impl LineProtocolEncoder {
             if text.is_empty() {
                 return Err("a tag or field name is empty".into());
             }
-            if text.contains(['\n', '\r']) || text.ends_with('\\') {
+            if text.contains(['\n', '\r', '\t', '\0']) || text.ends_with('\\') {
                 return Err(format!(
-                    "{text:?} holds a line break or ends with a backslash, which line protocol cannot hold"
+                    "{text:?} holds a line break, a tab or a NUL, or ends with a backslash, which line protocol cannot hold"
                 ));
             }
+        }
+        if point.measurement.starts_with('#') {
+            return Err(format!(
+                "the measurement {:?} starts with '#': the line would be a comment",
+                point.measurement
+            ));
         }
         let Some(((first_key, first), rest)) = fields.split_first() else {
             return Err(

@@ -1,7 +1,8 @@
 //! Formats whose records are lines: the input cut into lines once, with positions and the
 //! record size limit, for every such format (JSON Lines, LTSV, ...).
 //!
-//! [`LineSplitter`] finds the lines: it skips a UTF-8 byte order mark and blank lines, takes a
+//! [`LineSplitter`] finds the lines: it skips a UTF-8 byte order mark and blank lines (of
+//! spaces, tabs and the like; and NULs, where a NUL ends a line too), takes a
 //! line's `\n` or `\r\n` off, counts bytes, lines and records for positions, and refuses a line
 //! over the record size limit in bounded memory (its bytes are dropped as they arrive, and
 //! reading goes on with the next line). [`LineDecoder`] puts a [`LineParser`], which turns one
@@ -119,9 +120,10 @@ impl LineSplitter {
                 self.take_line(buf, taken);
                 return Err(error);
             }
+            let nul_ends_lines = self.nul_ends_lines;
             if buf[..end]
                 .iter()
-                .all(|&b| b.is_ascii_whitespace() || b == 0)
+                .all(|&b| b.is_ascii_whitespace() || (nul_ends_lines && b == 0))
             {
                 self.take_line(buf, taken);
                 continue;
@@ -290,6 +292,21 @@ pub fn write_line(
                 ..Position::default()
             })
     })
+}
+
+/// The first name of `names` that comes again, if any: a scan for a few names, a set for
+/// many (so that a hostile line of a million names costs no more than its length).
+pub fn first_repeated<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    if names.clone().nth(16).is_none() {
+        let names: Vec<&str> = names.collect();
+        return names
+            .iter()
+            .enumerate()
+            .find(|(i, n)| names[..*i].contains(n))
+            .map(|(_, n)| *n);
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().find(|n| !seen.insert(*n))
 }
 
 /// Every record and error `decoder` makes of `input`, given whole (for the formats' tests).

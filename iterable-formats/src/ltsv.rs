@@ -152,16 +152,24 @@ impl LineParser for LtsvParser {
             if colon == 0 {
                 return Err(invalid("a field has an empty label").at(within(position, offset)));
             }
-            let label = &text[offset..offset + colon];
-            if self.labels.iter().any(|&(s, e)| &text[s..e] == label) {
-                return Err(invalid(format!("the label {label:?} is given twice"))
-                    .at(within(position, offset)));
-            }
             self.labels.push((offset, offset + colon));
             self.values.push(Value::from(&field[colon + 1..]));
         }
         if self.labels.is_empty() {
             return Err(invalid("the line has no fields"));
+        }
+        if let Some(label) =
+            crate::lines::first_repeated(self.labels.iter().map(|&(s, e)| &text[s..e]))
+        {
+            let offset = self
+                .labels
+                .iter()
+                .rev()
+                .find(|&&(s, e)| &text[s..e] == label)
+                .map_or(0, |&(s, _)| s);
+            return Err(
+                invalid(format!("the label {label:?} is given twice")).at(within(position, offset))
+            );
         }
         let labels = self.labels.iter().map(|&(s, e)| &text[s..e]);
         let fields = self.names.fields(0, labels);

@@ -97,6 +97,10 @@ pub static WRITE_OPTIONS: &[OptionInfo] = &[
 ];
 
 impl FormatSpec for ParquetFormat {
+    fn is_text(&self) -> bool {
+        false
+    }
+
     fn info(&self) -> &'static FormatInfo {
         &INFO
     }

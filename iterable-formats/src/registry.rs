@@ -8,6 +8,9 @@
 //! decoders and encoders. Detection, option checking, `iterable formats` and the test kit walk
 //! the registry; nothing outside the module matches on the format.
 
+use crate::encoding::{
+    EncodingErrors, TextEncoding, Transcoder, TranscodingDecoder, TranscodingEncoder,
+};
 use iterable_core::{Decoder, Encoder, Error, ErrorKind, FormatInfo, RangeDecoder, Result};
 use std::fmt;
 
@@ -87,6 +90,12 @@ pub trait FormatSpec: Sync {
             ErrorKind::Unsupported,
             format!("{} is not read by ranges", self.info().name),
         ))
+    }
+
+    /// True for a text format, which reads and writes UTF-8 and so takes the `encoding`
+    /// options ([`crate::encoding`]); false for a binary one.
+    fn is_text(&self) -> bool {
+        true
     }
 
     /// An encoder writing this format.
@@ -177,14 +186,47 @@ impl Format {
         self.info().extensions[0]
     }
 
-    /// A decoder for `options` (checked against the format's read options).
+    /// The options its decoders take: its own, and for a text format the encoding's.
+    pub fn read_options(self) -> Vec<OptionInfo> {
+        let text = if self.0.is_text() {
+            ENCODING_READ_OPTIONS
+        } else {
+            &[]
+        };
+        self.0.read_options().iter().chain(text).copied().collect()
+    }
+
+    /// The options its encoders take: its own, and for a text format the encoding's.
+    pub fn write_options(self) -> Vec<OptionInfo> {
+        let text = if self.0.is_text() {
+            ENCODING_WRITE_OPTIONS
+        } else {
+            &[]
+        };
+        self.0.write_options().iter().chain(text).copied().collect()
+    }
+
+    /// A decoder for `options` (checked against the format's read options). A text format in
+    /// an encoding other than UTF-8 (`encoding=`), or with `encoding_errors=replace`, reads
+    /// through a [`crate::encoding::TranscodingDecoder`].
     pub fn decoder(
         self,
         options: &FormatOptions,
         max_record_size: usize,
     ) -> Result<Box<dyn Decoder + Send>> {
-        options.check(self.info().name, self.0.read_options())?;
-        self.0.decoder(options, max_record_size)
+        options.check(self.info().name, &self.read_options())?;
+        let (encoding, errors, options) = take_encoding(options)?;
+        let inner = self.0.decoder(&options, max_record_size)?;
+        Ok(match encoding {
+            Some(encoding) if !encoding.is_utf8() || errors == EncodingErrors::Replace => Box::new(
+                TranscodingDecoder::new(inner, Transcoder::new(encoding, errors)),
+            ),
+            None if errors == EncodingErrors::Replace => Box::new(TranscodingDecoder::new(
+                inner,
+                Transcoder::new(TextEncoding::UTF_8, errors),
+            )),
+            _ => inner,
+        })
     }
 
     /// A decoder of an input of `size` bytes read by ranges (checked options; formats with
@@ -194,17 +236,26 @@ impl Format {
         options: &FormatOptions,
         size: u64,
     ) -> Result<Box<dyn RangeDecoder>> {
-        options.check(self.info().name, self.0.read_options())?;
+        options.check(self.info().name, &self.read_options())?;
         self.0.ranged_decoder(options, size)
     }
 
-    /// An encoder for `options` (checked against the format's write options).
+    /// An encoder for `options` (checked against the format's write options); a text format
+    /// with `encoding=` other than UTF-8 writes through a
+    /// [`crate::encoding::TranscodingEncoder`].
     pub fn encoder(self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
         if !self.info().capabilities.write {
             return self.0.encoder(options);
         }
-        options.check(self.info().name, self.0.write_options())?;
-        self.0.encoder(options)
+        options.check(self.info().name, &self.write_options())?;
+        let (encoding, _, options) = take_encoding(options)?;
+        let inner = self.0.encoder(&options)?;
+        Ok(match encoding {
+            Some(encoding) if !encoding.is_utf8() => {
+                Box::new(TranscodingEncoder::new(inner, encoding))
+            }
+            _ => inner,
+        })
     }
 }
 
@@ -232,6 +283,52 @@ impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.info().name)
     }
+}
+
+/// The options every text format reads with ([`crate::encoding`]).
+pub static ENCODING_READ_OPTIONS: &[OptionInfo] = &[
+    OptionInfo {
+        key: "encoding",
+        default: "detected",
+        help: "the text encoding (cp1251, latin1, utf-16le, ...): else a byte order mark, else the content decides",
+    },
+    OptionInfo {
+        key: "encoding_errors",
+        default: "fail",
+        help: "bytes that are not text in the encoding: fail (an error with their offset), or replace (with U+FFFD)",
+    },
+];
+
+/// The options every text format writes with.
+pub static ENCODING_WRITE_OPTIONS: &[OptionInfo] = &[OptionInfo {
+    key: "encoding",
+    default: "utf-8",
+    help: "the text encoding to write (cp1251, latin1, utf-16le, ...)",
+}];
+
+/// The encoding options taken out of `options`: the encoding named, what to do with bytes
+/// that are not text, and the format's own options.
+fn take_encoding(
+    options: &FormatOptions,
+) -> Result<(Option<TextEncoding>, EncodingErrors, FormatOptions)> {
+    let encoding = options.parsed(
+        "text",
+        "encoding",
+        "an encoding such as utf-8, cp1251, latin1, utf-16le",
+        TextEncoding::from_label,
+    )?;
+    let errors = options
+        .parsed("text", "encoding_errors", "fail or replace", |v| match v {
+            "fail" | "strict" => Some(EncodingErrors::Fail),
+            "replace" => Some(EncodingErrors::Replace),
+            _ => None,
+        })?
+        .unwrap_or_default();
+    let rest = options
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "encoding" | "encoding_errors"))
+        .collect();
+    Ok((encoding, errors, rest))
 }
 
 /// The formats built in, one line each; the order breaks ties in detection.

@@ -10,31 +10,40 @@
 //! - child elements are fields named as they are, in the order they first come; a name that
 //!   comes again makes an array of them all;
 //! - text is a `#text` field (trimmed, its pieces joined) when the element has attributes or
-//!   children, or else the element's value itself, exactly as written;
+//!   children, or else the element's value itself, as written (but for line ends, which XML
+//!   reads as `\n`);
 //! - an empty element `<a/>` is null, and `<a></a>` the empty string.
+//!
+//! Memory holds the record being built and the names of the open elements: elements nested
+//! deeper than [`MAX_DEPTH`] are an error.
 //!
 //! Names keep their namespace prefixes (`dc:title`), or lose them with
 //! `-o strip_namespaces=true` (and the `xmlns` attributes go too). Entities are not expanded
 //! beyond XML's five (`&amp;` ...) and character references: a DTD's entities never are (a
 //! billion laughs costs nothing), and a reference to one is a recoverable error naming the
-//! record, as is an element over the record size limit (its contents are dropped as they come).
-//! Text that is not well-formed XML (a tag that does not close, an end tag that does not match)
-//! is an error with its byte offset and line that ends the read, after the records before it.
+//! record, as is a record over the record size limit (its contents are dropped as they come).
+//! Text that is not well-formed XML (a tag that does not close, an end tag that does not match,
+//! a second root), or one piece of markup or text over the record size limit, is an error with
+//! its byte offset and line that ends the read, after the records before it.
 //!
 //! Written (which IterableData cannot do) as `<?xml ...?>`, then the root element
 //! (`-O root=NAME`, `root` by default) holding one element per record (`-O tag=NAME`, `item`):
 //! `@` fields as attributes, `#text` as text, objects as elements, arrays as repeated
-//! elements, null as `<a/>`, other values as their text, escaped. A field name that is not an
-//! XML name, an array directly inside an array, or a character XML 1.0 cannot hold is an error
-//! naming the record. Read back, every value is text: XML has no types.
+//! elements, null and an object with nothing in it as `<a/>`, other values as their text,
+//! escaped (a carriage return, and tabs and line breaks in attributes, as character references,
+//! so that they read back). A field name that is not an XML name, an array directly inside an
+//! array, a null attribute, or a character XML 1.0 cannot hold is an error naming the record.
+//! Read back, every value is text (XML has no types), a one-element array is its element, an
+//! empty array is nothing, and an object with nothing in it is null.
 
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use crate::text;
 use bytes::{Buf, BufMut, BytesMut};
 use iterable_core::{
-    Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, Record, Result, Value,
+    Capabilities, CompactString, Decoder, Encoder, Error, ErrorKind, FieldsCache, FormatInfo,
+    Position, Record, Result, Value,
 };
-use quick_xml::errors::{Error as XmlError, SyntaxError};
+use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use std::collections::HashMap;
 
@@ -96,7 +105,7 @@ impl FormatSpec for XmlFormat {
         WRITE_OPTIONS
     }
 
-    /// An XML declaration: 95; a first element (after comments) that is not HTML's: 50.
+    /// An XML declaration: 95; text that starts with an element (not `<html`) or a comment: 50.
     fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
         let head = head.strip_prefix(crate::csv::BOM).unwrap_or(head);
         let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
@@ -146,21 +155,28 @@ impl FormatSpec for XmlFormat {
     }
 }
 
+/// How deep elements may nest: deeper is an error (values nested so deep would take the stack
+/// to drop, compare or write).
+pub const MAX_DEPTH: usize = 1024;
+
 /// An element being built: its attributes, children and text so far.
 #[derive(Debug, Default)]
 struct Element {
-    name: String,
-    attributes: Vec<(String, Value)>,
-    children: Vec<(String, Value)>,
+    /// Its name as written, for its end tag.
+    qualified: CompactString,
+    /// Its name as a field (without its prefix under `strip_namespaces`).
+    name: CompactString,
+    attributes: Vec<(CompactString, Value)>,
+    children: Vec<(CompactString, Value)>,
     /// Where each child name is in `children`, once there are many.
-    index: HashMap<String, usize>,
-    text: String,
-    /// It had text or markup inside (`<a></a>` is the empty string, `<a/>` null).
+    index: HashMap<CompactString, usize>,
+    text: CompactString,
+    /// `<a></a>` rather than `<a/>`: the empty string rather than null.
     opened: bool,
 }
 
 impl Element {
-    fn add_child(&mut self, name: String, value: Value) {
+    fn add_child(&mut self, name: CompactString, value: Value) {
         let at = if self.children.len() > 16 {
             if self.index.is_empty() {
                 self.index = self
@@ -191,28 +207,38 @@ impl Element {
         }
     }
 
-    /// The element's value, by the module's rule.
-    fn into_value(self) -> Value {
+    /// The element's value, by the module's rule; objects take their names from `names`
+    /// (shared with the same object of the record before), at `place`.
+    fn into_value(self, names: &mut FieldsCache, place: &mut usize) -> Value {
         if self.attributes.is_empty() && self.children.is_empty() {
             return match self.opened {
                 false => Value::Null,
-                true => Value::from(self.text),
+                true => Value::String(self.text),
             };
         }
-        Value::Object(Box::new(self.into_record()))
+        Value::Object(Box::new(self.into_record(names, place)))
     }
 
-    fn into_record(self) -> Record {
+    fn into_record(self, names: &mut FieldsCache, place: &mut usize) -> Record {
         let text = self.text.trim();
         let text = (!text.is_empty()).then(|| Value::from(text));
-        let mut record = Record::new();
-        for (name, value) in self.attributes.into_iter().chain(self.children) {
-            record.insert(name, value);
-        }
-        if let Some(text) = text {
-            record.insert("#text", text);
-        }
-        record
+        let keys: Vec<&str> = self
+            .attributes
+            .iter()
+            .chain(&self.children)
+            .map(|(name, _)| name.as_str())
+            .chain(text.as_ref().map(|_| "#text"))
+            .collect();
+        let fields = names.fields(*place, keys.iter().copied());
+        *place += 1;
+        let values = self
+            .attributes
+            .into_iter()
+            .chain(self.children)
+            .map(|(_, value)| value)
+            .chain(text)
+            .collect();
+        Record::with_fields(fields, values).expect("as many names as values")
     }
 }
 
@@ -256,8 +282,10 @@ pub struct XmlDecoder {
     strip_namespaces: bool,
     max_record_size: usize,
     /// The names of the open elements outside the record being built.
-    open: Vec<String>,
+    open: Vec<CompactString>,
     record: Option<Building>,
+    /// The field names of the last record's objects, shared with the next one's.
+    names: FieldsCache,
     /// Bytes taken off the input so far, and the lines they held.
     consumed: u64,
     lines: u64,
@@ -266,6 +294,8 @@ pub struct XmlDecoder {
     closed: bool,
     /// A fatal error was given: nothing more is read.
     broken: bool,
+    /// A byte order mark at the start has been looked for.
+    started: bool,
     /// How much of the buffer has been searched for its last `>`, and where that ends.
     searched: usize,
     markup_end: usize,
@@ -282,11 +312,13 @@ impl XmlDecoder {
             max_record_size: max_record_size.max(1),
             open: Vec::new(),
             record: None,
+            names: FieldsCache::default(),
             consumed: 0,
             lines: 0,
             records: 0,
             closed: false,
             broken: false,
+            started: false,
             searched: 0,
             markup_end: 0,
         }
@@ -315,11 +347,20 @@ impl XmlDecoder {
         Error::parse(FORMAT, message).at(position)
     }
 
-    fn name(&self, qualified: &str) -> String {
+    fn name(&self, qualified: &str) -> CompactString {
         match (self.strip_namespaces, qualified.rsplit_once(':')) {
-            (true, Some((_, local))) => local.to_owned(),
-            _ => qualified.to_owned(),
+            (true, Some((_, local))) => local.into(),
+            _ => qualified.into(),
         }
+    }
+
+    /// The error for a piece of markup or text over the record size limit.
+    fn too_long(&mut self, buf: &[u8], at: usize) -> Error {
+        let message = format!(
+            "a piece of markup or text is longer than the maximum record size of {} bytes",
+            self.max_record_size
+        );
+        self.fatal(buf, at, message)
     }
 
     fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
@@ -328,10 +369,24 @@ impl XmlDecoder {
             self.take(buf, rest);
             return Ok(None);
         }
+        if !self.started {
+            if buf.len() < 3 && !eof && b"\xEF\xBB\xBF".starts_with(buf) {
+                return Ok(None);
+            }
+            if buf.starts_with(b"\xEF\xBB\xBF") {
+                self.take(buf, 3);
+            }
+            self.started = true;
+        }
+        // A new reader drops a byte order mark it starts at; later on it is a character.
+        if buf.starts_with(b"\xEF\xBB\xBF") {
+            self.text("\u{FEFF}", buf, 0)?;
+            self.take(buf, 3);
+        }
         // Markup ends with '>': the reader is given the input up to the last one, so every
         // event it reads is whole, but for a '>' inside a comment, an attribute value or a
-        // DTD, which it reports as unclosed: then more input is waited for.
-        // Only what arrived since the last call is searched.
+        // DTD, which it reports as unclosed: then more input is waited for. Only what arrived
+        // since the last call is searched.
         if buf.len() > self.searched {
             if let Some(i) = memchr::memrchr(b'>', &buf[self.searched..]) {
                 self.markup_end = self.searched + i + 1;
@@ -349,14 +404,19 @@ impl XmlDecoder {
             let event = match reader.read_event() {
                 Ok(Event::Eof) => break Ok(None),
                 Ok(event) => event,
-                Err(XmlError::Syntax(syntax)) if !eof && unclosed(&syntax) => break Ok(None),
+                Err(error) if !eof && unclosed(&error) => break Ok(None),
                 Err(error) => {
-                    let at = reader.error_position() as usize;
+                    // Not every error sets its position (a text that is not UTF-8 leaves it
+                    // at 0): it is no earlier than the event that failed.
+                    let at = (reader.error_position() as usize).max(taken);
                     break Err(self.fatal(buf, at, format!("not well-formed XML: {error}")));
                 }
             };
             let event_start = taken;
             taken = reader.buffer_position() as usize;
+            if taken - event_start > self.max_record_size {
+                break Err(self.too_long(buf, event_start));
+            }
             match self.event(event, &buf[..end], event_start, taken) {
                 Ok(Some(record)) => break Ok(Some(record)),
                 Ok(None) => {}
@@ -383,7 +443,7 @@ impl XmlDecoder {
             }
             if !self.open.is_empty() || self.record.is_some() {
                 let open = match &self.record {
-                    Some(record) => record.stack.last().map(|e| e.name.clone()),
+                    Some(record) => record.stack.last().map(|e| e.qualified.clone()),
                     None => self.open.last().cloned(),
                 }
                 .unwrap_or_default();
@@ -400,16 +460,9 @@ impl XmlDecoder {
             }
             return Ok(None);
         }
-        if buf.len() > self.max_record_size.saturating_add(64 * 1024) {
-            let at = buf.len();
-            return Err(self.fatal(
-                buf,
-                0,
-                format!(
-                    "a piece of markup or text is longer than the maximum record size of {} bytes ({at} bytes without its end)",
-                    self.max_record_size
-                ),
-            ));
+        // What is left is one piece of markup or text that has not ended yet.
+        if buf.len() > self.max_record_size {
+            return Err(self.too_long(buf, 0));
         }
         Ok(None)
     }
@@ -440,6 +493,7 @@ impl XmlDecoder {
                 // Its contents go (its depth stays known): memory stays within the limit.
                 for element in &mut record.stack {
                     *element = Element {
+                        qualified: std::mem::take(&mut element.qualified),
                         name: std::mem::take(&mut element.name),
                         ..Element::default()
                     };
@@ -449,10 +503,7 @@ impl XmlDecoder {
         match event {
             Event::Start(element) => self.start(&element, input, start, false),
             Event::Empty(element) => self.start(&element, input, start, true),
-            Event::End(element) => {
-                let name = element.name().into_inner().to_owned();
-                self.end(&name, input, start)
-            }
+            Event::End(element) => self.end(element.name().into_inner(), input, start),
             Event::Text(text) => {
                 self.text(
                     &text.xml_content(quick_xml::XmlVersion::Implicit1_0),
@@ -481,7 +532,10 @@ impl XmlDecoder {
                         let why = format!(
                             "the entity &{name}; is not one of XML's five, and entities a DTD defines are not expanded"
                         );
-                        self.refuse_record(why, input, start)?;
+                        if self.record.is_none() {
+                            return Err(self.fatal(input, start, why));
+                        }
+                        self.refuse_record(why, input, start);
                     }
                 }
                 Ok(None)
@@ -491,8 +545,8 @@ impl XmlDecoder {
         }
     }
 
-    /// Refuses the record being built (an error at its end), or, outside records, ignores.
-    fn refuse_record(&mut self, why: String, input: &[u8], at: usize) -> Result<()> {
+    /// Refuses the record being built: an error at its end.
+    fn refuse_record(&mut self, why: String, input: &[u8], at: usize) {
         let position = self.position(input, at);
         if let Some(record) = &mut self.record
             && record.refused.is_none()
@@ -507,7 +561,6 @@ impl XmlDecoder {
                     .recoverable(),
             );
         }
-        Ok(())
     }
 
     fn text(&mut self, text: &str, input: &[u8], at: usize) -> Result<()> {
@@ -515,7 +568,6 @@ impl XmlDecoder {
             Some(record) if record.refused.is_none() => {
                 let element = record.stack.last_mut().expect("a record has its element");
                 element.text.push_str(text);
-                element.opened = true;
             }
             Some(_) => {}
             None => {
@@ -534,22 +586,25 @@ impl XmlDecoder {
         at: usize,
         empty: bool,
     ) -> Result<Option<Record>> {
-        let qualified = element.name().into_inner().to_owned();
-        let local = element.local_name().into_inner();
+        let qualified = element.name().into_inner();
+        let depth = self.open.len() + self.record.as_ref().map_or(0, |r| r.stack.len());
+        if depth >= MAX_DEPTH {
+            return Err(self.fatal(input, at, format!("elements nest deeper than {MAX_DEPTH}")));
+        }
         if self.record.is_none() {
             if self.open.is_empty() && self.closed {
                 return Err(self.fatal(input, at, "a second root element".into()));
             }
+            let local = element.local_name().into_inner();
             let is_record = match &self.tag {
                 Some(tag) => local == tag,
                 None => self.open.len() == 1,
             };
             if !is_record {
-                if self.open.is_empty() && self.closed {
-                    return Err(self.fatal(input, at, "a second root element".into()));
-                }
                 if !empty {
-                    self.open.push(qualified);
+                    self.open.push(qualified.into());
+                } else if self.open.is_empty() {
+                    self.closed = true;
                 }
                 return Ok(None);
             }
@@ -563,9 +618,9 @@ impl XmlDecoder {
                 refused: None,
             });
         }
-        let name = self.name(&qualified);
         let mut built = Element {
-            name,
+            qualified: qualified.into(),
+            name: self.name(qualified),
             opened: !empty,
             ..Element::default()
         };
@@ -584,97 +639,102 @@ impl XmlDecoder {
                 }
                 match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
                     Ok(value) => {
-                        let key = format!("@{}", self.name(key));
-                        if built.attributes.iter().any(|(k, _)| *k == key) {
-                            self.refuse_record(
-                                format!("the attribute {key} is given twice"),
-                                input,
-                                at,
-                            )?;
-                        }
-                        built.attributes.push((key, Value::from(value.as_ref())));
+                        let mut name = CompactString::from("@");
+                        name.push_str(&self.name(key));
+                        built.attributes.push((name, Value::from(value.as_ref())));
                     }
                     Err(error) => {
-                        self.refuse_record(format!("the attribute {key}: {error}"), input, at)?;
+                        self.refuse_record(format!("the attribute {key}: {error}"), input, at);
                     }
                 }
             }
+            if let Some(twice) =
+                crate::lines::first_repeated(built.attributes.iter().map(|(k, _)| k.as_str()))
+            {
+                let why = format!("the attribute {twice} is given twice");
+                self.refuse_record(why, input, at);
+            }
         }
         let record = self.record.as_mut().expect("started above");
-        if record.refused.is_none() || record.stack.is_empty() {
-            record.stack.push(built);
-        } else {
-            // A refused record keeps only its own element; depth is still counted.
-            record.stack.push(Element::default());
+        if record.refused.is_some() && !record.stack.is_empty() {
+            // A refused record keeps only the names of its open elements.
+            built.attributes.clear();
         }
+        record.stack.push(built);
         if empty {
-            return self.close(input, at);
+            return self.close();
         }
         Ok(None)
     }
 
-    fn end(&mut self, name: &str, input: &[u8], at: usize) -> Result<Option<Record>> {
-        if self.record.is_none() {
-            match self.open.pop() {
-                Some(open) if open == name => {
-                    self.closed = self.open.is_empty();
-                    Ok(None)
-                }
-                Some(open) => Err(self.fatal(
-                    input,
-                    at,
-                    format!("the end tag </{name}> does not match <{open}>"),
-                )),
-                None => Err(self.fatal(input, at, format!("the end tag </{name}> closes nothing"))),
+    fn end(&mut self, qualified: &str, input: &[u8], at: usize) -> Result<Option<Record>> {
+        let open = match &self.record {
+            Some(record) => record.stack.last().map(|e| e.qualified.as_str()),
+            None => self.open.last().map(CompactString::as_str),
+        };
+        match open {
+            Some(open) if open == qualified => {}
+            Some(open) => {
+                let why = format!("the end tag </{qualified}> does not match <{open}>");
+                return Err(self.fatal(input, at, why));
             }
-        } else {
-            let record = self.record.as_mut().expect("checked");
-            let top = record.stack.last().expect("a record has its element");
-            let expected = if record.refused.is_some() && record.stack.len() > 1 {
-                None
-            } else {
-                Some(top.name.clone())
-            };
-            if let Some(expected) = expected
-                && expected != self.name(name)
-            {
-                return Err(self.fatal(
-                    input,
-                    at,
-                    format!("the end tag </{name}> does not match <{expected}>"),
-                ));
+            None => {
+                let why = format!("the end tag </{qualified}> closes nothing");
+                return Err(self.fatal(input, at, why));
             }
-            self.close(input, at)
         }
+        if self.record.is_some() {
+            return self.close();
+        }
+        self.open.pop();
+        self.closed = self.open.is_empty();
+        Ok(None)
     }
 
     /// Closes the record's innermost open element; gives the record when that was it.
-    fn close(&mut self, _input: &[u8], _at: usize) -> Result<Option<Record>> {
-        let record = self.record.as_mut().expect("inside a record");
-        let element = record.stack.pop().expect("a record has its element");
-        if let Some(parent) = record.stack.last_mut() {
-            if record.refused.is_none() {
+    fn close(&mut self) -> Result<Option<Record>> {
+        let XmlDecoder { record, names, .. } = self;
+        let building = record.as_mut().expect("inside a record");
+        let element = building.stack.pop().expect("a record has its element");
+        if let Some(parent) = building.stack.last_mut() {
+            if building.refused.is_none() {
                 parent.opened = true;
                 let name = element.name.clone();
-                parent.add_child(name, element.into_value());
+                // Places count the objects of a record in the order they close.
+                let mut place = 1 + parent.children.len();
+                parent.add_child(name, element.into_value(names, &mut place));
             }
             return Ok(None);
         }
-        let record = self.record.take().expect("inside a record");
-        if let Some(error) = record.refused {
+        let building = record.take().expect("inside a record");
+        if self.open.is_empty() {
+            self.closed = true;
+        }
+        if let Some(error) = building.refused {
             return Err(error);
         }
-        Ok(Some(match element.into_value() {
-            Value::Object(record) => *record,
-            Value::Null => Record::new(),
-            text => [("#text", text)].into_iter().collect(),
-        }))
+        let mut place = 0;
+        Ok(Some(
+            match element.attributes.is_empty() && element.children.is_empty() {
+                // A record with only text is its text; an empty one has no fields.
+                true if element.text.is_empty() => Record::new(),
+                true => [("#text", Value::String(element.text))]
+                    .into_iter()
+                    .collect(),
+                false => element.into_record(names, &mut place),
+            },
+        ))
     }
 }
 
-/// An error that more input may cure.
-fn unclosed(error: &SyntaxError) -> bool {
-    !matches!(error, SyntaxError::InvalidBangMarkup)
+/// An error that more input may cure: markup not closed yet, or a reference cut by the end
+/// of what the reader was given.
+fn unclosed(error: &XmlError) -> bool {
+    match error {
+        XmlError::Syntax(syntax) => !matches!(syntax, SyntaxError::InvalidBangMarkup),
+        XmlError::IllFormed(IllFormedError::UnclosedReference) => true,
+        _ => false,
+    }
 }
 
 impl Decoder for XmlDecoder {
@@ -742,15 +802,28 @@ impl XmlEncoder {
     }
 }
 
-/// Appends `text` escaped for XML (text and attribute values alike); a character XML 1.0
-/// cannot hold is an error.
-fn write_escaped(text: &str, out: &mut BytesMut) -> std::result::Result<(), String> {
+/// Appends `text` escaped for XML: `<`, `>`, `&`, quotes, and the characters a reader would
+/// change (a carriage return in text; tabs and line breaks in an attribute, which readers
+/// turn into spaces) as character references. A character XML 1.0 cannot hold is an error.
+fn write_escaped(
+    text: &str,
+    attribute: bool,
+    out: &mut BytesMut,
+) -> std::result::Result<(), String> {
     if let Some(c) = text.chars().find(|&c| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
     }) {
         return Err(format!("the character {c:?} cannot be written in XML 1.0"));
     }
-    out.put_slice(quick_xml::escape::escape(text).as_bytes());
+    let escaped = quick_xml::escape::escape(text);
+    for c in escaped.chars() {
+        match c {
+            '\r' => out.put_slice(b"&#13;"),
+            '\t' if attribute => out.put_slice(b"&#9;"),
+            '\n' if attribute => out.put_slice(b"&#10;"),
+            c => out.put_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
     Ok(())
 }
 
@@ -782,7 +855,7 @@ fn write_element(name: &str, value: &Value, out: &mut BytesMut) -> std::result::
             out.put_u8(b'<');
             out.put_slice(name.as_bytes());
             out.put_u8(b'>');
-            write_escaped(&text::to_text(scalar)?, out)?;
+            write_escaped(&text::to_text(scalar)?, false, out)?;
             out.put_slice(b"</");
             out.put_slice(name.as_bytes());
             out.put_u8(b'>');
@@ -807,7 +880,9 @@ fn write_fields(
             return Err(format!("{field:?} is not an XML attribute name"));
         }
         if value.is_null() {
-            continue;
+            return Err(format!(
+                "the attribute {field} is null, which XML cannot hold"
+            ));
         }
         if matches!(value, Value::Array(_) | Value::Object(_)) {
             return Err(format!("the attribute {field} holds a nested value"));
@@ -815,8 +890,16 @@ fn write_fields(
         out.put_u8(b' ');
         out.put_slice(attribute.as_bytes());
         out.put_slice(b"=\"");
-        write_escaped(&text::to_text(value)?, out)?;
+        write_escaped(&text::to_text(value)?, true, out)?;
         out.put_u8(b'"');
+    }
+    let content = record
+        .iter()
+        .any(|(field, value)| !(field.starts_with('@') || (field == "#text" && value.is_null())));
+    if !content {
+        // No children, no text: `<a/>`, which reads back as it was written.
+        out.put_slice(b"/>");
+        return Ok(());
     }
     out.put_u8(b'>');
     for (field, value) in record.iter() {
@@ -825,7 +908,7 @@ fn write_fields(
         }
         if field == "#text" {
             if !value.is_null() {
-                write_escaped(&text::to_text(value)?, out)?;
+                write_escaped(&text::to_text(value)?, false, out)?;
             }
             continue;
         }
@@ -1002,10 +1085,53 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_dropped_whatever_the_cuts() {
+        let input = "\u{FEFF}<r><a>1</a><a>\u{FEFF}y</a></r>".as_bytes();
+        let whole = decode_all(default(), input);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert_eq!(
+            whole[1]
+                .as_ref()
+                .unwrap()
+                .get("#text")
+                .and_then(Value::as_str),
+            Some("\u{FEFF}y")
+        );
+        for step in 1..6 {
+            let mut decoder = default();
+            let mut buf = BytesMut::new();
+            let mut rows = Vec::new();
+            for chunk in input.chunks(step) {
+                buf.extend_from_slice(chunk);
+                while let Some(r) = decoder.decode(&mut buf).unwrap() {
+                    rows.push(r);
+                }
+            }
+            while let Some(r) = decoder.decode_eof(&mut buf).unwrap() {
+                rows.push(r);
+            }
+            let whole: Vec<&Record> = whole.iter().map(|r| r.as_ref().unwrap()).collect();
+            assert_eq!(
+                rows.iter().collect::<Vec<_>>(),
+                whole,
+                "cut every {step} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error() {
+        let deep = format!("<r><a>{}</a></r>", "<b>".repeat(MAX_DEPTH + 10));
+        let rows = records(default(), &deep);
+        let error = rows.last().unwrap().as_ref().unwrap_err();
+        assert!(error.message().contains("nest deeper"), "{error}");
+    }
+
+    #[test]
     fn written_records_read_back() {
         let rows = records(
             default(),
-            r#"<r><i id="1" k="a&amp;b"><t>x &lt; y</t><n>1</n><n>2</n><e/><s></s><o a="1">text</o></i></r>"#,
+            "<r><i id=\"1\" k=\"a&amp;b&#9;c&#10;\"><t>x &lt; y&#13;z</t><n>1</n><n>2</n><e/><s></s><o a=\"1\">text</o><p q=\"\"/></i><i/></r>",
         );
         let mut encoder = XmlEncoder::new("r", "i");
         let mut out = BytesMut::new();
@@ -1014,8 +1140,13 @@ mod tests {
         }
         encoder.finish(&mut out).unwrap();
         let again = decode_all(default(), &out);
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].as_ref().unwrap(), rows[0].as_ref().unwrap());
+        assert_eq!(again.len(), 2);
+        for (again, row) in again.iter().zip(&rows) {
+            assert_eq!(again.as_ref().unwrap(), row.as_ref().unwrap());
+        }
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(first.get("@k").and_then(Value::as_str), Some("a&b\tc\n"));
+        assert_eq!(first.get("t").and_then(Value::as_str), Some("x < y\rz"));
 
         let bad: Record = [("not a name", Value::Int(1))].into_iter().collect();
         let written = out.len();

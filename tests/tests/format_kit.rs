@@ -113,8 +113,8 @@ fn cases() -> Vec<Case> {
             options: &[],
             file: "kit.fwf",
             good: "id  name        city\r\n1   Zoë Ærø     Oslo\n\n22  Ada         London town\n333 {\"x\":1}\n".as_bytes(),
-            bad: b"id name\n1  a\n2  \xff\n3  c\n",
-            first_error: at(13, 3, 2),
+            bad: b"id name\n1  \xc3\xa9\n2  \xff\n3  c\n",
+            first_error: at(14, 3, 2),
             recovers: true,
         },
         Case {

@@ -1,0 +1,309 @@
+//! The text formats against their peers, side by side in one run, each reader in a process
+//! of its own, best of three:
+//!
+//! - XML, 1,000,000 record elements (the throughput bench's rows, written by iterable): the
+//!   iterable-sync reader, a bare quick-xml event loop that only walks the events (floor
+//!   0.5x), Python's lxml `iterparse` with each element cleared (the parser IterableData
+//!   uses), and IterableData's own XML reader on it (floor 10x records/s);
+//! - InfluxDB line protocol, 1,000,000 points: the iterable-sync reader against a loop over
+//!   the influxdb-line-protocol crate's `parse_lines`, which iterable parses each line with
+//!   (floor 0.9x);
+//! - transcoding: the rows as CSV with Cyrillic city names, in cp1251 and in UTF-8, read by
+//!   the iterable-sync reader (floor: cp1251 costs at most 1.3x of UTF-8).
+//!
+//! `cargo bench -p iterable-tests --bench text_formats` (also in `bench/run.sh`, which makes
+//! the venv with iterabledata and lxml); `ITERABLE_BENCH_ROWS` sets the rows,
+//! `ITERABLE_BENCH_PYTHON` the Python with iterabledata and lxml (no Python rows without it).
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const RUNS: usize = 3;
+
+fn main() {
+    if let Ok(child) = std::env::var("ITERABLE_BENCH_CHILD") {
+        let path = std::env::var("ITERABLE_BENCH_FILE").unwrap();
+        return run_child(&child, Path::new(&path));
+    }
+    let rows = iterable_tests::bench_rows();
+    let (csv, jsonl) = iterable_tests::bench_files();
+    let xml = jsonl.with_extension("xml");
+    if !xml.exists() {
+        iterable_sync::convert(
+            jsonl.to_str().unwrap(),
+            xml.to_str().unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    }
+    let lp = line_protocol(&jsonl);
+    let mb = |p: &Path| std::fs::metadata(p).unwrap().len() as f64 / 1e6;
+    let python = std::env::var("ITERABLE_BENCH_PYTHON").ok();
+
+    println!(
+        "XML: {rows} record elements ({:.0} MB); best of {RUNS}, each reader in a process of its own\n",
+        mb(&xml)
+    );
+    println!("| reader | seconds | records/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut results = vec![
+        (
+            "iterable-sync reader (records built)",
+            best(&xml, Reader::Child("iterable")),
+        ),
+        (
+            "quick-xml event loop (events only, no records)",
+            best(&xml, Reader::Child("quick-xml")),
+        ),
+    ];
+    if let Some(python) = &python {
+        results.push((
+            "Python lxml `iterparse`, each element cleared (no records)",
+            best(&xml, Reader::Python(python, LXML)),
+        ));
+        results.push((
+            "IterableData's XML reader (`open_iterable`, `tagname=item`)",
+            best(&xml, Reader::Python(python, ITERABLEDATA_XML)),
+        ));
+    }
+    table(&results);
+
+    println!(
+        "\nInfluxDB line protocol: {rows} points ({:.0} MB)\n",
+        mb(&lp)
+    );
+    println!("| reader | seconds | records/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    table(&[
+        (
+            "iterable-sync reader (records built)",
+            best(&lp, Reader::Child("iterable")),
+        ),
+        (
+            "influxdb-line-protocol `parse_lines` loop (parsed lines, no records)",
+            best(&lp, Reader::Child("influxdb-line-protocol")),
+        ),
+    ]);
+
+    let (utf8, cp1251) = cyrillic_csv(&csv);
+    println!(
+        "\nTranscoding: {rows} CSV rows with Cyrillic cities ({:.0} MB in UTF-8, {:.0} MB in cp1251)\n",
+        mb(&utf8),
+        mb(&cp1251)
+    );
+    println!("| input | seconds | records/s | peak RSS | UTF-8 is |");
+    println!("|---|---:|---:|---:|---:|");
+    table(&[
+        (
+            "UTF-8, iterable-sync reader",
+            best(&utf8, Reader::Child("iterable")),
+        ),
+        (
+            "cp1251, iterable-sync reader (`-o encoding=cp1251`)",
+            best(&cp1251, Reader::Child("iterable-cp1251")),
+        ),
+    ]);
+}
+
+/// The CSV rows with their cities in Cyrillic, in UTF-8 and in cp1251.
+fn cyrillic_csv(csv: &Path) -> (PathBuf, PathBuf) {
+    let utf8 = csv.with_extension("cyrillic.csv");
+    let cp1251 = csv.with_extension("cp1251.csv");
+    if utf8.exists() && cp1251.exists() {
+        return (utf8, cp1251);
+    }
+    let mut text = std::fs::read_to_string(csv).unwrap();
+    for (latin, cyrillic) in [
+        ("Oslo", "Осло"),
+        ("Zürich", "Цюрих"),
+        ("São Paulo", "Сан-Паулу"),
+        ("Kyiv", "Київ"),
+        ("Ōsaka", "Осака"),
+    ] {
+        text = text.replace(latin, cyrillic);
+    }
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1251.encode(&text);
+    assert!(!unmappable, "every character has its cp1251 byte");
+    std::fs::write(&cp1251, &bytes).unwrap();
+    std::fs::write(&utf8, text.as_bytes()).unwrap();
+    (utf8, cp1251)
+}
+
+/// The rows of `results`, each against the first.
+fn table(results: &[(&str, (f64, usize, u64))]) {
+    let ours = results[0].1.0;
+    for (name, (secs, records, rss)) in results {
+        println!(
+            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.2}x |",
+            *records as f64 / secs / 1e6,
+            *rss as f64 / 1024.0,
+            secs / ours
+        );
+    }
+}
+
+/// The bench's rows as line protocol points: the numbers fields, the strings tags.
+fn line_protocol(jsonl: &Path) -> PathBuf {
+    let path = jsonl.with_extension("lp");
+    if path.exists() {
+        return path;
+    }
+    let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
+    for (i, line) in BufReader::new(std::fs::File::open(jsonl).unwrap())
+        .lines()
+        .enumerate()
+    {
+        let row: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&line.unwrap()).unwrap();
+        let mut tags = String::new();
+        let mut fields = Vec::new();
+        for (key, value) in &row {
+            match value {
+                serde_json::Value::String(s) if s.is_empty() => {}
+                serde_json::Value::String(s) => {
+                    tags.push_str(&format!(
+                        ",{key}={}",
+                        s.replace(' ', "\\ ")
+                            .replace(',', "\\,")
+                            .replace('=', "\\=")
+                    ));
+                }
+                serde_json::Value::Number(n) if n.is_i64() => fields.push(format!("{key}={n}i")),
+                serde_json::Value::Number(n) => fields.push(format!("{key}={n}")),
+                serde_json::Value::Bool(b) => fields.push(format!("{key}={b}")),
+                _ => {}
+            }
+        }
+        writeln!(
+            out,
+            "people{tags} {} {}",
+            fields.join(","),
+            1_700_000_000_000_000_000i64 + i as i64
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    path
+}
+
+const LXML: &str = "
+import resource, sys, time
+from lxml import etree
+start = time.perf_counter()
+n = 0
+for event, element in etree.iterparse(sys.argv[1], tag='item', resolve_entities=False, no_network=True):
+    n += 1
+    element.clear()
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
+const ITERABLEDATA_XML: &str = "
+import resource, sys, time
+from iterable.helpers.detect import open_iterable
+start = time.perf_counter()
+n = 0
+with open_iterable(sys.argv[1], iterableargs={'tagname': 'item'}) as source:
+    for row in source:
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
+enum Reader<'a> {
+    /// This bench's own executable, reading as the name says.
+    Child(&'a str),
+    /// A Python interpreter running a script.
+    Python(&'a str, &'a str),
+}
+
+/// The fastest of [`RUNS`] runs: seconds, records, peak RSS in KiB.
+fn best(path: &Path, reader: Reader<'_>) -> (f64, usize, u64) {
+    (0..RUNS)
+        .map(|_| {
+            let out = match &reader {
+                Reader::Child(name) => Command::new(std::env::current_exe().unwrap())
+                    .env("ITERABLE_BENCH_CHILD", name)
+                    .env("ITERABLE_BENCH_FILE", path)
+                    .output(),
+                Reader::Python(python, script) => Command::new(python)
+                    .arg("-c")
+                    .arg(script)
+                    .arg(path)
+                    .output(),
+            }
+            .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut parts = text.split_whitespace();
+            let secs: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap();
+            let records = parts.next().and_then(|v| v.parse().ok()).unwrap();
+            let rss = parts.next().and_then(|v| v.parse().ok()).unwrap();
+            (secs, records, rss)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap()
+}
+
+/// A child's run: prints seconds, records and its peak RSS (KiB).
+fn run_child(reader: &str, path: &Path) {
+    let start = Instant::now();
+    let records = match reader {
+        "iterable" => {
+            let mut n = 0;
+            for record in iterable_sync::open(path.to_str().unwrap()).unwrap() {
+                std::hint::black_box(record.unwrap());
+                n += 1;
+            }
+            n
+        }
+        "iterable-cp1251" => {
+            let options =
+                iterable_formats::ReadOptions::default().with_option("encoding", "cp1251");
+            let mut n = 0;
+            for record in iterable_sync::open_with(path.to_str().unwrap(), &options).unwrap() {
+                std::hint::black_box(record.unwrap());
+                n += 1;
+            }
+            n
+        }
+        "quick-xml" => {
+            let file = BufReader::with_capacity(256 * 1024, std::fs::File::open(path).unwrap());
+            let mut reader = quick_xml::Reader::from_reader(file);
+            let mut buf = Vec::new();
+            let mut n = 0;
+            loop {
+                match reader.read_event_into(&mut buf).unwrap() {
+                    quick_xml::events::Event::Eof => break,
+                    quick_xml::events::Event::End(end) if end.name().as_ref() == "item" => n += 1,
+                    event => {
+                        std::hint::black_box(event);
+                    }
+                }
+                buf.clear();
+            }
+            n
+        }
+        _ => {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut n = 0;
+            for line in influxdb_line_protocol::parse_lines(&text) {
+                std::hint::black_box(line.unwrap());
+                n += 1;
+            }
+            n
+        }
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let rss: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    println!("{secs} {records} {rss}");
+}
