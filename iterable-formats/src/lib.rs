@@ -49,7 +49,10 @@
 //!    which a typed format lets take a schema), its options parsed from [`FormatOptions`],
 //!    and a `static` value implementing [`FormatSpec`]: the description
 //!    ([`iterable_core::FormatInfo`], with `Capabilities::RANDOM_ACCESS` for a ranged one),
-//!    the option lists, the sniffer, `decoder` or `ranged_decoder`. A columnar format goes
+//!    the option lists, the sniffer, `decoder` or `ranged_decoder`, and `is_text() -> false`
+//!    for a binary format (text formats read UTF-8, and [`encoding`] transcodes the rest for
+//!    them). A format of lines is a [`lines::LineParser`] under a [`lines::LineDecoder`].
+//!    A columnar format goes
 //!    through the `arrow` bridge (feature `arrow`: records to and from `RecordBatch`es) rather than building
 //!    values itself. The adapters need no change: they fetch a ranged format's ranges from
 //!    files, HTTP and S3, and copy what cannot seek to a temporary file.

@@ -296,7 +296,7 @@ pub struct XmlDecoder {
     broken: bool,
     /// A byte order mark at the start has been looked for.
     started: bool,
-    /// How much of the buffer has been searched for its last `>`, and where that ends.
+    /// How much of the buffer has been searched for its last `<`, and where that is.
     searched: usize,
     markup_end: usize,
 }
@@ -383,13 +383,13 @@ impl XmlDecoder {
             self.text("\u{FEFF}", buf, 0)?;
             self.take(buf, 3);
         }
-        // Markup ends with '>': the reader is given the input up to the last one, so every
-        // event it reads is whole, but for a '>' inside a comment, an attribute value or a
-        // DTD, which it reports as unclosed: then more input is waited for. Only what arrived
-        // since the last call is searched.
+        // Text ends where markup starts, at a '<': the reader is given the input up to the
+        // last one, so every event it reads is whole (text, references, markup), but for
+        // markup that holds a '<' (a comment, CDATA, a DTD), which it reports as unclosed:
+        // then more input is waited for. Only what arrived since the last call is searched.
         if buf.len() > self.searched {
-            if let Some(i) = memchr::memrchr(b'>', &buf[self.searched..]) {
-                self.markup_end = self.searched + i + 1;
+            if let Some(i) = memchr::memrchr(b'<', &buf[self.searched..]) {
+                self.markup_end = self.searched + i;
             }
             self.searched = buf.len();
         }
