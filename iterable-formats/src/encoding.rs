@@ -2,21 +2,30 @@
 //! encodings into it on the way in (after any codec) and out of it on the way out.
 //!
 //! Reading, the encoding is `-o encoding=NAME` (any WHATWG label, `cp1251`, `latin1`,
-//! `shift_jis`, `utf-16le`..., and `utf-32le`/`utf-32be`), else a byte order mark (UTF-8,
-//! UTF-16 LE/BE, UTF-32 LE/BE), else the content of the first bytes: UTF-8 when they are UTF-8
+//! `shift_jis`, `utf-16le`..., and `utf-32le`/`utf-32be`; a byte order mark of another Unicode
+//! encoding overrides it), else a byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE), else
+//! the content of the first bytes: UTF-16 when every other byte is NUL, an XML declaration's
+//! `encoding="..."`, UTF-8 for binary bytes (the format refuses them), UTF-8 when they are UTF-8
 //! (a character cut at their end included; or mostly, so that one stray byte in a UTF-8 file
-//! is an error rather than the whole file read in another encoding), UTF-16 when every other
-//! byte is NUL, else chardetng's guess. Bytes that are not text in the encoding are an error with their byte
-//! offset in the input, after the records before them, or U+FFFD with
-//! `-o encoding_errors=replace`. A character cut between two chunks of input is put together
-//! whatever the cuts. Byte offsets in other errors count the UTF-8 text the decoder read.
+//! is an error rather than the whole file read in another encoding), else chardetng's guess.
+//! Only the first bytes are looked at: a file that is ASCII for its first 64 KiB and cp1251
+//! later is read as UTF-8, and the format's error for the first cp1251 bytes says so (name the
+//! encoding). A zip archive's members are read in the encoding named, else UTF-8.
+//!
+//! Bytes that are not text in the encoding are an error with their byte offset in the input,
+//! after the records before them, or U+FFFD with `-o encoding_errors=replace`. A character cut
+//! between two chunks of input is put together whatever the cuts. Byte offsets in other errors
+//! count the UTF-8 text the decoder read.
 //!
 //! Writing, `-O encoding=NAME` (UTF-8 by default; UTF-16 and UTF-32 with a byte order mark): a
-//! character the encoding cannot hold is an error naming the record.
+//! character the encoding cannot hold is an error naming the record, found before the format
+//! writes anything of it; each record's text is encoded from the encoding's first state.
 
 use bytes::BytesMut;
 use encoding_rs::{CoderResult, DecoderResult, EncoderResult, Encoding};
-use iterable_core::{Decoder, Encoder, Error, ErrorKind, ParsedBatch, Position, Record, Result};
+use iterable_core::{
+    Decoder, Encoder, Error, ErrorKind, ParsedBatch, Position, Record, Result, Value,
+};
 
 /// A text encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +99,8 @@ pub enum EncodingFoundBy {
     Bom,
     /// The first bytes: they are UTF-8, or look like UTF-16, or chardetng guessed.
     Content,
+    /// An XML declaration's `encoding="..."`.
+    Declaration,
 }
 
 impl EncodingFoundBy {
@@ -99,6 +110,7 @@ impl EncodingFoundBy {
             EncodingFoundBy::Options => "options",
             EncodingFoundBy::Bom => "byte order mark",
             EncodingFoundBy::Content => "content",
+            EncodingFoundBy::Declaration => "XML declaration",
         }
     }
 }
@@ -136,16 +148,34 @@ pub fn detect_encoding(head: &[u8], complete: bool) -> EncodingFound {
     if let Some((encoding, _)) = Encoding::for_bom(head) {
         return found(TextEncoding::Whatwg(encoding), EncodingFoundBy::Bom);
     }
-    if mostly_utf8(head, complete) {
-        return found(TextEncoding::UTF_8, EncodingFoundBy::Content);
-    }
     if let Some(encoding) = utf16_by_nuls(head) {
         return found(TextEncoding::Whatwg(encoding), EncodingFoundBy::Content);
+    }
+    if let Some(encoding) = declared(head) {
+        return found(encoding, EncodingFoundBy::Declaration);
+    }
+    // Binary bytes (NULs, control characters) are no text to guess an encoding for: the
+    // format refuses them as UTF-8.
+    if mostly_utf8(head, complete) || !crate::csv::looks_like_text(head) {
+        return found(TextEncoding::UTF_8, EncodingFoundBy::Content);
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(head, complete);
     let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
     found(TextEncoding::Whatwg(guess), EncodingFoundBy::Content)
+}
+
+/// The encoding an XML declaration at the start of `head` names (`<?xml version="1.0"
+/// encoding="windows-1251"?>`), when it is one other than UTF-8.
+fn declared(head: &[u8]) -> Option<TextEncoding> {
+    let declaration = head.strip_prefix(b"<?xml")?;
+    let end = memchr::memmem::find(&declaration[..declaration.len().min(256)], b"?>")?;
+    let declaration = std::str::from_utf8(&declaration[..end]).ok()?;
+    let (_, rest) = declaration.split_once("encoding")?;
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let label = rest[1..].split(quote).next()?;
+    TextEncoding::from_label(label).filter(|e| !e.is_utf8())
 }
 
 /// True when `head` is UTF-8: all of it (a character cut at its end included), or at least as
@@ -221,10 +251,12 @@ impl std::fmt::Debug for Transcoder {
 }
 
 impl Transcoder {
-    /// A transcoder from `encoding` (a byte order mark at the start is dropped).
+    /// A transcoder from `encoding`; a byte order mark at the start is dropped, and decides
+    /// when it names another Unicode encoding (`utf-16` named, the file big-endian).
     pub fn new(encoding: TextEncoding, errors: EncodingErrors) -> Transcoder {
         let whatwg = match encoding {
-            TextEncoding::Whatwg(encoding) => Some(encoding.new_decoder_with_bom_removal()),
+            // A byte order mark, if any, decides (`utf-16` named, a file with a big-endian one).
+            TextEncoding::Whatwg(encoding) => Some(encoding.new_decoder()),
             _ => None,
         };
         Transcoder {
@@ -241,11 +273,17 @@ impl Transcoder {
     /// Bytes that are not text in the encoding are an error with their offset in the input,
     /// after `dst` has what came before them (unless they are replaced).
     pub fn push(&mut self, src: &[u8], dst: &mut BytesMut, last: bool) -> Result<()> {
+        // Offsets of malformed bytes, which may have come in an earlier push: from the end of
+        // what the decoder read back by the bytes' length (encoding_rs), or from the start of
+        // the bytes carried over (UTF-32).
+        let carried = self.pending.len() as u64;
+        let consumed = self.consumed;
         let result = match &mut self.whatwg {
-            Some(decoder) => {
-                whatwg(decoder, self.errors, src, dst, last).map_err(|at| self.consumed + at)
-            }
-            None => self.utf32(src, dst, last).map_err(|at| self.consumed + at),
+            Some(decoder) => whatwg(decoder, self.errors, src, dst, last)
+                .map_err(|(read, back)| (consumed + read).saturating_sub(back)),
+            None => self
+                .utf32(src, dst, last)
+                .map_err(|at| consumed.saturating_sub(carried) + at),
         };
         self.consumed += src.len() as u64;
         result.map_err(|at| {
@@ -269,10 +307,23 @@ impl Transcoder {
         dst: &mut BytesMut,
         last: bool,
     ) -> std::result::Result<(), u64> {
-        let big_endian = self.encoding == TextEncoding::Utf32Be;
+        // An error is the offset of the bad word from the start of the bytes carried over.
         let mut bytes = std::mem::take(&mut self.pending);
-        let carried = bytes.len() as u64;
         bytes.extend_from_slice(src);
+        // A byte order mark of the other order says which it is.
+        if !self.bom_checked && bytes.len() >= 4 {
+            let swapped = match self.encoding {
+                TextEncoding::Utf32Le => bytes.starts_with(b"\x00\x00\xFE\xFF"),
+                _ => bytes.starts_with(b"\xFF\xFE\x00\x00"),
+            };
+            if swapped {
+                self.encoding = match self.encoding {
+                    TextEncoding::Utf32Le => TextEncoding::Utf32Be,
+                    _ => TextEncoding::Utf32Le,
+                };
+            }
+        }
+        let big_endian = self.encoding == TextEncoding::Utf32Be;
         let mut chunks = bytes.chunks_exact(4);
         let mut at = 0u64;
         for chunk in &mut chunks {
@@ -289,7 +340,7 @@ impl Transcoder {
                     None if self.errors == EncodingErrors::Replace => {
                         dst.extend_from_slice("\u{FFFD}".as_bytes())
                     }
-                    None => return Err(at.saturating_sub(carried)),
+                    None => return Err(at),
                 }
             }
             at += 4;
@@ -300,22 +351,22 @@ impl Transcoder {
                 dst.extend_from_slice("\u{FFFD}".as_bytes());
                 return Ok(());
             }
-            return Err(at.saturating_sub(carried));
+            return Err(at);
         }
         self.pending = rest.to_vec();
         Ok(())
     }
 }
 
-/// `src` through an encoding_rs decoder into `dst`; an error is the offset in `src` of the
-/// first malformed bytes.
+/// `src` through an encoding_rs decoder into `dst`; an error gives how much of `src` was read
+/// and how far back from there the malformed bytes start (they may start in an earlier `src`).
 fn whatwg(
     decoder: &mut encoding_rs::Decoder,
     errors: EncodingErrors,
     mut src: &[u8],
     dst: &mut BytesMut,
     last: bool,
-) -> std::result::Result<(), u64> {
+) -> std::result::Result<(), (u64, u64)> {
     let mut offset = 0usize;
     loop {
         let room = decoder
@@ -338,8 +389,8 @@ fn whatwg(
                     DecoderResult::OutputFull => (false, read, written),
                     DecoderResult::Malformed(bad, extra) => {
                         dst.truncate(start + written);
-                        let at = offset + read - usize::from(bad) - usize::from(extra);
-                        return Err(at as u64);
+                        let back = u64::from(bad) + u64::from(extra);
+                        return Err(((offset + read) as u64, back));
                     }
                 }
             }
@@ -457,7 +508,9 @@ impl Decoder for TranscodingDecoder {
 
 /// Where UTF-8 text goes out in another encoding.
 enum Output {
-    Whatwg(encoding_rs::Encoder),
+    /// A fresh encoder for each record's text, ended each time: a stateful encoding
+    /// (ISO-2022-JP) then starts every record in its first state.
+    Whatwg(&'static Encoding),
     /// UTF-16 or UTF-32 (big-endian when true), written by hand: encoding_rs writes neither.
     Utf16(bool),
     Utf32(bool),
@@ -480,7 +533,7 @@ impl TranscodingEncoder {
         let output = match encoding {
             TextEncoding::Whatwg(e) if e == encoding_rs::UTF_16LE => Output::Utf16(false),
             TextEncoding::Whatwg(e) if e == encoding_rs::UTF_16BE => Output::Utf16(true),
-            TextEncoding::Whatwg(e) => Output::Whatwg(e.new_encoder()),
+            TextEncoding::Whatwg(e) => Output::Whatwg(e),
             TextEncoding::Utf32Le => Output::Utf32(false),
             TextEncoding::Utf32Be => Output::Utf32(true),
         };
@@ -496,7 +549,7 @@ impl TranscodingEncoder {
 
     /// Sends the text out; a character the encoding cannot hold is an error, and then none
     /// of the text goes out.
-    fn flush(&mut self, dst: &mut BytesMut, last: bool) -> Result<()> {
+    fn flush(&mut self, dst: &mut BytesMut) -> Result<()> {
         let text = std::str::from_utf8(&self.text).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidRecord,
@@ -527,7 +580,8 @@ impl TranscodingEncoder {
                     });
                 }
             }
-            Output::Whatwg(encoder) => {
+            Output::Whatwg(encoding) => {
+                let mut encoder = encoding.new_encoder();
                 let mut src = text;
                 loop {
                     let room = encoder
@@ -537,7 +591,7 @@ impl TranscodingEncoder {
                     let at = dst.len();
                     dst.resize(at + room, 0);
                     let (result, read, written) =
-                        encoder.encode_from_utf8_without_replacement(src, &mut dst[at..], last);
+                        encoder.encode_from_utf8_without_replacement(src, &mut dst[at..], true);
                     dst.truncate(at + written);
                     src = &src[read..];
                     match result {
@@ -575,16 +629,68 @@ fn put_utf16(c: char, big_endian: bool, dst: &mut BytesMut) {
     }
 }
 
+/// The first character in `record` (its names and strings, nested ones too) that `encoding`
+/// cannot hold.
+fn unmappable(record: &Record, encoding: &'static Encoding) -> Option<char> {
+    fn text(text: &str, encoding: &'static Encoding) -> Option<char> {
+        if text.is_ascii() {
+            return None;
+        }
+        let mut encoder = encoding.new_encoder();
+        let mut out = vec![0; encoder.max_buffer_length_from_utf8_without_replacement(text.len())?];
+        match encoder
+            .encode_from_utf8_without_replacement(text, &mut out, true)
+            .0
+        {
+            EncoderResult::Unmappable(c) => Some(c),
+            _ => None,
+        }
+    }
+    fn value(v: &Value, encoding: &'static Encoding) -> Option<char> {
+        match v {
+            Value::String(s) => text(s, encoding),
+            Value::Array(items) => items.iter().find_map(|item| value(item, encoding)),
+            Value::Object(record) => unmappable(record, encoding),
+            _ => None,
+        }
+    }
+    record
+        .iter()
+        .find_map(|(name, v)| text(name, encoding).or_else(|| value(v, encoding)))
+}
+
 impl Encoder for TranscodingEncoder {
     fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()> {
         self.records += 1;
-        self.inner.encode(record, &mut self.text)?;
-        self.flush(dst, false)
+        // Checked first, so that what the format writes once (a header, an opening bracket)
+        // is never taken back with a record it cannot write.
+        if let Output::Whatwg(encoding) = self.output
+            && let Some(c) = unmappable(record, encoding)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidRecord,
+                format!("the character {c:?} cannot be written in {}", self.name),
+            )
+            .at(Position {
+                record: Some(self.records),
+                ..Position::default()
+            }));
+        }
+        let start = self.text.len();
+        if let Err(error) = self.inner.encode(record, &mut self.text) {
+            self.text.truncate(start);
+            return Err(error);
+        }
+        self.flush(dst)
     }
 
     fn finish(&mut self, dst: &mut BytesMut) -> Result<()> {
-        self.inner.finish(&mut self.text)?;
-        self.flush(dst, true)
+        let start = self.text.len();
+        if let Err(error) = self.inner.finish(&mut self.text) {
+            self.text.truncate(start);
+            return Err(error);
+        }
+        self.flush(dst)
     }
 
     fn set_schema(&mut self, schema: &iterable_core::Schema) -> Result<()> {

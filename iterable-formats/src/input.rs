@@ -207,14 +207,15 @@ fn detect(
             detection.options = sniffed.options.merged(&detection.options);
         }
     }
-    let mut named = named.merged(&options.options);
+    let named = named.merged(&options.options);
     if detection.format.spec().is_text() {
         detection.encoding = found;
+        // Not for an archive's members (`named`): each may be in its own; they are read in
+        // the encoding the options name, else UTF-8.
         if let Some(found) =
             found.filter(|f| f.by != EncodingFoundBy::Options && !f.encoding.is_utf8())
         {
             detection.options.set("encoding", found.encoding.name());
-            named.set("encoding", found.encoding.name());
         }
     }
     detection.options = detection.options.merged(&options.options);

@@ -196,14 +196,17 @@ impl Format {
         self.0.read_options().iter().chain(text).copied().collect()
     }
 
-    /// The options its encoders take: its own, and for a text format the encoding's.
+    /// The options its encoders take: its own, and for a text format the encoding's (which a
+    /// format may take too, as XML does for its declaration).
     pub fn write_options(self) -> Vec<OptionInfo> {
+        let own = self.0.write_options();
         let text = if self.0.is_text() {
             ENCODING_WRITE_OPTIONS
         } else {
             &[]
         };
-        self.0.write_options().iter().chain(text).copied().collect()
+        let text = text.iter().filter(|o| !own.iter().any(|k| k.key == o.key));
+        own.iter().chain(text).copied().collect()
     }
 
     /// A decoder for `options` (checked against the format's read options). A text format in
@@ -248,8 +251,14 @@ impl Format {
             return self.0.encoder(options);
         }
         options.check(self.info().name, &self.write_options())?;
-        let (encoding, _, options) = take_encoding(options)?;
-        let inner = self.0.encoder(&options)?;
+        let (encoding, _, mut own) = take_encoding(options)?;
+        // A format that writes its encoding down (XML's declaration) is told it.
+        if let Some(encoding) = encoding
+            && self.0.write_options().iter().any(|o| o.key == "encoding")
+        {
+            own.set("encoding", encoding.name());
+        }
+        let inner = self.0.encoder(&own)?;
         Ok(match encoding {
             Some(encoding) if !encoding.is_utf8() => {
                 Box::new(TranscodingEncoder::new(inner, encoding))

@@ -81,6 +81,11 @@ static READ_OPTIONS: &[OptionInfo] = &[
 
 static WRITE_OPTIONS: &[OptionInfo] = &[
     OptionInfo {
+        key: "encoding",
+        default: "utf-8",
+        help: "the text encoding to write, named in the XML declaration too",
+    },
+    OptionInfo {
         key: "root",
         default: "root",
         help: "the root element's name",
@@ -151,7 +156,11 @@ impl FormatSpec for XmlFormat {
                 ));
             }
         }
-        Ok(Box::new(XmlEncoder::new(root, tag)))
+        let mut encoder = XmlEncoder::new(root, tag);
+        if let Some(encoding) = options.get("encoding") {
+            encoder.declared = encoding.to_owned();
+        }
+        Ok(Box::new(encoder))
     }
 }
 
@@ -778,6 +787,8 @@ fn is_xml_name(name: &str) -> bool {
 pub struct XmlEncoder {
     root: String,
     tag: String,
+    /// The encoding the declaration names (the text is transcoded after this encoder).
+    declared: String,
     started: bool,
     records: u64,
 }
@@ -788,6 +799,7 @@ impl XmlEncoder {
         XmlEncoder {
             root: root.to_owned(),
             tag: tag.to_owned(),
+            declared: "UTF-8".to_owned(),
             started: false,
             records: 0,
         }
@@ -795,7 +807,9 @@ impl XmlEncoder {
 
     fn start(&mut self, out: &mut BytesMut) {
         if !std::mem::replace(&mut self.started, true) {
-            out.put_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+            out.put_slice(b"<?xml version=\"1.0\" encoding=\"");
+            out.put_slice(self.declared.as_bytes());
+            out.put_slice(b"\"?>\n<");
             out.put_slice(self.root.as_bytes());
             out.put_slice(b">\n");
         }

@@ -314,3 +314,66 @@ fn binary_formats_take_no_encoding() {
         "{error}"
     );
 }
+
+#[test]
+fn what_a_review_found_stays_fixed() {
+    // A character cut off by the end of the input, and a lone surrogate cut across two
+    // chunks: the same offset whatever the cuts, and no arithmetic overflow.
+    for (input, at) in [(&b"A\x00B"[..], 2), (&b"A\x00\x00\xDCB\x00"[..], 2)] {
+        let outcomes: Vec<Vec<Outcome>> = (0..input.len())
+            .map(|cut| decode_in_chunks(decoder(Format::CSV, "utf-16le", "fail"), input, &[cut]))
+            .collect();
+        for outcome in &outcomes {
+            let Some(Outcome::Error { position, .. }) = outcome.last() else {
+                panic!("{outcome:?}")
+            };
+            assert_eq!(position.byte, Some(at), "{input:?}: {outcomes:?}");
+        }
+    }
+    // UTF-32 with a word that is no character, cut anywhere.
+    let utf32 = b"\x7b\x00\x00\x00\x00\x00\x11\x00";
+    for cut in 0..utf32.len() {
+        let outcome = decode_in_chunks(decoder(Format::CSV, "utf-32le", "fail"), utf32, &[cut]);
+        let Some(Outcome::Error { position, .. }) = outcome.last() else {
+            panic!()
+        };
+        assert_eq!(position.byte, Some(4), "cut at {cut}");
+    }
+    // UTF-16 of ASCII alone, with no byte order mark: found by its NULs.
+    let utf16: Vec<u8> = "a,b\n1,2\n"
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect();
+    let found = iterable_formats::encoding::detect_encoding(&utf16, true);
+    assert_eq!(found.encoding.name(), "utf-16be");
+    // An XML declaration names its encoding.
+    let declared = iterable_formats::encoding::detect_encoding(
+        b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><r/>",
+        true,
+    );
+    assert_eq!(declared.encoding.name(), "windows-1251");
+    // Binary bytes are no legacy text.
+    let binary = iterable_formats::encoding::detect_encoding(&[0x89, b'P', 0, 0, 0xff, 1, 2], true);
+    assert!(binary.encoding.is_utf8());
+
+    // A record the encoding cannot hold takes nothing back from what came before it.
+    let mut csv = Format::CSV
+        .encoder(&FormatOptions::default().with("encoding", "latin1"))
+        .unwrap();
+    let mut out = BytesMut::new();
+    let bad: Record = [("a", Value::from("ж"))].into_iter().collect();
+    let good: Record = [("a", Value::from("é"))].into_iter().collect();
+    assert!(csv.encode(&bad, &mut out).is_err());
+    csv.encode(&good, &mut out).unwrap();
+    assert_eq!(&out[..], b"a\n\xe9\n");
+    // XML says the encoding it is written in.
+    let mut xml = Format::XML
+        .encoder(&FormatOptions::default().with("encoding", "cp1251"))
+        .unwrap();
+    let mut out = BytesMut::new();
+    xml.encode(&[("a", Value::from("ж"))].into_iter().collect(), &mut out)
+        .unwrap();
+    xml.finish(&mut out).unwrap();
+    assert!(out.starts_with(b"<?xml version=\"1.0\" encoding=\"windows-1251\"?>"));
+    assert!(out.windows(8).any(|w| w == b"<a>\xe6</a>"), "{out:?}");
+}
