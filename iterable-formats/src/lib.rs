@@ -13,6 +13,8 @@
 //! | CEF | [`cef`] | yes | yes | ArcSight's Common Event Format: header fields, extension pairs with their escapes, a syslog prefix kept |
 //! | Fixed-width text | [`fixedwidth`] | yes | yes | columns from `-o widths=` or the header line; values trimmed; too wide a value is an error |
 //! | GELF | [`gelf`] | yes | yes | Graylog's JSON messages, newline- or NUL-ended; required fields checked; timestamp typed |
+//! | INI | [`ini`] | yes | yes | rust-ini; each section a record named in `_section`; repeated keys arrays |
+//! | TOML | [`toml`] | yes | yes | the toml crate; each table and array-of-tables entry a record named in `_table`; typed values and dates |
 //! | InfluxDB line protocol | [`lineprotocol`] | yes | yes | InfluxData's parser; points as `{measurement, tags, fields, time}`, typed fields; flat records written with `-O tags=` |
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
@@ -74,6 +76,7 @@ pub mod encoding;
 pub mod fixedwidth;
 mod format;
 pub mod gelf;
+pub mod ini;
 mod input;
 pub mod json;
 mod json_tape;
@@ -88,6 +91,7 @@ mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;
 pub mod text;
+pub mod toml;
 pub mod xml;
 #[cfg(feature = "zip")]
 pub mod zip;

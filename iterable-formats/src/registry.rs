@@ -141,6 +141,10 @@ impl Format {
     pub const FIXEDWIDTH: Format = Format(&crate::fixedwidth::FIXEDWIDTH);
     /// XML.
     pub const XML: Format = Format(&crate::xml::XML);
+    /// INI files.
+    pub const INI: Format = Format(&crate::ini::INI);
+    /// TOML documents.
+    pub const TOML: Format = Format(&crate::toml::TOML);
     /// Apache Parquet (feature `parquet`).
     #[cfg(feature = "parquet")]
     pub const PARQUET: Format = Format(&crate::parquet::PARQUET);
@@ -352,6 +356,8 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::cef::CEF,
     &crate::fixedwidth::FIXEDWIDTH,
     &crate::xml::XML,
+    &crate::ini::INI,
+    &crate::toml::TOML,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
 ];

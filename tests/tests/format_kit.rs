@@ -126,6 +126,32 @@ fn cases() -> Vec<Case> {
             first_error: at(15, 2, 2),
             recovers: true,
         },
+        Case {
+            format: Format::INI,
+            options: &[],
+            file: "kit.ini",
+            good: "root_key = top\r\n; a comment\n[server]\nhost = example.com\nport=8080\nalias=a\nalias=b\n\n# another\n[paths]\nhome=C:\\\\Users\\\\Zoë\nnote=a\\;b\n[server]\nhost=second\n".as_bytes(),
+            // rust-ini looks for the section's ']' to the end, and says so there.
+            bad: b"[ok]\na=1\n[broken\nb=2\n",
+            first_error: Position {
+                line: Some(5),
+                ..Position::default()
+            },
+            recovers: false,
+        },
+        Case {
+            format: Format::TOML,
+            options: &[],
+            file: "kit.toml",
+            good: "# kit\r\ntitle = \"Zoë \\\"q\\\"\"\nn = 7\nf = -1.5e3\nok = true\n\n[owner]\nname = \"Ada\"\nborn = 1815-12-10\nwoke = 07:32:00.25\nseen = 1979-05-27T07:32:00-08:00\nlocal = 1979-05-27T00:32:00.999999\nutc = 2024-01-31T13:45:00Z\npoint = { x = 1, y = [1, 2] }\n\n[owner.\"dotted.key\"]\nv = [\"a\", \"b\"]\n\n[[port]]\nn = 80\n[port.tls]\non = false\n\n[[port]]\nn = 443\n".as_bytes(),
+            bad: b"a = 1\nb = \n",
+            first_error: Position {
+                byte: Some(10),
+                line: Some(2),
+                record: None,
+            },
+            recovers: false,
+        },
         // Written by pyarrow (tests/peers/parquet_peer.py kit): every type, three row groups;
         // the bad one has the first page of its last row group broken.
         Case {
