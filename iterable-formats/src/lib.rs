@@ -15,6 +15,7 @@
 //! | GELF | [`gelf`] | yes | yes | Graylog's JSON messages, newline- or NUL-ended; required fields checked; timestamp typed |
 //! | INI | [`ini`] | yes | yes | rust-ini; each section a record named in `_section`; repeated keys arrays |
 //! | TOML | [`toml`] | yes | yes | the toml crate; each table and array-of-tables entry a record named in `_table`; typed values and dates |
+//! | YAML | [`yaml`] | yes | yes | yaml-rust2's parser; a document (or each mapping of a list) a record; aliases within a budget |
 //! | InfluxDB line protocol | [`lineprotocol`] | yes | yes | InfluxData's parser; points as `{measurement, tags, fields, time}`, typed fields; flat records written with `-O tags=` |
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
@@ -93,6 +94,7 @@ mod snappy;
 pub mod text;
 pub mod toml;
 pub mod xml;
+pub mod yaml;
 #[cfg(feature = "zip")]
 pub mod zip;
 

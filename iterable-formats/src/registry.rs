@@ -145,6 +145,8 @@ impl Format {
     pub const INI: Format = Format(&crate::ini::INI);
     /// TOML documents.
     pub const TOML: Format = Format(&crate::toml::TOML);
+    /// YAML streams.
+    pub const YAML: Format = Format(&crate::yaml::YAML);
     /// Apache Parquet (feature `parquet`).
     #[cfg(feature = "parquet")]
     pub const PARQUET: Format = Format(&crate::parquet::PARQUET);
@@ -358,6 +360,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::xml::XML,
     &crate::ini::INI,
     &crate::toml::TOML,
+    &crate::yaml::YAML,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
 ];

@@ -152,6 +152,19 @@ fn cases() -> Vec<Case> {
             },
             recovers: false,
         },
+        Case {
+            format: Format::YAML,
+            options: &[],
+            file: "kit.yaml",
+            good: "%YAML 1.2\n---\nname: Zoë\nn: 7\nbig: 18446744073709551616\nf: -1.5e3\ninf: .inf\nok: true\nnothing: ~\nquoted: \"123\"\nmulti: |\n  two\n  lines\nbase: &b {x: 1, y: [a, b]}\nalso: *b\n---\n- {id: 1}\n- id: 2\n  tags: [x, \"y z\"]\n...\n---\nlast: {nested: {deep: [1, {k: v}]}}\n".as_bytes(),
+            bad: b"---\na: 1\n---\nb: [1, 2\n",
+            first_error: Position {
+                byte: Some(22),
+                line: Some(5),
+                record: Some(2),
+            },
+            recovers: false,
+        },
         // Written by pyarrow (tests/peers/parquet_peer.py kit): every type, three row groups;
         // the bad one has the first page of its last row group broken.
         Case {
