@@ -13,11 +13,12 @@
 //! (nested values as JSON, an array as the key repeated). A record without a name after the
 //! first is an error naming it.
 
+use crate::document::{DocumentDecoder, DocumentParser};
 use crate::registry::{FormatOptions, FormatSpec, Sniffed};
 use crate::text;
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use iterable_core::{
-    Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, Record, Result, Value,
+    Capabilities, Decoder, Encoder, Error, FormatInfo, Position, Record, Result, Value,
 };
 use std::collections::VecDeque;
 
@@ -91,104 +92,66 @@ impl FormatSpec for IniFormat {
 /// assert_eq!(server.get("alias"), Some(&Value::Array(vec!["a".into(), "b".into()])));
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct IniDecoder {
-    max_record_size: usize,
-    document: Vec<u8>,
-    records: Option<VecDeque<Record>>,
-}
+pub type IniDecoder = DocumentDecoder<IniParser>;
 
 impl IniDecoder {
     /// A decoder refusing documents longer than `max_record_size` bytes.
     pub fn new(max_record_size: usize) -> IniDecoder {
-        IniDecoder {
-            max_record_size: max_record_size.max(1),
-            document: Vec::new(),
-            records: None,
-        }
-    }
-
-    fn parse(&mut self) -> Result<VecDeque<Record>> {
-        let bytes = std::mem::take(&mut self.document);
-        let bytes = bytes.strip_prefix(crate::csv::BOM).unwrap_or(&bytes);
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Error::parse(FORMAT, "the document is not UTF-8 text").at(Position {
-                byte: Some(e.valid_up_to() as u64),
-                ..Position::default()
-            })
-        })?;
-        let ini = ini::Ini::load_from_str(text).map_err(|e| {
-            Error::parse(FORMAT, e.msg.to_string()).at(Position {
-                line: Some(e.line as u64),
-                ..Position::default()
-            })
-        })?;
-        let mut records = VecDeque::new();
-        for (section, properties) in ini.iter() {
-            if section.is_none() && properties.is_empty() {
-                continue;
-            }
-            let mut record = Record::new();
-            record.insert(SECTION, section.map_or(Value::Null, Value::from));
-            for (key, value) in properties.iter() {
-                if key == SECTION {
-                    return Err(Error::parse(
-                        FORMAT,
-                        format!("the key {SECTION} would hide the section's name"),
-                    ));
-                }
-                match record.get_mut(key) {
-                    Some(Value::Array(values)) => values.push(Value::from(value)),
-                    Some(first) => {
-                        let first = std::mem::take(first);
-                        record.insert(key, Value::Array(vec![first, Value::from(value)]));
-                    }
-                    None => {
-                        record.insert(key, value);
-                    }
-                }
-            }
-            records.push_back(record);
-        }
-        Ok(records)
+        DocumentDecoder::with_parser(IniParser, max_record_size)
     }
 }
 
-impl Decoder for IniDecoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.document.extend_from_slice(buf);
-            buf.advance(buf.len());
-            if self.document.len() > self.max_record_size {
-                self.records = Some(VecDeque::new());
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "the document is longer than the maximum record size of {} bytes",
-                        self.max_record_size
-                    ),
-                )
-                .with_format(FORMAT));
-            }
-            return Ok(None);
-        }
-        Ok(self.records.as_mut().and_then(VecDeque::pop_front))
-    }
+/// An INI document into its records (the [`DocumentParser`] of [`IniDecoder`]).
+#[derive(Debug, Default)]
+pub struct IniParser;
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.decode(buf)?;
-            match self.parse() {
-                Ok(records) => self.records = Some(records),
-                Err(error) => {
-                    self.records = Some(VecDeque::new());
-                    return Err(error);
+impl DocumentParser for IniParser {
+    const FORMAT: &'static str = FORMAT;
+
+    fn parse(&mut self, text: &str) -> VecDeque<Result<Record>> {
+        sections(text).map_or_else(
+            |error| VecDeque::from([Err(error)]),
+            |records| records.into_iter().map(Ok).collect(),
+        )
+    }
+}
+
+/// The records of an INI document.
+fn sections(text: &str) -> Result<VecDeque<Record>> {
+    let ini = ini::Ini::load_from_str(text).map_err(|e| {
+        Error::parse(FORMAT, e.msg.to_string()).at(Position {
+            line: Some(e.line as u64),
+            ..Position::default()
+        })
+    })?;
+    let mut records = VecDeque::new();
+    for (section, properties) in ini.iter() {
+        if section.is_none() && properties.is_empty() {
+            continue;
+        }
+        let mut record = Record::new();
+        record.insert(SECTION, section.map_or(Value::Null, Value::from));
+        for (key, value) in properties.iter() {
+            if key == SECTION {
+                return Err(Error::parse(
+                    FORMAT,
+                    format!("the key {SECTION} would hide the section's name"),
+                ));
+            }
+            match record.get_mut(key) {
+                Some(Value::Array(values)) => values.push(Value::from(value)),
+                Some(first) => {
+                    let first = std::mem::take(first);
+                    record.insert(key, Value::Array(vec![first, Value::from(value)]));
+                }
+                None => {
+                    record.insert(key, value);
                 }
             }
         }
-        buf.clear();
-        Ok(self.records.as_mut().and_then(VecDeque::pop_front))
+        records.push_back(record);
     }
+    Ok(records)
 }
 
 /// Encodes records as INI sections: see the [module](self).

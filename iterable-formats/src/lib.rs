@@ -54,7 +54,9 @@
 //!    ([`iterable_core::FormatInfo`], with `Capabilities::RANDOM_ACCESS` for a ranged one),
 //!    the option lists, the sniffer, `decoder` or `ranged_decoder`, and `is_text() -> false`
 //!    for a binary format (text formats read UTF-8, and [`encoding`] transcodes the rest for
-//!    them). A format of lines is a [`lines::LineParser`] under a [`lines::LineDecoder`].
+//!    them). A format of lines is a [`lines::LineParser`] under a [`lines::LineDecoder`]; one
+//!    read whole (TOML, INI, YAML) a [`document::DocumentParser`] under a
+//!    [`document::DocumentDecoder`].
 //!    A columnar format goes
 //!    through the `arrow` bridge (feature `arrow`: records to and from `RecordBatch`es) rather than building
 //!    values itself. The adapters need no change: they fetch a ranged format's ranges from
@@ -73,6 +75,7 @@ pub mod cef;
 pub mod compression;
 pub mod csv;
 mod detect;
+pub mod document;
 pub mod encoding;
 pub mod fixedwidth;
 mod format;

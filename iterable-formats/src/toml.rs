@@ -17,9 +17,10 @@
 //! record and field, never left out; so is an integer beyond `i64`. Durations, decimals and
 //! bytes are written as their text; a timestamp in a named zone is written in UTC.
 
+use crate::document::{DocumentDecoder, DocumentParser};
 use crate::registry::{FormatOptions, FormatSpec, Sniffed};
 use crate::text;
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{BufMut, BytesMut};
 use iterable_core::{
     Capabilities, Date, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, Record, Result,
     Time, TimeUnit, Timestamp, Value,
@@ -100,47 +101,45 @@ impl FormatSpec for TomlFormat {
 /// assert_eq!((port.get("_table").and_then(Value::as_str), port.get("n")), (Some("port"), Some(&Value::Int(80))));
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct TomlDecoder {
-    max_record_size: usize,
-    document: Vec<u8>,
-    records: Option<VecDeque<Record>>,
-}
+pub type TomlDecoder = DocumentDecoder<TomlParser>;
 
 impl TomlDecoder {
     /// A decoder refusing documents longer than `max_record_size` bytes.
     pub fn new(max_record_size: usize) -> TomlDecoder {
-        TomlDecoder {
-            max_record_size: max_record_size.max(1),
-            document: Vec::new(),
-            records: None,
-        }
+        DocumentDecoder::with_parser(TomlParser, max_record_size)
     }
+}
 
-    fn parse(&mut self) -> Result<VecDeque<Record>> {
-        let bytes = std::mem::take(&mut self.document);
-        let bytes = bytes.strip_prefix(crate::csv::BOM).unwrap_or(&bytes);
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Error::parse(FORMAT, "the document is not UTF-8 text").at(Position {
-                byte: Some(e.valid_up_to() as u64),
-                ..Position::default()
-            })
-        })?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let at = e.span().map(|span| span.start);
-            Error::parse(FORMAT, e.message().to_owned()).at(Position {
-                byte: at.map(|at| at as u64),
-                line: at.map(|at| {
-                    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count() as u64
-                }),
-                record: None,
-            })
-        })?;
-        let mut records = VecDeque::new();
-        let utc: Arc<str> = Arc::from("UTC");
-        tables(None, table, &mut records, &utc);
-        Ok(records)
+/// A TOML document into its records (the [`DocumentParser`] of [`TomlDecoder`]).
+#[derive(Debug, Default)]
+pub struct TomlParser;
+
+impl DocumentParser for TomlParser {
+    const FORMAT: &'static str = FORMAT;
+
+    fn parse(&mut self, text: &str) -> VecDeque<Result<Record>> {
+        document(text).map_or_else(
+            |error| VecDeque::from([Err(error)]),
+            |records| records.into_iter().map(Ok).collect(),
+        )
     }
+}
+
+/// The records of a TOML document.
+fn document(text: &str) -> Result<VecDeque<Record>> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let at = e.span().map(|span| span.start);
+        Error::parse(FORMAT, e.message().to_owned()).at(Position {
+            byte: at.map(|at| at as u64),
+            line: at
+                .map(|at| 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count() as u64),
+            record: None,
+        })
+    })?;
+    let mut records = VecDeque::new();
+    let utc: Arc<str> = Arc::from("UTC");
+    tables(None, table, &mut records, &utc);
+    Ok(records)
 }
 
 /// The records of `table` (at `path`) and of the tables in it, in document order.
@@ -302,43 +301,6 @@ fn datetime_of(datetime: &Datetime, utc: &Arc<str>) -> Value {
         }
         // The toml crate's dates are valid ones; anything else is kept as its text.
         (None, None) => Value::from(datetime.to_string()),
-    }
-}
-
-impl Decoder for TomlDecoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.document.extend_from_slice(buf);
-            buf.advance(buf.len());
-            if self.document.len() > self.max_record_size {
-                self.records = Some(VecDeque::new());
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "the document is longer than the maximum record size of {} bytes",
-                        self.max_record_size
-                    ),
-                )
-                .with_format(FORMAT));
-            }
-            return Ok(None);
-        }
-        Ok(self.records.as_mut().and_then(VecDeque::pop_front))
-    }
-
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.decode(buf)?;
-            match self.parse() {
-                Ok(records) => self.records = Some(records),
-                Err(error) => {
-                    self.records = Some(VecDeque::new());
-                    return Err(error);
-                }
-            }
-        }
-        buf.clear();
-        Ok(self.records.as_mut().and_then(VecDeque::pop_front))
     }
 }
 

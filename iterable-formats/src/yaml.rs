@@ -14,12 +14,12 @@
 //! Written as a multi-document stream, a document (`---`) per record, by yaml-rust2's
 //! emitter: typed values as their text (dates, timestamps, decimals), bytes in base64.
 
+use crate::document::{DocumentDecoder, DocumentParser};
 use crate::registry::{FormatOptions, FormatSpec, Sniffed};
 use crate::text;
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{BufMut, BytesMut};
 use iterable_core::{
-    BigInt, Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, Record, Result,
-    Value,
+    BigInt, Capabilities, Decoder, Encoder, Error, FormatInfo, Position, Record, Result, Value,
 };
 use std::collections::{HashMap, VecDeque};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -92,41 +92,35 @@ impl FormatSpec for YamlFormat {
 /// assert_eq!((one.get("n"), two.get("n").and_then(Value::as_str)), (Some(&Value::Int(1)), Some("two")));
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct YamlDecoder {
-    max_record_size: usize,
-    document: Vec<u8>,
-    records: Option<VecDeque<Result<Record>>>,
-}
+pub type YamlDecoder = DocumentDecoder<YamlParser>;
 
 impl YamlDecoder {
     /// A decoder refusing streams longer than `max_record_size` bytes (and aliases copying
     /// more than that).
     pub fn new(max_record_size: usize) -> YamlDecoder {
-        YamlDecoder {
-            max_record_size: max_record_size.max(1),
-            document: Vec::new(),
-            records: None,
-        }
+        DocumentDecoder::with_parser(
+            YamlParser {
+                alias_budget: max_record_size,
+            },
+            max_record_size,
+        )
     }
+}
 
-    fn parse(&mut self) -> VecDeque<Result<Record>> {
-        let bytes = std::mem::take(&mut self.document);
-        let bytes = bytes.strip_prefix(crate::csv::BOM).unwrap_or(&bytes);
+/// A YAML stream into its records (the [`DocumentParser`] of [`YamlDecoder`]).
+#[derive(Debug)]
+pub struct YamlParser {
+    /// Bytes that aliases may copy in all.
+    alias_budget: usize,
+}
+
+impl DocumentParser for YamlParser {
+    const FORMAT: &'static str = FORMAT;
+
+    fn parse(&mut self, text: &str) -> VecDeque<Result<Record>> {
         let mut out = VecDeque::new();
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                out.push_back(Err(Error::parse(FORMAT, "the stream is not UTF-8 text")
-                    .at(Position {
-                        byte: Some(e.valid_up_to() as u64),
-                        ..Position::default()
-                    })));
-                return out;
-            }
-        };
         let mut builder = Builder {
-            budget: self.max_record_size,
+            budget: self.alias_budget,
             ..Builder::default()
         };
         let parsed = Parser::new_from_str(text).load(&mut builder, true);
@@ -307,43 +301,6 @@ fn plain(text: &str) -> Value {
             Some(n) if text.len() > 1 => Value::BigInt(n),
             _ => Value::from(text),
         },
-    }
-}
-
-impl Decoder for YamlDecoder {
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.document.extend_from_slice(buf);
-            buf.advance(buf.len());
-            if self.document.len() > self.max_record_size {
-                self.records = Some(VecDeque::new());
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "the stream is longer than the maximum record size of {} bytes",
-                        self.max_record_size
-                    ),
-                )
-                .with_format(FORMAT));
-            }
-            return Ok(None);
-        }
-        self.records
-            .as_mut()
-            .and_then(VecDeque::pop_front)
-            .transpose()
-    }
-
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        if self.records.is_none() {
-            self.decode(buf)?;
-            self.records = Some(self.parse());
-        }
-        buf.clear();
-        self.records
-            .as_mut()
-            .and_then(VecDeque::pop_front)
-            .transpose()
     }
 }
 
