@@ -264,9 +264,7 @@ impl ApacheLogParser {
         if let Some((_, zone)) = self.zones.iter().find(|(m, _)| *m == offset_minutes) {
             return zone.clone();
         }
-        let sign = if offset_minutes < 0 { '-' } else { '+' };
-        let m = offset_minutes.unsigned_abs();
-        let zone: Arc<str> = format!("{sign}{:02}:{:02}", m / 60, m % 60).into();
+        let zone: Arc<str> = text::offset_zone(offset_minutes).into();
         if self.zones.len() < 64 {
             self.zones.push((offset_minutes, zone.clone()));
         }
@@ -542,7 +540,7 @@ fn write_time(time: &Timestamp, out: &mut BytesMut) -> std::result::Result<(), S
             "the time {time} has fractions of a second, which the log format cannot hold"
         ));
     }
-    let offset = time.zone().and_then(parse_offset).unwrap_or(0);
+    let offset = time.zone().and_then(text::offset_minutes).unwrap_or(0);
     let local = time
         .value()
         .div_euclid(per)
@@ -571,25 +569,6 @@ fn write_time(time: &Timestamp, out: &mut BytesMut) -> std::result::Result<(), S
     );
     out.put_slice(text.as_bytes());
     Ok(())
-}
-
-/// A zone that is a fixed offset, `+01:30` or `-0700` or `Z`, in minutes.
-fn parse_offset(zone: &str) -> Option<i32> {
-    if zone == "Z" || zone.eq_ignore_ascii_case("utc") {
-        return Some(0);
-    }
-    let sign = match zone.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits_only: String = zone[1..].chars().filter(|&c| c != ':').collect();
-    if digits_only.len() != 4 || !digits_only.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i32 = digits(&digits_only[..2], 2, 2)?;
-    let minutes: i32 = digits(&digits_only[2..], 2, 2)?;
-    (minutes < 60).then_some(sign * (hours * 60 + minutes))
 }
 
 /// `text` in quotes, with `"`, `\\` and control characters escaped as Apache does.

@@ -57,3 +57,37 @@ pub fn to_text(value: &Value) -> std::result::Result<String, String> {
     write_value(value, &mut out).map_err(|e| e.message().to_owned())?;
     String::from_utf8(out.to_vec()).map_err(|e| e.to_string())
 }
+
+/// A time zone that is a fixed offset (`+01:30`, `-0700`, `Z`, `UTC`) in minutes east of UTC;
+/// `None` for a named zone (`Europe/Oslo`) or anything else.
+///
+/// ```
+/// use iterable_formats::text::{offset_minutes, offset_zone};
+/// assert_eq!(offset_minutes("-07:00"), Some(-420));
+/// assert_eq!(offset_minutes("Europe/Oslo"), None);
+/// assert_eq!(offset_zone(90), "+01:30");
+/// ```
+pub fn offset_minutes(zone: &str) -> Option<i32> {
+    if zone == "Z" || zone.eq_ignore_ascii_case("utc") {
+        return Some(0);
+    }
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: Vec<u8> = zone.bytes().skip(1).filter(|&b| b != b':').collect();
+    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |pair: &[u8]| i32::from(pair[0] - b'0') * 10 + i32::from(pair[1] - b'0');
+    let (hours, minutes) = (number(&digits[..2]), number(&digits[2..]));
+    (minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
+/// A fixed offset of `minutes` east of UTC as a zone: `+01:30`, `-07:00`.
+pub fn offset_zone(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}

@@ -291,9 +291,7 @@ fn datetime_of(datetime: &Datetime, utc: &Arc<str>) -> Value {
                 None => (local, None),
                 Some(Offset::Z) => (local, Some(utc.clone())),
                 Some(Offset::Custom { minutes }) => {
-                    let sign = if minutes < 0 { '-' } else { '+' };
-                    let m = minutes.unsigned_abs();
-                    let zone: Arc<str> = format!("{sign}{:02}:{:02}", m / 60, m % 60).into();
+                    let zone: Arc<str> = text::offset_zone(i32::from(minutes)).into();
                     (local - i64::from(minutes) * 60_000_000_000, Some(zone))
                 }
             };
@@ -440,7 +438,10 @@ fn toml_of(key: &str, value: &Value) -> std::result::Result<toml::Value, String>
         Value::Timestamp(stamp) => {
             let per = i128::from(stamp.unit().per_second());
             let utc_nanos = i128::from(stamp.value()) * (1_000_000_000 / per);
-            let offset_minutes = stamp.zone().and_then(offset_minutes);
+            let offset_minutes = stamp
+                .zone()
+                .and_then(text::offset_minutes)
+                .and_then(|m| i16::try_from(m).ok());
             let local = utc_nanos + i128::from(offset_minutes.unwrap_or(0)) * 60_000_000_000;
             let day = 86_400_000_000_000i128;
             let days = i32::try_from(local.div_euclid(day))
@@ -482,25 +483,6 @@ fn toml_time(nanos: i64) -> toml::value::Time {
         second: Some((seconds % 60) as u8),
         nanosecond: Some((nanos % 1_000_000_000) as u32),
     }
-}
-
-/// A zone that is a fixed offset (`+01:30`, `Z`, `UTC`), in minutes.
-fn offset_minutes(zone: &str) -> Option<i16> {
-    if zone == "Z" || zone.eq_ignore_ascii_case("utc") {
-        return Some(0);
-    }
-    let sign: i16 = match zone.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i16 = digits[..2].parse().ok()?;
-    let minutes: i16 = digits[2..].parse().ok()?;
-    (minutes < 60).then_some(sign * (hours * 60 + minutes))
 }
 
 impl Encoder for TomlEncoder {
