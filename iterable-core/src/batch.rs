@@ -213,6 +213,22 @@ impl ParsedBatch {
         self.nodes.push(node);
     }
 
+    /// [`ParsedBatch::push_value`] for a value the caller has no further use for: a typed
+    /// value is moved in rather than copied.
+    pub fn push_owned(&mut self, value: Value) {
+        match value {
+            Value::Date(_)
+            | Value::Time(_)
+            | Value::Timestamp(_)
+            | Value::Duration(_)
+            | Value::Decimal(_) => {
+                self.typed.push_back(value);
+                self.nodes.push(Node::Typed);
+            }
+            other => self.push_value(&other),
+        }
+    }
+
     /// Adds a whole record built elsewhere (what decoders without a parse of their own do).
     pub fn push_built(&mut self, record: &Record) {
         self.push_record(record.fields());

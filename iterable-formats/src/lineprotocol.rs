@@ -25,8 +25,8 @@ use crate::{json_text, text};
 use bytes::BytesMut;
 use influxdb_line_protocol::{FieldValue, ParsedLine, builder::LineProtocolBuilder};
 use iterable_core::{
-    BigInt, Capabilities, Decoder, Encoder, Error, ErrorKind, FieldsCache, FormatInfo, Position,
-    Record, Result, TimeUnit, Timestamp, Value,
+    BigInt, Capabilities, Decoder, Encoder, Error, ErrorKind, Fields, FieldsCache, FormatInfo,
+    ParsedBatch, Position, Record, Result, TimeUnit, Timestamp, Value,
 };
 use std::sync::Arc;
 
@@ -182,6 +182,8 @@ pub struct LineProtocolParser {
     /// Field names shared between points: place 0 the point, 1 its tags, 2 its fields.
     names: FieldsCache,
     utc: Arc<str>,
+    /// A point's own names: measurement, tags, fields, time.
+    point_names: Fields,
 }
 
 impl LineProtocolParser {
@@ -191,14 +193,52 @@ impl LineProtocolParser {
             precision,
             names: FieldsCache::default(),
             utc: Arc::from("UTC"),
+            point_names: Fields::new(["measurement", "tags", "fields", "time"]),
         }
     }
 
-    fn point(&mut self, line: ParsedLine<'_>) -> Result<Record> {
-        let tag_set = line.series.tag_set.unwrap_or_default();
-        if let Some(key) = crate::lines::first_repeated(tag_set.iter().map(|(k, _)| k.as_str())) {
+    /// The point on `line`, its tags and fields each named once, or `None` for a comment.
+    fn parsed(line: &[u8]) -> Result<Option<ParsedLine<'_>>> {
+        let text = std::str::from_utf8(line).map_err(|_| invalid("the line is not UTF-8 text"))?;
+        if text.trim_start().starts_with('#') {
+            return Ok(None);
+        }
+        // The parser is InfluxData's; a panic in it on hostile input is an error of the line.
+        let parsed = std::panic::catch_unwind(|| {
+            influxdb_line_protocol::parse_lines(text)
+                .next()
+                .map(|r| r.map_err(|e| e.to_string()))
+        });
+        let point = match parsed {
+            Ok(Some(Ok(point))) => point,
+            Ok(Some(Err(why))) => return Err(invalid(format!("not a point: {why}"))),
+            Ok(None) => return Ok(None),
+            Err(_) => {
+                return Err(invalid(
+                    "not a point: the line protocol parser failed on it",
+                ));
+            }
+        };
+        let tags = point.series.tag_set.iter().flatten();
+        if let Some(key) = crate::lines::first_repeated(tags.map(|(k, _)| k.as_str())) {
             return Err(invalid(format!("the tag {key:?} is given twice")));
         }
+        let fields = point.field_set.iter();
+        if let Some(key) = crate::lines::first_repeated(fields.map(|(k, _)| k.as_str())) {
+            return Err(invalid(format!("the field {key:?} is given twice")));
+        }
+        Ok(Some(point))
+    }
+
+    fn time(&self, point: &ParsedLine<'_>) -> Value {
+        match point.timestamp {
+            Some(t) => Value::Timestamp(Timestamp::new(t, self.precision, Some(self.utc.clone()))),
+            None => Value::Null,
+        }
+    }
+
+    fn point(&mut self, point: ParsedLine<'_>) -> Result<Record> {
+        let tag_set = point.series.tag_set.as_deref().unwrap_or_default();
         let tag_names = self
             .names
             .fields(1, tag_set.iter().map(|(k, _)| k.as_str()));
@@ -211,43 +251,52 @@ impl LineProtocolParser {
         )?;
         let field_names = self
             .names
-            .fields(2, line.field_set.iter().map(|(k, _)| k.as_str()));
-        if let Some(key) =
-            crate::lines::first_repeated(line.field_set.iter().map(|(k, _)| k.as_str()))
-        {
-            return Err(invalid(format!("the field {key:?} is given twice")));
-        }
-        let values = line
-            .field_set
-            .iter()
-            .map(|(_, value)| match value {
-                FieldValue::I64(n) => Value::Int(*n),
-                FieldValue::U64(n) => match i64::try_from(*n) {
-                    Ok(n) => Value::Int(n),
-                    Err(_) => Value::BigInt(BigInt::parse(&n.to_string()).expect("digits")),
-                },
-                FieldValue::F64(f) => Value::Float(*f),
-                FieldValue::String(s) => Value::from(s.as_str()),
-                FieldValue::Boolean(b) => Value::Bool(*b),
-            })
-            .collect();
+            .fields(2, point.field_set.iter().map(|(k, _)| k.as_str()));
+        let values = point.field_set.iter().map(|(_, v)| field(v)).collect();
         let fields = Record::with_fields(field_names, values)?;
-        let time = match line.timestamp {
-            Some(t) => Value::Timestamp(Timestamp::new(t, self.precision, Some(self.utc.clone()))),
-            None => Value::Null,
-        };
-        let names = self
-            .names
-            .fields(0, ["measurement", "tags", "fields", "time"].into_iter());
+        let time = self.time(&point);
         Record::with_fields(
-            names,
+            self.point_names.clone(),
             vec![
-                Value::from(line.series.measurement.as_str()),
+                Value::from(point.series.measurement.as_str()),
                 Value::Object(Box::new(tags)),
                 Value::Object(Box::new(fields)),
                 time,
             ],
         )
+    }
+
+    /// [`LineProtocolParser::point`] into a batch, without building it.
+    fn push_point(&mut self, point: ParsedLine<'_>, batch: &mut ParsedBatch) {
+        batch.push_record(&self.point_names);
+        batch.push_str(point.series.measurement.as_str());
+        let tag_set = point.series.tag_set.as_deref().unwrap_or_default();
+        batch.push_keyed_object(tag_set.iter().map(|(k, _)| k.as_str()));
+        for (_, value) in tag_set {
+            batch.push_str(value.as_str());
+        }
+        batch.push_keyed_object(point.field_set.iter().map(|(k, _)| k.as_str()));
+        for (_, value) in &point.field_set {
+            match value {
+                FieldValue::String(s) => batch.push_str(s.as_str()),
+                other => batch.push_owned(field(other)),
+            }
+        }
+        batch.push_owned(self.time(&point));
+    }
+}
+
+/// A field's value, typed.
+fn field(value: &FieldValue<'_>) -> Value {
+    match value {
+        FieldValue::I64(n) => Value::Int(*n),
+        FieldValue::U64(n) => match i64::try_from(*n) {
+            Ok(n) => Value::Int(n),
+            Err(_) => Value::BigInt(BigInt::parse(&n.to_string()).expect("digits")),
+        },
+        FieldValue::F64(f) => Value::Float(*f),
+        FieldValue::String(s) => Value::from(s.as_str()),
+        FieldValue::Boolean(b) => Value::Bool(*b),
     }
 }
 
@@ -255,24 +304,20 @@ impl LineParser for LineProtocolParser {
     const FORMAT: &'static str = FORMAT;
 
     fn parse(&mut self, line: &[u8], _position: Position) -> Result<Option<Record>> {
-        let text = std::str::from_utf8(line).map_err(|_| invalid("the line is not UTF-8 text"))?;
-        if text.trim_start().starts_with('#') {
-            return Ok(None);
+        match Self::parsed(line)? {
+            Some(point) => self.point(point).map(Some),
+            None => Ok(None),
         }
-        // The parser is InfluxData's; a panic in it on hostile input is an error of the line.
-        let parsed = std::panic::catch_unwind(|| {
-            influxdb_line_protocol::parse_lines(text)
-                .next()
-                .map(|r| r.map_err(|e| e.to_string()))
-        });
-        match parsed {
-            Ok(Some(Ok(point))) => self.point(point).map(Some),
-            Ok(Some(Err(why))) => Err(invalid(format!("not a point: {why}"))),
-            Ok(None) => Ok(None),
-            Err(_) => Err(invalid(
-                "not a point: the line protocol parser failed on it",
-            )),
-        }
+    }
+
+    fn parse_into(
+        &mut self,
+        line: &[u8],
+        _position: Position,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        let point = Self::parsed(line)?;
+        Ok(point.map(|point| self.push_point(point, batch)).is_some())
     }
 }
 

@@ -9,7 +9,7 @@
 //! line into a record, on top: a line format is its parser and its encoder.
 
 use bytes::{Buf, BytesMut};
-use iterable_core::{Decoder, Error, ErrorKind, Position, Record, Result};
+use iterable_core::{Decoder, Error, ErrorKind, ParsedBatch, Position, Record, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -195,6 +195,20 @@ pub trait LineParser {
     /// the decoder adds the line's position unless the error has one, and reading goes on with
     /// the next line.
     fn parse(&mut self, line: &[u8], position: Position) -> Result<Option<Record>>;
+
+    /// [`LineParser::parse`], but the record is parsed into `batch` rather than built
+    /// ([`Decoder::decode_into`]): true when the line held a record, which is then pushed
+    /// whole; nothing is pushed for a line without one, or on an error. The default builds the
+    /// record with [`LineParser::parse`] and pushes that.
+    fn parse_into(
+        &mut self,
+        line: &[u8],
+        position: Position,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        let record = self.parse(line, position)?;
+        Ok(record.map(|record| batch.push_built(&record)).is_some())
+    }
 }
 
 /// A decoder for a line format: a [`LineSplitter`] and a [`LineParser`].
@@ -216,9 +230,15 @@ impl<P: LineParser> LineDecoder<P> {
         }
     }
 
-    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+    /// The next line's record, made by `parse` (which gives `None` for a line without one).
+    fn next<T>(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        mut parse: impl FnMut(&mut P, &[u8], Position) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         while let Some(line) = self.splitter.next(buf, eof)? {
-            let parsed = self.parser.parse(&buf[..line.len], line.position);
+            let parsed = parse(&mut self.parser, &buf[..line.len], line.position);
             self.splitter
                 .consume(buf, line, !matches!(parsed, Ok(None)));
             match parsed {
@@ -240,11 +260,23 @@ impl<P: LineParser> LineDecoder<P> {
 
 impl<P: LineParser> Decoder for LineDecoder<P> {
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, false)
+        self.next(buf, false, P::parse)
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
-        self.next(buf, true)
+        self.next(buf, true, P::parse)
+    }
+
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        let parsed = self.next(buf, eof, |parser, line, position| {
+            Ok(parser.parse_into(line, position, batch)?.then_some(()))
+        })?;
+        Ok(parsed.is_some())
     }
 }
 
@@ -298,12 +330,11 @@ pub fn write_line(
 /// many (so that a hostile line of a million names costs no more than its length).
 pub fn first_repeated<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
     if names.clone().nth(16).is_none() {
-        let names: Vec<&str> = names.collect();
         return names
-            .iter()
+            .clone()
             .enumerate()
-            .find(|(i, n)| names[..*i].contains(n))
-            .map(|(_, n)| *n);
+            .find(|&(i, n)| names.clone().take(i).any(|m| m == n))
+            .map(|(_, n)| n);
     }
     let mut seen = std::collections::HashSet::new();
     names.into_iter().find(|n| !seen.insert(*n))
