@@ -41,6 +41,7 @@ pub struct Ahead {
     detection: Detection,
     errors: Vec<Error>,
     location: Option<String>,
+    schema: Option<iterable_core::Schema>,
 }
 
 impl Ahead {
@@ -107,6 +108,7 @@ impl Ahead {
             detection,
             errors: Vec::new(),
             location,
+            schema: None,
         })
     }
 
@@ -155,6 +157,9 @@ impl Ahead {
             }
         };
         self.errors.append(&mut next.collected);
+        if let Some(schema) = next.schema.take() {
+            self.schema = Some(schema);
+        }
         let spent = std::mem::replace(&mut self.current, next);
         // The thread may have ended already; then the batch is simply dropped.
         let _ = self.spent.try_send(spent.batch);
@@ -185,6 +190,11 @@ impl Ahead {
     /// received.
     pub fn errors(&self) -> &[Error] {
         &self.errors
+    }
+
+    /// The records' schema, for a typed stream, once a batch has brought it.
+    pub fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.schema.as_ref()
     }
 }
 
@@ -254,11 +264,12 @@ impl<R> Decoding<R> {
         }
     }
 
-    /// The records' schema, for typed formats that have one (Parquet), once it is known.
+    /// The records' schema, for typed formats that have one (Parquet, Arrow), once it is known.
     pub fn schema(&self) -> Option<&iterable_core::Schema> {
         match self {
             Decoding::Ranged(ranged) => ranged.state.schema(),
-            _ => None,
+            Decoding::Inline { state, .. } => state.schema(),
+            Decoding::Ahead(ahead) => ahead.schema(),
         }
     }
 }

@@ -171,6 +171,7 @@ impl Probe {
             size: None,
             records: 0,
             errors: Vec::new(),
+            schema_sent: false,
         })))
     }
 }
@@ -327,6 +328,8 @@ pub struct ReadState {
     size: Option<u64>,
     records: u64,
     errors: Vec<Error>,
+    /// The decoder's schema has gone to the reader with a batch parsed ahead.
+    schema_sent: bool,
 }
 
 impl ReadState {
@@ -394,6 +397,11 @@ impl ReadState {
         &self.errors
     }
 
+    /// The records' schema, for a typed stream once its decoder has found it.
+    pub fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.driver.decoder().schema()
+    }
+
     /// Adds the location to an error.
     pub fn locate(&self, error: Error) -> Error {
         locate(&self.location, error)
@@ -423,9 +431,15 @@ impl ReadState {
             .into_iter()
             .map(|error| self.locate(error))
             .collect();
+        let schema = match self.schema_sent {
+            true => None,
+            false => self.schema().cloned(),
+        };
+        self.schema_sent |= schema.is_some();
         ParsedAhead {
             batch,
             ended,
+            schema,
             bytes_read: self.driver.bytes_in(),
             skipped: self.driver.skipped(),
             collected,
@@ -451,6 +465,9 @@ pub struct ParsedAhead {
     pub skipped: u64,
     /// Errors of the records skipped under `Collect` while parsing this batch, located.
     pub collected: Vec<Error>,
+    /// The records' schema, in the first batch parsed after the decoder found it (a typed
+    /// stream's).
+    pub schema: Option<iterable_core::Schema>,
 }
 
 /// `error` naming `location`, when there is one.

@@ -204,7 +204,7 @@ impl<R> Reader<R> {
         self.decoding.errors()
     }
 
-    /// The records' schema, for a typed format (Parquet) once it is known (after the first
+    /// The records' schema, for a typed format (Parquet, Arrow IPC) once it is known (after the first
     /// read); `None` for formats without one.
     pub fn schema(&self) -> Option<&iterable_core::Schema> {
         self.decoding.schema()

@@ -48,6 +48,12 @@ pub trait Decoder {
         };
         Ok(record.map(|record| batch.push_built(&record)).is_some())
     }
+
+    /// The records' schema, for a typed stream format (an Arrow IPC stream) once the decoder
+    /// has read it; `None` for formats without one, the default.
+    fn schema(&self) -> Option<&Schema> {
+        None
+    }
 }
 
 /// Turns records into bytes, without doing any I/O.
@@ -129,6 +135,9 @@ impl<D: Decoder + ?Sized> Decoder for Box<D> {
         batch: &mut ParsedBatch,
     ) -> Result<bool> {
         (**self).decode_into(buf, eof, batch)
+    }
+    fn schema(&self) -> Option<&Schema> {
+        (**self).schema()
     }
 }
 

@@ -489,6 +489,10 @@ impl Decoder for TranscodingDecoder {
         Ok(record)
     }
 
+    fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.inner.schema()
+    }
+
     fn decode_into(
         &mut self,
         buf: &mut BytesMut,
