@@ -25,12 +25,22 @@ pub fn decode(format: Format, data: &[u8]) {
     let text = |outcomes: Vec<Outcome>| format!("{outcomes:?}");
     let whole = text(built(format, data, usize::MAX));
     let step = usize::from(data.first().copied().unwrap_or(7) % 13) + 1;
-    assert_eq!(text(built(format, data, step)), whole, "cut every {step} bytes");
-    assert_eq!(text(parsed(format, data, step)), whole, "parsed, cut every {step} bytes");
+    assert_eq!(
+        text(built(format, data, step)),
+        whole,
+        "cut every {step} bytes"
+    );
+    assert_eq!(
+        text(parsed(format, data, step)),
+        whole,
+        "parsed, cut every {step} bytes"
+    );
 }
 
 fn driver(format: Format) -> DecodeDriver<Box<dyn iterable_core::Decoder + Send>> {
-    let decoder = format.decoder(&FormatOptions::default(), 1 << 16).expect("default options");
+    let decoder = format
+        .decoder(&FormatOptions::default(), 1 << 16)
+        .expect("default options");
     DecodeDriver::new(decoder, ErrorPolicy::Fail)
 }
 
@@ -71,7 +81,8 @@ fn parsed(format: Format, data: &[u8], step: usize) -> Vec<Outcome> {
         piece = &piece[n..];
         Ok(n)
     };
-    let (mut batch, mut names, mut out) = (ParsedBatch::default(), FieldsCache::default(), Vec::new());
+    let (mut batch, mut names, mut out) =
+        (ParsedBatch::default(), FieldsCache::default(), Vec::new());
     loop {
         let ended = driver.read_into(&mut read, &mut batch, 3, usize::MAX);
         while let Some(next) = batch.next_record(&mut names) {
@@ -106,7 +117,10 @@ pub fn decode_ranges(format: Format, data: &[u8]) {
         assert_eq!(small, whole, "{batch} rows at a time");
         return;
     }
-    assert!(failed(&whole) && failed(&small), "{batch} rows at a time: {small:?} {whole:?}");
+    assert!(
+        failed(&whole) && failed(&small),
+        "{batch} rows at a time: {small:?} {whole:?}"
+    );
     let (a, b) = (&small[..small.len() - 1], &whole[..whole.len() - 1]);
     let n = a.len().min(b.len());
     assert_eq!(a[..n], b[..n], "{batch} rows at a time");
@@ -114,19 +128,33 @@ pub fn decode_ranges(format: Format, data: &[u8]) {
 
 /// The outcomes of decoding `data` by ranges, `batch` rows at a time.
 fn by_ranges(format: Format, data: &[u8], batch: usize) -> Vec<Outcome> {
-    let options = FormatOptions::default().with("batch_size", &batch.to_string());
+    let mut options = FormatOptions::default();
+    if format.read_options().iter().any(|o| o.key == "batch_size") {
+        options.set("batch_size", batch.to_string());
+    }
     let mut decoder = match format.ranged_decoder(&options, data.len() as u64) {
         Ok(decoder) => decoder,
         Err(error) => return vec![outcome(&error)],
     };
     let mut out = Vec::new();
+    let mut ready = std::collections::VecDeque::new();
     loop {
-        match decoder.step() {
-            Ok(RangeStep::Record(record)) => out.push(Outcome::Record(record)),
-            Ok(RangeStep::End) => return out,
-            Ok(RangeStep::Need(ranges)) => {
+        // Record by record when whole, else up to `batch` records at a step.
+        let step = match batch {
+            8192 => decoder.step().map(Some),
+            _ => decoder.step_into(&mut ready, batch),
+        };
+        out.extend(ready.drain(..).map(Outcome::Record));
+        match step {
+            Ok(None) => {}
+            Ok(Some(RangeStep::Record(record))) => out.push(Outcome::Record(record)),
+            Ok(Some(RangeStep::End)) => return out,
+            Ok(Some(RangeStep::Need(ranges))) => {
                 // What a reader does: a range beyond the input ends it.
-                if ranges.iter().any(|r| r.start > r.end || r.end > data.len() as u64) {
+                if ranges
+                    .iter()
+                    .any(|r| r.start > r.end || r.end > data.len() as u64)
+                {
                     return out;
                 }
                 let pieces = ranges

@@ -805,6 +805,51 @@ fn map_key(key: &DataType, name: &str, column: &str) -> Result<Value> {
     })
 }
 
+/// The indices of the columns `names` in `schema`, in the order asked for, each once; an
+/// error of `format` names a column it lacks and lists those it has.
+pub(crate) fn column_indices(
+    format: &'static str,
+    schema: &arrow_schema::Schema,
+    names: &[String],
+) -> Result<Vec<usize>> {
+    let mut indices: Vec<usize> = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(index) = schema.fields().iter().position(|f| f.name() == name) else {
+            let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("no column {name:?} (the file has {})", known.join(", ")),
+            )
+            .with_format(format));
+        };
+        if !indices.contains(&index) {
+            indices.push(index);
+        }
+    }
+    Ok(indices)
+}
+
+/// Runs `work` on `library` (an arrow-rs crate), which may panic on hostile input: a panic
+/// is given as the error (`Err`) of `format` saying the file is malformed, `work`'s own
+/// result as `Ok`.
+pub(crate) fn caught<T>(
+    format: &'static str,
+    library: &str,
+    work: impl FnOnce() -> T,
+) -> std::result::Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|m| (*m).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::parse(
+            format,
+            format!("the file is malformed ({library} failed: {message})"),
+        )
+    })
+}
+
 /// An error of arrow-rs building a batch: the records do not fit the schema.
 fn arrow_error(error: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidRecord, error.to_string()).with_format(FORMAT)

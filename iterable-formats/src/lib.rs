@@ -20,6 +20,8 @@
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
+//! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
+//! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | arrow-ipc's push stream decoder, a batch at a time |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
@@ -71,6 +73,8 @@
 pub mod apachelog;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+#[cfg(feature = "arrow")]
+mod batch_writer;
 pub mod cef;
 pub mod compression;
 pub mod csv;
@@ -82,6 +86,8 @@ mod format;
 pub mod gelf;
 pub mod ini;
 mod input;
+#[cfg(feature = "arrow")]
+pub mod ipc;
 pub mod json;
 mod json_tape;
 pub mod json_text;

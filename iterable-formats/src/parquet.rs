@@ -27,12 +27,15 @@
 //! page, a cut file) ends the read under every error policy (`skip` and `collect` have no
 //! record to skip to); the records of the row groups before it have been given.
 
-use crate::arrow::{BatchRecords, records_to_batch, schema_from_arrow, schema_to_arrow};
+use crate::arrow::{BatchRecords, caught, column_indices, schema_from_arrow};
+use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
-use bytes::{Bytes, BytesMut};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use bytes::Bytes;
 use iterable_core::{
-    Capabilities, DataType, Decoder, Encoder, Error, ErrorKind, Field, FormatInfo, Position,
-    RangeDecoder, RangeStep, Record, Result, Schema,
+    Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, RangeDecoder,
+    RangeStep, Record, Result, Schema,
 };
 use parquet::DecodeResult;
 use parquet::arrow::ProjectionMask;
@@ -42,7 +45,7 @@ use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataPushDecoder};
 use parquet::file::properties::WriterProperties;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The format's name in errors and options.
 pub const FORMAT: &str = "parquet";
@@ -251,25 +254,7 @@ impl ParquetDecoder {
         let (builder, projected) = match &self.columns {
             None => (builder, (*arrow_schema).clone()),
             Some(names) => {
-                let mut roots: Vec<usize> = Vec::with_capacity(names.len());
-                for name in names {
-                    let Some(index) = arrow_schema.fields().iter().position(|f| f.name() == name)
-                    else {
-                        let known: Vec<&str> = arrow_schema
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().as_str())
-                            .collect();
-                        return Err(Error::new(
-                            ErrorKind::Unsupported,
-                            format!("no column {name:?} (the file has {})", known.join(", ")),
-                        )
-                        .with_format(FORMAT));
-                    };
-                    if !roots.contains(&index) {
-                        roots.push(index);
-                    }
-                }
+                let roots = column_indices(FORMAT, &arrow_schema, names)?;
                 // The batches hold the columns in the file's order: they are put in the order
                 // asked for.
                 let mut in_file = roots.clone();
@@ -346,22 +331,11 @@ impl ParquetDecoder {
     /// that ends the reading (the file's metadata is checked first, so that the known ones do
     /// not happen).
     fn guarded<T>(&mut self, work: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))) {
-            Ok(result) => result,
-            Err(panic) => {
-                self.reading = Reading::Done;
-                self.records = None;
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|m| (*m).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(Error::parse(
-                    FORMAT,
-                    format!("the file is malformed (the parquet crate failed: {message})"),
-                ))
-            }
-        }
+        caught(FORMAT, "the parquet crate", || work(self)).unwrap_or_else(|panic| {
+            self.reading = Reading::Done;
+            self.records = None;
+            Err(panic)
+        })
     }
 
     fn next_step(&mut self) -> Result<RangeStep> {
@@ -467,51 +441,30 @@ fn check_metadata(metadata: &parquet::file::metadata::ParquetMetaData, size: u64
     Ok(())
 }
 
-/// The bytes an [`ArrowWriter`] writes, taken out as they come.
-#[derive(Clone, Default)]
-struct Written(Arc<Mutex<Vec<u8>>>);
+/// Parquet's writer, for the [`BatchEncoder`].
+struct ParquetSink(ArrowWriter<Written>);
 
-impl std::io::Write for Written {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("the writer panicked"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
+impl BatchSink for ParquetSink {
+    type Options = WriterProperties;
+    const FORMAT: &'static str = FORMAT;
+
+    fn start(out: Written, schema: SchemaRef, properties: &WriterProperties) -> Result<Self> {
+        ArrowWriter::try_new(out, schema, Some(properties.clone()))
+            .map(ParquetSink)
+            .map_err(parquet_error)
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.0.write(batch).map_err(parquet_error)
     }
-}
 
-impl Written {
-    /// Moves what was written into `dst`.
-    fn drain_into(&self, dst: &mut BytesMut) {
-        if let Ok(mut written) = self.0.lock() {
-            dst.extend_from_slice(&written);
-            written.clear();
-        }
+    fn finish(self) -> Result<()> {
+        self.0.close().map(drop).map_err(parquet_error)
     }
 }
 
-/// Records in one batch handed to the Parquet writer.
-const BATCH_ROWS: usize = 8192;
-
-/// Writes records as a Parquet file: see the [module](self).
-pub struct ParquetEncoder {
-    schema: Option<Schema>,
-    /// Whether the schema was given (records are checked) or is being inferred.
-    given: bool,
-    /// Records waiting for a batch (or for the schema to be inferred).
-    pending: Vec<Record>,
-    writer: Option<ArrowWriter<Written>>,
-    written: Written,
-    properties: WriterProperties,
-    infer_rows: usize,
-    /// Records taken so far.
-    records: u64,
-}
+/// Writes records as a Parquet file, a row group at a time: see the [module](self).
+pub struct ParquetEncoder(BatchEncoder<ParquetSink>);
 
 impl ParquetEncoder {
     /// An encoder with `options` ([`WRITE_OPTIONS`]).
@@ -525,103 +478,12 @@ impl ParquetEncoder {
             .set_compression(compression)
             .set_max_row_group_row_count(Some(number(options, "row_group_size", 100_000)?))
             .build();
-        Ok(ParquetEncoder {
-            schema: None,
-            given: false,
-            pending: Vec::new(),
-            writer: None,
-            written: Written::default(),
-            properties,
-            infer_rows: number(options, "infer_rows", 10_000)?,
-            records: 0,
-        })
-    }
-
-    /// Hands the pending records to the writer as a batch (starting it, with the schema as
-    /// it is, when it is not yet).
-    fn flush_pending(&mut self, dst: &mut BytesMut) -> Result<()> {
-        if self.pending.is_empty() && self.writer.is_some() {
-            return Ok(());
-        }
-        if self.writer.is_none() {
-            let schema = self.schema.take().unwrap_or_default();
-            let fields = schema.fields().iter().map(|f| writable(f, !self.given));
-            let schema = Schema::new(fields.collect());
-            if !self.given {
-                // Widened on the way (integers into floats), the schema may no longer hold the
-                // first records exactly: an error, not a rounded value.
-                let first = self.records - self.pending.len() as u64 + 1;
-                for (index, record) in (first..).zip(&self.pending) {
-                    schema
-                        .check(record, index)
-                        .map_err(|e| e.with_format(FORMAT))?;
-                }
-            }
-            self.schema = Some(schema);
-        }
-        let schema = self.schema.clone().unwrap_or_default();
-        if self.writer.is_none() {
-            let arrow = Arc::new(schema_to_arrow(&schema));
-            let writer =
-                ArrowWriter::try_new(self.written.clone(), arrow, Some(self.properties.clone()))
-                    .map_err(|e| parquet_error(e).with_format(FORMAT))?;
-            self.writer = Some(writer);
-        }
-        if !self.pending.is_empty() {
-            let first = self.records - self.pending.len() as u64 + 1;
-            let batch =
-                records_to_batch(&self.pending, &schema, first).map_err(|e| self.explain(e))?;
-            self.pending.clear();
-            if let Some(writer) = &mut self.writer {
-                writer.write(&batch).map_err(parquet_error)?;
-            }
-        }
-        self.written.drain_into(dst);
-        Ok(())
-    }
-
-    /// Says where an inferred schema came from, in an error about a record after those it was
-    /// inferred from that it cannot hold.
-    fn explain(&self, error: Error) -> Error {
-        let after_inference = error
-            .position()
-            .record
-            .is_some_and(|record| record > self.infer_rows as u64);
-        if self.given || !after_inference {
-            return error;
-        }
-        let message = format!(
-            "{} (the schema was inferred from the first {} records: raise -O infer_rows)",
-            error.message(),
-            self.infer_rows
-        );
-        Error::new(error.kind(), message)
-            .with_format(FORMAT)
-            .at(error.position())
+        let infer_rows = number(options, "infer_rows", 10_000)?;
+        Ok(ParquetEncoder(BatchEncoder::new(properties, infer_rows)))
     }
 }
 
-/// `field` as Parquet can hold it: what only nulls were seen for is text (Parquet has no
-/// null type), at every depth; an inferred field is nullable, at every depth, so that a null
-/// after the records it was inferred from is written, not refused.
-fn writable(field: &Field, inferred: bool) -> Field {
-    let data_type = match &field.data_type {
-        DataType::Null => DataType::String,
-        DataType::List(item) => DataType::List(Box::new(writable(item, inferred))),
-        DataType::Struct(fields) => {
-            DataType::Struct(fields.iter().map(|f| writable(f, inferred)).collect())
-        }
-        DataType::Map(key, value) => {
-            DataType::Map(key.clone(), Box::new(writable(value, inferred)))
-        }
-        other => other.clone(),
-    };
-    Field {
-        data_type,
-        nullable: field.nullable || inferred || field.data_type == DataType::Null,
-        ..field.clone()
-    }
-}
+forward_encoder!(ParquetEncoder);
 
 /// A compression by name, with an optional level: `zstd`, `zstd(9)`, `gzip(6)`, `none`.
 fn compression(name: &str) -> Result<Compression> {
@@ -667,51 +529,6 @@ fn compression(name: &str) -> Result<Compression> {
         }),
         _ => return Err(bad()),
     })
-}
-
-impl Encoder for ParquetEncoder {
-    fn set_schema(&mut self, schema: &Schema) -> Result<()> {
-        if self.writer.is_none() && self.pending.is_empty() {
-            self.schema = Some(schema.clone());
-            self.given = true;
-        }
-        Ok(())
-    }
-
-    fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()> {
-        let index = self.records + 1;
-        let inferring = !self.given && self.writer.is_none();
-        if inferring {
-            self.schema
-                .get_or_insert_with(Schema::default)
-                .widen(record, index)
-                .map_err(|e| e.with_format(FORMAT))?;
-        } else if let Some(schema) = &self.schema {
-            schema
-                .check(record, index)
-                .map_err(|e| self.explain(e.with_format(FORMAT)))?;
-        }
-        self.pending.push(record.clone());
-        self.records = index;
-        let enough = if inferring {
-            self.infer_rows.max(1)
-        } else {
-            BATCH_ROWS
-        };
-        if self.pending.len() >= enough {
-            self.flush_pending(dst)?;
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, dst: &mut BytesMut) -> Result<()> {
-        self.flush_pending(dst)?;
-        if let Some(writer) = self.writer.take() {
-            writer.close().map_err(parquet_error)?;
-        }
-        self.written.drain_into(dst);
-        Ok(())
-    }
 }
 
 #[cfg(test)]

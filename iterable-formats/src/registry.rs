@@ -363,6 +363,10 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::yaml::YAML,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
+    #[cfg(feature = "arrow")]
+    &crate::ipc::ARROW_FILE,
+    #[cfg(feature = "arrow")]
+    &crate::ipc::ARROW_STREAM,
 ];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.

@@ -1,13 +1,15 @@
-"""The Parquet peer of the tests: pyarrow writes the files iterable must read, and checks the
-files iterable writes.
+"""The Parquet and Arrow IPC peer of the tests: pyarrow writes the files iterable must read,
+and checks the files iterable writes. A file is read as its extension says: `.parquet`,
+`.arrow` / `.feather` (the IPC file format), `.arrows` (the IPC stream format).
 
-    parquet_peer.py write DIR           write the peer's files into DIR
-    parquet_peer.py kit DIR             write the format kit's files (tests/data) into DIR
-    parquet_peer.py same-as-jsonl P J   P's rows (as pyarrow reads them) are the JSON Lines J
+    pyarrow_peer.py write DIR           write the peer's Parquet files into DIR
+    pyarrow_peer.py write-ipc DIR       write the peer's Arrow IPC files into DIR
+    pyarrow_peer.py kit DIR             write the format kit's files (tests/data) into DIR
+    pyarrow_peer.py same-as-jsonl P J   P's rows (as pyarrow reads them) are the JSON Lines J
                                         (as iterable writes typed values as text)
-    parquet_peer.py same-tables A B     A and B hold the same rows (and B the types of A,
+    pyarrow_peer.py same-tables A B     A and B hold the same rows (and B the types of A,
                                         but for the widenings Parquet makes)
-    parquet_peer.py types P NAME:TYPE.. P's columns are of these types (pyarrow's names)
+    pyarrow_peer.py types P NAME:TYPE.. P's columns are of these types (pyarrow's names)
 
 Exits 1 with the first difference on stderr when a check fails.
 """
@@ -19,6 +21,7 @@ import json
 import sys
 
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 EPOCH = datetime.datetime(1970, 1, 1)
@@ -124,6 +127,75 @@ def write(directory):
     pq.write_table(wide_table(20000), f"{directory}/wide.parquet", row_group_size=5000, compression="none")
 
 
+def read_table(path):
+    """The table in `path`, read by pyarrow as its extension says."""
+    if path.endswith(".arrow") or path.endswith(".feather"):
+        with pa.ipc.open_file(path) as reader:
+            return reader.read_all()
+    if path.endswith(".arrows"):
+        with pa.ipc.open_stream(path) as reader:
+            return reader.read_all()
+    return pq.read_table(path)
+
+
+def read_schema(path):
+    if path.endswith(".parquet"):
+        return pq.read_schema(path)
+    return read_table(path).schema
+
+
+def write_ipc(directory):
+    """Every type in batches of three rows: as an IPC file, as Feather v2 with its default
+    compression (LZ4), with zstd, as a stream; and a file with no rows."""
+    table = build_types()
+    batches = table.to_batches(max_chunksize=3)
+    with pa.ipc.new_file(f"{directory}/types.arrow", table.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    feather.write_feather(table, f"{directory}/types-lz4.feather", chunksize=3)
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_file(f"{directory}/types-zstd.arrow", table.schema, options=options) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    with pa.ipc.new_stream(f"{directory}/types.arrows", table.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    with pa.ipc.new_file(f"{directory}/empty.arrow", table.schema):
+        pass
+
+
+def message_offsets(data, start):
+    """Where each IPC message of `data` from `start` on begins, and its type."""
+    reader = pa.ipc.MessageReader.open_stream(pa.py_buffer(data[start:]))
+    offsets, offset = [], start
+    for message in reader:
+        offsets.append((offset, message.type))
+        offset += message.serialize().size
+    return offsets
+
+
+def ipc_kit(directory):
+    """The kit's IPC files: every type in batches of three rows; the file with the message of
+    its third batch broken, and the stream cut in its third batch (the records of the first
+    two batches come out, then an error)."""
+    table = build_types()
+    good = f"{directory}/kit.arrow"
+    with pa.ipc.new_file(good, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=3):
+            writer.write_batch(batch)
+    data = bytearray(open(good, "rb").read())
+    third = [o for o, kind in message_offsets(bytes(data), 8) if kind == "record batch"][2]
+    data[third + 8:third + 16] = b"\xff" * 8
+    open(f"{directory}/kit-bad.arrow", "wb").write(bytes(data))
+    stream = f"{directory}/kit.arrows"
+    with pa.ipc.new_stream(stream, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=3):
+            writer.write_batch(batch)
+    data = open(stream, "rb").read()
+    third = [o for o, kind in message_offsets(data, 0) if kind == "record batch"][2]
+    open(f"{directory}/kit-bad.arrows", "wb").write(data[:third + 40])
+
+
 def kit(directory):
     """The format kit's files: every type in three row groups, and the same file with the
     first page of its last row group broken (the records of the first two come out, then
@@ -136,6 +208,7 @@ def kit(directory):
     data = bytearray(open(good, "rb").read())
     data[offset:offset + 12] = b"\x15\xff\xff\xff\xff\x0f" * 2
     open(f"{directory}/kit-bad.parquet", "wb").write(bytes(data))
+    ipc_kit(directory)
 
 
 def scaled(value, per):
@@ -208,7 +281,7 @@ def raw(column):
 
 
 def expected_rows(path):
-    table = pq.read_table(path)
+    table = read_table(path)
     columns = [(name, table.column(name).type, raw(table.column(name))) for name in table.column_names]
     return [{name: text_of(values[row], typ) for name, typ, values in columns} for row in range(table.num_rows)]
 
@@ -228,7 +301,7 @@ def same_as_jsonl(parquet, jsonl):
 
 
 def same_tables(first, second):
-    a, b = pq.read_table(first), pq.read_table(second)
+    a, b = read_table(first), read_table(second)
     if a.column_names != b.column_names:
         fail(f"columns {b.column_names}, {first} has {a.column_names}")
     for name in a.column_names:
@@ -269,7 +342,7 @@ def widened(original, written):
 
 
 def types(path, pairs):
-    schema = pq.read_schema(path)
+    schema = read_schema(path)
     for pair in pairs:
         name, typ = pair.split(":", 1)
         if str(schema.field(name).type) != typ:
@@ -280,6 +353,8 @@ def main():
     command, *args = sys.argv[1:]
     if command == "write":
         write(*args)
+    elif command == "write-ipc":
+        write_ipc(*args)
     elif command == "kit":
         kit(*args)
     elif command == "same-as-jsonl":

@@ -165,7 +165,7 @@ fn cases() -> Vec<Case> {
             },
             recovers: false,
         },
-        // Written by pyarrow (tests/peers/parquet_peer.py kit): every type, three row groups;
+        // Written by pyarrow (tests/peers/pyarrow_peer.py kit): every type, three row groups;
         // the bad one has the first page of its last row group broken.
         Case {
             format: Format::PARQUET,
@@ -173,6 +173,33 @@ fn cases() -> Vec<Case> {
             file: "kit.parquet",
             good: include_bytes!("../data/kit.parquet"),
             bad: include_bytes!("../data/kit-bad.parquet"),
+            first_error: Position {
+                record: Some(7),
+                ..Position::default()
+            },
+            recovers: false,
+        },
+        // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
+        // file has the message of its third batch broken.
+        Case {
+            format: Format::from_name("arrow").unwrap(),
+            options: &[],
+            file: "kit.arrow",
+            good: include_bytes!("../data/kit.arrow"),
+            bad: include_bytes!("../data/kit-bad.arrow"),
+            first_error: Position {
+                record: Some(7),
+                ..Position::default()
+            },
+            recovers: false,
+        },
+        // The same as a stream; the bad one is cut in its third batch.
+        Case {
+            format: Format::from_name("arrows").unwrap(),
+            options: &[],
+            file: "kit.arrows",
+            good: include_bytes!("../data/kit.arrows"),
+            bad: include_bytes!("../data/kit-bad.arrows"),
             first_error: Position {
                 record: Some(7),
                 ..Position::default()
@@ -223,11 +250,8 @@ impl Case {
         }
     }
 
-    /// The schema a decoder by ranges finds in `input`; `None` for a stream.
+    /// The schema a reader finds in `input`; `None` for a format without one.
     fn schema(&self, input: &[u8]) -> Option<iterable_core::Schema> {
-        if !self.by_ranges() {
-            return None;
-        }
         let options = ReadOptions {
             format: Some(self.format),
             ..ReadOptions::default()
@@ -235,6 +259,20 @@ impl Case {
         let mut reader = iterable_sync::from_reader(input, &options).unwrap();
         reader.read().unwrap();
         reader.schema().cloned()
+    }
+
+    /// Options for decoding a row at a time, where the format lets that be chosen.
+    fn one_row_at_a_time(&self) -> FormatOptions {
+        let mut options = FormatOptions::default();
+        if self
+            .format
+            .read_options()
+            .iter()
+            .any(|o| o.key == "batch_size")
+        {
+            options.set("batch_size", "1");
+        }
+        options
     }
 
     fn decode(&self, input: &[u8]) -> Vec<Outcome> {
@@ -275,12 +313,18 @@ fn agree_up_to_an_error(a: &[Outcome], b: &[Outcome], what: &str) {
     assert_eq!(a[..n], b[..n], "{what}");
 }
 
-/// Rows decoded at a time and a projection of every column change nothing.
+/// Rows decoded at a time (where the format lets them be chosen) and a projection of every
+/// column change nothing.
 fn ranged_records_do_not_depend_on_the_batches(case: &Case) {
     for input in [case.good, case.bad] {
         let whole = case.decode(input);
         assert!(records(&whole).len() >= 3, "{}: {whole:?}", case.name());
-        for batch in ["1", "2", "5", "65536"] {
+        let batched = case
+            .format
+            .read_options()
+            .iter()
+            .any(|o| o.key == "batch_size");
+        for batch in ["1", "2", "5", "65536"].into_iter().filter(|_| batched) {
             agree_up_to_an_error(
                 &case.decode_with(input, &[("batch_size", batch)]),
                 &whole,
@@ -563,10 +607,7 @@ fn the_fuzz_corpora_decode_the_same_whatever_the_cuts() {
                 let whole = decode_ranges(decoder, &input);
                 let one_at_a_time = decode_ranges(
                     case.format
-                        .ranged_decoder(
-                            &FormatOptions::default().with("batch_size", "1"),
-                            input.len() as u64,
-                        )
+                        .ranged_decoder(&case.one_row_at_a_time(), input.len() as u64)
                         .unwrap(),
                     &input,
                 );

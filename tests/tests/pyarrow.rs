@@ -1,9 +1,10 @@
-//! Parquet against its reference, pyarrow (`tests/peers/parquet_peer.py`, run in the venv that
-//! `tests/run.sh` makes): the files pyarrow writes read as pyarrow reads them, every type and
-//! compression; the files iterable writes read in pyarrow as the originals; schemas inferred
-//! from untyped records; reading by ranges from HTTP and S3 servers on 127.0.0.1, which
-//! fetches only the chunks of the columns asked for and notices an object replaced under it;
-//! compressed and piped files read from a copy; cut and broken files as errors naming them.
+//! Parquet and Arrow IPC against their reference, pyarrow (`tests/peers/pyarrow_peer.py`, run
+//! in the venv that `tests/run.sh` makes): the files pyarrow writes read as pyarrow reads them,
+//! every type and compression; the files iterable writes read in pyarrow as the originals;
+//! schemas inferred from untyped records; reading by ranges from HTTP and S3 servers on
+//! 127.0.0.1, which fetches only the chunks of the columns asked for and notices an object
+//! replaced under it; compressed and piped files read from a copy; cut and broken files as
+//! errors naming them.
 
 use iterable_core::{Record, Value};
 use iterable_formats::{ReadOptions, WriteOptions};
@@ -14,12 +15,17 @@ use iterable_tests::s3_server::S3Server;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The files pyarrow writes (`parquet_peer.py write`), made once for every test here.
+/// The files pyarrow writes (`pyarrow_peer.py write` and `write-ipc`), made once for every
+/// test here.
 fn peer_files() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        run_peer("parquet_peer.py", &["write", dir.path().to_str().unwrap()]);
+        run_peer("pyarrow_peer.py", &["write", dir.path().to_str().unwrap()]);
+        run_peer(
+            "pyarrow_peer.py",
+            &["write-ipc", dir.path().to_str().unwrap()],
+        );
         dir
     })
     .path()
@@ -31,15 +37,25 @@ fn peer_file(name: &str) -> String {
 
 /// Every `.parquet` file of the peer's, by name.
 fn every_peer_file() -> Vec<PathBuf> {
+    peer_files_with(&["parquet"])
+}
+
+/// Every file of the peer's with one of these extensions, by name.
+fn peer_files_with(extensions: &[&str]) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(peer_files())
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "parquet"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        })
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "the peer wrote {files:?}");
+    assert!(files.len() >= 5, "the peer wrote {files:?}");
     files
 }
+
+const IPC: [&str; 3] = ["arrow", "feather", "arrows"];
 
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -92,7 +108,7 @@ fn files_pyarrow_wrote_read_as_pyarrow_reads_them() {
         iterable_sync::convert(text(&file), text(&jsonl), &ConvertOptions::default())
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         run_peer(
-            "parquet_peer.py",
+            "pyarrow_peer.py",
             &["same-as-jsonl", text(&file), text(&jsonl)],
         );
     }
@@ -124,7 +140,7 @@ fn files_we_write_read_in_pyarrow_as_the_originals() {
         };
         iterable_sync::convert(text(file), text(&ours), &options)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        run_peer("parquet_peer.py", &["same-tables", text(file), text(&ours)]);
+        run_peer("pyarrow_peer.py", &["same-tables", text(file), text(&ours)]);
     }
     // The async adapters pass the schema on too.
     let (types, tokio_out, smol_out) = (
@@ -138,10 +154,10 @@ fn files_we_write_read_in_pyarrow_as_the_originals() {
         .unwrap();
     smol::block_on(iterable_smol::convert(&types, text(&smol_out), &options)).unwrap();
     run_peer(
-        "parquet_peer.py",
+        "pyarrow_peer.py",
         &["same-tables", &types, text(&tokio_out)],
     );
-    run_peer("parquet_peer.py", &["same-tables", &types, text(&smol_out)]);
+    run_peer("pyarrow_peer.py", &["same-tables", &types, text(&smol_out)]);
 }
 
 #[test]
@@ -168,7 +184,7 @@ fn untyped_records_get_an_inferred_schema() {
     };
     iterable_sync::convert(text(&jsonl), text(&parquet), &options).unwrap();
     run_peer(
-        "parquet_peer.py",
+        "pyarrow_peer.py",
         &[
             "types",
             text(&parquet),
@@ -486,4 +502,172 @@ fn columns_come_in_the_order_asked_each_once() {
         let ids: Vec<Option<Value>> = records.iter().map(|r| r.get("id").cloned()).collect();
         assert!(ids == wide_ids(), "{adapter}: ids differ");
     }
+}
+
+#[test]
+fn arrow_files_pyarrow_wrote_read_as_pyarrow_reads_them() {
+    let out = tempfile::tempdir().unwrap();
+    for file in peer_files_with(&IPC) {
+        let jsonl = out
+            .path()
+            .join(file.file_name().unwrap())
+            .with_extension("jsonl");
+        iterable_sync::convert(text(&file), text(&jsonl), &ConvertOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        run_peer(
+            "pyarrow_peer.py",
+            &["same-as-jsonl", text(&file), text(&jsonl)],
+        );
+    }
+}
+
+#[test]
+fn arrow_files_and_streams_read_alike_in_every_adapter() {
+    // pyarrow wrote the same table as an IPC file (plain, LZ4, zstd) and stream (each checked
+    // against pyarrow's own reading above).
+    let plain = read_with("sync", &peer_file("types.arrow"), &ReadOptions::default()).unwrap();
+    assert_eq!(plain.len(), 7);
+    for name in [
+        "types.arrow",
+        "types-lz4.feather",
+        "types-zstd.arrow",
+        "types.arrows",
+    ] {
+        for adapter in ADAPTERS {
+            let records = read_with(adapter, &peer_file(name), &ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
+            assert!(records == plain, "{adapter} {name}: records differ");
+        }
+    }
+    assert!(
+        read_with("sync", &peer_file("empty.arrow"), &ReadOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn arrow_files_we_write_read_in_pyarrow_as_the_originals() {
+    let out = tempfile::tempdir().unwrap();
+    let types = peer_file("types.arrow");
+    for (name, compression) in [
+        ("plain.arrow", "none"),
+        ("lz4.feather", "lz4"),
+        ("zstd.arrow", "zstd"),
+        ("plain.arrows", "none"),
+        ("zstd.arrows", "zstd"),
+    ] {
+        let ours = out.path().join(name);
+        let options = ConvertOptions {
+            write: WriteOptions::default().with_option("compression", compression),
+            ..ConvertOptions::default()
+        };
+        iterable_sync::convert(&types, text(&ours), &options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        run_peer("pyarrow_peer.py", &["same-tables", &types, text(&ours)]);
+    }
+    // Parquet to Arrow and back keeps the types (the schema is passed on), in every adapter.
+    let parquet = peer_file("types.parquet");
+    let arrow = out.path().join("from-parquet.arrow");
+    iterable_sync::convert(&parquet, text(&arrow), &ConvertOptions::default()).unwrap();
+    run_peer("pyarrow_peer.py", &["same-tables", &parquet, text(&arrow)]);
+    let back = out.path().join("back.parquet");
+    iterable_sync::convert(text(&arrow), text(&back), &ConvertOptions::default()).unwrap();
+    run_peer("pyarrow_peer.py", &["same-tables", &parquet, text(&back)]);
+    let options = iterable_tokio::ConvertOptions::default();
+    let (tokio_out, smol_out) = (
+        out.path().join("tokio.arrow"),
+        out.path().join("smol.arrow"),
+    );
+    tokio_runtime()
+        .block_on(iterable_tokio::convert(&types, text(&tokio_out), &options))
+        .unwrap();
+    smol::block_on(iterable_smol::convert(&types, text(&smol_out), &options)).unwrap();
+    run_peer(
+        "pyarrow_peer.py",
+        &["same-tables", &types, text(&tokio_out)],
+    );
+    run_peer("pyarrow_peer.py", &["same-tables", &types, text(&smol_out)]);
+}
+
+#[test]
+fn untyped_records_become_an_arrow_file_with_an_inferred_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("in.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"id\":1,\"name\":\"a\",\"tags\":[\"x\"]}\n{\"id\":2,\"name\":null,\"tags\":[]}\n",
+    )
+    .unwrap();
+    for name in ["out.arrow", "out.arrows"] {
+        let arrow = dir.path().join(name);
+        iterable_sync::convert(text(&jsonl), text(&arrow), &ConvertOptions::default()).unwrap();
+        run_peer(
+            "pyarrow_peer.py",
+            &[
+                "types",
+                text(&arrow),
+                "id:int64",
+                "name:string",
+                "tags:list<element: string>",
+            ],
+        );
+        let back = read_with("sync", text(&arrow), &columns("tags,id")).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].names().collect::<Vec<_>>(), ["tags", "id"]);
+        assert_eq!(back[1].get("id"), Some(&Value::Int(2)));
+    }
+}
+
+#[test]
+fn arrow_files_are_read_by_ranges_over_http_and_s3() {
+    let server = RangeServer::start();
+    let file = std::fs::read(peer_file("types-lz4.feather")).unwrap();
+    server.put("/types.feather", &file);
+    let url = server.url("/types.feather");
+    let local = read_with(
+        "sync",
+        &peer_file("types-lz4.feather"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let ranged_before = server.ranged_requests();
+    for adapter in ADAPTERS {
+        let records = read_with(adapter, &url, &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert!(records == local, "{adapter}: records differ");
+    }
+    // The trailer, the footer, the dictionaries and three batches, for each adapter.
+    assert!(server.ranged_requests() >= ranged_before + 4 * 6);
+    let s3 = s3();
+    s3.bucket("arrow");
+    s3.put("arrow", "types.feather", &file);
+    for adapter in ADAPTERS {
+        let records = read_with(adapter, "s3://arrow/types.feather", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert!(records == local, "{adapter}: records differ");
+    }
+}
+
+#[test]
+fn cut_and_broken_arrow_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::read(peer_file("types.arrow")).unwrap();
+    let cut = dir.path().join("cut.arrow");
+    std::fs::write(&cut, &file[..file.len() - 100]).unwrap();
+    let error = read_with("sync", text(&cut), &ReadOptions::default()).unwrap_err();
+    assert!(error.to_string().contains("not an Arrow file"), "{error}");
+    assert!(error.to_string().contains("cut.arrow"), "{error}");
+    let stream = std::fs::read(peer_file("types.arrows")).unwrap();
+    let cut = dir.path().join("cut.arrows");
+    std::fs::write(&cut, &stream[..stream.len() / 2]).unwrap();
+    let mut reader = iterable_sync::open(text(&cut)).unwrap();
+    let records: Vec<_> = reader.by_ref().collect();
+    let error = records.last().unwrap().as_ref().unwrap_err();
+    assert!(error.to_string().contains("End of Stream"), "{error}");
+    assert!(records[..records.len() - 1].iter().all(Result::is_ok));
+    // An unknown column names those there are.
+    let error = read_with("sync", &peer_file("types.arrow"), &columns("nope")).unwrap_err();
+    assert!(error.to_string().contains("\"nope\""), "{error}");
+    assert!(error.to_string().contains("i8, i16"), "{error}");
 }
