@@ -20,7 +20,7 @@ fi
 cargo bench -p iterable-tests --bench throughput
 cargo bench -p iterable-tests --bench conversions
 cargo bench -p iterable-tests --bench json_array
-cargo bench -p iterable-tests --bench parquet
+cargo bench -p iterable-tests --bench columnar
 cargo bench -p iterable-tests --bench text_formats
 cargo bench -p iterable-tests --bench codecs
 cargo bench -p iterable-tests --bench s3

@@ -6,7 +6,7 @@
 //! trailer, then the footer (the schema and where each batch is), then the dictionaries, then
 //! one record batch at a time, so memory holds one batch whatever the file's size, and a file
 //! on HTTP or S3 is read by `Range` requests. [`ArrowStreamDecoder`] reads the stream as it
-//! arrives (arrow-ipc's push `StreamDecoder`); memory holds the batch being read. Values are
+//! arrives, a message at a time; memory holds the batch being read. Values are
 //! typed through the [Arrow bridge](crate::arrow), dictionary-encoded columns as their values;
 //! both compressions of the IPC format (LZ4 frame, which pyarrow's Feather writer uses by
 //! default, and zstd) are read. `-o columns=a,b` gives only those columns, in that order.
@@ -47,18 +47,19 @@
 use crate::arrow::{BatchRecords, caught, column_indices, schema_from_arrow};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
+use arrow_array::ArrayRef;
 use arrow_array::RecordBatch;
 use arrow_buffer::Buffer;
-use arrow_ipc::reader::{FileDecoder, StreamDecoder, read_footer_length};
+use arrow_ipc::reader::{FileDecoder, read_dictionary, read_footer_length, read_record_batch};
 use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
-use arrow_ipc::{Block, CompressionType, MessageHeader};
+use arrow_ipc::{Block, CompressionType, Message, MessageHeader};
 use arrow_schema::SchemaRef;
 use bytes::{Bytes, BytesMut};
 use iterable_core::{
     Capabilities, Decoder, Encoder, Error, ErrorKind, FormatInfo, Position, RangeDecoder,
     RangeStep, Record, Result, Schema,
 };
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 
 /// The file format's name in errors and options.
@@ -484,6 +485,9 @@ impl ArrowFileDecoder {
                     return Ok(RangeStep::Need(ranges.collect::<Result<_>>()?));
                 }
                 (Stage::Dictionaries, Some(data)) => {
+                    for (block, data) in self.dictionaries.iter().zip(&data) {
+                        check_block(block, data)?;
+                    }
                     let decoder = self.decoder.as_mut().expect("made with the footer");
                     for (block, data) in self.dictionaries.iter().zip(data) {
                         decoder
@@ -500,7 +504,9 @@ impl ArrowFileDecoder {
                 }
                 (&Stage::Batches(next), Some(data)) => {
                     let decoder = self.decoder.as_ref().expect("made with the footer");
-                    let data = Buffer::from(data.into_iter().next().unwrap_or_default());
+                    let data = data.into_iter().next().unwrap_or_default();
+                    check_block(&self.blocks[next], &data)?;
+                    let data = Buffer::from(data);
                     let first = self.batches.given + 1;
                     let batch = decoder
                         .read_record_batch(&self.blocks[next], &data)
@@ -522,6 +528,23 @@ impl ArrowFileDecoder {
             self.batches.records = None;
         }
         result
+    }
+}
+
+/// [`check_compression`] for a block of a file: its message (after its length prefix), then
+/// its body.
+fn check_block(block: &Block, data: &[u8]) -> Result<()> {
+    let metadata = usize::try_from(block.metaDataLength()).unwrap_or(usize::MAX);
+    let Some((prefix, length)) = message_prefix(data) else {
+        return Ok(()); // arrow-ipc refuses it
+    };
+    let end = prefix.saturating_add(length as usize);
+    let (Some(message), Some(body)) = (data.get(prefix..end), data.get(metadata..)) else {
+        return Ok(());
+    };
+    match arrow_ipc::root_as_message(message) {
+        Ok(message) => check_compression(FILE_FORMAT, &message, body),
+        Err(_) => Ok(()), // arrow-ipc refuses it, saying why
     }
 }
 
@@ -554,13 +577,91 @@ impl RangeDecoder for ArrowFileDecoder {
     }
 }
 
+/// The largest message metadata (a schema, a batch's layout) read: a hostile length is an
+/// error, not gigabytes buffered.
+const MAX_METADATA_SIZE: u64 = 64 << 20;
+
+/// The largest message body (a batch's buffers) read from a stream.
+const MAX_BODY_SIZE: u64 = 4 << 30;
+
+/// Refuses a batch whose compressed buffers claim to unpack beyond the decompression limits
+/// (arrow-ipc allocates what a buffer claims before it unpacks it): `message` and its `body`.
+fn check_compression(format: &'static str, message: &Message<'_>, body: &[u8]) -> Result<()> {
+    let batch = match message.header_type() {
+        MessageHeader::RecordBatch => message.header_as_record_batch(),
+        MessageHeader::DictionaryBatch => {
+            message.header_as_dictionary_batch().and_then(|d| d.data())
+        }
+        _ => None,
+    };
+    let Some(batch) = batch.filter(|b| b.compression().is_some()) else {
+        return Ok(());
+    };
+    let limits = iterable_core::DecompressionLimits::default();
+    let mut total: u64 = 0;
+    for buffer in batch.buffers().iter().flatten() {
+        let (Ok(offset), Ok(length)) = (
+            usize::try_from(buffer.offset()),
+            u64::try_from(buffer.length()),
+        ) else {
+            continue; // arrow-ipc refuses it
+        };
+        let Some(prefix) = body.get(offset..offset.saturating_add(8)) else {
+            continue;
+        };
+        let claimed = i64::from_le_bytes(prefix.try_into().expect("8 bytes"));
+        let Ok(claimed) = u64::try_from(claimed) else {
+            continue; // -1: stored uncompressed
+        };
+        total = total.saturating_add(claimed);
+        let allowed = length.saturating_mul(limits.max_ratio).max(1 << 20);
+        if claimed > allowed || total > limits.max_size {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "a buffer claims {claimed} bytes uncompressed from {length}, beyond the decompression limits"
+                ),
+            )
+            .with_format(format));
+        }
+    }
+    Ok(())
+}
+
+/// A message's length prefix at the front of `buf`: the bytes of the prefix and of the
+/// message after it (`0` at the end of the stream), or `None` when more input is needed.
+fn message_prefix(buf: &[u8]) -> Option<(usize, u64)> {
+    let word = |at: usize| {
+        buf.get(at..at + 4)
+            .map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")))
+    };
+    match word(0)? {
+        // The continuation marker, then the length (the format since Arrow 0.15).
+        0xFFFF_FFFF => Some((8, u64::from(word(4)?))),
+        // A length alone (streams written before 0.15).
+        length => Some((4, u64::from(length))),
+    }
+}
+
 /// Reads an Arrow IPC stream as it arrives: see the [module](self).
+///
+/// Messages are framed here (a length, the message, its body) and each one decoded whole by
+/// arrow-ipc once its bytes are in, so that a message's claims are checked before anything is
+/// allocated for them. An IPC file given as a stream (`ARROW1` first) is read too, up to the
+/// end of its stream; its footer is not needed.
 pub struct ArrowStreamDecoder {
-    decoder: StreamDecoder,
-    /// Input given to the decoder and not yet read by it (it stops after each batch).
-    pending: Buffer,
     batches: Batches,
-    /// The end of the input was seen, or reading failed.
+    arrow_schema: Option<SchemaRef>,
+    dictionaries: HashMap<i64, ArrayRef>,
+    /// Bytes taken off the input so far.
+    consumed: u64,
+    /// The input's first bytes have been looked at (for an IPC file's magic).
+    started: bool,
+    /// The input is an IPC file: what follows the end of its stream is its footer.
+    file: bool,
+    /// Skipping the zeros that pad a file's magic.
+    padding: bool,
+    /// The end of the stream was read, the input ended, or reading failed.
     done: bool,
 }
 
@@ -568,9 +669,13 @@ impl ArrowStreamDecoder {
     /// A decoder with `options` ([`READ_OPTIONS`]).
     pub fn new(options: &FormatOptions) -> Result<ArrowStreamDecoder> {
         Ok(ArrowStreamDecoder {
-            decoder: StreamDecoder::new(),
-            pending: Buffer::from(Vec::<u8>::new()),
             batches: Batches::new(STREAM_FORMAT, options)?,
+            arrow_schema: None,
+            dictionaries: HashMap::new(),
+            consumed: 0,
+            started: false,
+            file: false,
+            padding: false,
             done: false,
         })
     }
@@ -584,40 +689,158 @@ impl ArrowStreamDecoder {
         result
     }
 
+    /// An error at the message starting at the current byte, for the next record.
+    fn error_here(&self, error: Error) -> Error {
+        error.at(Position {
+            byte: Some(self.consumed),
+            record: Some(self.batches.given + 1),
+            ..Position::default()
+        })
+    }
+
+    fn malformed(&self, why: impl std::fmt::Display) -> Error {
+        self.error_here(Error::parse(STREAM_FORMAT, why.to_string()))
+    }
+
     fn read(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
         loop {
             if let Some(record) = self.batches.next() {
                 return Ok(Some(record));
             }
             if self.done {
-                return Ok(None);
-            }
-            if self.pending.is_empty() {
-                if buf.is_empty() {
-                    if eof {
-                        self.done = true;
-                        self.decoder
-                            .finish()
-                            .map_err(|e| read_error(STREAM_FORMAT, e, self.batches.given + 1))?;
-                    }
+                // After the end of the stream: an IPC file's footer, or nothing.
+                if self.file || buf.is_empty() {
+                    self.consumed += buf.len() as u64;
+                    buf.clear();
                     return Ok(None);
                 }
-                self.pending = Buffer::from(buf.split().freeze());
+                let error = self.malformed("data after the end of the stream");
+                buf.clear();
+                return Err(error);
             }
-            let first = self.batches.given + 1;
-            let batch = self
-                .decoder
-                .decode(&mut self.pending)
-                .map_err(|e| read_error(STREAM_FORMAT, e, first))?;
-            if self.batches.schema.is_none()
-                && let Some(schema) = self.decoder.schema()
-            {
-                self.batches.set_schema(&schema)?;
+            if !self.started {
+                if buf.len() < 8 && !eof {
+                    return Ok(None);
+                }
+                self.started = true;
+                if buf.starts_with(b"ARROW1") {
+                    self.file = true;
+                    self.padding = true;
+                    let magic = buf.len().min(8);
+                    let _ = buf.split_to(magic);
+                    self.consumed += magic as u64;
+                }
             }
-            if let Some(batch) = batch {
-                self.batches.push(batch)?;
+            // A file's magic is padded with zeros to the writer's alignment (8 to 64 bytes).
+            while self.padding {
+                match buf.get(..8) {
+                    Some([0, 0, 0, 0, 0, 0, 0, 0]) => {
+                        let _ = buf.split_to(8);
+                        self.consumed += 8;
+                    }
+                    None if !eof => return Ok(None),
+                    _ => self.padding = false,
+                }
             }
+            let Some((prefix, length)) = message_prefix(buf) else {
+                if eof {
+                    self.done = true;
+                    if !buf.is_empty() || self.arrow_schema.is_none() {
+                        return Err(self.malformed("the stream is cut short"));
+                    }
+                }
+                return Ok(None);
+            };
+            if length == 0 {
+                // The end of the stream.
+                let _ = buf.split_to(prefix);
+                self.consumed += prefix as u64;
+                self.done = true;
+                continue;
+            }
+            if length > MAX_METADATA_SIZE {
+                return Err(self.error_here(
+                    Error::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
+                            "a message claims {length} bytes of metadata, more than the {} MiB allowed",
+                            MAX_METADATA_SIZE >> 20
+                        ),
+                    )
+                    .with_format(STREAM_FORMAT),
+                ));
+            }
+            let metadata_end = prefix + length as usize;
+            if buf.len() < metadata_end {
+                if eof {
+                    self.done = true;
+                    return Err(self.malformed("the stream is cut short in a message"));
+                }
+                return Ok(None);
+            }
+            let body = arrow_ipc::root_as_message(&buf[prefix..metadata_end])
+                .map_err(|e| self.malformed(format!("a broken message: {e}")))?
+                .bodyLength();
+            let body = u64::try_from(body)
+                .ok()
+                .filter(|b| *b <= MAX_BODY_SIZE)
+                .ok_or_else(|| {
+                    self.malformed(format!("a message claims a body of {body} bytes"))
+                })?;
+            let end = metadata_end + body as usize;
+            if buf.len() < end {
+                if eof {
+                    self.done = true;
+                    return Err(self.malformed("the stream is cut short in a message's body"));
+                }
+                return Ok(None);
+            }
+            let frame = buf.split_to(end).freeze();
+            self.read_message(&frame, prefix, metadata_end)?;
+            self.consumed += end as u64;
         }
+    }
+
+    /// Reads one whole message: `frame[prefix..metadata_end]` the message, the rest its body.
+    fn read_message(&mut self, frame: &Bytes, prefix: usize, metadata_end: usize) -> Result<()> {
+        let message = arrow_ipc::root_as_message(&frame[prefix..metadata_end])
+            .map_err(|e| self.malformed(format!("a broken message: {e}")))?;
+        let body = frame.slice(metadata_end..);
+        check_compression(STREAM_FORMAT, &message, &body).map_err(|e| self.error_here(e))?;
+        match message.header_type() {
+            MessageHeader::Schema => {
+                if self.arrow_schema.is_some() {
+                    return Err(self.malformed("a second schema"));
+                }
+                let ipc_schema = message
+                    .header_as_schema()
+                    .ok_or_else(|| self.malformed("a schema message without a schema"))?;
+                let schema = arrow_ipc::convert::try_fb_to_schema(ipc_schema)
+                    .map_err(|e| self.malformed(e))?;
+                self.batches.set_schema(&schema)?;
+                self.arrow_schema = Some(schema.into());
+            }
+            MessageHeader::DictionaryBatch | MessageHeader::RecordBatch => {
+                let schema = self
+                    .arrow_schema
+                    .clone()
+                    .ok_or_else(|| self.malformed("a batch before the schema"))?;
+                let body = Buffer::from(body);
+                let version = message.version();
+                if let Some(dictionary) = message.header_as_dictionary_batch() {
+                    read_dictionary(&body, dictionary, &schema, &mut self.dictionaries, &version)
+                        .map_err(|e| self.malformed(e))?;
+                } else if let Some(batch) = message.header_as_record_batch() {
+                    let batch =
+                        read_record_batch(&body, batch, schema, &self.dictionaries, None, &version)
+                            .map_err(|e| self.malformed(e))?;
+                    self.batches.push(batch)?;
+                }
+            }
+            MessageHeader::NONE => {}
+            other => return Err(self.malformed(format!("a {other:?} message, which is not data"))),
+        }
+        Ok(())
     }
 }
 
@@ -735,3 +958,87 @@ impl ArrowStreamEncoder {
 
 forward_encoder!(ArrowFileEncoder);
 forward_encoder!(ArrowStreamEncoder);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 10,000 zeros as a zstd-compressed stream or file, the data buffer's length prefix
+    /// (80,000) changed to claim a petabyte.
+    fn bomb(encoder: &mut dyn Encoder) -> BytesMut {
+        let mut out = BytesMut::new();
+        for _ in 0..10_000 {
+            let record: Record = [("n", iterable_core::Value::Int(0))].into_iter().collect();
+            encoder.encode(&record, &mut out).unwrap();
+        }
+        encoder.finish(&mut out).unwrap();
+        let claim = 80_000u64.to_le_bytes();
+        let at = out.windows(8).position(|w| w == claim).expect("the prefix");
+        out[at..at + 8].copy_from_slice(&(1u64 << 50).to_le_bytes());
+        out
+    }
+
+    fn zstd() -> FormatOptions {
+        FormatOptions::default().with("compression", "zstd")
+    }
+
+    #[test]
+    fn a_buffer_claiming_to_unpack_to_a_petabyte_is_refused() {
+        let mut stream = bomb(&mut ArrowStreamEncoder::new(&zstd()).unwrap());
+        let mut decoder = ArrowStreamDecoder::new(&FormatOptions::default()).unwrap();
+        let error = decoder.decode_eof(&mut stream).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::LimitExceeded, "{error}");
+        assert!(error.position().byte.is_some(), "{error}");
+
+        let file = bomb(&mut ArrowFileEncoder::new(&zstd()).unwrap()).freeze();
+        let mut decoder =
+            ArrowFileDecoder::new(&FormatOptions::default(), file.len() as u64).unwrap();
+        let error = loop {
+            match decoder.step() {
+                Ok(RangeStep::Need(ranges)) => {
+                    let data = ranges
+                        .iter()
+                        .map(|r| file.slice(r.start as usize..r.end as usize))
+                        .collect();
+                    decoder.push(ranges, data).unwrap();
+                }
+                Ok(other) => panic!("{other:?}"),
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(error.kind(), ErrorKind::LimitExceeded, "{error}");
+        assert!(
+            matches!(decoder.step(), Ok(RangeStep::End)),
+            "the reading ended"
+        );
+    }
+
+    #[test]
+    fn a_stream_is_read_whatever_the_cuts_and_a_file_as_a_stream() {
+        let mut encoder = ArrowFileEncoder::new(&FormatOptions::default()).unwrap();
+        let mut file = BytesMut::new();
+        for id in 0..5 {
+            let record: Record = [("id", iterable_core::Value::Int(id))]
+                .into_iter()
+                .collect();
+            encoder.encode(&record, &mut file).unwrap();
+        }
+        encoder.finish(&mut file).unwrap();
+        // Fed a byte at a time, the file's stream gives its records and skips its footer.
+        let mut decoder = ArrowStreamDecoder::new(&FormatOptions::default()).unwrap();
+        let mut buf = BytesMut::new();
+        let mut ids = Vec::new();
+        for byte in file.iter() {
+            buf.extend_from_slice(&[*byte]);
+            while let Some(record) = decoder.decode(&mut buf).unwrap() {
+                ids.push(record.get("id").cloned().unwrap());
+            }
+        }
+        while let Some(record) = decoder.decode_eof(&mut buf).unwrap() {
+            ids.push(record.get("id").cloned().unwrap());
+        }
+        let want: Vec<_> = (0..5).map(iterable_core::Value::Int).collect();
+        assert_eq!(ids, want);
+        assert_eq!(decoder.schema().unwrap().fields().len(), 1);
+    }
+}

@@ -193,7 +193,7 @@ fn cases() -> Vec<Case> {
             },
             recovers: false,
         },
-        // The same as a stream; the bad one is cut in its third batch.
+        // The same as a stream; the bad one is cut in its third batch, at byte 12688.
         Case {
             format: Format::from_name("arrows").unwrap(),
             options: &[],
@@ -201,6 +201,7 @@ fn cases() -> Vec<Case> {
             good: include_bytes!("../data/kit.arrows"),
             bad: include_bytes!("../data/kit-bad.arrows"),
             first_error: Position {
+                byte: Some(12688),
                 record: Some(7),
                 ..Position::default()
             },

@@ -1,10 +1,10 @@
-//! Reading a Parquet file of 3,000,000 rows (a timestamp, two int64 columns, two short
-//! strings), written by pyarrow, three ways, side by side in one run, each in a process of its
-//! own so that its peak memory is its own: iterable's reader (records, typed values), arrow-rs
-//! reading `RecordBatch`es and turning them into rows by hand, and pyarrow's `iter_batches` +
-//! `to_pylist` (what IterableData does).
+//! Reading a table of 3,000,000 rows (a timestamp, two int64 columns, two short strings),
+//! written by pyarrow as Parquet and as an Arrow IPC file, side by side in one run, each reader
+//! in a process of its own so that its peak memory is its own: iterable's reader (records,
+//! typed values), arrow-rs reading `RecordBatch`es and turning them into rows by hand (floor
+//! 1.0x), and pyarrow's `iter_batches` + `to_pylist` (what IterableData does).
 //!
-//! `cargo bench -p iterable-tests --bench parquet` (also in `bench/run.sh`, which makes the
+//! `cargo bench -p iterable-tests --bench columnar` (also in `bench/run.sh`, which makes the
 //! venv with pyarrow); `ITERABLE_BENCH_PARQUET_ROWS` sets the rows (default 3,000,000).
 
 use std::path::{Path, PathBuf};
@@ -24,40 +24,114 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3_000_000);
-    let path = write_file(&python, rows);
-    let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+    let parquet = write_file(&python, rows);
+    let mb = |p: &Path| std::fs::metadata(p).unwrap().len() as f64 / 1e6;
     println!(
-        "A Parquet file of {rows} rows ({mb:.0} MB, snappy, written by pyarrow); best of {RUNS}, each reader in a process of its own\n"
+        "A Parquet file of {rows} rows ({:.0} MB, snappy, written by pyarrow); best of {RUNS}, each reader in a process of its own\n",
+        mb(&parquet)
     );
+    compare(
+        &[
+            (
+                "iterable-sync reader (records of typed values)",
+                Reader::Child("iterable", &parquet),
+            ),
+            (
+                "arrow-rs `RecordBatch`es, turned into rows by hand",
+                Reader::Child("arrow-rs", &parquet),
+            ),
+            (
+                "pyarrow `iter_batches` + `to_pylist` (as IterableData reads)",
+                Reader::Python(&python, PYARROW_PARQUET, &parquet),
+            ),
+        ],
+        rows,
+    );
+    let arrow = parquet.with_extension("arrow");
+    to_arrow(&python, &parquet, &arrow);
+    println!(
+        "\nThe same rows as an Arrow IPC file ({:.0} MB, uncompressed, batches of 64Ki rows, written by pyarrow)\n",
+        mb(&arrow)
+    );
+    compare(
+        &[
+            (
+                "iterable-sync reader (records of typed values)",
+                Reader::Child("iterable", &arrow),
+            ),
+            (
+                "arrow-rs IPC `FileReader` batches, turned into rows by hand",
+                Reader::Child("arrow-ipc", &arrow),
+            ),
+            (
+                "pyarrow `ipc.open_file` batches + `to_pylist`",
+                Reader::Python(&python, PYARROW_IPC, &arrow),
+            ),
+        ],
+        rows,
+    );
+}
+
+/// A reader to measure: a child of this bench, or Python running a script on a file.
+enum Reader<'a> {
+    Child(&'a str, &'a Path),
+    Python(&'a str, &'a str, &'a Path),
+}
+
+/// Runs each reader `RUNS` times, in turn, so that the machine's state is shared alike, and
+/// prints a row for each with its fastest run, against the first.
+fn compare(readers: &[(&str, Reader)], rows: usize) {
     println!("| reader | seconds | rows/s | peak RSS | iterable is |");
     println!("|---|---:|---:|---:|---:|");
-    let mut results: Vec<(&str, (f64, usize, u64))> = Vec::new();
-    // In turn, so that the machine's state is shared alike.
-    let mut runs: Vec<Vec<(f64, usize, u64)>> = vec![Vec::new(); 3];
+    let mut runs: Vec<Vec<(f64, usize, u64)>> = vec![Vec::new(); readers.len()];
     for _ in 0..RUNS {
-        runs[0].push(child("iterable", &path));
-        runs[1].push(child("arrow-rs", &path));
-        runs[2].push(python_run(&python, &path));
+        for (runs, (_, reader)) in runs.iter_mut().zip(readers) {
+            runs.push(match reader {
+                Reader::Child(name, path) => child(name, path),
+                Reader::Python(python, script, path) => python_run(python, script, path),
+            });
+        }
     }
-    for (name, runs) in ["iterable", "arrow-rs", "pyarrow"].into_iter().zip(runs) {
-        let fastest = runs.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
-        results.push((name, fastest));
-    }
-    let ours = results[0].1.0;
-    for (reader, (secs, records, rss)) in &results {
-        assert_eq!(*records, rows, "{reader} read {records} rows");
-        let name = match *reader {
-            "iterable" => "iterable-sync reader (records of typed values)",
-            "arrow-rs" => "arrow-rs `RecordBatch`es, turned into rows by hand",
-            _ => "pyarrow `iter_batches` + `to_pylist` (as IterableData reads)",
-        };
+    let fastest: Vec<(f64, usize, u64)> = runs
+        .into_iter()
+        .map(|runs| runs.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap())
+        .collect();
+    let ours = fastest[0].0;
+    for ((name, _), (secs, records, rss)) in readers.iter().zip(fastest) {
+        assert_eq!(records, rows, "{name} read {records} rows");
         println!(
-            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.1}x |",
-            *records as f64 / secs / 1e6,
-            *rss as f64 / 1024.0,
+            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.2}x |",
+            records as f64 / secs / 1e6,
+            rss as f64 / 1024.0,
             secs / ours
         );
     }
+}
+
+/// `parquet`'s table as an Arrow IPC file, written by pyarrow, unless it is there already.
+fn to_arrow(python: &str, parquet: &Path, arrow: &Path) {
+    if arrow.exists() {
+        return;
+    }
+    const SCRIPT: &str = "
+import sys, pyarrow as pa, pyarrow.parquet as pq
+table = pq.read_table(sys.argv[1])
+with pa.ipc.new_file(sys.argv[2], table.schema) as writer:
+    for batch in table.to_batches(max_chunksize=65536):
+        writer.write_batch(batch)
+";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(parquet)
+        .arg(arrow)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The bench's file in `target/bench-data`, written by pyarrow unless it is there already.
@@ -143,7 +217,21 @@ fn run_child(reader: &str, path: &Path) {
             }
             n
         }
-        _ => by_hand(path),
+        "arrow-ipc" => {
+            let file = std::fs::File::open(path).unwrap();
+            let reader = arrow_ipc::reader::FileReader::try_new_buffered(file, None).unwrap();
+            by_hand(reader.schema(), reader.map(Result::unwrap))
+        }
+        _ => {
+            let file = std::fs::File::open(path).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            use arrow_array::RecordBatchReader;
+            by_hand(reader.schema(), reader.map(Result::unwrap))
+        }
     };
     let secs = start.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -155,27 +243,19 @@ fn run_child(reader: &str, path: &Path) {
     println!("{secs} {rows} {rss}");
 }
 
-/// arrow-rs's reader, batches turned into rows by hand: each column downcast once per batch,
-/// each value copied into its row.
-fn by_hand(path: &Path) -> usize {
-    use arrow_array::RecordBatchReader;
+/// arrow-rs's batches turned into rows by hand: each column downcast once per batch, each
+/// value copied into its row.
+fn by_hand(
+    schema: arrow_schema::SchemaRef,
+    batches: impl Iterator<Item = arrow_array::RecordBatch>,
+) -> usize {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Int64Type, TimestampMicrosecondType};
     use arrow_schema::{DataType, TimeUnit};
-    let file = std::fs::File::open(path).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let names: std::sync::Arc<[String]> = reader
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names: std::sync::Arc<[String]> =
+        schema.fields().iter().map(|f| f.name().clone()).collect();
     let mut n = 0;
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in batches {
         let columns: Vec<Column> = batch
             .columns()
             .iter()
@@ -216,8 +296,8 @@ impl Column<'_> {
     }
 }
 
-fn python_run(python: &str, path: &Path) -> (f64, usize, u64) {
-    const SCRIPT: &str = "
+/// pyarrow reading a Parquet file as IterableData does: batches, each turned into dicts.
+const PYARROW_PARQUET: &str = "
 import resource, sys, time
 import pyarrow.parquet as pq
 start = time.perf_counter()
@@ -227,9 +307,24 @@ for batch in pq.ParquetFile(sys.argv[1]).iter_batches():
         n += 1
 print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 ";
+
+/// pyarrow reading an Arrow IPC file the same way.
+const PYARROW_IPC: &str = "
+import resource, sys, time
+import pyarrow as pa
+start = time.perf_counter()
+n = 0
+with pa.ipc.open_file(sys.argv[1]) as reader:
+    for i in range(reader.num_record_batches):
+        for row in reader.get_batch(i).to_pylist():
+            n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
+fn python_run(python: &str, script: &str, path: &Path) -> (f64, usize, u64) {
     let out = Command::new(python)
         .arg("-c")
-        .arg(SCRIPT)
+        .arg(script)
         .arg(path)
         .output()
         .unwrap();
