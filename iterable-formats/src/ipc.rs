@@ -486,7 +486,12 @@ impl ArrowFileDecoder {
                 }
                 (Stage::Dictionaries, Some(data)) => {
                     for (block, data) in self.dictionaries.iter().zip(&data) {
-                        check_block(block, data)?;
+                        check_block(block, data).map_err(|e| {
+                            e.at(Position {
+                                record: Some(1),
+                                ..Position::default()
+                            })
+                        })?;
                     }
                     let decoder = self.decoder.as_mut().expect("made with the footer");
                     for (block, data) in self.dictionaries.iter().zip(data) {
@@ -505,9 +510,14 @@ impl ArrowFileDecoder {
                 (&Stage::Batches(next), Some(data)) => {
                     let decoder = self.decoder.as_ref().expect("made with the footer");
                     let data = data.into_iter().next().unwrap_or_default();
-                    check_block(&self.blocks[next], &data)?;
-                    let data = Buffer::from(data);
                     let first = self.batches.given + 1;
+                    check_block(&self.blocks[next], &data).map_err(|e| {
+                        e.at(Position {
+                            record: Some(first),
+                            ..Position::default()
+                        })
+                    })?;
+                    let data = Buffer::from(data);
                     let batch = decoder
                         .read_record_batch(&self.blocks[next], &data)
                         .map_err(|e| read_error(FILE_FORMAT, e, first))?;
@@ -531,21 +541,21 @@ impl ArrowFileDecoder {
     }
 }
 
-/// [`check_compression`] for a block of a file: its message (after its length prefix), then
-/// its body.
+/// [`check_compression`] for a block of a file: its message, read as arrow-ipc reads it
+/// (all that follows the length prefix), then its body.
 fn check_block(block: &Block, data: &[u8]) -> Result<()> {
+    let malformed = |why: &str| Error::parse(FILE_FORMAT, format!("not an Arrow file: {why}"));
     let metadata = usize::try_from(block.metaDataLength()).unwrap_or(usize::MAX);
-    let Some((prefix, length)) = message_prefix(data) else {
-        return Ok(()); // arrow-ipc refuses it
-    };
-    let end = prefix.saturating_add(length as usize);
-    let (Some(message), Some(body)) = (data.get(prefix..end), data.get(metadata..)) else {
-        return Ok(());
-    };
-    match arrow_ipc::root_as_message(message) {
-        Ok(message) => check_compression(FILE_FORMAT, &message, body),
-        Err(_) => Ok(()), // arrow-ipc refuses it, saying why
-    }
+    let (prefix, _) = message_prefix(data)
+        .filter(|(prefix, _)| data.len() >= *prefix)
+        .ok_or_else(|| malformed("a block too short for a message"))?;
+    let message = arrow_ipc::root_as_message(&data[prefix..])
+        .map_err(|e| malformed(&format!("a broken message: {e}")))?;
+    check_compression(
+        FILE_FORMAT,
+        &message,
+        data.get(metadata..).unwrap_or_default(),
+    )
 }
 
 impl RangeDecoder for ArrowFileDecoder {

@@ -20,6 +20,7 @@
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
+//! | MessagePack | [`msgpack`] | yes | yes | rmpv's zero-copy reader, rmp's writer; a stream of maps; ints to u64, bin as bytes, timestamps typed, other exts kept |
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | arrow-ipc's push stream decoder, a batch at a time |
 //!
@@ -95,6 +96,7 @@ pub mod jsonl;
 pub mod lineprotocol;
 pub mod lines;
 pub mod ltsv;
+pub mod msgpack;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod registry;

@@ -361,6 +361,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::ini::INI,
     &crate::toml::TOML,
     &crate::yaml::YAML,
+    &crate::msgpack::MSGPACK,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
     #[cfg(feature = "arrow")]

@@ -179,6 +179,21 @@ fn cases() -> Vec<Case> {
             },
             recovers: false,
         },
+        // Written by Python's msgpack (msgpack_peer.py kit): every type, a timestamp and
+        // another ext, an integer key; the bad one has a top-level integer between two maps.
+        Case {
+            format: Format::from_name("msgpack").unwrap(),
+            options: &[],
+            file: "kit.msgpack",
+            good: include_bytes!("../data/kit.msgpack"),
+            bad: include_bytes!("../data/kit-bad.msgpack"),
+            first_error: Position {
+                byte: Some(4),
+                record: Some(2),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
         // file has the message of its third batch broken.
         Case {

@@ -6,6 +6,9 @@
 //! replaced under it; compressed and piped files read from a copy; cut and broken files as
 //! errors naming them.
 
+mod common;
+
+use common::{ADAPTERS, read_with, tokio_runtime};
 use iterable_core::{Record, Value};
 use iterable_formats::{ReadOptions, WriteOptions};
 use iterable_sync::ConvertOptions;
@@ -60,38 +63,6 @@ const IPC: [&str; 3] = ["arrow", "feather", "arrows"];
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
 }
-
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Every record of `location`, read with `adapter` (sync, tokio, smol, async-std).
-fn read_with(
-    adapter: &str,
-    location: &str,
-    options: &ReadOptions,
-) -> iterable_core::Result<Vec<Record>> {
-    match adapter {
-        "sync" => iterable_sync::open_with(location, options).and_then(|r| r.collect()),
-        "tokio" => tokio_runtime().block_on(async {
-            let mut reader = iterable_tokio::open_with(location, options).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-        "smol" => smol::block_on(async {
-            let mut reader = iterable_smol::open_with(location, options).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-        _ => async_std::task::block_on(async {
-            let mut reader = iterable_smol::open_with(location, options).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-    }
-}
-
-const ADAPTERS: [&str; 4] = ["sync", "tokio", "smol", "async-std"];
 
 fn columns(names: &str) -> ReadOptions {
     ReadOptions::default().with_option("columns", names)
