@@ -43,6 +43,18 @@ enum Node {
     Error,
 }
 
+/// The values kept whole in a batch: dates, times, timestamps, durations, decimals.
+fn is_typed(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::Date(_)
+            | Value::Time(_)
+            | Value::Timestamp(_)
+            | Value::Duration(_)
+            | Value::Decimal(_)
+    )
+}
+
 /// Records parsed but not built yet: strings in one text buffer, structure in a flat list.
 ///
 /// Building a record allocates (its values, its longer strings), and memory allocated on one
@@ -193,6 +205,7 @@ impl ParsedBatch {
                 self.bytes.push_back(b.clone());
                 Node::Bytes
             }
+            // The typed values ([`is_typed`]), kept whole.
             Value::Date(_)
             | Value::Time(_)
             | Value::Timestamp(_)
@@ -216,16 +229,11 @@ impl ParsedBatch {
     /// [`ParsedBatch::push_value`] for a value the caller has no further use for: a typed
     /// value is moved in rather than copied.
     pub fn push_owned(&mut self, value: Value) {
-        match value {
-            Value::Date(_)
-            | Value::Time(_)
-            | Value::Timestamp(_)
-            | Value::Duration(_)
-            | Value::Decimal(_) => {
-                self.typed.push_back(value);
-                self.nodes.push(Node::Typed);
-            }
-            other => self.push_value(&other),
+        if is_typed(&value) {
+            self.typed.push_back(value);
+            self.nodes.push(Node::Typed);
+        } else {
+            self.push_value(&value);
         }
     }
 

@@ -15,8 +15,9 @@
 //! that a Parquet or Arrow source keeps its widths) or infer one from the first records
 //! (`-O infer_rows=N`), and write a batch per 8192 records, uncompressed by default
 //! (`-O compression=lz4|zstd`). A record the schema cannot hold is an error naming the record
-//! and the field. The file is a valid file only once finished (its footer comes last);
-//! the stream is readable as it is written.
+//! and the field. The file is a valid file only once finished (its footer comes last); the
+//! stream is readable as it is written, from the first batch on (once the schema is given or
+//! inferred).
 //!
 //! Errors: a batch is not a record, so a broken batch or a file cut short ends the read under
 //! every error policy; the records of the batches before it have been given.
@@ -44,7 +45,9 @@
 //! # Ok::<(), iterable_core::Error>(())
 //! ```
 
-use crate::arrow::{BatchRecords, caught, column_indices, schema_from_arrow};
+use crate::arrow::{
+    BatchRecords, caught, column_indices, columns_option, schema_from_arrow, unpack_allowed,
+};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_array::ArrayRef;
@@ -127,14 +130,6 @@ const MAX_FOOTER_SIZE: u64 = 64 << 20;
 /// The trailer that ends a file: the footer's length and the magic bytes.
 const TRAILER: u64 = 10;
 
-/// The columns asked for with `-o columns=`, if any.
-fn columns(options: &FormatOptions) -> Option<Vec<String>> {
-    options
-        .get("columns")
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| c.split(',').map(|n| n.trim().to_owned()).collect())
-}
-
 /// An error of arrow-ipc reading `format`, at record `record` (the first of the batch).
 fn read_error(format: &'static str, error: impl std::fmt::Display, record: u64) -> Error {
     Error::parse(format, error.to_string()).at(Position {
@@ -160,7 +155,7 @@ impl Batches {
         options.check(format, READ_OPTIONS)?;
         Ok(Batches {
             format,
-            columns: columns(options),
+            columns: columns_option(options),
             projection: None,
             schema: None,
             records: None,
@@ -288,7 +283,7 @@ impl FormatSpec for ArrowStreamFormat {
     fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
         let rest = head.strip_prefix(b"\xFF\xFF\xFF\xFF")?;
         let length = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        if length == 0 || length as u64 > MAX_FOOTER_SIZE || !length.is_multiple_of(8) {
+        if length == 0 || length as u64 > MAX_METADATA_SIZE || !length.is_multiple_of(8) {
             return None;
         }
         match rest.get(4..4 + length) {
@@ -486,18 +481,13 @@ impl ArrowFileDecoder {
                 }
                 (Stage::Dictionaries, Some(data)) => {
                     for (block, data) in self.dictionaries.iter().zip(&data) {
-                        check_block(block, data).map_err(|e| {
-                            e.at(Position {
-                                record: Some(1),
-                                ..Position::default()
-                            })
-                        })?;
+                        check_block(block, data).map_err(|e| at_block(e, block, 1))?;
                     }
                     let decoder = self.decoder.as_mut().expect("made with the footer");
                     for (block, data) in self.dictionaries.iter().zip(data) {
                         decoder
                             .read_dictionary(block, &Buffer::from(data))
-                            .map_err(|e| read_error(FILE_FORMAT, e, 1))?;
+                            .map_err(|e| at_block(read_error(FILE_FORMAT, e, 1), block, 1))?;
                     }
                     self.stage = Stage::Batches(0);
                 }
@@ -511,18 +501,16 @@ impl ArrowFileDecoder {
                     let decoder = self.decoder.as_ref().expect("made with the footer");
                     let data = data.into_iter().next().unwrap_or_default();
                     let first = self.batches.given + 1;
-                    check_block(&self.blocks[next], &data).map_err(|e| {
-                        e.at(Position {
-                            record: Some(first),
-                            ..Position::default()
-                        })
-                    })?;
+                    let block = &self.blocks[next];
+                    check_block(block, &data).map_err(|e| at_block(e, block, first))?;
                     let data = Buffer::from(data);
                     let batch = decoder
                         .read_record_batch(&self.blocks[next], &data)
-                        .map_err(|e| read_error(FILE_FORMAT, e, first))?;
+                        .map_err(|e| at_block(read_error(FILE_FORMAT, e, first), block, first))?;
                     if let Some(batch) = batch {
-                        self.batches.push(batch)?;
+                        self.batches
+                            .push(batch)
+                            .map_err(|e| at_block(e, block, first))?;
                     }
                     self.stage = Stage::Batches(next + 1);
                 }
@@ -539,6 +527,15 @@ impl ArrowFileDecoder {
         }
         result
     }
+}
+
+/// `error` at `block`'s first byte, for record `record`.
+fn at_block(error: Error, block: &Block, record: u64) -> Error {
+    error.at(Position {
+        byte: u64::try_from(block.offset()).ok(),
+        record: Some(record),
+        ..Position::default()
+    })
 }
 
 /// [`check_compression`] for a block of a file: its message, read as arrow-ipc reads it
@@ -564,16 +561,18 @@ impl RangeDecoder for ArrowFileDecoder {
     }
 
     fn step_into(&mut self, out: &mut VecDeque<Record>, max: usize) -> Result<Option<RangeStep>> {
-        if self.batches.move_into(out, max) > 0 {
-            return Ok(None);
-        }
-        match self.step()? {
-            RangeStep::Record(record) => {
-                out.push_back(record);
-                Ok(None)
+        self.guarded(|this| {
+            if this.batches.move_into(out, max) > 0 {
+                return Ok(None);
             }
-            other => Ok(Some(other)),
-        }
+            match this.next_step()? {
+                RangeStep::Record(record) => {
+                    out.push_back(record);
+                    Ok(None)
+                }
+                other => Ok(Some(other)),
+            }
+        })
     }
 
     fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()> {
@@ -594,6 +593,16 @@ const MAX_METADATA_SIZE: u64 = 64 << 20;
 /// The largest message body (a batch's buffers) read from a stream.
 const MAX_BODY_SIZE: u64 = 4 << 30;
 
+/// The most a batch's compressed buffers may unpack to, in all: arrow-ipc allocates each
+/// buffer whole.
+const MAX_BATCH_UNPACKED: u64 = 4 << 30;
+
+/// How many times its size a compressed buffer (and a batch's body) may unpack to, past the
+/// first 64 MiB: zstd packs a column of one repeated value some 30,000 to 1, and a claim
+/// beyond that is an allocation the bytes cannot fill.
+const MAX_RATIO: u64 = 50_000;
+const RATIO_FLOOR: u64 = 64 << 20;
+
 /// Refuses a batch whose compressed buffers claim to unpack beyond the decompression limits
 /// (arrow-ipc allocates what a buffer claims before it unpacks it): `message` and its `body`.
 fn check_compression(format: &'static str, message: &Message<'_>, body: &[u8]) -> Result<()> {
@@ -607,7 +616,6 @@ fn check_compression(format: &'static str, message: &Message<'_>, body: &[u8]) -
     let Some(batch) = batch.filter(|b| b.compression().is_some()) else {
         return Ok(());
     };
-    let limits = iterable_core::DecompressionLimits::default();
     let mut total: u64 = 0;
     for buffer in batch.buffers().iter().flatten() {
         let (Ok(offset), Ok(length)) = (
@@ -616,6 +624,9 @@ fn check_compression(format: &'static str, message: &Message<'_>, body: &[u8]) -
         ) else {
             continue; // arrow-ipc refuses it
         };
+        if length < 8 {
+            continue; // an empty buffer (a column without nulls has one): no size prefix
+        }
         let Some(prefix) = body.get(offset..offset.saturating_add(8)) else {
             continue;
         };
@@ -624,12 +635,14 @@ fn check_compression(format: &'static str, message: &Message<'_>, body: &[u8]) -
             continue; // -1: stored uncompressed
         };
         total = total.saturating_add(claimed);
-        let allowed = length.saturating_mul(limits.max_ratio).max(1 << 20);
-        if claimed > allowed || total > limits.max_size {
+        let batch_allowed = unpack_allowed(body.len() as u64, MAX_RATIO, RATIO_FLOOR);
+        if claimed > unpack_allowed(length, MAX_RATIO, RATIO_FLOOR)
+            || total > batch_allowed.min(MAX_BATCH_UNPACKED)
+        {
             return Err(Error::new(
                 ErrorKind::LimitExceeded,
                 format!(
-                    "a buffer claims {claimed} bytes uncompressed from {length}, beyond the decompression limits"
+                    "a buffer claims {claimed} bytes uncompressed from {length} ({total} in its batch), beyond the decompression limits"
                 ),
             )
             .with_format(format));
@@ -671,6 +684,9 @@ pub struct ArrowStreamDecoder {
     file: bool,
     /// Skipping the zeros that pad a file's magic.
     padding: bool,
+    /// The message at the front of the input, its metadata read: the length prefix's bytes,
+    /// where its metadata ends and where its body ends.
+    frame: Option<(usize, usize, usize)>,
     /// The end of the stream was read, the input ended, or reading failed.
     done: bool,
 }
@@ -686,6 +702,7 @@ impl ArrowStreamDecoder {
             started: false,
             file: false,
             padding: false,
+            frame: None,
             done: false,
         })
     }
@@ -752,52 +769,61 @@ impl ArrowStreamDecoder {
                     _ => self.padding = false,
                 }
             }
-            let Some((prefix, length)) = message_prefix(buf) else {
-                if eof {
-                    self.done = true;
-                    if !buf.is_empty() || self.arrow_schema.is_none() {
-                        return Err(self.malformed("the stream is cut short"));
+            // The message at the front, once its metadata is in and verified (kept while its
+            // body arrives, so that it is verified once).
+            let (prefix, metadata_end, end) = match self.frame {
+                Some(frame) => frame,
+                None => {
+                    let Some((prefix, length)) = message_prefix(buf) else {
+                        if eof {
+                            self.done = true;
+                            if !buf.is_empty() || self.arrow_schema.is_none() {
+                                return Err(self.malformed("the stream is cut short"));
+                            }
+                        }
+                        return Ok(None);
+                    };
+                    if length == 0 {
+                        // The end of the stream.
+                        let _ = buf.split_to(prefix);
+                        self.consumed += prefix as u64;
+                        self.done = true;
+                        continue;
                     }
+                    if length > MAX_METADATA_SIZE {
+                        return Err(self.error_here(
+                            Error::new(
+                                ErrorKind::LimitExceeded,
+                                format!(
+                                    "a message claims {length} bytes of metadata, more than the {} MiB allowed",
+                                    MAX_METADATA_SIZE >> 20
+                                ),
+                            )
+                            .with_format(STREAM_FORMAT),
+                        ));
+                    }
+                    let metadata_end = prefix + length as usize;
+                    if buf.len() < metadata_end {
+                        if eof {
+                            self.done = true;
+                            return Err(self.malformed("the stream is cut short in a message"));
+                        }
+                        return Ok(None);
+                    }
+                    let body = arrow_ipc::root_as_message(&buf[prefix..metadata_end])
+                        .map_err(|e| self.malformed(format!("a broken message: {e}")))?
+                        .bodyLength();
+                    let body = u64::try_from(body)
+                        .ok()
+                        .filter(|b| *b <= MAX_BODY_SIZE)
+                        .ok_or_else(|| {
+                            self.malformed(format!("a message claims a body of {body} bytes"))
+                        })?;
+                    let frame = (prefix, metadata_end, metadata_end + body as usize);
+                    self.frame = Some(frame);
+                    frame
                 }
-                return Ok(None);
             };
-            if length == 0 {
-                // The end of the stream.
-                let _ = buf.split_to(prefix);
-                self.consumed += prefix as u64;
-                self.done = true;
-                continue;
-            }
-            if length > MAX_METADATA_SIZE {
-                return Err(self.error_here(
-                    Error::new(
-                        ErrorKind::LimitExceeded,
-                        format!(
-                            "a message claims {length} bytes of metadata, more than the {} MiB allowed",
-                            MAX_METADATA_SIZE >> 20
-                        ),
-                    )
-                    .with_format(STREAM_FORMAT),
-                ));
-            }
-            let metadata_end = prefix + length as usize;
-            if buf.len() < metadata_end {
-                if eof {
-                    self.done = true;
-                    return Err(self.malformed("the stream is cut short in a message"));
-                }
-                return Ok(None);
-            }
-            let body = arrow_ipc::root_as_message(&buf[prefix..metadata_end])
-                .map_err(|e| self.malformed(format!("a broken message: {e}")))?
-                .bodyLength();
-            let body = u64::try_from(body)
-                .ok()
-                .filter(|b| *b <= MAX_BODY_SIZE)
-                .ok_or_else(|| {
-                    self.malformed(format!("a message claims a body of {body} bytes"))
-                })?;
-            let end = metadata_end + body as usize;
             if buf.len() < end {
                 if eof {
                     self.done = true;
@@ -805,6 +831,7 @@ impl ArrowStreamDecoder {
                 }
                 return Ok(None);
             }
+            self.frame = None;
             let frame = buf.split_to(end).freeze();
             self.read_message(&frame, prefix, metadata_end)?;
             self.consumed += end as u64;

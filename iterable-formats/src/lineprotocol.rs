@@ -179,7 +179,7 @@ impl LineProtocolDecoder {
 #[derive(Debug)]
 pub struct LineProtocolParser {
     precision: TimeUnit,
-    /// Field names shared between points: place 0 the point, 1 its tags, 2 its fields.
+    /// Field names shared between points: place 1 their tags, 2 their fields.
     names: FieldsCache,
     utc: Arc<str>,
     /// A point's own names: measurement, tags, fields, time.
@@ -292,7 +292,7 @@ fn field(value: &FieldValue<'_>) -> Value {
         FieldValue::I64(n) => Value::Int(*n),
         FieldValue::U64(n) => match i64::try_from(*n) {
             Ok(n) => Value::Int(n),
-            Err(_) => Value::BigInt(BigInt::parse(&n.to_string()).expect("digits")),
+            Err(_) => Value::BigInt(BigInt::from(u128::from(*n))),
         },
         FieldValue::F64(f) => Value::Float(*f),
         FieldValue::String(s) => Value::from(s.as_str()),

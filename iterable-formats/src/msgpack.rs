@@ -1,5 +1,6 @@
-//! MessagePack (`msgpack`, `.msgpack`, `.mp`): a stream of maps, one record each, read with
-//! rmpv's zero-copy value reader and written with rmp.
+//! MessagePack (`msgpack`, `.msgpack`, `.mp`): a stream of maps, one record each, read on rmp's
+//! markers (each value measured before it is built, nothing allocated for what a length
+//! claims) and written with rmp.
 //!
 //! | MessagePack | [`Value`] |
 //! |---|---|
@@ -16,8 +17,9 @@
 //! bin key by its base64; a key that is an array, a map or an ext, a key given twice, or a
 //! top-level value that is not a map is a recoverable error naming the record and its byte
 //! offset, and reading goes on with the next value. Nesting is limited to 256 levels, a value
-//! to the record size limit: past those, and for a stream cut short, reading ends with an
-//! error (MessagePack has nothing to find the next value by).
+//! to the record size limit: past those, for the byte 0xc1 (which MessagePack never uses) and
+//! for a stream cut short, reading ends with an error (MessagePack has nothing to find the next
+//! value by).
 //!
 //! Written: each record a map; `Null`, `Bool`, `Int`, `Float`, `String`, `Bytes`, arrays and
 //! objects as their MessagePack types (integers in the fewest bytes, `BigInt` as uint 64 when it
@@ -32,9 +34,7 @@ use iterable_core::{
     BigInt, Capabilities, Decoder, Encoder, Error, ErrorKind, Fields, FieldsCache, FormatInfo,
     ParsedBatch, Position, Record, Result, TimeUnit, Timestamp, Value,
 };
-use rmpv::ValueRef;
 use std::borrow::Cow;
-use std::io::Cursor;
 use std::sync::Arc;
 
 /// The format's name in errors and options.
@@ -79,23 +79,27 @@ impl FormatSpec for MsgpackFormat {
         &INFO
     }
 
-    /// Maps (fixmap, map 16, map 32) back to back, the first ones whole, the first keys
-    /// strings: 60 for two or more, 30 for one (a byte that starts a map is common in binary).
+    /// Maps back to back, the first ones whole, their keys strings: 60 for two or more, 30
+    /// for one (a byte that starts a map is common in binary).
     fn sniff(&self, head: &[u8], complete: bool) -> Option<Sniffed> {
         let mut rest = head;
         let mut maps = 0;
+        let mut levels = Vec::new();
         while !rest.is_empty() && maps < 8 {
-            let first = rest[0];
-            let is_map = matches!(first, 0x80..=0x8f | 0xde | 0xdf);
-            let mut cursor = Cursor::new(rest);
-            match rmpv::decode::read_value_ref_with_max_depth(&mut cursor, MAX_DEPTH) {
-                Ok(ValueRef::Map(pairs))
-                    if is_map && pairs.iter().all(|(k, _)| matches!(k, ValueRef::String(_))) =>
-                {
+            let first = Items::of(rest).next();
+            let string_keys = |value: &[u8]| {
+                let mut items = Items::of(value);
+                let Ok(Item::Map(n)) = items.next() else {
+                    return false;
+                };
+                (0..n).all(|_| matches!(items.next(), Ok(Item::Str(_))) && items.skip().is_ok())
+            };
+            match (first, extent(rest, usize::MAX, &mut levels)) {
+                (Ok(Item::Map(_)), Ok(end)) if string_keys(&rest[..end]) => {
                     maps += 1;
-                    rest = &rest[cursor.position() as usize..];
+                    rest = &rest[end..];
                 }
-                Err(_) if !complete && maps > 0 => break,
+                (_, Err(Scan::CutOff)) if !complete && maps > 0 => break,
                 _ => return None,
             }
         }
@@ -121,7 +125,187 @@ impl FormatSpec for MsgpackFormat {
     }
 }
 
+/// One MessagePack item at a cursor, its payload borrowed: a scalar, or the header of an
+/// array or a map (whose items follow).
+#[derive(Debug, Clone, Copy)]
+enum Item<'a> {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    F32(f32),
+    F64(f64),
+    Str(&'a [u8]),
+    Bin(&'a [u8]),
+    Ext(i8, &'a [u8]),
+    Array(u64),
+    Map(u64),
+}
+
+/// Why a value could not be taken whole.
+enum Scan {
+    /// The input ends inside it.
+    CutOff,
+    /// The reserved byte 0xc1, at this offset.
+    Reserved(usize),
+    /// Nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Longer than the record size limit.
+    TooLarge,
+}
+
+/// Reads the items of one value from `data`: to measure it ([`extent`]), then, known whole,
+/// to check and build it.
+struct Items<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Where the value may end at most (the record size limit, when measuring).
+    max: usize,
+}
+
+impl<'a> Items<'a> {
+    /// The items of a value measured whole.
+    fn of(data: &'a [u8]) -> Items<'a> {
+        Items {
+            data,
+            pos: 0,
+            max: usize::MAX,
+        }
+    }
+}
+
+impl<'a> Items<'a> {
+    fn bytes(&mut self, n: usize) -> std::result::Result<&'a [u8], Scan> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.max)
+            .ok_or(Scan::TooLarge)?;
+        let bytes = self.data.get(self.pos..end).ok_or(Scan::CutOff)?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn uint(&mut self, n: usize) -> std::result::Result<u64, Scan> {
+        Ok(self
+            .bytes(n)?
+            .iter()
+            .fold(0u64, |v, b| v << 8 | u64::from(*b)))
+    }
+
+    /// The next item; its payload (a string's bytes) is taken too, its children are not.
+    fn next(&mut self) -> std::result::Result<Item<'a>, Scan> {
+        use rmp::Marker as M;
+        let at = self.pos;
+        let marker = M::from_u8(self.bytes(1)?[0]);
+        let len = |this: &mut Self, n| this.uint(n).map(|v| v as usize);
+        Ok(match marker {
+            M::FixPos(n) => Item::Int(i64::from(n)),
+            M::FixNeg(n) => Item::Int(i64::from(n)),
+            M::Null => Item::Nil,
+            M::Reserved => return Err(Scan::Reserved(at)),
+            M::False => Item::Bool(false),
+            M::True => Item::Bool(true),
+            M::U8 => Item::Int(self.uint(1)? as i64),
+            M::U16 => Item::Int(self.uint(2)? as i64),
+            M::U32 => Item::Int(self.uint(4)? as i64),
+            M::U64 => Item::Uint(self.uint(8)?),
+            M::I8 => Item::Int(i64::from(self.uint(1)? as u8 as i8)),
+            M::I16 => Item::Int(i64::from(self.uint(2)? as u16 as i16)),
+            M::I32 => Item::Int(i64::from(self.uint(4)? as u32 as i32)),
+            M::I64 => Item::Int(self.uint(8)? as i64),
+            M::F32 => Item::F32(f32::from_bits(self.uint(4)? as u32)),
+            M::F64 => Item::F64(f64::from_bits(self.uint(8)?)),
+            M::FixStr(n) => Item::Str(self.bytes(usize::from(n))?),
+            M::Str8 | M::Str16 | M::Str32 => {
+                let n = len(self, width(marker))?;
+                Item::Str(self.bytes(n)?)
+            }
+            M::Bin8 | M::Bin16 | M::Bin32 => {
+                let n = len(self, width(marker))?;
+                Item::Bin(self.bytes(n)?)
+            }
+            M::FixExt1 | M::FixExt2 | M::FixExt4 | M::FixExt8 | M::FixExt16 => {
+                let ty = self.bytes(1)?[0] as i8;
+                Item::Ext(ty, self.bytes(width(marker))?)
+            }
+            M::Ext8 | M::Ext16 | M::Ext32 => {
+                let n = len(self, width(marker))?;
+                let ty = self.bytes(1)?[0] as i8;
+                Item::Ext(ty, self.bytes(n)?)
+            }
+            M::FixArray(n) => Item::Array(u64::from(n)),
+            M::Array16 | M::Array32 => Item::Array(self.uint(width(marker))?),
+            M::FixMap(n) => Item::Map(u64::from(n)),
+            M::Map16 | M::Map32 => Item::Map(self.uint(width(marker))?),
+        })
+    }
+
+    /// Moves past the next value, children and all.
+    fn skip(&mut self) -> std::result::Result<(), Scan> {
+        let mut left: u64 = 1;
+        while left > 0 {
+            left -= 1;
+            match self.next()? {
+                Item::Array(n) => left = left.saturating_add(n),
+                Item::Map(n) => left = left.saturating_add(n.saturating_mul(2)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of the length (or, for a fixext, of the data) after a marker.
+fn width(marker: rmp::Marker) -> usize {
+    use rmp::Marker as M;
+    match marker {
+        M::Str8 | M::Bin8 | M::Ext8 | M::FixExt1 => 1,
+        M::Str16 | M::Bin16 | M::Ext16 | M::Array16 | M::Map16 | M::FixExt2 => 2,
+        M::Str32 | M::Bin32 | M::Ext32 | M::Array32 | M::Map32 | M::FixExt4 => 4,
+        M::FixExt8 => 8,
+        M::FixExt16 => 16,
+        _ => 0,
+    }
+}
+
+/// Where the value at the front of `data` ends, without building it: it must be whole, at
+/// most [`MAX_DEPTH`] deep, free of the reserved byte and within `max_size` bytes. `levels`
+/// is scratch space (items left at each depth).
+fn extent(data: &[u8], max_size: usize, levels: &mut Vec<u64>) -> std::result::Result<usize, Scan> {
+    let mut items = Items {
+        data,
+        pos: 0,
+        max: max_size,
+    };
+    levels.clear();
+    levels.push(1);
+    while let Some(left) = levels.last_mut() {
+        if *left == 0 {
+            levels.pop();
+            continue;
+        }
+        *left -= 1;
+        let children = match items.next()? {
+            Item::Array(n) => n,
+            Item::Map(n) => n.saturating_mul(2),
+            _ => 0,
+        };
+        if children > 0 {
+            if levels.len() > MAX_DEPTH {
+                return Err(Scan::TooDeep);
+            }
+            levels.push(children);
+        }
+    }
+    Ok(items.pos)
+}
+
 /// Decodes a stream of MessagePack maps: see the [module](self).
+///
+/// Each value is first measured without building anything (its end, its depth, the reserved
+/// byte), then checked (its keys, its timestamps), then built, or parsed into a batch: a
+/// value that fails is never half pushed, and a hostile length costs no allocation.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -146,27 +330,17 @@ pub struct MsgpackDecoder {
     consumed: u64,
     /// Values taken (records and refused ones) so far.
     values: u64,
-    /// A value was cut off when the buffer held this many bytes: it is tried again once the
-    /// buffer holds twice as many, so that a large value arriving in small pieces is parsed a
-    /// few times, not once per piece.
+    /// A value was cut off when the buffer held this many bytes: it is measured again once
+    /// the buffer holds twice as many (or the record size limit), so that a large value
+    /// arriving in small pieces is measured a few times, not once per piece.
     retry_at: usize,
     /// The input cannot be read further (a value too deep, too large, or cut short).
     failed: bool,
+    levels: Vec<u64>,
     names: FieldsCache,
     utc: Arc<str>,
     /// The names of an ext's object: `$ext`, `$data`.
     ext_fields: Fields,
-}
-
-/// Whether rmpv stopped at the end of its input (the value is cut off there).
-fn cut_off(error: &rmpv::decode::Error) -> bool {
-    use rmpv::decode::Error as E;
-    match error {
-        E::InvalidMarkerRead(e) | E::InvalidDataRead(e) => {
-            e.kind() == std::io::ErrorKind::UnexpectedEof
-        }
-        E::DepthLimitExceeded => false,
-    }
 }
 
 impl MsgpackDecoder {
@@ -178,6 +352,7 @@ impl MsgpackDecoder {
             values: 0,
             retry_at: 0,
             failed: false,
+            levels: Vec::new(),
             names: FieldsCache::default(),
             utc: Arc::from("UTC"),
             ext_fields: Fields::new([EXT_TYPE, EXT_DATA]),
@@ -202,117 +377,118 @@ impl MsgpackDecoder {
         error
     }
 
-    /// The next value at the front of `buf`, handed to `take` (a record made or pushed);
-    /// `None` when more input is needed, or at the end.
+    /// The next value at the front of `buf`, handed whole to `take` (which makes or pushes a
+    /// record); `None` when more input is needed, or at the end.
     fn next<T>(
         &mut self,
         buf: &mut BytesMut,
         eof: bool,
-        mut take: impl FnMut(&mut Self, &ValueRef<'_>) -> Result<T>,
+        mut take: impl FnMut(&mut Self, &[u8]) -> Result<T>,
     ) -> Result<Option<T>> {
         if self.failed || buf.is_empty() || (!eof && buf.len() < self.retry_at) {
             return Ok(None);
         }
-        let mut cursor = Cursor::new(&buf[..]);
-        let error = match rmpv::decode::read_value_ref_with_max_depth(&mut cursor, MAX_DEPTH) {
-            Ok(value) => {
-                let used = cursor.position() as usize;
-                if used > self.max_record_size {
-                    return Err(self.too_large(buf));
-                }
-                let taken = take(self, &value).map_err(|e| {
-                    let e = if e.position().is_unknown() {
-                        e.at(self.position())
-                    } else {
-                        e
-                    };
-                    e.with_format(FORMAT).recoverable()
-                });
-                self.retry_at = 0;
-                self.consumed += used as u64;
-                self.values += 1;
-                buf.advance(used);
-                return taken.map(Some);
+        let mut levels = std::mem::take(&mut self.levels);
+        let measured = extent(buf, self.max_record_size, &mut levels);
+        self.levels = levels;
+        let end = match measured {
+            Ok(end) => end,
+            Err(Scan::CutOff) if !eof => {
+                self.retry_at = buf.len().saturating_mul(2).min(self.max_record_size + 1);
+                return Ok(None);
             }
-            Err(error) => error,
+            Err(Scan::CutOff) => {
+                let message = "the input is cut short in a value".to_owned();
+                return Err(self.fatal(buf, ErrorKind::Parse, message));
+            }
+            Err(Scan::Reserved(at)) => {
+                let message = format!(
+                    "the byte 0xc1, which MessagePack never uses, {at} bytes into the value"
+                );
+                return Err(self.fatal(buf, ErrorKind::Parse, message));
+            }
+            Err(Scan::TooDeep) => {
+                let message = format!("values nest deeper than {MAX_DEPTH} levels");
+                return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
+            }
+            Err(Scan::TooLarge) => {
+                let message = format!(
+                    "a value is longer than the maximum record size of {} bytes",
+                    self.max_record_size
+                );
+                return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
+            }
         };
-        if !cut_off(&error) {
-            let message = format!("values nest deeper than {MAX_DEPTH} levels");
-            return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
-        }
-        if buf.len() > self.max_record_size {
-            return Err(self.too_large(buf));
-        }
-        if eof {
-            let message = "the input is cut short in a value".to_owned();
-            return Err(self.fatal(buf, ErrorKind::Parse, message));
-        }
-        self.retry_at = buf.len().saturating_mul(2);
-        Ok(None)
+        let taken = take(self, &buf[..end]).map_err(|e| {
+            let e = if e.position().is_unknown() {
+                e.at(self.position())
+            } else {
+                e
+            };
+            e.with_format(FORMAT).recoverable()
+        });
+        self.retry_at = 0;
+        self.consumed += end as u64;
+        self.values += 1;
+        buf.advance(end);
+        taken.map(Some)
     }
 
-    fn too_large(&mut self, buf: &mut BytesMut) -> Error {
-        let message = format!(
-            "a value is longer than the maximum record size of {} bytes",
-            self.max_record_size
-        );
-        self.fatal(buf, ErrorKind::LimitExceeded, message)
-    }
-
-    /// The record a top-level value makes, checked whole first.
-    fn record(&mut self, value: &ValueRef<'_>) -> Result<Record> {
-        let pairs = top_level(value)?;
-        check(value)?;
+    /// The record a whole top-level value makes, checked first.
+    fn record(&mut self, value: &[u8]) -> Result<Record> {
+        check_record(value)?;
+        let mut items = Items::of(value);
         let mut place = 0;
-        self.object(pairs, &mut place)
+        match self.value(&mut items, &mut place)? {
+            Value::Object(record) => Ok(*record),
+            _ => unreachable!("checked to be a map"),
+        }
     }
 
-    fn object(
-        &mut self,
-        pairs: &[(ValueRef<'_>, ValueRef<'_>)],
-        place: &mut usize,
-    ) -> Result<Record> {
-        let keys: Vec<Cow<'_, str>> = pairs.iter().map(|(k, _)| key(k)).collect::<Result<_>>()?;
-        let fields = self.names.fields(*place, keys.iter().map(|k| k.as_ref()));
-        *place += 1;
-        let values = pairs
-            .iter()
-            .map(|(_, v)| self.value(v, place))
-            .collect::<Result<Vec<_>>>()?;
-        Record::with_fields(fields, values)
-    }
-
-    fn value(&mut self, value: &ValueRef<'_>, place: &mut usize) -> Result<Value> {
-        Ok(match value {
-            ValueRef::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| self.value(item, place))
-                    .collect::<Result<_>>()?,
-            ),
-            ValueRef::Map(pairs) => Value::Object(Box::new(self.object(pairs, place)?)),
-            other => self.scalar(other)?,
+    fn value(&mut self, items: &mut Items<'_>, place: &mut usize) -> Result<Value> {
+        Ok(match items.next().map_err(broken)? {
+            Item::Array(n) => {
+                let mut values = Vec::with_capacity(n.min(1024) as usize);
+                for _ in 0..n {
+                    values.push(self.value(items, place)?);
+                }
+                Value::Array(values)
+            }
+            Item::Map(n) => {
+                let start = items.pos;
+                let keys = map_keys(items, n)?;
+                let fields = self.names.fields(*place, keys.iter().map(|k| k.as_ref()));
+                *place += 1;
+                items.pos = start;
+                let mut values = Vec::with_capacity(keys.len());
+                for _ in 0..n {
+                    items.skip().map_err(broken)?;
+                    values.push(self.value(items, place)?);
+                }
+                Value::Object(Box::new(Record::with_fields(fields, values)?))
+            }
+            scalar => self.scalar(scalar)?,
         })
     }
 
     /// A value that is not an array or a map.
-    fn scalar(&self, value: &ValueRef<'_>) -> Result<Value> {
-        Ok(match value {
-            ValueRef::Nil => Value::Null,
-            ValueRef::Boolean(b) => Value::Bool(*b),
-            ValueRef::Integer(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(n), _) => Value::Int(n),
-                (None, Some(n)) => Value::BigInt(BigInt::parse(&n.to_string()).expect("digits")),
-                (None, None) => unreachable!("an integer is an i64 or a u64"),
+    fn scalar(&self, item: Item<'_>) -> Result<Value> {
+        Ok(match item {
+            Item::Nil => Value::Null,
+            Item::Bool(b) => Value::Bool(b),
+            Item::Int(n) => Value::Int(n),
+            Item::Uint(n) => match i64::try_from(n) {
+                Ok(n) => Value::Int(n),
+                Err(_) => Value::BigInt(BigInt::from(u128::from(n))),
             },
-            ValueRef::F32(f) => Value::Float(f64::from(*f)),
-            ValueRef::F64(f) => Value::Float(*f),
-            ValueRef::String(s) => match s.as_str() {
-                Some(text) => Value::from(text),
-                None => Value::Bytes(Bytes::copy_from_slice(s.as_bytes())),
+            Item::F32(f) => Value::Float(f64::from(f)),
+            Item::F64(f) => Value::Float(f),
+            Item::Str(s) => match std::str::from_utf8(s) {
+                Ok(text) => Value::from(text),
+                Err(_) => Value::Bytes(Bytes::copy_from_slice(s)),
             },
-            ValueRef::Binary(b) => Value::Bytes(Bytes::copy_from_slice(b)),
-            ValueRef::Ext(TIMESTAMP_EXT, data) => {
+            Item::Bin(b) => Value::Bytes(Bytes::copy_from_slice(b)),
+            Item::Ext(TIMESTAMP_EXT, data) => {
                 let nanos = timestamp(data)?;
                 Value::Timestamp(Timestamp::new(
                     nanos,
@@ -320,119 +496,144 @@ impl MsgpackDecoder {
                     Some(self.utc.clone()),
                 ))
             }
-            ValueRef::Ext(ty, data) => Value::Object(Box::new(Record::with_fields(
+            Item::Ext(ty, data) => Value::Object(Box::new(Record::with_fields(
                 self.ext_fields.clone(),
                 vec![
-                    Value::Int(i64::from(*ty)),
+                    Value::Int(i64::from(ty)),
                     Value::Bytes(Bytes::copy_from_slice(data)),
                 ],
             )?)),
-            ValueRef::Array(_) | ValueRef::Map(_) => {
-                unreachable!("arrays and maps are not scalars")
-            }
+            Item::Array(_) | Item::Map(_) => unreachable!("arrays and maps are not scalars"),
         })
     }
 
     /// [`MsgpackDecoder::record`] into a batch, without building it.
-    fn push(&mut self, value: &ValueRef<'_>, batch: &mut ParsedBatch) -> Result<()> {
-        let pairs = top_level(value)?;
-        check(value)?;
+    fn push(&mut self, value: &[u8], batch: &mut ParsedBatch) -> Result<()> {
+        check_record(value)?;
         // Checked: nothing below fails, so the batch gets the whole record.
-        let keys: Vec<Cow<'_, str>> = pairs.iter().map(|(k, _)| key(k)).collect::<Result<_>>()?;
-        batch.push_keyed_record(keys.iter().map(|k| k.as_ref()));
-        for (_, value) in pairs {
-            self.push_value(value, batch)?;
-        }
-        Ok(())
+        let mut items = Items::of(value);
+        self.push_value(&mut items, batch, true)
     }
 
-    fn push_value(&self, value: &ValueRef<'_>, batch: &mut ParsedBatch) -> Result<()> {
-        match value {
-            ValueRef::Array(items) => {
-                batch.push_array(items.len());
-                for item in items {
-                    self.push_value(item, batch)?;
+    fn push_value(&self, items: &mut Items<'_>, batch: &mut ParsedBatch, top: bool) -> Result<()> {
+        match items.next().map_err(broken)? {
+            Item::Array(n) => {
+                batch.push_array(n as usize);
+                for _ in 0..n {
+                    self.push_value(items, batch, false)?;
                 }
             }
-            ValueRef::Map(pairs) => {
-                let keys: Vec<Cow<'_, str>> =
-                    pairs.iter().map(|(k, _)| key(k)).collect::<Result<_>>()?;
-                batch.push_keyed_object(keys.iter().map(|k| k.as_ref()));
-                for (_, value) in pairs {
-                    self.push_value(value, batch)?;
+            Item::Map(n) => {
+                let start = items.pos;
+                let keys = map_keys(items, n)?;
+                match top {
+                    true => batch.push_keyed_record(keys.iter().map(|k| k.as_ref())),
+                    false => batch.push_keyed_object(keys.iter().map(|k| k.as_ref())),
+                }
+                items.pos = start;
+                for _ in 0..n {
+                    items.skip().map_err(broken)?;
+                    self.push_value(items, batch, false)?;
                 }
             }
-            ValueRef::Ext(ty, data) if *ty != TIMESTAMP_EXT => {
+            Item::Str(s) if std::str::from_utf8(s).is_ok() => {
+                batch.push_str(std::str::from_utf8(s).unwrap_or_default())
+            }
+            Item::Ext(ty, data) if ty != TIMESTAMP_EXT => {
                 batch.push_object(&self.ext_fields);
-                batch.push_owned(Value::Int(i64::from(*ty)));
+                batch.push_owned(Value::Int(i64::from(ty)));
                 batch.push_owned(Value::Bytes(Bytes::copy_from_slice(data)));
             }
-            ValueRef::String(s) if s.as_str().is_some() => batch.push_str(s.as_str().unwrap_or("")),
-            other => batch.push_owned(self.scalar(other)?),
+            scalar => batch.push_owned(self.scalar(scalar)?),
         }
         Ok(())
     }
 }
 
-/// The pairs of a top-level map; any other value is refused.
-fn top_level<'v, 'a>(value: &'v ValueRef<'a>) -> Result<&'v [(ValueRef<'a>, ValueRef<'a>)]> {
-    match value {
-        ValueRef::Map(pairs) => Ok(pairs),
-        other => Err(Error::new(
+/// An error for bytes [`extent`] passed that do not read back (it cannot happen).
+fn broken(_: Scan) -> Error {
+    Error::new(
+        ErrorKind::Parse,
+        "a value that does not read as it measured",
+    )
+}
+
+/// The keys of a map of `n` pairs whose items come next, as field names, each value skipped.
+fn map_keys<'a>(items: &mut Items<'a>, n: u64) -> Result<Vec<Cow<'a, str>>> {
+    let mut keys = Vec::with_capacity(n.min(1024) as usize);
+    for _ in 0..n {
+        keys.push(key(items.next().map_err(broken)?)?);
+        items.skip().map_err(broken)?;
+    }
+    Ok(keys)
+}
+
+/// Refuses, before anything is built or pushed, a top-level value that is not a map, and at
+/// every depth a key that cannot name a field, a key given twice, a bad timestamp.
+fn check_record(value: &[u8]) -> Result<()> {
+    let mut items = Items::of(value);
+    let first = Items::of(value).next().map_err(broken)?;
+    if !matches!(first, Item::Map(_)) {
+        return Err(Error::new(
             ErrorKind::InvalidRecord,
-            format!("a top-level {}, not a map", kind(other)),
-        )),
+            format!("a top-level {}, not a map", kind(first)),
+        ));
     }
+    check(&mut items)
 }
 
-fn kind(value: &ValueRef<'_>) -> &'static str {
-    match value {
-        ValueRef::Nil => "nil",
-        ValueRef::Boolean(_) => "bool",
-        ValueRef::Integer(_) => "integer",
-        ValueRef::F32(_) | ValueRef::F64(_) => "float",
-        ValueRef::String(_) => "str",
-        ValueRef::Binary(_) => "bin",
-        ValueRef::Array(_) => "array",
-        ValueRef::Map(_) => "map",
-        ValueRef::Ext(..) => "ext",
-    }
-}
-
-/// Everything that could make a record fail, at every depth: keys (their kinds, and given
-/// twice) and timestamps.
-fn check(value: &ValueRef<'_>) -> Result<()> {
-    match value {
-        ValueRef::Array(items) => items.iter().try_for_each(check),
-        ValueRef::Map(pairs) => {
-            let keys: Vec<Cow<'_, str>> =
-                pairs.iter().map(|(k, _)| key(k)).collect::<Result<_>>()?;
+fn check(items: &mut Items<'_>) -> Result<()> {
+    match items.next().map_err(broken)? {
+        Item::Array(n) => (0..n).try_for_each(|_| check(items)),
+        Item::Map(n) => {
+            let start = items.pos;
+            let keys = map_keys(items, n)?;
             if let Some(name) = crate::lines::first_repeated(keys.iter().map(|k| k.as_ref())) {
                 return Err(Error::new(
                     ErrorKind::InvalidRecord,
                     format!("the key {name:?} is given twice in a map"),
                 ));
             }
-            pairs.iter().try_for_each(|(_, v)| check(v))
+            items.pos = start;
+            (0..n).try_for_each(|_| {
+                items.skip().map_err(broken)?;
+                check(items)
+            })
         }
-        ValueRef::Ext(TIMESTAMP_EXT, data) => timestamp(data).map(drop),
+        Item::Ext(TIMESTAMP_EXT, data) => timestamp(data).map(drop),
         _ => Ok(()),
     }
 }
 
+fn kind(item: Item<'_>) -> &'static str {
+    match item {
+        Item::Nil => "nil",
+        Item::Bool(_) => "bool",
+        Item::Int(_) | Item::Uint(_) => "integer",
+        Item::F32(_) | Item::F64(_) => "float",
+        Item::Str(_) => "str",
+        Item::Bin(_) => "bin",
+        Item::Array(_) => "array",
+        Item::Map(_) => "map",
+        Item::Ext(..) => "ext",
+    }
+}
+
 /// A map key as a field name: see the [module](self).
-fn key<'a>(key: &ValueRef<'a>) -> Result<Cow<'a, str>> {
-    Ok(match key {
-        ValueRef::String(s) => match s.into_str() {
-            Some(text) => Cow::Borrowed(text),
-            None => Cow::Owned(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+fn key(item: Item<'_>) -> Result<Cow<'_, str>> {
+    let base64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    Ok(match item {
+        Item::Str(s) => match std::str::from_utf8(s) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => Cow::Owned(base64(s)),
         },
-        ValueRef::Nil => Cow::Borrowed("null"),
-        ValueRef::Boolean(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-        ValueRef::Integer(n) => Cow::Owned(n.to_string()),
-        ValueRef::F32(f) => Cow::Owned(float_text(f64::from(*f))),
-        ValueRef::F64(f) => Cow::Owned(float_text(*f)),
-        ValueRef::Binary(b) => Cow::Owned(base64::engine::general_purpose::STANDARD.encode(b)),
+        Item::Nil => Cow::Borrowed("null"),
+        Item::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+        Item::Int(n) => Cow::Owned(n.to_string()),
+        Item::Uint(n) => Cow::Owned(n.to_string()),
+        Item::F32(f) => Cow::Owned(float_text(f64::from(f))),
+        Item::F64(f) => Cow::Owned(float_text(f)),
+        Item::Bin(b) => Cow::Owned(base64(b)),
         other => {
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
@@ -625,5 +826,94 @@ impl Encoder for MsgpackEncoder {
 
     fn finish(&mut self, _dst: &mut BytesMut) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::decode_all;
+
+    fn errors(input: &[u8], max: usize) -> Vec<(ErrorKind, Position, bool)> {
+        decode_all(MsgpackDecoder::new(max), input)
+            .into_iter()
+            .filter_map(|r| r.err())
+            .map(|e| (e.kind(), e.position(), e.is_recoverable()))
+            .collect()
+    }
+
+    fn at(byte: u64, record: u64) -> Position {
+        Position {
+            byte: Some(byte),
+            record: Some(record),
+            ..Position::default()
+        }
+    }
+
+    #[test]
+    fn bad_maps_are_skipped_and_broken_input_ends_the_read() {
+        // {"a":1}, {"a":1,"a":2}, {[1]:1}, {"b":2}: the middle two refused, the last read.
+        let input = b"\x81\xa1a\x01\x82\xa1a\x01\xa1a\x02\x81\x91\x01\x01\x81\xa1b\x02";
+        let got = decode_all(MsgpackDecoder::new(1 << 20), input);
+        assert_eq!(got.len(), 4);
+        assert!(got[0].is_ok() && got[3].is_ok());
+        let message = got[1].as_ref().unwrap_err().to_string();
+        assert!(
+            message.contains("given twice") && message.contains("byte 4"),
+            "{message}"
+        );
+        assert!(
+            got[2]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("an array")
+        );
+        // The reserved byte, a value cut short, one too deep, one too large: the read ends.
+        assert_eq!(
+            errors(b"\x81\xa1a\x01\x81\xa1b\xc1", 1 << 20),
+            [(ErrorKind::Parse, at(4, 2), false)]
+        );
+        assert_eq!(
+            errors(b"\x81\xa1a\x92\x01", 1 << 20),
+            [(ErrorKind::Parse, at(0, 1), false)]
+        );
+        let mut deep = b"\x81\xa1a".to_vec();
+        deep.extend(std::iter::repeat_n(0x91, 300));
+        deep.push(0x01);
+        assert_eq!(
+            errors(&deep, 1 << 20),
+            [(ErrorKind::LimitExceeded, at(0, 1), false)]
+        );
+        // A string claiming 4 GiB: refused by the record size limit, nothing allocated.
+        assert_eq!(
+            errors(b"\x81\xa1a\xdb\xff\xff\xff\xff", 1 << 10),
+            [(ErrorKind::LimitExceeded, at(0, 1), false)]
+        );
+    }
+
+    #[test]
+    fn timestamps_of_every_width_and_exts_read_back() {
+        // {"t": ts32(1), "u": ts64(2 s + 5 ns), "v": ts96(-1 s), "x": ext 7 of 2 bytes}
+        let mut input = b"\x84\xa1t\xd6\xff\x00\x00\x00\x01\xa1u\xd7\xff".to_vec();
+        input.extend_from_slice(&((5u64 << 34) | 2).to_be_bytes());
+        input.extend_from_slice(b"\xa1v\xc7\x0c\xff\x00\x00\x00\x00");
+        input.extend_from_slice(&(-1i64).to_be_bytes());
+        input.extend_from_slice(b"\xa1x\xd5\x07ab");
+        let record = decode_all(MsgpackDecoder::new(1 << 20), &input)
+            .remove(0)
+            .unwrap();
+        let text = |name| record.get(name).unwrap().typed_text().unwrap();
+        assert_eq!(text("t"), "1970-01-01T00:00:01Z");
+        assert_eq!(text("u"), "1970-01-01T00:00:02.000000005Z");
+        assert_eq!(text("v"), "1969-12-31T23:59:59Z");
+        let mut out = BytesMut::new();
+        MsgpackEncoder::default().encode(&record, &mut out).unwrap();
+        let back = decode_all(MsgpackDecoder::new(1 << 20), &out)
+            .remove(0)
+            .unwrap();
+        assert_eq!(back, record);
+        let ext = record.get("x").and_then(Value::as_object).unwrap();
+        assert_eq!(ext.get("$ext"), Some(&Value::Int(7)));
     }
 }

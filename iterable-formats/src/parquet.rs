@@ -27,7 +27,9 @@
 //! page, a cut file) ends the read under every error policy (`skip` and `collect` have no
 //! record to skip to); the records of the row groups before it have been given.
 
-use crate::arrow::{BatchRecords, caught, column_indices, schema_from_arrow};
+use crate::arrow::{
+    BatchRecords, caught, column_indices, columns_option, schema_from_arrow, unpack_allowed,
+};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_array::RecordBatch;
@@ -222,10 +224,7 @@ impl ParquetDecoder {
     /// A decoder for a file of `size` bytes with `options` ([`READ_OPTIONS`]).
     pub fn new(options: &FormatOptions, size: u64) -> Result<ParquetDecoder> {
         options.check(FORMAT, READ_OPTIONS)?;
-        let columns = options
-            .get("columns")
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.split(',').map(|n| n.trim().to_owned()).collect());
+        let columns = columns_option(options);
         // The page indexes are not used: not read (they would count towards the footer).
         let metadata = ParquetMetaDataPushDecoder::try_new(size)
             .map_err(parquet_error)?
@@ -421,11 +420,9 @@ fn check_metadata(metadata: &parquet::file::metadata::ParquetMetaData, size: u64
                     ),
                 ));
             }
-            let limits = iterable_core::DecompressionLimits::default();
             let unpacked = u64::try_from(column.uncompressed_size()).unwrap_or(u64::MAX);
-            let allowed = (length as u64)
-                .saturating_mul(limits.max_ratio)
-                .max(1 << 20);
+            let limits = iterable_core::DecompressionLimits::default();
+            let allowed = unpack_allowed(length as u64, limits.max_ratio, 1 << 20);
             if unpacked > allowed.min(limits.max_size) {
                 return Err(Error::new(
                     ErrorKind::LimitExceeded,

@@ -595,6 +595,11 @@ impl<D: Decoder> Decoder for ArchiveDecoder<D> {
         })?;
         Ok(parsed.is_some())
     }
+
+    /// The current member's schema, for a typed stream format.
+    fn schema(&self) -> Option<&iterable_core::Schema> {
+        self.decoder.schema()
+    }
 }
 
 /// The largest member of a format read by ranges that is held in memory to be read.

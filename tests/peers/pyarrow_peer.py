@@ -146,7 +146,7 @@ def read_schema(path):
 
 def write_ipc(directory):
     """Every type in batches of three rows: as an IPC file, as Feather v2 with its default
-    compression (LZ4), with zstd, as a stream; and a file with no rows."""
+    compression (LZ4), with zstd, as a stream; a file with no rows; a large zstd batch."""
     table = build_types()
     batches = table.to_batches(max_chunksize=3)
     with pa.ipc.new_file(f"{directory}/types.arrow", table.schema) as writer:
@@ -162,6 +162,11 @@ def write_ipc(directory):
             writer.write_batch(batch)
     with pa.ipc.new_file(f"{directory}/empty.arrow", table.schema):
         pass
+    # One batch of 200,000 rows, zstd: buffers of more than a MiB each, after empty validity
+    # buffers (no nulls).
+    big = pa.table({"n": pa.array(range(200_000), pa.int64()), "s": pa.array(["x" * 20] * 200_000)})
+    with pa.ipc.new_file(f"{directory}/big-zstd.arrow", big.schema, options=options) as writer:
+        writer.write_table(big, max_chunksize=200_000)
 
 
 def message_offsets(data, start):

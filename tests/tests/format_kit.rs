@@ -195,7 +195,7 @@ fn cases() -> Vec<Case> {
             recovers: true,
         },
         // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
-        // file has the message of its third batch broken.
+        // file has the message of its third batch, at byte 12696, broken.
         Case {
             format: Format::from_name("arrow").unwrap(),
             options: &[],
@@ -203,6 +203,7 @@ fn cases() -> Vec<Case> {
             good: include_bytes!("../data/kit.arrow"),
             bad: include_bytes!("../data/kit-bad.arrow"),
             first_error: Position {
+                byte: Some(12696),
                 record: Some(7),
                 ..Position::default()
             },

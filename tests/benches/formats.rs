@@ -1,5 +1,5 @@
-//! The text formats against their peers, side by side in one run, each reader in a process
-//! of its own, best of three:
+//! The formats against their peers, side by side in one run, each reader in a process of its
+//! own, best of three:
 //!
 //! - XML, 1,000,000 record elements (the throughput bench's rows, written by iterable): the
 //!   iterable-sync reader, a bare quick-xml event loop that only walks the events (floor
@@ -9,11 +9,14 @@
 //!   the influxdb-line-protocol crate's `parse_lines`, which iterable parses each line with
 //!   (floor 0.9x);
 //! - transcoding: the rows as CSV with Cyrillic city names, in cp1251 and in UTF-8, read by
-//!   the iterable-sync reader (floor: cp1251 costs at most 1.3x of UTF-8).
+//!   the iterable-sync reader (floor: cp1251 costs at most 1.3x of UTF-8);
+//! - MessagePack, the rows as maps (written by iterable): the iterable-sync reader against a
+//!   loop over rmpv's `read_value_ref`, which iterable reads each value with (floor 0.9x), and
+//!   Python's msgpack `Unpacker` (floor 10x records/s).
 //!
-//! `cargo bench -p iterable-tests --bench text_formats` (also in `bench/run.sh`, which makes
-//! the venv with iterabledata and lxml); `ITERABLE_BENCH_ROWS` sets the rows,
-//! `ITERABLE_BENCH_PYTHON` the Python with iterabledata and lxml (no Python rows without it).
+//! `cargo bench -p iterable-tests --bench formats` (also in `bench/run.sh`, which makes the
+//! venv with iterabledata, lxml and msgpack); `ITERABLE_BENCH_ROWS` sets the rows,
+//! `ITERABLE_BENCH_PYTHON` the Python with them (no Python rows without it).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -86,6 +89,36 @@ fn main() {
             best(&lp, Reader::Child("influxdb-line-protocol")),
         ),
     ]);
+
+    let msgpack = jsonl.with_extension("msgpack");
+    if !msgpack.exists() {
+        iterable_sync::convert(
+            jsonl.to_str().unwrap(),
+            msgpack.to_str().unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    }
+    println!("\nMessagePack: {rows} maps ({:.0} MB)\n", mb(&msgpack));
+    println!("| reader | seconds | records/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut results = vec![
+        (
+            "iterable-sync reader (records built)",
+            best(&msgpack, Reader::Child("iterable")),
+        ),
+        (
+            "rmpv `read_value_ref` loop (values, no records)",
+            best(&msgpack, Reader::Child("rmpv")),
+        ),
+    ];
+    if let Some(python) = &python {
+        results.push((
+            "Python msgpack `Unpacker` (dicts)",
+            best(&msgpack, Reader::Python(python, PYTHON_MSGPACK)),
+        ));
+    }
+    table(&results);
 
     let (utf8, cp1251) = cyrillic_csv(&csv);
     println!(
@@ -188,6 +221,17 @@ fn line_protocol(jsonl: &Path) -> PathBuf {
     path
 }
 
+const PYTHON_MSGPACK: &str = "
+import resource, sys, time
+import msgpack
+start = time.perf_counter()
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for row in msgpack.Unpacker(f, raw=False):
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
 const LXML: &str = "
 import resource, sys, time
 from lxml import etree
@@ -285,6 +329,16 @@ fn run_child(reader: &str, path: &Path) {
                     }
                 }
                 buf.clear();
+            }
+            n
+        }
+        "rmpv" => {
+            let data = std::fs::read(path).unwrap();
+            let mut rest = &data[..];
+            let mut n = 0;
+            while !rest.is_empty() {
+                std::hint::black_box(rmpv::decode::read_value_ref(&mut rest).unwrap());
+                n += 1;
             }
             n
         }
