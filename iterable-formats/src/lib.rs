@@ -20,9 +20,9 @@
 //! | LTSV | [`ltsv`] | yes | yes | labelled tab-separated values, one record per line; every value a string |
 //! | XML | [`xml`] | yes | yes | quick-xml, streamed in flat memory; records by `-o tag=`; attributes `@name`, text `#text`; no DTD entity expansion |
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
-//! | MessagePack | [`msgpack`] | yes | yes | rmpv's zero-copy reader, rmp's writer; a stream of maps; ints to u64, bin as bytes, timestamps typed, other exts kept |
+//! | MessagePack | [`msgpack`] | yes | yes | rmp's markers, each value measured before it is built; a stream of maps; ints to u64, bin as bytes, timestamps typed, other exts kept |
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
-//! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | arrow-ipc's push stream decoder, a batch at a time |
+//! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.

@@ -175,6 +175,7 @@ impl<'a> Items<'a> {
 }
 
 impl<'a> Items<'a> {
+    #[inline]
     fn bytes(&mut self, n: usize) -> std::result::Result<&'a [u8], Scan> {
         let end = self
             .pos
@@ -186,14 +187,19 @@ impl<'a> Items<'a> {
         Ok(bytes)
     }
 
+    #[inline]
     fn uint(&mut self, n: usize) -> std::result::Result<u64, Scan> {
-        Ok(self
-            .bytes(n)?
-            .iter()
-            .fold(0u64, |v, b| v << 8 | u64::from(*b)))
+        let bytes = self.bytes(n)?;
+        Ok(match *bytes {
+            [a] => u64::from(a),
+            [a, b] => u64::from(u16::from_be_bytes([a, b])),
+            [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+            _ => bytes.iter().fold(0u64, |v, b| v << 8 | u64::from(*b)),
+        })
     }
 
     /// The next item; its payload (a string's bytes) is taken too, its children are not.
+    #[inline]
     fn next(&mut self) -> std::result::Result<Item<'a>, Scan> {
         use rmp::Marker as M;
         let at = self.pos;
@@ -436,34 +442,36 @@ impl MsgpackDecoder {
 
     /// The record a whole top-level value makes, checked first.
     fn record(&mut self, value: &[u8]) -> Result<Record> {
-        check_record(value)?;
-        let mut items = Items::of(value);
+        let found = check_record(value)?;
+        let mut walk = Walk {
+            items: Items::of(value),
+            found: &found,
+            next_map: 0,
+        };
         let mut place = 0;
-        match self.value(&mut items, &mut place)? {
+        match self.value(&mut walk, &mut place)? {
             Value::Object(record) => Ok(*record),
             _ => unreachable!("checked to be a map"),
         }
     }
 
-    fn value(&mut self, items: &mut Items<'_>, place: &mut usize) -> Result<Value> {
-        Ok(match items.next().map_err(broken)? {
+    fn value(&mut self, walk: &mut Walk<'_, '_>, place: &mut usize) -> Result<Value> {
+        Ok(match walk.items.next().map_err(broken)? {
             Item::Array(n) => {
                 let mut values = Vec::with_capacity(n.min(1024) as usize);
                 for _ in 0..n {
-                    values.push(self.value(items, place)?);
+                    values.push(self.value(walk, place)?);
                 }
                 Value::Array(values)
             }
             Item::Map(n) => {
-                let start = items.pos;
-                let keys = map_keys(items, n)?;
+                let keys = walk.map_names();
                 let fields = self.names.fields(*place, keys.iter().map(|k| k.as_ref()));
                 *place += 1;
-                items.pos = start;
                 let mut values = Vec::with_capacity(keys.len());
                 for _ in 0..n {
-                    items.skip().map_err(broken)?;
-                    values.push(self.value(items, place)?);
+                    walk.items.next().map_err(broken)?; // the key
+                    values.push(self.value(walk, place)?);
                 }
                 Value::Object(Box::new(Record::with_fields(fields, values)?))
             }
@@ -509,36 +517,44 @@ impl MsgpackDecoder {
 
     /// [`MsgpackDecoder::record`] into a batch, without building it.
     fn push(&mut self, value: &[u8], batch: &mut ParsedBatch) -> Result<()> {
-        check_record(value)?;
+        let found = check_record(value)?;
         // Checked: nothing below fails, so the batch gets the whole record.
-        let mut items = Items::of(value);
-        self.push_value(&mut items, batch, true)
+        let mut walk = Walk {
+            items: Items::of(value),
+            found: &found,
+            next_map: 0,
+        };
+        self.push_value(&mut walk, batch, true)
     }
 
-    fn push_value(&self, items: &mut Items<'_>, batch: &mut ParsedBatch, top: bool) -> Result<()> {
-        match items.next().map_err(broken)? {
+    fn push_value(
+        &self,
+        walk: &mut Walk<'_, '_>,
+        batch: &mut ParsedBatch,
+        top: bool,
+    ) -> Result<()> {
+        match walk.items.next().map_err(broken)? {
             Item::Array(n) => {
                 batch.push_array(n as usize);
                 for _ in 0..n {
-                    self.push_value(items, batch, false)?;
+                    self.push_value(walk, batch, false)?;
                 }
             }
             Item::Map(n) => {
-                let start = items.pos;
-                let keys = map_keys(items, n)?;
+                let keys = walk.map_names();
                 match top {
                     true => batch.push_keyed_record(keys.iter().map(|k| k.as_ref())),
                     false => batch.push_keyed_object(keys.iter().map(|k| k.as_ref())),
                 }
-                items.pos = start;
                 for _ in 0..n {
-                    items.skip().map_err(broken)?;
-                    self.push_value(items, batch, false)?;
+                    walk.items.next().map_err(broken)?; // the key
+                    self.push_value(walk, batch, false)?;
                 }
             }
-            Item::Str(s) if std::str::from_utf8(s).is_ok() => {
-                batch.push_str(std::str::from_utf8(s).unwrap_or_default())
-            }
+            Item::Str(s) => match std::str::from_utf8(s) {
+                Ok(text) => batch.push_str(text),
+                Err(_) => batch.push_owned(Value::Bytes(Bytes::copy_from_slice(s))),
+            },
             Item::Ext(ty, data) if ty != TIMESTAMP_EXT => {
                 batch.push_object(&self.ext_fields);
                 batch.push_owned(Value::Int(i64::from(ty)));
@@ -550,6 +566,36 @@ impl MsgpackDecoder {
     }
 }
 
+/// The field names of every map of a value, found by [`check`]: the `i`-th map to start has
+/// the names `names[spans[i].0..spans[i].1]`.
+#[derive(Default)]
+struct MapNames<'a> {
+    names: Vec<Cow<'a, str>>,
+    spans: Vec<(usize, usize)>,
+}
+
+/// A walk over a checked value, its maps' names at hand.
+struct Walk<'a, 'f> {
+    items: Items<'a>,
+    found: &'f MapNames<'a>,
+    /// The maps started so far.
+    next_map: usize,
+}
+
+impl<'a> Walk<'a, '_> {
+    /// The names of the map that starts here.
+    fn map_names(&mut self) -> &[Cow<'a, str>] {
+        let (start, end) = self
+            .found
+            .spans
+            .get(self.next_map)
+            .copied()
+            .unwrap_or((0, 0));
+        self.next_map += 1;
+        &self.found.names[start..end]
+    }
+}
+
 /// An error for bytes [`extent`] passed that do not read back (it cannot happen).
 fn broken(_: Scan) -> Error {
     Error::new(
@@ -558,19 +604,10 @@ fn broken(_: Scan) -> Error {
     )
 }
 
-/// The keys of a map of `n` pairs whose items come next, as field names, each value skipped.
-fn map_keys<'a>(items: &mut Items<'a>, n: u64) -> Result<Vec<Cow<'a, str>>> {
-    let mut keys = Vec::with_capacity(n.min(1024) as usize);
-    for _ in 0..n {
-        keys.push(key(items.next().map_err(broken)?)?);
-        items.skip().map_err(broken)?;
-    }
-    Ok(keys)
-}
-
 /// Refuses, before anything is built or pushed, a top-level value that is not a map, and at
-/// every depth a key that cannot name a field, a key given twice, a bad timestamp.
-fn check_record(value: &[u8]) -> Result<()> {
+/// every depth a key that cannot name a field, a key given twice, a bad timestamp; gives the
+/// names of every map.
+fn check_record(value: &[u8]) -> Result<MapNames<'_>> {
     let mut items = Items::of(value);
     let first = Items::of(value).next().map_err(broken)?;
     if !matches!(first, Item::Map(_)) {
@@ -579,26 +616,32 @@ fn check_record(value: &[u8]) -> Result<()> {
             format!("a top-level {}, not a map", kind(first)),
         ));
     }
-    check(&mut items)
+    let mut found = MapNames::default();
+    check(&mut items, &mut found)?;
+    Ok(found)
 }
 
-fn check(items: &mut Items<'_>) -> Result<()> {
+fn check<'a>(items: &mut Items<'a>, found: &mut MapNames<'a>) -> Result<()> {
     match items.next().map_err(broken)? {
-        Item::Array(n) => (0..n).try_for_each(|_| check(items)),
+        Item::Array(n) => (0..n).try_for_each(|_| check(items, found)),
         Item::Map(n) => {
-            let start = items.pos;
-            let keys = map_keys(items, n)?;
+            let id = found.spans.len();
+            found.spans.push((0, 0));
+            let mut keys = Vec::with_capacity(n.min(1024) as usize);
+            for _ in 0..n {
+                keys.push(key(items.next().map_err(broken)?)?);
+                check(items, found)?;
+            }
             if let Some(name) = crate::lines::first_repeated(keys.iter().map(|k| k.as_ref())) {
                 return Err(Error::new(
                     ErrorKind::InvalidRecord,
                     format!("the key {name:?} is given twice in a map"),
                 ));
             }
-            items.pos = start;
-            (0..n).try_for_each(|_| {
-                items.skip().map_err(broken)?;
-                check(items)
-            })
+            let start = found.names.len();
+            found.names.extend(keys);
+            found.spans[id] = (start, found.names.len());
+            Ok(())
         }
         Item::Ext(TIMESTAMP_EXT, data) => timestamp(data).map(drop),
         _ => Ok(()),

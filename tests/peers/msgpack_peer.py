@@ -107,13 +107,29 @@ def same_as_jsonl(path, jsonl):
             fail(f"record {index + 1}: keys {list(got)}, msgpack has {list(want)}")
 
 
+def typed(value):
+    """`value` with its types spelled out (Python finds 1 == 1.0 == True), map keys as the
+    text iterable names them by."""
+    if isinstance(value, dict):
+        return ("map", [(key_text(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("array", [typed(v) for v in value])
+    if isinstance(value, msgpack.Timestamp):
+        return ("timestamp", value.seconds, value.nanoseconds)
+    if isinstance(value, msgpack.ExtType):
+        return ("ext", value.code, value.data)
+    return (type(value).__name__, value)
+
+
 def same_values(first, second):
+    """The same values, of the same MessagePack types (bin stays bin, a timestamp stays the
+    extension, an integer an integer), but for keys, which iterable writes as text."""
     a, b = unpack(first), unpack(second)
     if len(a) != len(b):
         fail(f"{len(b)} values in {second}, {len(a)} in {first}")
     for index, (x, y) in enumerate(zip(a, b)):
-        if text_of(x) != text_of(y):
-            fail(f"value {index + 1}: {y!r} in {second}, {x!r} in {first}")
+        if typed(x) != typed(y):
+            fail(f"value {index + 1}: {typed(y)!r} in {second}, {typed(x)!r} in {first}")
 
 
 def main():
