@@ -55,14 +55,21 @@ impl Outcome {
     }
 }
 
+/// The outcomes the decoding helpers collect at most: a tiny input may claim a billion rows
+/// (an Arrow batch of nulls needs no bytes for them), which a reader streams but a comparison
+/// would hold (the fuzz targets stop at the same count).
+pub const MOST_OUTCOMES: usize = 20_000;
+
 /// Feeds `input` to `decoder` cut at `cuts` (offsets, in any order, out-of-range ones
-/// ignored) and returns everything it produced, going on after recoverable errors.
+/// ignored) and returns everything it produced (at most [`MOST_OUTCOMES`] records), going on
+/// after recoverable errors.
 pub fn decode_in_chunks<D: Decoder>(decoder: D, input: &[u8], cuts: &[usize]) -> Vec<Outcome> {
     let mut state = DecodeDriver::new(decoder, ErrorPolicy::Fail);
     let mut chunks = cut(input, cuts).into_iter();
     let mut out = Vec::new();
     loop {
         match state.step() {
+            Ok(Step::Record(_)) if out.len() >= MOST_OUTCOMES => return out,
             Ok(Step::Record(r)) => out.push(Outcome::Record(r)),
             Ok(Step::NeedInput) => match chunks.next() {
                 Some(chunk) => state.push(chunk),
@@ -108,6 +115,7 @@ pub fn parse_in_chunks<D: Decoder>(
         let ended = state.read_into(&mut read, &mut parsed, batch, usize::MAX);
         while let Some(next) = parsed.next_record(&mut names) {
             match next {
+                Ok(_) if out.len() >= MOST_OUTCOMES => return out,
                 Ok(record) => out.push(Outcome::Record(record)),
                 Err(e) => {
                     let fatal = !e.is_recoverable();
@@ -151,6 +159,7 @@ pub fn decode_ranges(mut decoder: Box<dyn RangeDecoder>, input: &[u8]) -> Vec<Ou
     let mut out = Vec::new();
     loop {
         match decoder.step() {
+            Ok(RangeStep::Record(_)) if out.len() >= MOST_OUTCOMES => return out,
             Ok(RangeStep::Record(record)) => out.push(Outcome::Record(record)),
             Ok(RangeStep::End) => return out,
             Ok(RangeStep::Need(ranges)) => {
