@@ -376,6 +376,46 @@ fn parquet_round_trips_and_reads_only_the_columns_asked() {
 }
 
 #[test]
+fn arrow_and_msgpack_round_trip_and_are_found_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample("sample.jsonl");
+    let original = json_lines(&iterable(&["cat", &input]).stdout);
+    for (name, format, options) in [
+        ("sample.arrow", "arrow", "compression=lz4"),
+        ("sample.arrows", "arrows", "compression=zstd"),
+        ("sample.msgpack", "msgpack", ""),
+    ] {
+        let path = dir.path().join(name);
+        let path = path.to_str().unwrap();
+        let mut args = vec!["convert", &input, path];
+        if !options.is_empty() {
+            args.extend(["-O", options]);
+        }
+        let out = iterable(&args);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        assert_eq!(
+            json_lines(&iterable(&["cat", path]).stdout),
+            original,
+            "{name}"
+        );
+        // Without its extension, the content tells.
+        let bare = dir.path().join(format!("bare-{format}"));
+        std::fs::copy(path, &bare).unwrap();
+        let detect = text(&iterable(&["detect", bare.to_str().unwrap()]).stdout);
+        assert!(detect.contains(&format!("format: {format}")), "{detect}");
+    }
+    let formats = text(&iterable(&["formats"]).stdout);
+    for format in ["arrow", "arrows", "msgpack"] {
+        assert!(
+            formats
+                .lines()
+                .any(|l| l.starts_with(&format!("{format}: "))),
+            "{formats}"
+        );
+    }
+}
+
+#[test]
 fn a_web_log_is_found_by_content_and_its_bad_lines_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let log = temp_file(

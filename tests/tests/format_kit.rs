@@ -321,13 +321,15 @@ fn every_format_of_the_registry_has_a_line() {
 /// as far as both go (a batch that fails gives none of its rows: a larger one may give fewer).
 fn agree_up_to_an_error(a: &[Outcome], b: &[Outcome], what: &str) {
     let failed = |o: &[Outcome]| matches!(o.last(), Some(Outcome::Error { .. }));
+    // Compared as text: a NaN is not equal to itself, but prints the same.
+    let text = |o: &[Outcome]| format!("{o:?}");
     if !failed(a) && !failed(b) {
-        assert_eq!(a, b, "{what}");
+        assert_eq!(text(a), text(b), "{what}");
         return;
     }
     assert!(failed(a) && failed(b), "{what}: {a:?} {b:?}");
     let n = (a.len() - 1).min(b.len() - 1);
-    assert_eq!(a[..n], b[..n], "{what}");
+    assert_eq!(text(&a[..n]), text(&b[..n]), "{what}");
 }
 
 /// Rows decoded at a time (where the format lets them be chosen) and a projection of every
@@ -637,11 +639,18 @@ fn the_fuzz_corpora_decode_the_same_whatever_the_cuts() {
                     .decoder(&FormatOptions::default(), 1 << 16)
                     .unwrap()
             };
-            let whole = decode_in_chunks(decoder(), &input, &[]);
+            // Compared as text: a NaN (MessagePack's, YAML's `.nan`) is not equal to itself,
+            // but prints the same.
+            let text = |outcomes: Vec<Outcome>| format!("{outcomes:?}");
+            let whole = text(decode_in_chunks(decoder(), &input, &[]));
             let cuts: Vec<usize> = (1..input.len()).step_by(7).collect();
-            assert_eq!(decode_in_chunks(decoder(), &input, &cuts), whole, "{name}");
             assert_eq!(
-                parse_in_chunks(decoder(), &input, &cuts, 3),
+                text(decode_in_chunks(decoder(), &input, &cuts)),
+                whole,
+                "{name}"
+            );
+            assert_eq!(
+                text(parse_in_chunks(decoder(), &input, &cuts, 3)),
                 whole,
                 "{name}"
             );
