@@ -114,21 +114,24 @@ fn files_we_write_read_in_pyarrow_as_the_originals() {
         run_peer("pyarrow_peer.py", &["same-tables", text(file), text(&ours)]);
     }
     // The async adapters pass the schema on too.
-    let (types, tokio_out, smol_out) = (
-        peer_file("types.parquet"),
-        out.path().join("tokio.parquet"),
-        out.path().join("smol.parquet"),
-    );
+    async_adapters_keep_the_types(&peer_file("types.parquet"), out.path(), "parquet");
+}
+
+/// `source` converted by the tokio and the smol adapters into `dir` as files of `extension`
+/// holds what pyarrow finds in `source`, types included.
+fn async_adapters_keep_the_types(source: &str, dir: &Path, extension: &str) {
     let options = iterable_tokio::ConvertOptions::default();
+    let tokio_out = dir.join(format!("tokio.{extension}"));
     tokio_runtime()
-        .block_on(iterable_tokio::convert(&types, text(&tokio_out), &options))
+        .block_on(iterable_tokio::convert(source, text(&tokio_out), &options))
         .unwrap();
-    smol::block_on(iterable_smol::convert(&types, text(&smol_out), &options)).unwrap();
     run_peer(
         "pyarrow_peer.py",
-        &["same-tables", &types, text(&tokio_out)],
+        &["same-tables", source, text(&tokio_out)],
     );
-    run_peer("pyarrow_peer.py", &["same-tables", &types, text(&smol_out)]);
+    let smol_out = dir.join(format!("smol.{extension}"));
+    smol::block_on(iterable_smol::convert(source, text(&smol_out), &options)).unwrap();
+    run_peer("pyarrow_peer.py", &["same-tables", source, text(&smol_out)]);
 }
 
 #[test]
@@ -545,20 +548,7 @@ fn arrow_files_we_write_read_in_pyarrow_as_the_originals() {
     let back = out.path().join("back.parquet");
     iterable_sync::convert(text(&arrow), text(&back), &ConvertOptions::default()).unwrap();
     run_peer("pyarrow_peer.py", &["same-tables", &parquet, text(&back)]);
-    let options = iterable_tokio::ConvertOptions::default();
-    let (tokio_out, smol_out) = (
-        out.path().join("tokio.arrow"),
-        out.path().join("smol.arrow"),
-    );
-    tokio_runtime()
-        .block_on(iterable_tokio::convert(&types, text(&tokio_out), &options))
-        .unwrap();
-    smol::block_on(iterable_smol::convert(&types, text(&smol_out), &options)).unwrap();
-    run_peer(
-        "pyarrow_peer.py",
-        &["same-tables", &types, text(&tokio_out)],
-    );
-    run_peer("pyarrow_peer.py", &["same-tables", &types, text(&smol_out)]);
+    async_adapters_keep_the_types(&types, out.path(), "arrow");
 }
 
 #[test]
