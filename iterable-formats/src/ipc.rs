@@ -483,7 +483,9 @@ impl ArrowFileDecoder {
                     for (block, data) in self.dictionaries.iter().zip(&data) {
                         check_block(block, data).map_err(|e| at_block(e, block, 1))?;
                     }
-                    let decoder = self.decoder.as_mut().expect("made with the footer");
+                    let Some(decoder) = self.decoder.as_mut() else {
+                        return Err(Error::parse(FILE_FORMAT, "dictionaries before the footer"));
+                    };
                     for (block, data) in self.dictionaries.iter().zip(data) {
                         decoder
                             .read_dictionary(block, &Buffer::from(data))
@@ -498,7 +500,9 @@ impl ArrowFileDecoder {
                     return Ok(RangeStep::Need(vec![self.range_of(&self.blocks[next])?]));
                 }
                 (&Stage::Batches(next), Some(data)) => {
-                    let decoder = self.decoder.as_ref().expect("made with the footer");
+                    let Some(decoder) = self.decoder.as_ref() else {
+                        return Err(Error::parse(FILE_FORMAT, "a batch before the footer"));
+                    };
                     let data = data.into_iter().next().unwrap_or_default();
                     let first = self.batches.given + 1;
                     let block = &self.blocks[next];

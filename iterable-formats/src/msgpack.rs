@@ -451,7 +451,7 @@ impl MsgpackDecoder {
         let mut place = 0;
         match self.value(&mut walk, &mut place)? {
             Value::Object(record) => Ok(*record),
-            _ => unreachable!("checked to be a map"),
+            _ => Err(broken(Scan::CutOff)),
         }
     }
 
@@ -511,7 +511,7 @@ impl MsgpackDecoder {
                     Value::Bytes(Bytes::copy_from_slice(data)),
                 ],
             )?)),
-            Item::Array(_) | Item::Map(_) => unreachable!("arrays and maps are not scalars"),
+            Item::Array(_) | Item::Map(_) => return Err(broken(Scan::CutOff)),
         })
     }
 

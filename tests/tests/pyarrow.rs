@@ -68,10 +68,10 @@ fn columns(names: &str) -> ReadOptions {
     ReadOptions::default().with_option("columns", names)
 }
 
-#[test]
-fn files_pyarrow_wrote_read_as_pyarrow_reads_them() {
+/// Each of `files`, converted to JSON Lines, holds what pyarrow reads in it.
+fn read_as_pyarrow_reads_them(files: Vec<PathBuf>) {
     let out = tempfile::tempdir().unwrap();
-    for file in every_peer_file() {
+    for file in files {
         let jsonl = out
             .path()
             .join(file.file_name().unwrap())
@@ -83,6 +83,11 @@ fn files_pyarrow_wrote_read_as_pyarrow_reads_them() {
             &["same-as-jsonl", text(&file), text(&jsonl)],
         );
     }
+}
+
+#[test]
+fn files_pyarrow_wrote_read_as_pyarrow_reads_them() {
+    read_as_pyarrow_reads_them(every_peer_file());
 }
 
 #[test]
@@ -480,19 +485,7 @@ fn columns_come_in_the_order_asked_each_once() {
 
 #[test]
 fn arrow_files_pyarrow_wrote_read_as_pyarrow_reads_them() {
-    let out = tempfile::tempdir().unwrap();
-    for file in peer_files_with(&IPC) {
-        let jsonl = out
-            .path()
-            .join(file.file_name().unwrap())
-            .with_extension("jsonl");
-        iterable_sync::convert(text(&file), text(&jsonl), &ConvertOptions::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        run_peer(
-            "pyarrow_peer.py",
-            &["same-as-jsonl", text(&file), text(&jsonl)],
-        );
-    }
+    read_as_pyarrow_reads_them(peer_files_with(&IPC));
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! calling thread (`from_reader`). Everything that counts this process's read-ahead threads is
 //! in one test function, so that no other test's reader disturbs the count.
 
+mod common;
+
+use common::tokio_runtime;
+
 use iterable_core::{ErrorPolicy, Value};
 use iterable_formats::{Format, ReadOptions};
 use iterable_sync::Reader;
@@ -192,13 +196,6 @@ async fn read_ahead_async(adapter: Adapter, path: &str, options: &ReadOptions) -
     let everything = read_all_async(reader.unwrap()).await;
     wait_for_read_ahead_threads(0);
     everything
-}
-
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

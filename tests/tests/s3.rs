@@ -5,6 +5,10 @@
 //! The clients take the endpoint and credentials from the environment, which is one per
 //! process: every test here shares one server, set up once, and works in a bucket of its own.
 
+mod common;
+
+use common::{ADAPTERS, tokio_runtime};
+
 use iterable_core::{ErrorKind, Record, Value};
 use iterable_formats::{Format, WriteOptions};
 use iterable_sync::ConvertOptions;
@@ -48,32 +52,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-const ADAPTERS: [&str; 4] = ["sync", "tokio", "smol", "async-std"];
-
 /// Reads a location with one adapter.
 fn read_with(adapter: &str, location: &str) -> iterable_core::Result<Vec<Record>> {
-    match adapter {
-        "sync" => iterable_sync::open(location).and_then(|r| r.collect()),
-        "tokio" => tokio_runtime().block_on(async {
-            let mut reader = iterable_tokio::open(location).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-        "smol" => smol::block_on(async {
-            let mut reader = iterable_smol::open(location).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-        _ => async_std::task::block_on(async {
-            let mut reader = iterable_smol::open(location).await?;
-            reader.read_bulk(usize::MAX).await
-        }),
-    }
+    common::read_with(adapter, location, &iterable_formats::ReadOptions::default())
 }
 
 /// Reads a location with each adapter: sync, tokio, smol, async-std.

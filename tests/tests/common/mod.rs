@@ -1,4 +1,7 @@
-//! What the tests of several formats share: reading a location with each adapter.
+//! What several test binaries share: reading a location with each adapter.
+
+// Each binary uses a part of it.
+#![allow(dead_code)]
 
 use iterable_core::Record;
 use iterable_formats::ReadOptions;
