@@ -161,6 +161,27 @@ impl Timestamp {
         Timestamp { value, unit, zone }
     }
 
+    /// `nanos` nanoseconds since the epoch: in nanoseconds when they fit 64 bits (until 2262),
+    /// else in microseconds when they are whole ones and fit; `None` otherwise.
+    ///
+    /// ```
+    /// use iterable_core::{Timestamp, TimeUnit};
+    /// let soon = Timestamp::from_nanos(1_500, None).unwrap();
+    /// assert_eq!((soon.value(), soon.unit()), (1_500, TimeUnit::Nanosecond));
+    /// let year_3000 = Timestamp::from_nanos(32_503_680_000_000_000_000, None).unwrap();
+    /// assert_eq!(year_3000.to_string(), "3000-01-01T00:00:00");
+    /// assert!(Timestamp::from_nanos(32_503_680_000_000_000_001, None).is_none());
+    /// ```
+    pub fn from_nanos(nanos: i128, zone: Option<Arc<str>>) -> Option<Timestamp> {
+        if let Ok(value) = i64::try_from(nanos) {
+            return Some(Timestamp::new(value, TimeUnit::Nanosecond, zone));
+        }
+        let micros = i64::try_from(nanos / 1_000)
+            .ok()
+            .filter(|_| nanos % 1_000 == 0)?;
+        Some(Timestamp::new(micros, TimeUnit::Microsecond, zone))
+    }
+
     /// Steps of [`Timestamp::unit`] since the epoch.
     pub fn value(&self) -> i64 {
         self.value

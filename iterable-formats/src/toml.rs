@@ -273,7 +273,8 @@ fn value_of(value: toml::Value, utc: &Arc<str>) -> Value {
     }
 }
 
-fn datetime_of(datetime: &Datetime, utc: &Arc<str>) -> Value {
+/// A TOML date, time or date-time as a typed value (also CBOR's RFC 3339 tags).
+pub(crate) fn datetime_of(datetime: &Datetime, utc: &Arc<str>) -> Value {
     let date = datetime
         .date
         .and_then(|d| Date::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day)));
@@ -286,16 +287,20 @@ fn datetime_of(datetime: &Datetime, utc: &Arc<str>) -> Value {
         (Some(date), None) => Value::Date(date),
         (None, Some(nanos)) => Value::Time(Time::new(nanos, TimeUnit::Nanosecond)),
         (Some(date), Some(nanos)) => {
-            let local = i64::from(date.days()) * 86_400_000_000_000 + nanos;
-            let (value, zone) = match datetime.offset {
+            let local = i128::from(date.days()) * 86_400_000_000_000 + i128::from(nanos);
+            let (nanos, zone) = match datetime.offset {
                 None => (local, None),
                 Some(Offset::Z) => (local, Some(utc.clone())),
                 Some(Offset::Custom { minutes }) => {
                     let zone: Arc<str> = text::offset_zone(i32::from(minutes)).into();
-                    (local - i64::from(minutes) * 60_000_000_000, Some(zone))
+                    (local - i128::from(minutes) * 60_000_000_000, Some(zone))
                 }
             };
-            Value::Timestamp(Timestamp::new(value, TimeUnit::Nanosecond, zone))
+            match Timestamp::from_nanos(nanos, zone) {
+                Some(timestamp) => Value::Timestamp(timestamp),
+                // Past 2262 with a fraction finer than microseconds: kept as its text.
+                None => Value::from(datetime.to_string()),
+            }
         }
         // The toml crate's dates are valid ones; anything else is kept as its text.
         (None, None) => Value::from(datetime.to_string()),
@@ -503,5 +508,28 @@ impl Encoder for TomlEncoder {
     fn finish(&mut self, out: &mut BytesMut) -> Result<()> {
         out.put_slice(std::mem::take(&mut self.document).to_string().as_bytes());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::decode_all;
+
+    #[test]
+    fn date_times_past_2262_are_kept_in_microseconds_or_as_text() {
+        let input = b"a = 3000-01-01T00:00:00.5Z\nb = 3000-01-01T00:00:00.123456789Z\nc = 2024-01-31T13:45:00.123456789+02:00\n";
+        let record = decode_all(TomlDecoder::new(1 << 20), input)
+            .remove(0)
+            .unwrap();
+        let a = record.get("a").unwrap();
+        assert!(matches!(a, Value::Timestamp(t) if t.unit() == TimeUnit::Microsecond));
+        assert_eq!(a.typed_text().unwrap(), "3000-01-01T00:00:00.5Z");
+        assert_eq!(
+            record.get("b"),
+            Some(&Value::from("3000-01-01T00:00:00.123456789Z"))
+        );
+        let c = record.get("c").unwrap();
+        assert_eq!(c.typed_text().unwrap(), "2024-01-31T11:45:00.123456789Z");
     }
 }
