@@ -376,7 +376,7 @@ fn parquet_round_trips_and_reads_only_the_columns_asked() {
 }
 
 #[test]
-fn arrow_and_msgpack_round_trip_and_are_found_by_content() {
+fn binary_formats_round_trip_and_are_found_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let input = sample("sample.jsonl");
     let original = json_lines(&iterable(&["cat", &input]).stdout);
@@ -384,6 +384,7 @@ fn arrow_and_msgpack_round_trip_and_are_found_by_content() {
         ("sample.arrow", "arrow", "compression=lz4"),
         ("sample.arrows", "arrows", "compression=zstd"),
         ("sample.msgpack", "msgpack", ""),
+        ("sample.cbor", "cbor", ""),
     ] {
         let path = dir.path().join(name);
         let path = path.to_str().unwrap();
@@ -405,7 +406,7 @@ fn arrow_and_msgpack_round_trip_and_are_found_by_content() {
         assert!(detect.contains(&format!("format: {format}")), "{detect}");
     }
     let formats = text(&iterable(&["formats"]).stdout);
-    for format in ["arrow", "arrows", "msgpack"] {
+    for format in ["arrow", "arrows", "msgpack", "cbor"] {
         assert!(
             formats
                 .lines()

@@ -362,6 +362,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::toml::TOML,
     &crate::yaml::YAML,
     &crate::msgpack::MSGPACK,
+    &crate::cbor::CBOR,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
     #[cfg(feature = "arrow")]

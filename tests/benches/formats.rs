@@ -12,10 +12,12 @@
 //!   the iterable-sync reader (floor: cp1251 costs at most 1.3x of UTF-8);
 //! - MessagePack, the rows as maps (written by iterable): the iterable-sync reader against a
 //!   loop over rmpv's `read_value_ref`, which iterable reads each value with (floor 0.9x), and
-//!   Python's msgpack `Unpacker` (floor 10x records/s).
+//!   Python's msgpack `Unpacker` (floor 10x records/s);
+//! - CBOR, the rows as maps (written by iterable): the iterable-sync reader against a loop over
+//!   ciborium's `from_reader` into `ciborium::Value` (floor 0.9x), and Python's cbor2.
 //!
 //! `cargo bench -p iterable-tests --bench formats` (also in `bench/run.sh`, which makes the
-//! venv with iterabledata, lxml and msgpack); `ITERABLE_BENCH_ROWS` sets the rows,
+//! venv with iterabledata, lxml, msgpack and cbor2); `ITERABLE_BENCH_ROWS` sets the rows,
 //! `ITERABLE_BENCH_PYTHON` the Python with them (no Python rows without it).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -120,6 +122,36 @@ fn main() {
     }
     table(&results);
 
+    let cbor = jsonl.with_extension("cbor");
+    if !cbor.exists() {
+        iterable_sync::convert(
+            jsonl.to_str().unwrap(),
+            cbor.to_str().unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    }
+    println!("\nCBOR: {rows} maps ({:.0} MB)\n", mb(&cbor));
+    println!("| reader | seconds | records/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut results = vec![
+        (
+            "iterable-sync reader (records built)",
+            best(&cbor, Reader::Child("iterable")),
+        ),
+        (
+            "ciborium `from_reader` loop (`ciborium::Value`s, no records)",
+            best(&cbor, Reader::Child("ciborium")),
+        ),
+    ];
+    if let Some(python) = &python {
+        results.push((
+            "Python cbor2 `load` loop (dicts)",
+            best(&cbor, Reader::Python(python, PYTHON_CBOR2)),
+        ));
+    }
+    table(&results);
+
     let (utf8, cp1251) = cyrillic_csv(&csv);
     println!(
         "\nTranscoding: {rows} CSV rows with Cyrillic cities ({:.0} MB in UTF-8, {:.0} MB in cp1251)\n",
@@ -220,6 +252,20 @@ fn line_protocol(jsonl: &Path) -> PathBuf {
     out.flush().unwrap();
     path
 }
+
+const PYTHON_CBOR2: &str = "
+import os, resource, sys, time
+import cbor2
+start = time.perf_counter()
+n = 0
+size = os.path.getsize(sys.argv[1])
+with open(sys.argv[1], 'rb') as f:
+    decoder = cbor2.CBORDecoder(f)
+    while f.tell() < size:
+        decoder.decode()
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
 
 const PYTHON_MSGPACK: &str = "
 import resource, sys, time
@@ -338,6 +384,17 @@ fn run_child(reader: &str, path: &Path) {
             let mut n = 0;
             while !rest.is_empty() {
                 std::hint::black_box(rmpv::decode::read_value_ref(&mut rest).unwrap());
+                n += 1;
+            }
+            n
+        }
+        "ciborium" => {
+            let data = std::fs::read(path).unwrap();
+            let mut rest = &data[..];
+            let mut n = 0;
+            while !rest.is_empty() {
+                let value: ciborium::Value = ciborium::from_reader(&mut rest).unwrap();
+                std::hint::black_box(value);
                 n += 1;
             }
             n

@@ -194,6 +194,22 @@ fn cases() -> Vec<Case> {
             },
             recovers: true,
         },
+        // Written by Python's cbor2 (cbor_peer.py kit): every type, typed and other tags, a
+        // simple value, bignums, a map, an array and strings of indefinite length, an integer
+        // key; the bad one has a top-level integer between two maps.
+        Case {
+            format: Format::from_name("cbor").unwrap(),
+            options: &[],
+            file: "kit.cbor",
+            good: include_bytes!("../data/kit.cbor"),
+            bad: include_bytes!("../data/kit-bad.cbor"),
+            first_error: Position {
+                byte: Some(4),
+                record: Some(2),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
         // file has the message of its third batch, at byte 12696, broken.
         Case {
