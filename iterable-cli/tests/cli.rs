@@ -385,6 +385,7 @@ fn binary_formats_round_trip_and_are_found_by_content() {
         ("sample.arrows", "arrows", "compression=zstd"),
         ("sample.msgpack", "msgpack", ""),
         ("sample.cbor", "cbor", ""),
+        ("sample.bson", "bson", ""),
     ] {
         let path = dir.path().join(name);
         let path = path.to_str().unwrap();
@@ -406,7 +407,7 @@ fn binary_formats_round_trip_and_are_found_by_content() {
         assert!(detect.contains(&format!("format: {format}")), "{detect}");
     }
     let formats = text(&iterable(&["formats"]).stdout);
-    for format in ["arrow", "arrows", "msgpack", "cbor"] {
+    for format in ["arrow", "arrows", "msgpack", "cbor", "bson"] {
         assert!(
             formats
                 .lines()

@@ -363,6 +363,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::yaml::YAML,
     &crate::msgpack::MSGPACK,
     &crate::cbor::CBOR,
+    &crate::bson::BSON,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
     #[cfg(feature = "arrow")]

@@ -14,10 +14,12 @@
 //!   loop over rmpv's `read_value_ref`, which iterable reads each value with (floor 0.9x), and
 //!   Python's msgpack `Unpacker` (floor 10x records/s);
 //! - CBOR, the rows as maps (written by iterable): the iterable-sync reader against a loop over
-//!   ciborium's `from_reader` into `ciborium::Value` (floor 0.9x), and Python's cbor2.
+//!   ciborium's `from_reader` into `ciborium::Value` (floor 0.9x), and Python's cbor2;
+//! - BSON, the rows as documents: the iterable-sync reader against a loop over the bson crate's
+//!   `Document::from_reader` (floor 0.9x), and pymongo's `bson.decode_file_iter`.
 //!
 //! `cargo bench -p iterable-tests --bench formats` (also in `bench/run.sh`, which makes the
-//! venv with iterabledata, lxml, msgpack and cbor2); `ITERABLE_BENCH_ROWS` sets the rows,
+//! venv with iterabledata, lxml, msgpack, cbor2 and pymongo); `ITERABLE_BENCH_ROWS` sets the rows,
 //! `ITERABLE_BENCH_PYTHON` the Python with them (no Python rows without it).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -152,6 +154,36 @@ fn main() {
     }
     table(&results);
 
+    let bson = jsonl.with_extension("bson");
+    if !bson.exists() {
+        iterable_sync::convert(
+            jsonl.to_str().unwrap(),
+            bson.to_str().unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    }
+    println!("\nBSON: {rows} documents ({:.0} MB)\n", mb(&bson));
+    println!("| reader | seconds | records/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut results = vec![
+        (
+            "iterable-sync reader (records built)",
+            best(&bson, Reader::Child("iterable")),
+        ),
+        (
+            "bson `Document::from_reader` loop (`bson::Document`s, no records)",
+            best(&bson, Reader::Child("bson")),
+        ),
+    ];
+    if let Some(python) = &python {
+        results.push((
+            "Python pymongo `bson.decode_file_iter` (dicts)",
+            best(&bson, Reader::Python(python, PYTHON_BSON)),
+        ));
+    }
+    table(&results);
+
     let (utf8, cp1251) = cyrillic_csv(&csv);
     println!(
         "\nTranscoding: {rows} CSV rows with Cyrillic cities ({:.0} MB in UTF-8, {:.0} MB in cp1251)\n",
@@ -252,6 +284,17 @@ fn line_protocol(jsonl: &Path) -> PathBuf {
     out.flush().unwrap();
     path
 }
+
+const PYTHON_BSON: &str = "
+import resource, sys, time
+import bson
+start = time.perf_counter()
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for document in bson.decode_file_iter(f):
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
 
 const PYTHON_CBOR2: &str = "
 import os, resource, sys, time
@@ -384,6 +427,16 @@ fn run_child(reader: &str, path: &Path) {
             let mut n = 0;
             while !rest.is_empty() {
                 std::hint::black_box(rmpv::decode::read_value_ref(&mut rest).unwrap());
+                n += 1;
+            }
+            n
+        }
+        "bson" => {
+            let data = std::fs::read(path).unwrap();
+            let mut rest = &data[..];
+            let mut n = 0;
+            while !rest.is_empty() {
+                std::hint::black_box(bson::Document::from_reader(&mut rest).unwrap());
                 n += 1;
             }
             n

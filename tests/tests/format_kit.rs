@@ -210,6 +210,21 @@ fn cases() -> Vec<Case> {
             },
             recovers: true,
         },
+        // Written by pymongo's bson (bson_peer.py kit): every type but the deprecated ones; the
+        // bad one has a document whose string claims more than it holds between two good ones.
+        Case {
+            format: Format::from_name("bson").unwrap(),
+            options: &[],
+            file: "kit.bson",
+            good: include_bytes!("../data/kit.bson"),
+            bad: include_bytes!("../data/kit-bad.bson"),
+            first_error: Position {
+                byte: Some(12),
+                record: Some(2),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
         // file has the message of its third batch, at byte 12696, broken.
         Case {
