@@ -8,7 +8,7 @@
 //! | document, array | `Object`, `Array` |
 //! | binary of the generic subtype | `Bytes` |
 //! | UTC datetime | `Timestamp` in milliseconds, UTC |
-//! | decimal128 | `Decimal` (`{"$numberDecimal": text}` for NaN, infinities, or a scale past 127) |
+//! | decimal128 | `Decimal` (`{"$numberDecimal": text}` for NaN, infinities, or negative zero, or a scale outside -128 to 38) |
 //! | ObjectId | `{"$oid": hex}` |
 //! | binary of another subtype | `{"$binary": {"base64": bytes, "subType": hex}}` |
 //! | regular expression | `{"$regularExpression": {"pattern": text, "options": text}}` |
@@ -38,6 +38,7 @@ use ::bson::raw::{
     RawJavaScriptCodeWithScope,
 };
 use ::bson::spec::BinarySubtype;
+use base64::Engine;
 use bytes::{Buf, Bytes, BytesMut};
 use iterable_core::{
     Capabilities, Decimal, Decoder, Encoder, Error, ErrorKind, FieldsCache, FormatInfo, Position,
@@ -406,6 +407,9 @@ fn decimal(text: &str) -> Option<Value> {
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = format!("{whole}{fraction}");
     let unscaled: i128 = digits.parse().ok()?;
+    if unscaled == 0 && digits.starts_with('-') {
+        return None; // A negative zero, which a `Decimal` cannot hold.
+    }
     let scale = i8::try_from(i32::try_from(fraction.len()).ok()? - exponent).ok()?;
     let count = digits.trim_start_matches('-').len() as u32;
     let precision = count.max(u32::from(scale.max(0).unsigned_abs())).max(1);
@@ -493,19 +497,24 @@ fn bson_of(value: &Value) -> std::result::Result<RawBson, String> {
 
 /// A decimal128 of a decimal's text, when its digits fit.
 fn decimal128(text: &str) -> std::result::Result<::bson::Decimal128, String> {
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
-    let significant = text
+    let mantissa = text.split(['E', 'e']).next().unwrap_or(text);
+    let significant = mantissa
         .trim_start_matches(['-', '0', '.'])
         .bytes()
         .filter(u8::is_ascii_digit)
         .count();
-    if significant > DECIMAL128_DIGITS || digits > 6144 {
+    if significant > DECIMAL128_DIGITS {
         return Err(format!(
             "the number {text} has more than the {DECIMAL128_DIGITS} digits of a decimal128"
         ));
     }
     text.parse()
         .map_err(|e| format!("the number {text} is no decimal128: {e}"))
+}
+
+/// A binary subtype as the decoder writes it: two lowercase hex digits, not `00`.
+fn is_subtype(text: &str) -> bool {
+    text.len() == 2 && text != "00" && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The two fields of an object that has just those.
@@ -525,15 +534,27 @@ fn special(record: &Record) -> std::result::Result<Option<RawBson>, String> {
     let text = |value: &Value| value.as_str().map(str::to_owned);
     let cstring = |value: &Value| value.as_str().and_then(|s| CString::try_from(s).ok());
     Ok(match (name, second) {
+        // Only the shapes the decoder makes (lowercase hex, a subtype not the generic one,
+        // a decimal that is no `Decimal`), lest they read back as other values.
         ("$oid", None) => text(value)
+            .filter(|hex| !hex.bytes().any(|b| b.is_ascii_uppercase()))
             .and_then(|hex| ::bson::oid::ObjectId::parse_str(hex).ok())
             .map(RawBson::ObjectId),
         ("$binary", None) => match pair(value, "base64", "subType") {
-            Some((Value::Bytes(bytes), Value::String(subtype))) => {
-                u8::from_str_radix(subtype, 16).ok().map(|subtype| {
+            Some((payload, Value::String(subtype))) if is_subtype(subtype) => {
+                // Bytes as the decoder makes them; base64 text as JSON holds them.
+                let bytes = match payload {
+                    Value::Bytes(bytes) => Some(bytes.to_vec()),
+                    Value::String(text) => base64::engine::general_purpose::STANDARD
+                        .decode(text.as_bytes())
+                        .ok(),
+                    _ => None,
+                };
+                let subtype = u8::from_str_radix(subtype, 16).ok();
+                bytes.zip(subtype).map(|(bytes, subtype)| {
                     RawBson::Binary(::bson::Binary {
                         subtype: BinarySubtype::from(subtype),
-                        bytes: bytes.to_vec(),
+                        bytes,
                     })
                 })
             }
@@ -563,6 +584,7 @@ fn special(record: &Record) -> std::result::Result<Option<RawBson>, String> {
         },
         ("$symbol", None) => text(value).map(RawBson::Symbol),
         ("$numberDecimal", None) => text(value)
+            .filter(|text| decimal(text).is_none())
             .and_then(|text| text.parse().ok())
             .map(RawBson::Decimal128),
         ("$undefined", None) if *value == Value::Bool(true) => Some(RawBson::Undefined),
@@ -781,6 +803,42 @@ mod tests {
         assert_eq!(text("day"), "1970-01-02T00:00:00Z");
         assert_eq!(back.get("price"), record.get("price"));
         assert_eq!(back.get("hundreds"), record.get("hundreds"));
+        // 34 digits with a scale; a negative zero and objects the decoder does not make kept
+        // as they are; a binary's base64 as JSON text becomes the binary.
+        let full = "-1.234567890123456789012345678901234";
+        let binary = |subtype: &str| {
+            let inner = object([
+                ("base64", Value::from("YWI=")),
+                ("subType", Value::from(subtype)),
+            ]);
+            extended("$binary", inner)
+        };
+        let record: Record = [
+            (
+                "full",
+                Value::Decimal(Decimal::new(full.replace('.', "").parse().unwrap(), 34, 33)),
+            ),
+            ("zero", extended("$numberDecimal", Value::from("-0"))),
+            ("plain", extended("$numberDecimal", Value::from("1.5"))),
+            (
+                "upper",
+                extended("$oid", Value::from("65BA4E2C9F1B2C3D4E5F6A7B")),
+            ),
+            ("generic", binary("00")),
+            ("uuid", binary("04")),
+        ]
+        .into_iter()
+        .collect();
+        let back = records(&encoded(&record)).remove(0).unwrap();
+        for name in ["full", "zero", "plain", "upper", "generic"] {
+            assert_eq!(back.get(name), record.get(name), "{name}");
+        }
+        let uuid = back.get("uuid").and_then(Value::as_object).unwrap();
+        let uuid = uuid.get("$binary").and_then(Value::as_object).unwrap();
+        assert_eq!(
+            uuid.get("base64"),
+            Some(&Value::Bytes(Bytes::from_static(b"ab")))
+        );
         // Too many digits for a decimal128, a NUL in a name: errors naming the record.
         let wide: Record = [(
             "n",

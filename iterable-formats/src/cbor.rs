@@ -10,28 +10,30 @@
 //! | text string | `String` (one that is not UTF-8 is kept as `Bytes`) |
 //! | byte string | `Bytes` |
 //! | array, map (definite or indefinite length) | `Array`, `Object` |
-//! | tag 0 (RFC 3339 text), tag 1 (seconds since 1970) | `Timestamp` in nanoseconds (microseconds past 2262), its offset as its zone (tag 1: UTC) |
+//! | tag 0 (RFC 3339 text with an offset), tag 1 (seconds since 1970; a float to the microsecond) | `Timestamp` in nanoseconds (microseconds past 2262), its offset as its zone (tag 1: UTC), in the years 0000 to 9999 |
 //! | tags 2 and 3 (bignums, up to 256 bytes) | `Int` or `BigInt` |
 //! | tag 4 (decimal fraction `[exponent, mantissa]`, 38 digits at most) | `Decimal` |
-//! | tag 100 (days since 1970), tag 1004 (RFC 3339 full-date text) | `Date` |
+//! | tag 100 (days since 1970), tag 1004 (RFC 3339 full-date text) | `Date`, in the years 0000 to 9999 |
 //! | tag 55799 (self-described CBOR) | the value it tags |
 //! | any other tag, or one of the above whose content does not fit | `{"$tag": number, "$value": value}` |
 //! | any other simple value | `{"$simple": number}` |
 //!
-//! Map keys that are not text are named by their JSON text (`1`, `-2.5`, `true`, `null`), a byte
-//! string key by its base64; a key that is an array, a map or a tagged value, a key given
-//! twice, or a top-level value that is not a map (nor a top-level array, which is opened) is a
-//! recoverable error naming the record and its byte offset, and reading goes on with the next
-//! value. Nesting (tags included) is limited to 256 levels, a value to the record size limit:
-//! past those, for bytes that are not CBOR and for a stream cut short, reading ends with an
-//! error (a CBOR sequence has nothing to find the next value by).
+//! Map keys that are not text are named by their JSON text (`1`, `-2.5`, `true`, `null`), a
+//! byte string key (or a text key that is not UTF-8) by its base64; a key that is an array, a
+//! map, a tagged value, undefined or another simple value, a key given twice, or a top-level
+//! value that is not a map (nor a top-level array, which is opened) is a recoverable error
+//! naming the record and its byte offset, and reading goes on with the next value. Nesting
+//! (tags included) is limited to 256 levels, a value to the record size limit: past those, for
+//! bytes that are not CBOR and for a stream cut short, reading ends with an error (a CBOR
+//! sequence has nothing to find the next value by).
 //!
 //! Written: each record a map of definite length; `Null`, `Bool`, `Int`, `Float` (in the fewest
 //! bytes that keep it exactly), `String`, `Bytes`, arrays and objects as their CBOR types;
 //! `BigInt` as an integer when it fits 64 bits, else as a bignum; timestamps as tag 0 (in local
 //! time and its offset when the zone is an offset such as `+02:00`, else in UTC: a timestamp
-//! without a zone is taken as UTC); dates as tag 1004; decimals as
-//! tag 4; `{"$tag", "$value"}` and `{"$simple"}` objects as what they stand for; times and
+//! without a zone is taken as UTC); dates as tag 1004; decimals as tag 4; `{"$tag", "$value"}`
+//! and `{"$simple"}` objects as what they stand for (but one the decoder would not make, such
+//! as a tag 1 of a number, which it reads as a timestamp, is written as a map); times and
 //! durations as text strings.
 
 use crate::registry::{FormatOptions, FormatSpec, Sniffed};
@@ -229,6 +231,11 @@ impl<'a> Items<'a> {
         let end = self.data.len().min(self.max);
         let mut decoder = ciborium_ll::Decoder::from(&self.data[self.pos.min(end)..end]);
         match decoder.pull() {
+            // RFC 8949 §3.3: a simple value below 32 takes one byte, never two.
+            Ok(Header::Simple(n)) if n < 32 && decoder.offset() == 2 => Err(Scan::Malformed(
+                self.pos,
+                "a simple value below 32 in two bytes",
+            )),
             Ok(header) => {
                 self.pos += decoder.offset();
                 Ok(header)
@@ -349,7 +356,7 @@ fn extent(
             Some(top) => top,
         };
         let at = items.pos;
-        let mut item = items.next()?;
+        let item = items.next()?;
         match (top, &item) {
             (Level::UntilBreak { odd: false, .. }, Item::Break) => {
                 levels.pop();
@@ -364,19 +371,9 @@ fn extent(
             (Level::Items(n), _) => *n -= 1,
             (Level::UntilBreak { map, odd }, _) => *odd = *map && !*odd,
         }
-        let mut tags = 0;
-        while let Item::Tag(_) = item {
-            tags += 1;
-            if tags > MAX_DEPTH {
-                return Err(Scan::TooDeep);
-            }
-            let at = items.pos;
-            item = items.next()?;
-            if let Item::Break = item {
-                return Err(Scan::Malformed(at, "a break where a tagged value belongs"));
-            }
-        }
         let level = match item {
+            // A tag is followed by one item, nested in it (a break there is refused above).
+            Item::Tag(_) => Level::Items(1),
             Item::Array(Some(0)) | Item::Map(Some(0)) => continue,
             Item::Array(Some(n)) => Level::Items(n),
             Item::Map(Some(n)) => Level::Items(n.saturating_mul(2)),
@@ -485,6 +482,7 @@ impl CborDecoder {
     }
 
     fn take(&mut self, buf: &mut BytesMut, n: usize) {
+        self.retry_at = 0;
         self.consumed += n as u64;
         buf.advance(n);
     }
@@ -570,7 +568,10 @@ impl CborDecoder {
             let end = match measured {
                 Ok(end) => end,
                 Err(Scan::CutOff) if !eof => {
-                    self.retry_at = buf.len().saturating_mul(2).min(self.max_record_size + 1);
+                    self.retry_at = buf
+                        .len()
+                        .saturating_mul(2)
+                        .min(self.max_record_size.saturating_add(1));
                     return Ok(None);
                 }
                 Err(scan) => return Err(self.unmeasured(buf, scan)),
@@ -685,39 +686,10 @@ impl CborDecoder {
     /// The typed value of a tagged one, or the tag and value as an object: see the
     /// [module](self).
     fn tagged(&self, tag: u64, inner: Value) -> Result<Value> {
-        let typed = match (tag, &inner) {
-            (0, Value::String(text)) => match self.datetime(text) {
-                Some(timestamp @ Value::Timestamp(_)) => Some(timestamp),
-                _ => None,
-            },
-            (1, Value::Int(seconds)) => self.instant(i128::from(*seconds) * 1_000_000_000),
-            (1, Value::BigInt(seconds)) => seconds
-                .as_str()
-                .parse::<i128>()
-                .ok()
-                .and_then(|s| s.checked_mul(1_000_000_000))
-                .and_then(|nanos| self.instant(nanos)),
-            (1, Value::Float(seconds)) => {
-                // To the microsecond: a float of seconds since 1970 holds no finer.
-                let micros = (seconds * 1e6).round();
-                (micros.is_finite() && micros.abs() < 1e30)
-                    .then(|| self.instant(micros as i128 * 1_000))
-                    .flatten()
-            }
-            (2, Value::Bytes(magnitude)) => bignum(magnitude, false),
-            (3, Value::Bytes(magnitude)) => bignum(magnitude, true),
-            (4, Value::Array(parts)) => decimal_fraction(parts),
-            (100, Value::Int(days)) => i32::try_from(*days)
-                .ok()
-                .map(|days| Value::Date(Date::from_days(days))),
-            (1004, Value::String(text)) => match self.datetime(text) {
-                Some(date @ Value::Date(_)) => Some(date),
-                _ => None,
-            },
-            (SELF_DESCRIBED, _) => return Ok(inner),
-            _ => None,
-        };
-        match typed {
+        if tag == SELF_DESCRIBED {
+            return Ok(inner);
+        }
+        match typed_tag(tag, &inner, &self.utc) {
             Some(value) => Ok(value),
             None => Ok(Value::Object(Box::new(Record::with_fields(
                 self.tag_fields.clone(),
@@ -725,16 +697,56 @@ impl CborDecoder {
             )?))),
         }
     }
+}
 
-    /// A timestamp in UTC, `nanos` after 1970.
-    fn instant(&self, nanos: i128) -> Option<Value> {
-        Timestamp::from_nanos(nanos, Some(self.utc.clone())).map(Value::Timestamp)
-    }
+/// The seconds from 1970 to the first instant of the year 0000, and to the last of 9999: the
+/// years RFC 3339 writes.
+const FIRST_SECOND: i128 = -62_167_219_200;
+const LAST_SECOND: i128 = 253_402_300_799;
 
-    /// An RFC 3339 date, or date and time, read as TOML reads them.
-    fn datetime(&self, text: &str) -> Option<Value> {
+/// The days from 1970 to 0000-01-01 and to 9999-12-31.
+const FIRST_DAY: i64 = -719_528;
+const LAST_DAY: i64 = 2_932_896;
+
+/// The typed value of a tag's content, when the tag has one and the content fits it (`utc`
+/// names UTC): see the [module](self).
+fn typed_tag(tag: u64, inner: &Value, utc: &Arc<str>) -> Option<Value> {
+    let instant = |nanos: i128| {
+        let seconds = nanos.div_euclid(1_000_000_000);
+        if !(FIRST_SECOND..=LAST_SECOND).contains(&seconds) {
+            return None;
+        }
+        Timestamp::from_nanos(nanos, Some(utc.clone())).map(Value::Timestamp)
+    };
+    let datetime = |text: &str| {
         let datetime = text.parse::<toml::value::Datetime>().ok()?;
-        Some(crate::toml::datetime_of(&datetime, &self.utc))
+        Some(crate::toml::datetime_of(&datetime, utc))
+    };
+    match (tag, inner) {
+        // RFC 3339 date-times have an offset: one without is kept tagged.
+        (0, Value::String(text)) => match datetime(text) {
+            Some(Value::Timestamp(t)) if t.zone().is_some() => Some(Value::Timestamp(t)),
+            _ => None,
+        },
+        (1, Value::Int(seconds)) => instant(i128::from(*seconds) * 1_000_000_000),
+        (1, Value::Float(seconds)) => {
+            // To the microsecond: a float of seconds since 1970 holds no finer.
+            let micros = (seconds * 1e6).round();
+            (micros.is_finite() && micros.abs() < 1e30)
+                .then(|| instant(micros as i128 * 1_000))
+                .flatten()
+        }
+        (2, Value::Bytes(magnitude)) => bignum(magnitude, false),
+        (3, Value::Bytes(magnitude)) => bignum(magnitude, true),
+        (4, Value::Array(parts)) => decimal_fraction(parts),
+        (100, Value::Int(days)) if (FIRST_DAY..=LAST_DAY).contains(days) => {
+            Some(Value::Date(Date::from_days(*days as i32)))
+        }
+        (1004, Value::String(text)) => match datetime(text) {
+            Some(date @ Value::Date(_)) => Some(date),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -968,13 +980,13 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-/// A timestamp as RFC 3339 text: local time and its offset for a zone that is one (`+02:00`),
-/// else in UTC (`Z`), a timestamp without a zone taken as UTC.
+/// A timestamp as RFC 3339 text: local time and its offset for a zone that is one (`+02:00`,
+/// `+00:00`), else in UTC (`Z`), a timestamp without a zone taken as UTC.
 fn rfc3339(t: &Timestamp) -> String {
     let offset = t
         .zone()
-        .and_then(crate::text::offset_minutes)
-        .filter(|m| *m != 0);
+        .filter(|zone| zone.starts_with(['+', '-']))
+        .and_then(crate::text::offset_minutes);
     let local = offset.and_then(|minutes| {
         let shift = i64::from(minutes)
             .checked_mul(60)?
@@ -1075,7 +1087,10 @@ fn special(record: &Record) -> Option<Special<'_>> {
                 Value::BigInt(n) => n.as_str().parse().ok()?,
                 _ => return None,
             };
-            Some(Special::Tag(tag, value))
+            // Only what the decoder would keep as this object: `{"$tag": 1, "$value": 0}` is a
+            // map, lest it read back as a timestamp.
+            let typed = tag == SELF_DESCRIBED || typed_tag(tag, value, &Arc::from("UTC")).is_some();
+            (!typed).then_some(Special::Tag(tag, value))
         }
         (1, _, _, Some(Value::Int(n))) => {
             let n = u8::try_from(*n).ok().filter(|n| !(20..32).contains(n))?;
@@ -1263,6 +1278,37 @@ mod tests {
         let s = record.get("s").and_then(Value::as_object).unwrap();
         assert_eq!(s.get("$simple"), Some(&Value::Int(99)));
         // Written and read back: the same values, undefined as null.
+        let back = records(&encoded(&record)).remove(0).unwrap();
+        assert_eq!(back, record);
+    }
+
+    #[test]
+    fn tags_count_toward_the_depth_and_odd_values_read_back_as_read() {
+        // 200 arrays, each holding a tag: 400 levels, past the limit.
+        let mut deep = b"\xa1\x61a".to_vec();
+        deep.extend(std::iter::repeat_n([0x81, 0xc6], 200).flatten());
+        deep.push(0x01);
+        assert_eq!(
+            errors(&deep, 1 << 20),
+            [(ErrorKind::LimitExceeded, at(0, 1), false)]
+        );
+        // A simple value below 32 in two bytes is not well-formed.
+        assert_eq!(
+            errors(b"\xa1\x61a\xf8\x14", 1 << 20),
+            [(ErrorKind::Parse, at(0, 1), false)]
+        );
+        // {"z": 0("2024-01-31T13:45:00+00:00"), "local": 0("2024-01-31T13:45:00"),
+        //  "far": 1(253402300800), "map": {"$tag": 1, "$value": 0}}
+        let mut input = b"\xa4\x61z\xc0\x78\x192024-01-31T13:45:00+00:00".to_vec();
+        input.extend_from_slice(b"\x65local\xc0\x732024-01-31T13:45:00");
+        input.extend_from_slice(b"\x63far\xc1\x1b\x00\x00\x00\x3a\xff\xf4\x42\x80");
+        input.extend_from_slice(b"\x63map\xa2\x64$tag\x01\x66$value\x00");
+        let record = records(&input).remove(0).unwrap();
+        assert!(matches!(record.get("z"), Some(Value::Timestamp(t)) if t.zone() == Some("+00:00")));
+        for kept in ["local", "far", "map"] {
+            let object = record.get(kept).and_then(Value::as_object).unwrap();
+            assert!(object.get("$tag").is_some(), "{kept}");
+        }
         let back = records(&encoded(&record)).remove(0).unwrap();
         assert_eq!(back, record);
     }

@@ -400,7 +400,10 @@ impl MsgpackDecoder {
         let end = match measured {
             Ok(end) => end,
             Err(Scan::CutOff) if !eof => {
-                self.retry_at = buf.len().saturating_mul(2).min(self.max_record_size + 1);
+                self.retry_at = buf
+                    .len()
+                    .saturating_mul(2)
+                    .min(self.max_record_size.saturating_add(1));
                 return Ok(None);
             }
             Err(Scan::CutOff) => {

@@ -13,10 +13,10 @@ Exits 1 with the first difference on stderr when a check fails.
 import base64
 import datetime
 import decimal
-import json
 import sys
 
 import bson
+import jsonl_check
 from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 
 UTC = datetime.timezone.utc
@@ -123,16 +123,7 @@ def text_of(value):
 
 
 def same_as_jsonl(path, jsonl):
-    expected = [text_of(v) for v in load(path)]
-    with open(jsonl, encoding="utf-8") as lines:
-        actual = [json.loads(line, parse_float=decimal.Decimal) for line in lines if line.strip()]
-    if len(actual) != len(expected):
-        fail(f"{jsonl}: {len(actual)} records, bson reads {len(expected)} from {path}")
-    for index, (got, want) in enumerate(zip(actual, expected)):
-        if got != want:
-            fail(f"record {index + 1}: {got!r}, bson has {want!r}")
-        if list(got) != list(want):
-            fail(f"record {index + 1}: keys {list(got)}, bson has {list(want)}")
+    jsonl_check.same_as_jsonl([text_of(v) for v in load(path)], jsonl, "bson")
 
 
 def typed(value):

@@ -19,6 +19,7 @@ import json
 import sys
 
 import cbor2
+import jsonl_check
 
 UTC = datetime.timezone.utc
 
@@ -104,8 +105,6 @@ def text_of(value):
         return base64.b64encode(value).decode()
     if isinstance(value, float):
         return decimal.Decimal(repr(value))
-    if isinstance(value, decimal.Decimal):
-        return str(value)
     if isinstance(value, dict):
         return {key_text(k): text_of(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -119,32 +118,8 @@ def key_text(key):
     return json.dumps(key)
 
 
-def json_decimals(value):
-    """A JSON number read as a Decimal is compared by its text, as written."""
-    if isinstance(value, dict):
-        return {k: json_decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_decimals(v) for v in value]
-    return value
-
-
 def same_as_jsonl(path, jsonl):
-    expected = [text_of(v) for v in load(path)]
-    with open(jsonl, encoding="utf-8") as lines:
-        actual = [json.loads(line, parse_float=decimal.Decimal) for line in lines if line.strip()]
-    # Decimals iterable writes as JSON numbers with their digits; cbor2's Decimal as its text.
-    for record, want in zip(actual, expected):
-        for name, value in want.items():
-            if isinstance(value, str) and isinstance(record.get(name), decimal.Decimal):
-                if str(record[name]) == value:
-                    record[name] = value
-    if len(actual) != len(expected):
-        fail(f"{jsonl}: {len(actual)} records, cbor2 reads {len(expected)} from {path}")
-    for index, (got, want) in enumerate(zip(actual, expected)):
-        if got != want:
-            fail(f"record {index + 1}: {got!r}, cbor2 has {want!r}")
-        if list(got) != list(want):
-            fail(f"record {index + 1}: keys {list(got)}, cbor2 has {list(want)}")
+    jsonl_check.same_as_jsonl([text_of(v) for v in load(path)], jsonl, "cbor2")
 
 
 def typed(value):

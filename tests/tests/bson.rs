@@ -80,6 +80,8 @@ fn files_we_write_read_in_bson_as_the_originals() {
         read[3], original[3],
         "regex, timestamp, code, keys from JSON"
     );
+    // A binary's base64 as JSON text: the binary again (a generic one is only text in JSON).
+    assert_eq!(read[2].get("uuid"), original[2].get("uuid"));
 }
 
 #[test]
