@@ -16,6 +16,7 @@ import decimal
 import json
 import sys
 
+import jsonl_check
 import msgpack
 
 
@@ -95,16 +96,7 @@ def key_text(key):
 
 
 def same_as_jsonl(path, jsonl):
-    expected = [text_of(v) for v in unpack(path)]
-    with open(jsonl, encoding="utf-8") as lines:
-        actual = [json.loads(line, parse_float=decimal.Decimal) for line in lines if line.strip()]
-    if len(actual) != len(expected):
-        fail(f"{jsonl}: {len(actual)} records, msgpack reads {len(expected)} from {path}")
-    for index, (got, want) in enumerate(zip(actual, expected)):
-        if got != want:
-            fail(f"record {index + 1}: {got!r}, msgpack has {want!r}")
-        if list(got) != list(want):
-            fail(f"record {index + 1}: keys {list(got)}, msgpack has {list(want)}")
+    jsonl_check.same_as_jsonl([text_of(v) for v in unpack(path)], jsonl, "msgpack")
 
 
 def typed(value):
