@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use iterable_tests::{BenchReader, measure};
+
 /// Each reader runs this many times, in turn; the fastest run counts.
 const RUNS: usize = 5;
 
@@ -87,8 +89,10 @@ fn compare(readers: &[(&str, Reader)], rows: usize) {
     for _ in 0..RUNS {
         for (runs, (_, reader)) in runs.iter_mut().zip(readers) {
             runs.push(match reader {
-                Reader::Child(name, path) => child(name, path),
-                Reader::Python(python, script, path) => python_run(python, script, path),
+                Reader::Child(name, path) => measure(path, &BenchReader::Child(name)),
+                Reader::Python(python, script, path) => {
+                    measure(path, &BenchReader::Python(python, script))
+                }
             });
         }
     }
@@ -172,29 +176,6 @@ pq.write_table(table, path)
     path
 }
 
-/// One run of `reader` on `path` in a child process: seconds, rows, peak RSS in KiB.
-fn child(reader: &str, path: &Path) -> (f64, usize, u64) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("ITERABLE_BENCH_CHILD", reader)
-        .env("ITERABLE_BENCH_FILE", path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_result(&String::from_utf8_lossy(&out.stdout))
-}
-
-fn parse_result(text: &str) -> (f64, usize, u64) {
-    let mut parts = text.split_whitespace();
-    let secs = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    let records = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    let rss = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    (secs, records, rss)
-}
-
 /// A row as a program would build it by hand from Arrow arrays: the column names shared, a
 /// value per column.
 #[allow(dead_code)] // The values are built to be measured, not read.
@@ -233,14 +214,7 @@ fn run_child(reader: &str, path: &Path) {
             by_hand(reader.schema(), reader.map(Result::unwrap))
         }
     };
-    let secs = start.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let rss: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    println!("{secs} {rows} {rss}");
+    iterable_tests::report(start, rows);
 }
 
 /// arrow-rs's batches turned into rows by hand: each column downcast once per batch, each
@@ -320,18 +294,3 @@ with pa.ipc.open_file(sys.argv[1]) as reader:
             n += 1
 print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 ";
-
-fn python_run(python: &str, script: &str, path: &Path) -> (f64, usize, u64) {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_result(&String::from_utf8_lossy(&out.stdout))
-}

@@ -24,8 +24,9 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
+
+use iterable_tests::{BenchReader, fastest};
 
 const RUNS: usize = 3;
 
@@ -58,21 +59,21 @@ fn main() {
     let mut results = vec![
         (
             "iterable-sync reader (records built)",
-            best(&xml, Reader::Child("iterable")),
+            fastest(RUNS, &xml, BenchReader::Child("iterable")),
         ),
         (
             "quick-xml event loop (events only, no records)",
-            best(&xml, Reader::Child("quick-xml")),
+            fastest(RUNS, &xml, BenchReader::Child("quick-xml")),
         ),
     ];
     if let Some(python) = &python {
         results.push((
             "Python lxml `iterparse`, each element cleared (no records)",
-            best(&xml, Reader::Python(python, LXML)),
+            fastest(RUNS, &xml, BenchReader::Python(python, LXML)),
         ));
         results.push((
             "IterableData's XML reader (`open_iterable`, `tagname=item`)",
-            best(&xml, Reader::Python(python, ITERABLEDATA_XML)),
+            fastest(RUNS, &xml, BenchReader::Python(python, ITERABLEDATA_XML)),
         ));
     }
     table(&results);
@@ -86,11 +87,11 @@ fn main() {
     table(&[
         (
             "iterable-sync reader (records built)",
-            best(&lp, Reader::Child("iterable")),
+            fastest(RUNS, &lp, BenchReader::Child("iterable")),
         ),
         (
             "influxdb-line-protocol `parse_lines` loop (parsed lines, no records)",
-            best(&lp, Reader::Child("influxdb-line-protocol")),
+            fastest(RUNS, &lp, BenchReader::Child("influxdb-line-protocol")),
         ),
     ]);
 
@@ -109,17 +110,17 @@ fn main() {
     let mut results = vec![
         (
             "iterable-sync reader (records built)",
-            best(&msgpack, Reader::Child("iterable")),
+            fastest(RUNS, &msgpack, BenchReader::Child("iterable")),
         ),
         (
             "rmpv `read_value_ref` loop (values, no records)",
-            best(&msgpack, Reader::Child("rmpv")),
+            fastest(RUNS, &msgpack, BenchReader::Child("rmpv")),
         ),
     ];
     if let Some(python) = &python {
         results.push((
             "Python msgpack `Unpacker` (dicts)",
-            best(&msgpack, Reader::Python(python, PYTHON_MSGPACK)),
+            fastest(RUNS, &msgpack, BenchReader::Python(python, PYTHON_MSGPACK)),
         ));
     }
     table(&results);
@@ -139,17 +140,17 @@ fn main() {
     let mut results = vec![
         (
             "iterable-sync reader (records built)",
-            best(&cbor, Reader::Child("iterable")),
+            fastest(RUNS, &cbor, BenchReader::Child("iterable")),
         ),
         (
             "ciborium `from_reader` loop (`ciborium::Value`s, no records)",
-            best(&cbor, Reader::Child("ciborium")),
+            fastest(RUNS, &cbor, BenchReader::Child("ciborium")),
         ),
     ];
     if let Some(python) = &python {
         results.push((
             "Python cbor2 `load` loop (dicts)",
-            best(&cbor, Reader::Python(python, PYTHON_CBOR2)),
+            fastest(RUNS, &cbor, BenchReader::Python(python, PYTHON_CBOR2)),
         ));
     }
     table(&results);
@@ -169,17 +170,17 @@ fn main() {
     let mut results = vec![
         (
             "iterable-sync reader (records built)",
-            best(&bson, Reader::Child("iterable")),
+            fastest(RUNS, &bson, BenchReader::Child("iterable")),
         ),
         (
             "bson `Document::from_reader` loop (`bson::Document`s, no records)",
-            best(&bson, Reader::Child("bson")),
+            fastest(RUNS, &bson, BenchReader::Child("bson")),
         ),
     ];
     if let Some(python) = &python {
         results.push((
             "Python pymongo `bson.decode_file_iter` (dicts)",
-            best(&bson, Reader::Python(python, PYTHON_BSON)),
+            fastest(RUNS, &bson, BenchReader::Python(python, PYTHON_BSON)),
         ));
     }
     table(&results);
@@ -195,11 +196,11 @@ fn main() {
     table(&[
         (
             "UTF-8, iterable-sync reader",
-            best(&utf8, Reader::Child("iterable")),
+            fastest(RUNS, &utf8, BenchReader::Child("iterable")),
         ),
         (
             "cp1251, iterable-sync reader (`-o encoding=cp1251`)",
-            best(&cp1251, Reader::Child("iterable-cp1251")),
+            fastest(RUNS, &cp1251, BenchReader::Child("iterable-cp1251")),
         ),
     ]);
 }
@@ -343,45 +344,6 @@ with open_iterable(sys.argv[1], iterableargs={'tagname': 'item'}) as source:
 print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 ";
 
-enum Reader<'a> {
-    /// This bench's own executable, reading as the name says.
-    Child(&'a str),
-    /// A Python interpreter running a script.
-    Python(&'a str, &'a str),
-}
-
-/// The fastest of [`RUNS`] runs: seconds, records, peak RSS in KiB.
-fn best(path: &Path, reader: Reader<'_>) -> (f64, usize, u64) {
-    (0..RUNS)
-        .map(|_| {
-            let out = match &reader {
-                Reader::Child(name) => Command::new(std::env::current_exe().unwrap())
-                    .env("ITERABLE_BENCH_CHILD", name)
-                    .env("ITERABLE_BENCH_FILE", path)
-                    .output(),
-                Reader::Python(python, script) => Command::new(python)
-                    .arg("-c")
-                    .arg(script)
-                    .arg(path)
-                    .output(),
-            }
-            .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let text = String::from_utf8_lossy(&out.stdout);
-            let mut parts = text.split_whitespace();
-            let secs: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap();
-            let records = parts.next().and_then(|v| v.parse().ok()).unwrap();
-            let rss = parts.next().and_then(|v| v.parse().ok()).unwrap();
-            (secs, records, rss)
-        })
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap()
-}
-
 /// A child's run: prints seconds, records and its peak RSS (KiB).
 fn run_child(reader: &str, path: &Path) {
     let start = Instant::now();
@@ -462,12 +424,5 @@ fn run_child(reader: &str, path: &Path) {
             n
         }
     };
-    let secs = start.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let rss: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    println!("{secs} {records} {rss}");
+    iterable_tests::report(start, records);
 }

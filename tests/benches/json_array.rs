@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use iterable_tests::{BenchReader, fastest};
+
 /// Each reader runs this many times, in turn; the fastest run counts.
 const RUNS: usize = 3;
 
@@ -34,7 +36,7 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     let mut results = Vec::new();
     for reader in ["iterable", "serde_json"] {
-        results.push((reader, best(reader, &array)));
+        results.push((reader, fastest(RUNS, &array, BenchReader::Child(reader))));
     }
     if let Some(python) = python() {
         results.push(("python", best_python(&python, &array)));
@@ -55,7 +57,7 @@ fn main() {
             secs / ours
         );
     }
-    let (secs, records, rss) = best("iterable", &big);
+    let (secs, records, rss) = fastest(RUNS, &big, BenchReader::Child("iterable"));
     println!(
         "\nA {:.2} GB array of {records} objects, iterable-sync reader: {secs:.2} s, peak RSS {:.0} MiB",
         mb(&big) / 1000.0,
@@ -86,35 +88,6 @@ fn as_array(jsonl: &Path, copies: usize) -> PathBuf {
     path
 }
 
-/// The fastest of [`RUNS`] runs of `reader` on `path`, each in a child process: seconds,
-/// records, peak RSS in KiB.
-fn best(reader: &str, path: &Path) -> (f64, usize, u64) {
-    (0..RUNS)
-        .map(|_| {
-            let out = Command::new(std::env::current_exe().unwrap())
-                .env("ITERABLE_BENCH_CHILD", reader)
-                .env("ITERABLE_BENCH_FILE", path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            parse_result(&String::from_utf8_lossy(&out.stdout))
-        })
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap()
-}
-
-fn parse_result(text: &str) -> (f64, usize, u64) {
-    let mut parts = text.split_whitespace();
-    let secs = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    let records = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    let rss = parts.next().and_then(|v| v.parse().ok()).unwrap();
-    (secs, records, rss)
-}
-
 /// A child's run: prints seconds, records and its peak RSS (KiB).
 fn run_child(reader: &str, path: &Path) {
     let start = Instant::now();
@@ -139,14 +112,7 @@ fn run_child(reader: &str, path: &Path) {
             n
         }
     };
-    let secs = start.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let rss: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    println!("{secs} {records} {rss}");
+    iterable_tests::report(start, records);
 }
 
 fn python() -> Option<String> {
@@ -171,21 +137,5 @@ for row in rows:
     n += 1
 print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 ";
-    (0..RUNS)
-        .map(|_| {
-            let out = Command::new(python)
-                .arg("-c")
-                .arg(SCRIPT)
-                .arg(path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            parse_result(&String::from_utf8_lossy(&out.stdout))
-        })
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap()
+    fastest(RUNS, path, BenchReader::Python(python, SCRIPT))
 }

@@ -341,3 +341,69 @@ pub fn bench_data(dir: &Path, rows: usize) -> (PathBuf, PathBuf) {
     j.flush().unwrap();
     (csv, jsonl)
 }
+
+/// A bench's measurement of one run: seconds, records read, peak RSS in KiB.
+pub type Measured = (f64, usize, u64);
+
+/// A reader a bench measures, each run in a process of its own.
+pub enum BenchReader<'a> {
+    /// The bench's own executable, run with `ITERABLE_BENCH_CHILD` set to this name and
+    /// `ITERABLE_BENCH_FILE` to the file (its child prints with [`report`]).
+    Child(&'a str),
+    /// A Python interpreter running this script on the file, which prints as [`report`] does.
+    Python(&'a str, &'a str),
+}
+
+/// One run of `reader` on `path`.
+pub fn measure(path: &Path, reader: &BenchReader<'_>) -> Measured {
+    let output = match reader {
+        BenchReader::Child(name) => std::process::Command::new(std::env::current_exe().unwrap())
+            .env("ITERABLE_BENCH_CHILD", name)
+            .env("ITERABLE_BENCH_FILE", path)
+            .output(),
+        BenchReader::Python(python, script) => std::process::Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(path)
+            .output(),
+    }
+    .expect("a bench's reader runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut parts = text.split_whitespace();
+    let mut next = || {
+        parts
+            .next()
+            .unwrap_or_else(|| panic!("a bench's report: {text:?}"))
+    };
+    (
+        next().parse().unwrap(),
+        next().parse().unwrap(),
+        next().parse().unwrap(),
+    )
+}
+
+/// The fastest of `runs` runs of `reader` on `path`.
+pub fn fastest(runs: usize, path: &Path, reader: BenchReader<'_>) -> Measured {
+    (0..runs)
+        .map(|_| measure(path, &reader))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("one run at least")
+}
+
+/// What a bench's child prints: the seconds since `start`, the `records` it read and its peak
+/// RSS in KiB.
+pub fn report(start: std::time::Instant, records: usize) {
+    let secs = start.elapsed().as_secs_f64();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    println!("{secs} {records} {rss}");
+}
