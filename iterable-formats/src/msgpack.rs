@@ -84,7 +84,7 @@ impl FormatSpec for MsgpackFormat {
     fn sniff(&self, head: &[u8], complete: bool) -> Option<Sniffed> {
         let mut rest = head;
         let mut maps = 0;
-        let mut levels = Vec::new();
+        let mut scratch = Measure::default();
         while !rest.is_empty() && maps < 8 {
             let first = Items::of(rest).next();
             let string_keys = |value: &[u8]| {
@@ -94,8 +94,8 @@ impl FormatSpec for MsgpackFormat {
                 };
                 (0..n).all(|_| matches!(items.next(), Ok(Item::Str(_))) && items.skip().is_ok())
             };
-            match (first, extent(rest, usize::MAX, &mut levels)) {
-                (Ok(Item::Map(_)), Ok(end)) if string_keys(&rest[..end]) => {
+            match (first, measure(rest, usize::MAX, &mut scratch)) {
+                (Ok(Item::Map(_)), Ok((end, _))) if string_keys(&rest[..end]) => {
                     maps += 1;
                     rest = &rest[end..];
                 }
@@ -154,8 +154,8 @@ enum Scan {
     TooLarge,
 }
 
-/// Reads the items of one value from `data`: to measure it ([`extent`]), then, known whole,
-/// to check and build it.
+/// Reads the items of one value from `data`: to measure and check it ([`measure`]), then,
+/// known whole, to build it.
 struct Items<'a> {
     data: &'a [u8],
     pos: usize,
@@ -275,43 +275,154 @@ fn width(marker: rmp::Marker) -> usize {
     }
 }
 
-/// Where the value at the front of `data` ends, without building it: it must be whole, at
-/// most [`MAX_DEPTH`] deep, free of the reserved byte and within `max_size` bytes. `levels`
-/// is scratch space (items left at each depth).
-fn extent(data: &[u8], max_size: usize, levels: &mut Vec<u64>) -> std::result::Result<usize, Scan> {
+/// What measuring a value leaves: the names of its maps, and the walk's own stacks, kept from
+/// value to value so that their allocations are reused.
+#[derive(Debug, Default)]
+struct Measure {
+    /// Items left at each depth, and the map it is (its index in `names.spans`), if one.
+    levels: Vec<(u64, Option<usize>)>,
+    /// The keys of the maps open, as ranges of `names.text`: an open map's are on top.
+    pending: Vec<(usize, usize)>,
+    /// Where the keys of each open map start in `pending`.
+    open: Vec<usize>,
+    names: MapNames,
+}
+
+/// The field names of every map of a value: the `i`-th map to start has the names
+/// `names[spans[i].0..spans[i].1]`, each a range of `text`.
+#[derive(Debug, Default)]
+struct MapNames {
+    text: String,
+    names: Vec<(usize, usize)>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl MapNames {
+    /// The names of the `i`-th map to start.
+    fn of(&self, i: usize) -> impl ExactSizeIterator<Item = &str> + Clone {
+        let (start, end) = self.spans.get(i).copied().unwrap_or((0, 0));
+        self.names[start..end]
+            .iter()
+            .map(|&(from, to)| &self.text[from..to])
+    }
+}
+
+/// Measures the value at the front of `data` without building it: it must be whole, at most
+/// [`MAX_DEPTH`] deep, free of the reserved byte and within `max_size` bytes. In the same walk
+/// it is checked as a record (a map at the top; keys that name fields, each once in its map;
+/// timestamps that read) and the names of its maps are kept in `measure.names`. Gives where
+/// it ends and the first check that failed (the value is measured whole all the same, so that
+/// reading goes on after it; its names are then partial, and unused).
+fn measure(
+    data: &[u8],
+    max_size: usize,
+    measure: &mut Measure,
+) -> std::result::Result<(usize, Option<Error>), Scan> {
+    let Measure {
+        levels,
+        pending,
+        open,
+        names,
+    } = measure;
+    // A value with a huge key text does not keep its memory for the rest of the stream.
+    if names.text.capacity() > 1 << 20 {
+        *names = MapNames::default();
+        *pending = Vec::new();
+    }
+    levels.clear();
+    pending.clear();
+    open.clear();
+    names.text.clear();
+    names.names.clear();
+    names.spans.clear();
     let mut items = Items {
         data,
         pos: 0,
         max: max_size,
     };
-    levels.clear();
-    levels.push(1);
-    while let Some(left) = levels.last_mut() {
+    let mut refused: Option<Error> = None;
+    levels.push((1, None));
+    while let Some((left, map)) = levels.last_mut() {
         if *left == 0 {
+            if let Some(id) = *map {
+                let start = open.pop().expect("a map's level has its open entry");
+                let keys = &pending[start..];
+                let text = &names.text;
+                if refused.is_none()
+                    && let Some(name) =
+                        crate::lines::first_repeated(keys.iter().map(|&(from, to)| &text[from..to]))
+                {
+                    refused = Some(Error::new(
+                        ErrorKind::InvalidRecord,
+                        format!("the key {name:?} is given twice in a map"),
+                    ));
+                }
+                let first = names.names.len();
+                names.names.extend_from_slice(keys);
+                names.spans[id] = (first, names.names.len());
+                pending.truncate(start);
+            }
             levels.pop();
             continue;
         }
+        let is_key = map.is_some() && *left % 2 == 0;
         *left -= 1;
-        let children = match items.next()? {
-            Item::Array(n) => n,
-            Item::Map(n) => n.saturating_mul(2),
-            _ => 0,
+        let top = items.pos == 0;
+        let item = items.next()?;
+        if top && !matches!(item, Item::Map(_)) {
+            refused = Some(Error::new(
+                ErrorKind::InvalidRecord,
+                format!("a top-level {}, not a map", kind(item)),
+            ));
+        }
+        if is_key {
+            match key(item) {
+                Ok(name) => {
+                    let from = names.text.len();
+                    names.text.push_str(&name);
+                    pending.push((from, names.text.len()));
+                }
+                Err(e) => {
+                    refused.get_or_insert(e);
+                }
+            }
+        }
+        let children = match item {
+            Item::Array(n) => (n, None),
+            Item::Map(0) => {
+                let here = names.names.len();
+                names.spans.push((here, here));
+                (0, None)
+            }
+            Item::Map(n) => {
+                names.spans.push((0, 0));
+                open.push(pending.len());
+                (n.saturating_mul(2), Some(names.spans.len() - 1))
+            }
+            Item::Ext(TIMESTAMP_EXT, data) => {
+                if let Err(e) = timestamp(data) {
+                    refused.get_or_insert(e);
+                }
+                (0, None)
+            }
+            _ => (0, None),
         };
-        if children > 0 {
+        if children.0 > 0 {
             if levels.len() > MAX_DEPTH {
                 return Err(Scan::TooDeep);
             }
             levels.push(children);
         }
     }
-    Ok(items.pos)
+    Ok((items.pos, refused))
 }
 
 /// Decodes a stream of MessagePack maps: see the [module](self).
 ///
-/// Each value is first measured without building anything (its end, its depth, the reserved
-/// byte), then checked (its keys, its timestamps), then built, or parsed into a batch: a
-/// value that fails is never half pushed, and a hostile length costs no allocation.
+/// Each value is first measured and checked without building anything (its end, its depth,
+/// the reserved byte; its keys, its timestamps), in one walk that keeps its maps' names, then
+/// built, or parsed into a batch: a value that fails is never half pushed, and a hostile
+/// length costs no allocation.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -342,7 +453,7 @@ pub struct MsgpackDecoder {
     retry_at: usize,
     /// The input cannot be read further (a value too deep, too large, or cut short).
     failed: bool,
-    levels: Vec<u64>,
+    measure: Measure,
     names: FieldsCache,
     utc: Arc<str>,
     /// The names of an ext's object: `$ext`, `$data`.
@@ -358,7 +469,7 @@ impl MsgpackDecoder {
             values: 0,
             retry_at: 0,
             failed: false,
-            levels: Vec::new(),
+            measure: Measure::default(),
             names: FieldsCache::default(),
             utc: Arc::from("UTC"),
             ext_fields: Fields::new([EXT_TYPE, EXT_DATA]),
@@ -389,16 +500,18 @@ impl MsgpackDecoder {
         &mut self,
         buf: &mut BytesMut,
         eof: bool,
-        mut take: impl FnMut(&mut Self, &[u8]) -> Result<T>,
+        mut take: impl FnMut(&mut Self, &[u8], &MapNames) -> Result<T>,
     ) -> Result<Option<T>> {
         if self.failed || buf.is_empty() || (!eof && buf.len() < self.retry_at) {
             return Ok(None);
         }
-        let mut levels = std::mem::take(&mut self.levels);
-        let measured = extent(buf, self.max_record_size, &mut levels);
-        self.levels = levels;
-        let end = match measured {
-            Ok(end) => end,
+        let mut scratch = std::mem::take(&mut self.measure);
+        let measured = measure(buf, self.max_record_size, &mut scratch);
+        if measured.is_err() {
+            self.measure = std::mem::take(&mut scratch);
+        }
+        let (end, refused) = match measured {
+            Ok(measured) => measured,
             Err(Scan::CutOff) if !eof => {
                 self.retry_at = buf
                     .len()
@@ -428,7 +541,12 @@ impl MsgpackDecoder {
                 return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
             }
         };
-        let taken = take(self, &buf[..end]).map_err(|e| {
+        let taken = match refused {
+            Some(refused) => Err(refused),
+            None => take(self, &buf[..end], &scratch.names),
+        };
+        self.measure = scratch;
+        let taken = taken.map_err(|e| {
             let e = if e.position().is_unknown() {
                 e.at(self.position())
             } else {
@@ -443,12 +561,12 @@ impl MsgpackDecoder {
         taken.map(Some)
     }
 
-    /// The record a whole top-level value makes, checked first.
-    fn record(&mut self, value: &[u8]) -> Result<Record> {
-        let found = check_record(value)?;
+    /// The record a whole top-level value makes, measured and checked first (its maps'
+    /// names in `found`).
+    fn record(&mut self, value: &[u8], found: &MapNames) -> Result<Record> {
         let mut walk = Walk {
             items: Items::of(value),
-            found: &found,
+            found,
             next_map: 0,
         };
         let mut place = 0;
@@ -469,9 +587,10 @@ impl MsgpackDecoder {
             }
             Item::Map(n) => {
                 let keys = walk.map_names();
-                let fields = self.names.fields(*place, keys.iter().map(|k| k.as_ref()));
+                let len = keys.len();
+                let fields = self.names.fields(*place, keys);
                 *place += 1;
-                let mut values = Vec::with_capacity(keys.len());
+                let mut values = Vec::with_capacity(len);
                 for _ in 0..n {
                     walk.items.next().map_err(broken)?; // the key
                     values.push(self.value(walk, place)?);
@@ -519,12 +638,11 @@ impl MsgpackDecoder {
     }
 
     /// [`MsgpackDecoder::record`] into a batch, without building it.
-    fn push(&mut self, value: &[u8], batch: &mut ParsedBatch) -> Result<()> {
-        let found = check_record(value)?;
+    fn push(&mut self, value: &[u8], found: &MapNames, batch: &mut ParsedBatch) -> Result<()> {
         // Checked: nothing below fails, so the batch gets the whole record.
         let mut walk = Walk {
             items: Items::of(value),
-            found: &found,
+            found,
             next_map: 0,
         };
         self.push_value(&mut walk, batch, true)
@@ -546,8 +664,8 @@ impl MsgpackDecoder {
             Item::Map(n) => {
                 let keys = walk.map_names();
                 match top {
-                    true => batch.push_keyed_record(keys.iter().map(|k| k.as_ref())),
-                    false => batch.push_keyed_object(keys.iter().map(|k| k.as_ref())),
+                    true => batch.push_keyed_record(keys),
+                    false => batch.push_keyed_object(keys),
                 }
                 for _ in 0..n {
                     walk.items.next().map_err(broken)?; // the key
@@ -569,86 +687,28 @@ impl MsgpackDecoder {
     }
 }
 
-/// The field names of every map of a value, found by [`check`]: the `i`-th map to start has
-/// the names `names[spans[i].0..spans[i].1]`.
-#[derive(Default)]
-struct MapNames<'a> {
-    names: Vec<Cow<'a, str>>,
-    spans: Vec<(usize, usize)>,
-}
-
 /// A walk over a checked value, its maps' names at hand.
 struct Walk<'a, 'f> {
     items: Items<'a>,
-    found: &'f MapNames<'a>,
+    found: &'f MapNames,
     /// The maps started so far.
     next_map: usize,
 }
 
-impl<'a> Walk<'a, '_> {
+impl<'f> Walk<'_, 'f> {
     /// The names of the map that starts here.
-    fn map_names(&mut self) -> &[Cow<'a, str>] {
-        let (start, end) = self
-            .found
-            .spans
-            .get(self.next_map)
-            .copied()
-            .unwrap_or((0, 0));
+    fn map_names(&mut self) -> impl ExactSizeIterator<Item = &'f str> + Clone + use<'f> {
         self.next_map += 1;
-        &self.found.names[start..end]
+        self.found.of(self.next_map - 1)
     }
 }
 
-/// An error for bytes [`extent`] passed that do not read back (it cannot happen).
+/// An error for bytes [`measure`] passed that do not read back (it cannot happen).
 fn broken(_: Scan) -> Error {
     Error::new(
         ErrorKind::Parse,
         "a value that does not read as it measured",
     )
-}
-
-/// Refuses, before anything is built or pushed, a top-level value that is not a map, and at
-/// every depth a key that cannot name a field, a key given twice, a bad timestamp; gives the
-/// names of every map.
-fn check_record(value: &[u8]) -> Result<MapNames<'_>> {
-    let mut items = Items::of(value);
-    let first = Items::of(value).next().map_err(broken)?;
-    if !matches!(first, Item::Map(_)) {
-        return Err(Error::new(
-            ErrorKind::InvalidRecord,
-            format!("a top-level {}, not a map", kind(first)),
-        ));
-    }
-    let mut found = MapNames::default();
-    check(&mut items, &mut found)?;
-    Ok(found)
-}
-
-fn check<'a>(items: &mut Items<'a>, found: &mut MapNames<'a>) -> Result<()> {
-    match items.next().map_err(broken)? {
-        Item::Array(n) => (0..n).try_for_each(|_| check(items, found)),
-        Item::Map(n) => {
-            let id = found.spans.len();
-            found.spans.push((0, 0));
-            let mut keys = Vec::with_capacity(n.min(1024) as usize);
-            for _ in 0..n {
-                keys.push(key(items.next().map_err(broken)?)?);
-                check(items, found)?;
-            }
-            if let Some(name) = crate::lines::first_repeated(keys.iter().map(|k| k.as_ref())) {
-                return Err(Error::new(
-                    ErrorKind::InvalidRecord,
-                    format!("the key {name:?} is given twice in a map"),
-                ));
-            }
-            let start = found.names.len();
-            found.names.extend(keys);
-            found.spans[id] = (start, found.names.len());
-            Ok(())
-        }
-        Item::Ext(TIMESTAMP_EXT, data) => timestamp(data).map(drop),
-        _ => Ok(()),
-    }
 }
 
 fn kind(item: Item<'_>) -> &'static str {
@@ -663,6 +723,16 @@ fn kind(item: Item<'_>) -> &'static str {
         Item::Map(_) => "map",
         Item::Ext(..) => "ext",
     }
+}
+
+/// `kind` after its article: `an array`, `a map`.
+fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
 }
 
 /// A map key as a field name: see the [module](self).
@@ -684,8 +754,8 @@ fn key(item: Item<'_>) -> Result<Cow<'_, str>> {
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
                 format!(
-                    "a map key that is an {}, which cannot name a field",
-                    kind(other)
+                    "a map key that is {}, which cannot name a field",
+                    with_article(kind(other))
                 ),
             ));
         }
@@ -747,7 +817,9 @@ impl Decoder for MsgpackDecoder {
         eof: bool,
         batch: &mut ParsedBatch,
     ) -> Result<bool> {
-        let pushed = self.next(buf, eof, |this, value| this.push(value, batch))?;
+        let pushed = self.next(buf, eof, |this, value, found| {
+            this.push(value, found, batch)
+        })?;
         Ok(pushed.is_some())
     }
 }
@@ -936,6 +1008,32 @@ mod tests {
             errors(b"\x81\xa1a\xdb\xff\xff\xff\xff", 1 << 10),
             [(ErrorKind::LimitExceeded, at(0, 1), false)]
         );
+    }
+
+    #[test]
+    fn names_of_nested_and_sibling_maps_and_errors_inside_them() {
+        // {"a": {"b": 1, "c": {}}, "d": [{"e": 2}, {}], "f": {"g": {"h": 3}}}
+        let input =
+            b"\x83\xa1a\x82\xa1b\x01\xa1c\x80\xa1d\x92\x81\xa1e\x02\x80\xa1f\x81\xa1g\x81\xa1h\x03";
+        let record = decode_all(MsgpackDecoder::new(1 << 20), input)
+            .remove(0)
+            .unwrap();
+        let text = crate::text::to_text(&Value::Object(Box::new(record))).unwrap();
+        assert_eq!(
+            text,
+            r#"{"a":{"b":1,"c":{}},"d":[{"e":2},{}],"f":{"g":{"h":3}}}"#
+        );
+        // A key twice in a map in an array in a map; a map as a key that holds a key twice
+        // (the key is refused first); then a good map.
+        let input =
+            b"\x81\xa1a\x91\x82\xa1x\x01\xa1x\x02\x81\x82\xa1y\x01\xa1y\x02\x01\x81\xa1z\x01";
+        let got = decode_all(MsgpackDecoder::new(1 << 20), input);
+        assert_eq!(got.len(), 3);
+        let message = got[0].as_ref().unwrap_err().to_string();
+        assert!(message.contains("\"x\" is given twice"), "{message}");
+        let message = got[1].as_ref().unwrap_err().to_string();
+        assert!(message.contains("a map key that is a map"), "{message}");
+        assert!(got[2].is_ok());
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn main() {
     ];
     if let Some(python) = &python {
         results.push((
-            "Python cbor2 `load` loop (dicts)",
+            "Python cbor2 `CBORDecoder.decode` loop (dicts)",
             fastest(RUNS, &cbor, BenchReader::Python(python, PYTHON_CBOR2)),
         ));
     }
