@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the system tools the compression tests
 # compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, and
-# the Python peers (tests/peers/requirements.txt: pyarrow, msgpack, cbor2, pymongo; in a venv under target/test-venv), then runs every test of the
+# the Python peers (tests/peers/requirements.txt: pyarrow, msgpack, cbor2, pymongo, fastavro; in a venv under target/test-venv), then runs every test of the
 # workspace. The servers the tests need (S3, HTTP) start inside them, on 127.0.0.1.
 # Arguments go to `cargo test`.
 set -euo pipefail
@@ -21,7 +21,7 @@ fi
 
 # The peers the format tests compare against, pinned.
 venv=target/test-venv
-if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cramjam" >/dev/null 2>&1; then
   echo "making $venv with the Python peers (tests/peers/requirements.txt)"
   if ! "$venv/bin/python" -c "" >/dev/null 2>&1 && ! python3 -m venv "$venv" >/dev/null 2>&1; then
     sudo=""

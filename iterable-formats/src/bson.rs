@@ -399,7 +399,7 @@ fn db_pointer(pointer: ::bson::raw::RawDbPointerRef<'_>) -> Result<Value> {
 }
 
 /// A decimal128's text (`-123.450`, `1.05E+3`) as a [`Decimal`], when its scale fits.
-fn decimal(text: &str) -> Option<Value> {
+pub(crate) fn decimal(text: &str) -> Option<Value> {
     let (mantissa, exponent) = match text.split_once('E') {
         Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
         None => (text, 0),

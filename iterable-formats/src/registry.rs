@@ -364,6 +364,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::msgpack::MSGPACK,
     &crate::cbor::CBOR,
     &crate::bson::BSON,
+    &crate::avro::AVRO,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
     #[cfg(feature = "arrow")]

@@ -16,10 +16,13 @@
 //! - CBOR, the rows as maps (written by iterable): the iterable-sync reader against a loop over
 //!   ciborium's `from_reader` into `ciborium::Value` (floor 0.9x), and Python's cbor2;
 //! - BSON, the rows as documents: the iterable-sync reader against a loop over the bson crate's
-//!   `Document::from_reader` (floor 0.9x), and pymongo's `bson.decode_file_iter`.
+//!   `Document::from_reader` (floor 0.9x), and pymongo's `bson.decode_file_iter`;
+//! - Avro, the rows in deflate blocks (written by fastavro; with a Python only): the
+//!   iterable-sync reader against apache-avro's own `Reader` (floor 0.9x) and fastavro, which
+//!   IterableData reads Avro with (floor 10x records/s).
 //!
 //! `cargo bench -p iterable-tests --bench formats` (also in `bench/run.sh`, which makes the
-//! venv with iterabledata, lxml, msgpack, cbor2 and pymongo); `ITERABLE_BENCH_ROWS` sets the rows,
+//! venv with iterabledata, lxml, msgpack, cbor2, pymongo and fastavro); `ITERABLE_BENCH_ROWS` sets the rows,
 //! `ITERABLE_BENCH_PYTHON` the Python with them (no Python rows without it).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -185,6 +188,30 @@ fn main() {
     }
     table(&results);
 
+    if let Some(python) = &python {
+        let avro = avro_file(python, &jsonl);
+        println!(
+            "\nAvro: {rows} records ({:.0} MB, deflate blocks, by fastavro)\n",
+            mb(&avro)
+        );
+        println!("| reader | seconds | records/s | peak RSS | iterable is |");
+        println!("|---|---:|---:|---:|---:|");
+        table(&[
+            (
+                "iterable-sync reader (records built)",
+                fastest(RUNS, &avro, BenchReader::Child("iterable")),
+            ),
+            (
+                "apache-avro `Reader` loop (`apache_avro::types::Value`s, no records)",
+                fastest(RUNS, &avro, BenchReader::Child("apache-avro")),
+            ),
+            (
+                "Python fastavro `reader` (dicts; what IterableData uses)",
+                fastest(RUNS, &avro, BenchReader::Python(python, PYTHON_FASTAVRO)),
+            ),
+        ]);
+    }
+
     let (utf8, cp1251) = cyrillic_csv(&csv);
     println!(
         "\nTranscoding: {rows} CSV rows with Cyrillic cities ({:.0} MB in UTF-8, {:.0} MB in cp1251)\n",
@@ -284,6 +311,55 @@ fn line_protocol(jsonl: &Path) -> PathBuf {
     }
     out.flush().unwrap();
     path
+}
+
+const PYTHON_FASTAVRO: &str = "
+import resource, sys, time
+import fastavro
+start = time.perf_counter()
+n = 0
+with open(sys.argv[1], 'rb') as f:
+    for record in fastavro.reader(f):
+        n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
+/// The rows as an Avro file in deflate blocks, written by fastavro (Python) from the JSON
+/// Lines, unless it is there already.
+fn avro_file(python: &str, jsonl: &Path) -> PathBuf {
+    const WRITE: &str = "
+import json, sys
+import fastavro
+schema = {'type': 'record', 'name': 'Row', 'fields': [
+    {'name': 'id', 'type': 'long'},
+    {'name': 'name', 'type': {'type': 'record', 'name': 'Name', 'fields': [
+        {'name': 'first', 'type': 'string'}, {'name': 'last', 'type': 'string'}]}},
+    {'name': 'email', 'type': 'string'},
+    {'name': 'address', 'type': {'type': 'record', 'name': 'Address', 'fields': [
+        {'name': 'city', 'type': 'string'}, {'name': 'country', 'type': 'string'}]}},
+    {'name': 'amount', 'type': 'double'},
+    {'name': 'created', 'type': 'string'},
+    {'name': 'active', 'type': 'boolean'},
+    {'name': 'tags', 'type': {'type': 'array', 'items': 'string'}},
+    {'name': 'note', 'type': ['null', 'string']}]}
+with open(sys.argv[1]) as rows, open(sys.argv[2], 'wb') as out:
+    fastavro.writer(out, schema, (json.loads(line) for line in rows), codec='deflate')
+";
+    let avro = jsonl.with_extension("avro");
+    if !avro.exists() {
+        let status = std::process::Command::new(python)
+            .args(["-c", WRITE])
+            .arg(jsonl)
+            .arg(&avro)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "fastavro could not write {}",
+            avro.display()
+        );
+    }
+    avro
 }
 
 const PYTHON_BSON: &str = "
@@ -389,6 +465,15 @@ fn run_child(reader: &str, path: &Path) {
             let mut n = 0;
             while !rest.is_empty() {
                 std::hint::black_box(rmpv::decode::read_value_ref(&mut rest).unwrap());
+                n += 1;
+            }
+            n
+        }
+        "apache-avro" => {
+            let file = BufReader::with_capacity(256 * 1024, std::fs::File::open(path).unwrap());
+            let mut n = 0;
+            for value in apache_avro::Reader::new(file).unwrap() {
+                std::hint::black_box(value.unwrap());
                 n += 1;
             }
             n

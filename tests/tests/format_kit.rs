@@ -225,6 +225,21 @@ fn cases() -> Vec<Case> {
             },
             recovers: true,
         },
+        // Written by fastavro (avro_peer.py kit): every type and logical type, deflate blocks of
+        // about one record; the bad one has its second block's data broken.
+        Case {
+            format: Format::from_name("avro").unwrap(),
+            options: &[],
+            file: "kit.avro",
+            good: include_bytes!("../data/kit.avro"),
+            bad: include_bytes!("../data/kit-bad.avro"),
+            first_error: Position {
+                byte: Some(1742),
+                record: Some(2),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by pyarrow (pyarrow_peer.py kit): every type, batches of three rows; the bad
         // file has the message of its third batch, at byte 12696, broken.
         Case {

@@ -1,0 +1,828 @@
+//! Avro object container files (`avro`, `.avro`, magic `Obj\x01`), read as they arrive: the
+//! header (its schema and codec) and then a block at a time, each block's records decoded by
+//! apache-avro; the framing and the codecs (null, deflate, snappy, zstandard, bzip2, xz, each
+//! behind its codec's cargo feature, under the decompression limits) are ours.
+//!
+//! | Avro | [`Value`] |
+//! |---|---|
+//! | null, boolean, int, long, float, double | `Null`, `Bool`, `Int`, `Int`, `Float`, `Float` |
+//! | bytes, fixed | `Bytes` |
+//! | string, enum | `String` (an enum by its symbol) |
+//! | union | the value of its branch |
+//! | array, record | `Array`, `Object` |
+//! | map | `Object`, its keys sorted (apache-avro keeps no order) |
+//! | date | `Date` |
+//! | time-millis, time-micros | `Time` |
+//! | timestamp-millis, -micros, -nanos | `Timestamp` in UTC |
+//! | local-timestamp-millis, -micros, -nanos | `Timestamp` without a zone |
+//! | decimal (on bytes or fixed, 38 digits at most), big-decimal | `Decimal` |
+//! | uuid | `String` |
+//! | duration | `{"months": n, "days": n, "milliseconds": n}` |
+//!
+//! A file whose schema is not a record gives records of one field, `value`. A block that does
+//! not decode (its codec, its sync marker, a record in it) is a recoverable error naming its
+//! byte offset and first record, and reading goes on with the next block; a header that does
+//! not read, and input cut short, end the read. apache-avro refuses any string, bytes or
+//! collection over 64 MiB (a limit it keeps for the whole process).
+//!
+//! Not written yet.
+
+use crate::compression::CodecKind;
+use crate::registry::{FormatOptions, FormatSpec, Sniffed};
+use apache_avro::schema::{NamesRef, ResolvedSchema, Schema};
+use apache_avro::types::Value as AvroValue;
+use bytes::{Buf, Bytes, BytesMut};
+use iterable_core::{
+    Capabilities, DataType, Date, Decimal, Decoder, Encoder, Error, ErrorKind, Field, FieldsCache,
+    FormatInfo, Position, Record, Result, Schema as RecordSchema, Time, TimeUnit, Timestamp, Value,
+};
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+
+/// The format's name in errors and options.
+pub const FORMAT: &str = "avro";
+
+/// Avro in the format registry.
+pub struct AvroFormat;
+
+/// The registry's Avro.
+pub static AVRO: AvroFormat = AvroFormat;
+
+/// The bytes an object container file starts with.
+const MAGIC: &[u8] = b"Obj\x01";
+
+static INFO: FormatInfo = FormatInfo {
+    name: FORMAT,
+    aliases: &[],
+    extensions: &["avro"],
+    mime_types: &["application/avro", "avro/binary"],
+    magic: &[MAGIC],
+    capabilities: Capabilities {
+        read: true,
+        write: false,
+        streaming: true,
+        random_access: false,
+    },
+    description: "Avro object container files: the file's schema, records typed; read only for now",
+};
+
+/// The largest string, bytes or collection apache-avro allocates for a value.
+const MAX_ALLOCATION: usize = 64 << 20;
+
+/// How much a block may decompress to at most.
+const MAX_BLOCK: usize = 1 << 30;
+
+/// The schema of a container file's header (from the Avro specification).
+const HEADER_SCHEMA: &str = r#"{"type": "record", "name": "org.apache.avro.file.Header",
+  "fields": [{"name": "magic", "type": {"type": "fixed", "name": "Magic", "size": 4}},
+             {"name": "meta", "type": {"type": "map", "values": "bytes"}},
+             {"name": "sync", "type": {"type": "fixed", "name": "Sync", "size": 16}}]}"#;
+
+impl FormatSpec for AvroFormat {
+    fn is_text(&self) -> bool {
+        false
+    }
+
+    fn info(&self) -> &'static FormatInfo {
+        &INFO
+    }
+
+    fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
+        head.starts_with(MAGIC).then(|| Sniffed::with(100))
+    }
+
+    fn decoder(
+        &self,
+        options: &FormatOptions,
+        max_record_size: usize,
+    ) -> Result<Box<dyn Decoder + Send>> {
+        options.check(FORMAT, &[])?;
+        Ok(Box::new(AvroDecoder::new(max_record_size)))
+    }
+
+    fn encoder(&self, _options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "Avro is not written yet: convert to another format",
+        )
+        .with_format(FORMAT))
+    }
+}
+
+/// What the header says.
+struct Header {
+    schema: Schema,
+    codec: Codec,
+    sync: [u8; 16],
+    /// The records' schema, when every type of the file's has one here.
+    records: Option<RecordSchema>,
+}
+
+/// A block's codec.
+#[derive(Debug, Clone, Copy)]
+enum Codec {
+    Null,
+    /// Snappy blocks, each with the CRC-32 of its data.
+    Snappy,
+    /// Raw deflate, which may be followed by bytes of no meaning (fastavro leaves three of
+    /// zlib's checksum).
+    Deflate,
+    /// One of the stream codecs.
+    Stream(CodecKind),
+}
+
+/// Decodes an Avro object container file: see the [module](self).
+pub struct AvroDecoder {
+    max_record_size: usize,
+    header: Option<Header>,
+    /// Bytes taken off the input so far.
+    consumed: u64,
+    /// Records taken (made or refused) so far.
+    records: u64,
+    /// The header was cut off when the buffer held this many bytes.
+    retry_at: usize,
+    failed: bool,
+    /// The records of the block being read.
+    ready: VecDeque<Result<Record>>,
+    names: FieldsCache,
+    utc: Arc<str>,
+}
+
+impl std::fmt::Debug for AvroDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroDecoder")
+            .field("consumed", &self.consumed)
+            .field("records", &self.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AvroDecoder {
+    /// A decoder refusing headers and blocks longer than `max_record_size` bytes.
+    pub fn new(max_record_size: usize) -> AvroDecoder {
+        apache_avro::util::max_allocation_bytes(MAX_ALLOCATION);
+        AvroDecoder {
+            max_record_size: max_record_size.max(64),
+            header: None,
+            consumed: 0,
+            records: 0,
+            retry_at: 0,
+            failed: false,
+            ready: VecDeque::new(),
+            names: FieldsCache::default(),
+            utc: Arc::from("UTC"),
+        }
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            byte: Some(self.consumed),
+            record: Some(self.records + 1),
+            ..Position::default()
+        }
+    }
+
+    fn fatal(&mut self, buf: &mut BytesMut, kind: ErrorKind, message: String) -> Error {
+        self.failed = true;
+        buf.clear();
+        Error::new(kind, message)
+            .with_format(FORMAT)
+            .at(self.position())
+    }
+
+    /// Reads the header at the front of `buf`; `Ok(false)` when more input is needed.
+    fn header(&mut self, buf: &mut BytesMut, eof: bool) -> Result<bool> {
+        if buf.len() >= MAGIC.len() && !buf.starts_with(MAGIC) {
+            let message = "not an Avro object container file (no `Obj\\x01`)".to_owned();
+            return Err(self.fatal(buf, ErrorKind::Parse, message));
+        }
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        let schema = SCHEMA.get_or_init(|| Schema::parse_str(HEADER_SCHEMA).expect("valid"));
+        let mut rest = &buf[..];
+        let parsed = apache_avro::reader::datum::GenericDatumReader::builder(schema)
+            .build()
+            .and_then(|reader| reader.read_value(&mut rest));
+        let header = match parsed {
+            Ok(value) => value,
+            Err(_) if !eof && buf.len() < self.max_record_size => {
+                self.retry_at = buf.len().saturating_mul(2).min(self.max_record_size);
+                return Ok(false);
+            }
+            Err(e) => {
+                let message = format!("a header that does not read: {e}");
+                return Err(self.fatal(buf, ErrorKind::Parse, message));
+            }
+        };
+        let used = buf.len() - rest.len();
+        let header = read_header(header).map_err(|why| self.fatal(buf, ErrorKind::Parse, why))?;
+        self.header = Some(header);
+        self.retry_at = 0;
+        self.consumed += used as u64;
+        buf.advance(used);
+        Ok(true)
+    }
+
+    /// Reads the block at the front of `buf` into `ready`; `Ok(false)` when more input is
+    /// needed.
+    fn block(&mut self, buf: &mut BytesMut, eof: bool) -> Result<bool> {
+        let (count, size, start) = match (varint(buf, 0), eof) {
+            (Some(Ok((count, at))), _) => match varint(buf, at) {
+                Some(Ok((size, start))) => (count, size, start),
+                Some(Err(())) => return Err(self.broken_framing(buf)),
+                None if eof => return Err(self.cut_short(buf)),
+                None => return Ok(false),
+            },
+            (Some(Err(())), _) => return Err(self.broken_framing(buf)),
+            (None, true) => return Err(self.cut_short(buf)),
+            (None, false) => return Ok(false),
+        };
+        let (Ok(count), Ok(size)) = (u64::try_from(count), usize::try_from(size)) else {
+            return Err(self.broken_framing(buf));
+        };
+        if size > self.max_record_size {
+            let message = format!(
+                "a block of {size} bytes, longer than the maximum record size of {} bytes",
+                self.max_record_size
+            );
+            return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
+        }
+        let end = start + size + 16;
+        if buf.len() < end {
+            if eof {
+                return Err(self.cut_short(buf));
+            }
+            buf.reserve(end - buf.len());
+            return Ok(false);
+        }
+        let header = self.header.as_ref().expect("read");
+        if buf[start + size..end] != header.sync {
+            let message = "a block whose sync marker is not the header's".to_owned();
+            return Err(self.fatal(buf, ErrorKind::Parse, message));
+        }
+        let block = self.records_of(&buf[start..start + size], count);
+        let position = self.position();
+        match block {
+            Ok(records) => self.ready.extend(records.into_iter().map(Ok)),
+            Err(e) => self
+                .ready
+                .push_back(Err(e.with_format(FORMAT).at(position).recoverable())),
+        }
+        self.records += count;
+        self.consumed += end as u64;
+        buf.advance(end);
+        Ok(true)
+    }
+
+    fn broken_framing(&mut self, buf: &mut BytesMut) -> Error {
+        let message = "a block's count or size that does not read".to_owned();
+        self.fatal(buf, ErrorKind::Parse, message)
+    }
+
+    fn cut_short(&mut self, buf: &mut BytesMut) -> Error {
+        let message = "the input is cut short in a block".to_owned();
+        self.fatal(buf, ErrorKind::Parse, message)
+    }
+
+    /// The `count` records of a block's `data`, decompressed and decoded.
+    fn records_of(&mut self, data: &[u8], count: u64) -> Result<Vec<Record>> {
+        let header = self.header.take().expect("read");
+        let records = self.decode_block(&header, data, count);
+        self.header = Some(header);
+        records
+    }
+
+    fn decode_block(&mut self, header: &Header, data: &[u8], count: u64) -> Result<Vec<Record>> {
+        let data = decompress(header.codec, data)?;
+        let resolved = ResolvedSchema::try_from(&header.schema).map_err(avro_error)?;
+        let reader = apache_avro::reader::datum::GenericDatumReader::builder(&header.schema)
+            .build()
+            .map_err(avro_error)?;
+        let mut rest = &data[..];
+        let mut records = Vec::with_capacity(count.min(1 << 16) as usize);
+        for _ in 0..count {
+            let value = reader.read_value(&mut rest).map_err(avro_error)?;
+            let mut place = 0;
+            let value = self.value(value, &header.schema, resolved.get_names(), &mut place)?;
+            records.push(match value {
+                Value::Object(record) if matches!(header.schema, Schema::Record(_)) => *record,
+                value => [("value", value)].into_iter().collect(),
+            });
+        }
+        if !rest.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Parse,
+                format!("{} bytes left in a block after its records", rest.len()),
+            ));
+        }
+        Ok(records)
+    }
+
+    /// A value of `schema` as a [`Value`]: see the [module](self).
+    fn value(
+        &mut self,
+        value: AvroValue,
+        schema: &Schema,
+        names: &NamesRef<'_>,
+        place: &mut usize,
+    ) -> Result<Value> {
+        let schema = match schema {
+            Schema::Ref { name } => *names.get(name).ok_or_else(|| {
+                Error::new(ErrorKind::Parse, format!("the schema names no type {name}"))
+            })?,
+            schema => schema,
+        };
+        let micros = |value| Timestamp::new(value, TimeUnit::Microsecond, Some(self.utc.clone()));
+        Ok(match value {
+            AvroValue::Null => Value::Null,
+            AvroValue::Boolean(b) => Value::Bool(b),
+            AvroValue::Int(n) => Value::Int(i64::from(n)),
+            AvroValue::Long(n) => Value::Int(n),
+            AvroValue::Float(f) => Value::Float(f64::from(f)),
+            AvroValue::Double(f) => Value::Float(f),
+            AvroValue::Bytes(b) | AvroValue::Fixed(_, b) => Value::Bytes(Bytes::from(b)),
+            AvroValue::String(s) | AvroValue::Enum(_, s) => Value::from(s),
+            AvroValue::Uuid(u) => Value::from(u.to_string()),
+            AvroValue::Union(branch, inner) => {
+                let Schema::Union(union) = schema else {
+                    return Err(mismatch(schema));
+                };
+                let branch = union
+                    .variants()
+                    .get(branch as usize)
+                    .ok_or_else(|| mismatch(schema))?;
+                self.value(*inner, branch, names, place)?
+            }
+            AvroValue::Array(items) => {
+                let Schema::Array(array) = schema else {
+                    return Err(mismatch(schema));
+                };
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(self.value(item, &array.items, names, place)?);
+                }
+                Value::Array(values)
+            }
+            AvroValue::Map(entries) => {
+                let Schema::Map(map) = schema else {
+                    return Err(mismatch(schema));
+                };
+                let mut entries: Vec<_> = entries.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut values = Vec::with_capacity(entries.len());
+                for (key, item) in entries {
+                    values.push((key, self.value(item, &map.types, names, place)?));
+                }
+                Value::Object(Box::new(values.into_iter().collect()))
+            }
+            AvroValue::Record(fields) => {
+                let Schema::Record(record_schema) = schema else {
+                    return Err(mismatch(schema));
+                };
+                let here = *place;
+                *place += 1;
+                let mut values = Vec::with_capacity(fields.len());
+                let mut keys = Vec::with_capacity(fields.len());
+                for ((name, item), field) in fields.into_iter().zip(&record_schema.fields) {
+                    values.push(self.value(item, &field.schema, names, place)?);
+                    keys.push(name);
+                }
+                let fields = self.names.fields(here, keys.iter().map(String::as_str));
+                Value::Object(Box::new(Record::with_fields(fields, values)?))
+            }
+            AvroValue::Date(days) => Value::Date(Date::from_days(days)),
+            AvroValue::TimeMillis(ms) => {
+                Value::Time(Time::new(i64::from(ms), TimeUnit::Millisecond))
+            }
+            AvroValue::TimeMicros(us) => Value::Time(Time::new(us, TimeUnit::Microsecond)),
+            AvroValue::TimestampMillis(v) => Value::Timestamp(Timestamp::new(
+                v,
+                TimeUnit::Millisecond,
+                Some(self.utc.clone()),
+            )),
+            AvroValue::TimestampMicros(v) => Value::Timestamp(micros(v)),
+            AvroValue::TimestampNanos(v) => Value::Timestamp(Timestamp::new(
+                v,
+                TimeUnit::Nanosecond,
+                Some(self.utc.clone()),
+            )),
+            AvroValue::LocalTimestampMillis(v) => {
+                Value::Timestamp(Timestamp::new(v, TimeUnit::Millisecond, None))
+            }
+            AvroValue::LocalTimestampMicros(v) => {
+                Value::Timestamp(Timestamp::new(v, TimeUnit::Microsecond, None))
+            }
+            AvroValue::LocalTimestampNanos(v) => {
+                Value::Timestamp(Timestamp::new(v, TimeUnit::Nanosecond, None))
+            }
+            AvroValue::Decimal(decimal) => {
+                let Schema::Decimal(decimal_schema) = schema else {
+                    return Err(mismatch(schema));
+                };
+                let bytes = Vec::<u8>::try_from(&decimal).map_err(avro_error)?;
+                decimal_value(&bytes, decimal_schema.precision, decimal_schema.scale).ok_or_else(
+                    || {
+                        Error::new(
+                            ErrorKind::InvalidRecord,
+                            format!(
+                                "a decimal of precision {} and scale {}, beyond 38 digits",
+                                decimal_schema.precision, decimal_schema.scale
+                            ),
+                        )
+                    },
+                )?
+            }
+            AvroValue::BigDecimal(decimal) => {
+                let text = decimal.to_string();
+                crate::bson::decimal(&text).unwrap_or_else(|| Value::from(text))
+            }
+            AvroValue::Duration(d) => Value::Object(Box::new(
+                [
+                    ("months", Value::Int(i64::from(u32::from(d.months())))),
+                    ("days", Value::Int(i64::from(u32::from(d.days())))),
+                    ("milliseconds", Value::Int(i64::from(u32::from(d.millis())))),
+                ]
+                .into_iter()
+                .collect(),
+            )),
+        })
+    }
+}
+
+/// The schema, codec and sync marker of a header as apache-avro read it.
+fn read_header(header: AvroValue) -> std::result::Result<Header, String> {
+    let AvroValue::Record(fields) = header else {
+        return Err("a header that is not a record".into());
+    };
+    let mut meta = None;
+    let mut sync = None;
+    for (name, value) in fields {
+        match (name.as_str(), value) {
+            ("meta", AvroValue::Map(map)) => meta = Some(map),
+            ("sync", AvroValue::Fixed(16, bytes)) => sync = bytes.try_into().ok(),
+            _ => {}
+        }
+    }
+    let (Some(meta), Some(sync)) = (meta, sync) else {
+        return Err("a header without its metadata or sync marker".into());
+    };
+    let text = |key: &str| match meta.get(key) {
+        Some(AvroValue::Bytes(bytes)) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    };
+    let schema = text("avro.schema").ok_or("a header without `avro.schema`")?;
+    let schema = Schema::parse_str(&schema).map_err(|e| format!("the file's schema: {e}"))?;
+    let codec = match text("avro.codec").as_deref().unwrap_or("null") {
+        "null" => Codec::Null,
+        "snappy" => Codec::Snappy,
+        "deflate" => Codec::Deflate,
+        "zstandard" => Codec::Stream(CodecKind::Zstd),
+        "bzip2" => Codec::Stream(CodecKind::Bzip2),
+        "xz" => Codec::Stream(CodecKind::Xz),
+        other => return Err(format!("the codec {other:?}, which Avro does not define")),
+    };
+    let records = records_schema(&schema);
+    Ok(Header {
+        schema,
+        codec,
+        sync,
+        records,
+    })
+}
+
+/// A block's data, decompressed (to [`MAX_BLOCK`] bytes at most).
+fn decompress(codec: Codec, data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    let too_large = || {
+        Error::new(
+            ErrorKind::LimitExceeded,
+            format!("a block that decompresses to more than {MAX_BLOCK} bytes"),
+        )
+    };
+    match codec {
+        Codec::Null => Ok(std::borrow::Cow::Borrowed(data)),
+        Codec::Snappy => snappy(data, too_large),
+        Codec::Deflate => inflate(data, too_large),
+        Codec::Stream(kind) => {
+            let mut codec = kind.decompressor()?;
+            let mut out = BytesMut::new();
+            let mut input = data;
+            while !input.is_empty() {
+                let before = out.len();
+                let used = codec.process(input, &mut out)?;
+                if out.len() > MAX_BLOCK {
+                    return Err(too_large());
+                }
+                if used == 0 && out.len() == before {
+                    break;
+                }
+                input = &input[used..];
+            }
+            codec.finish(&mut out)?;
+            if out.len() > MAX_BLOCK {
+                return Err(too_large());
+            }
+            Ok(std::borrow::Cow::Owned(out.to_vec()))
+        }
+    }
+}
+
+#[cfg(feature = "gzip")]
+fn inflate(data: &[u8], too_large: impl Fn() -> Error) -> Result<std::borrow::Cow<'_, [u8]>> {
+    let mut inflater = flate2::Decompress::new(false);
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(MAX_BLOCK));
+    loop {
+        if out.len() == out.capacity() {
+            out.reserve(out.len().max(64 * 1024));
+        }
+        let (read, written) = (inflater.total_in(), inflater.total_out());
+        let input = &data[read as usize..];
+        let status = inflater
+            .decompress_vec(input, &mut out, flate2::FlushDecompress::None)
+            .map_err(|e| Error::new(ErrorKind::Parse, format!("a deflate block: {e}")))?;
+        if out.len() > MAX_BLOCK {
+            return Err(too_large());
+        }
+        match status {
+            flate2::Status::StreamEnd => return Ok(std::borrow::Cow::Owned(out)),
+            _ if inflater.total_in() == read && inflater.total_out() == written => {
+                return Err(Error::new(ErrorKind::Parse, "a deflate block cut short"));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(not(feature = "gzip"))]
+fn inflate(_data: &[u8], _too_large: impl Fn() -> Error) -> Result<std::borrow::Cow<'_, [u8]>> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "an Avro file in deflate blocks, and this build has no deflate (cargo feature `gzip`)",
+    ))
+}
+
+#[cfg(feature = "snappy")]
+fn snappy(data: &[u8], too_large: impl Fn() -> Error) -> Result<std::borrow::Cow<'_, [u8]>> {
+    let bad = |why: String| Error::new(ErrorKind::Parse, format!("a snappy block {why}"));
+    let (compressed, crc) = data
+        .split_at_checked(data.len().saturating_sub(4))
+        .filter(|(_, crc)| crc.len() == 4)
+        .ok_or_else(|| bad("without its CRC".into()))?;
+    let len = snap::raw::decompress_len(compressed).map_err(|e| bad(e.to_string()))?;
+    if len > MAX_BLOCK {
+        return Err(too_large());
+    }
+    let out = snap::raw::Decoder::new()
+        .decompress_vec(compressed)
+        .map_err(|e| bad(e.to_string()))?;
+    let mut hasher = flate2::Crc::new();
+    hasher.update(&out);
+    if hasher.sum().to_be_bytes() != crc {
+        return Err(bad("whose CRC does not match".into()));
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+#[cfg(not(feature = "snappy"))]
+fn snappy(_data: &[u8], _too_large: impl Fn() -> Error) -> Result<std::borrow::Cow<'_, [u8]>> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "an Avro file in snappy blocks, and this build has no snappy (cargo feature `snappy`)",
+    ))
+}
+
+/// A decimal of a two's-complement big-endian unscaled value, when it fits 38 digits.
+fn decimal_value(bytes: &[u8], precision: usize, scale: usize) -> Option<Value> {
+    if bytes.len() > 16 || precision > 38 || scale > precision {
+        return None;
+    }
+    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let mut be = [if negative { 0xff } else { 0 }; 16];
+    be[16 - bytes.len()..].copy_from_slice(bytes);
+    let unscaled = i128::from_be_bytes(be);
+    Some(Value::Decimal(Decimal::new(
+        unscaled,
+        precision as u8,
+        scale as i8,
+    )))
+}
+
+/// A zigzag varint long at `at` in `data`: the value and where it ends; `None` when cut off.
+fn varint(data: &[u8], at: usize) -> Option<std::result::Result<(i64, usize), ()>> {
+    let mut value: u64 = 0;
+    for (i, byte) in data.get(at..)?.iter().enumerate() {
+        if i >= 10 {
+            return Some(Err(()));
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            let decoded = (value >> 1) as i64 ^ -((value & 1) as i64);
+            return Some(Ok((decoded, at + i + 1)));
+        }
+    }
+    None
+}
+
+fn avro_error(e: apache_avro::Error) -> Error {
+    Error::new(
+        ErrorKind::Parse,
+        format!("a record that does not decode: {e}"),
+    )
+}
+
+fn mismatch(schema: &Schema) -> Error {
+    Error::new(
+        ErrorKind::Parse,
+        format!("a value that does not match its schema ({schema:?})"),
+    )
+}
+
+impl Decoder for AvroDecoder {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, false)
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
+        self.next(buf, true)
+    }
+
+    fn schema(&self) -> Option<&RecordSchema> {
+        self.header.as_ref()?.records.as_ref()
+    }
+}
+
+/// The records' schema of a file's: `None` when one of its types has no [`DataType`] (a union
+/// of several types but null, a big-decimal, a decimal past 38 digits, a recursive type).
+fn records_schema(schema: &Schema) -> Option<RecordSchema> {
+    let resolved = ResolvedSchema::try_from(schema).ok()?;
+    let names = resolved.get_names();
+    let fields = match schema {
+        Schema::Record(record) => record
+            .fields
+            .iter()
+            .map(|field| field_of(&field.name, &field.schema, names, 0))
+            .collect::<Option<Vec<_>>>()?,
+        other => vec![field_of("value", other, names, 0)?],
+    };
+    Some(RecordSchema::new(fields))
+}
+
+/// A field of Avro type `schema`; `depth` keeps a recursive type from recursing forever.
+fn field_of(name: &str, schema: &Schema, names: &NamesRef<'_>, depth: usize) -> Option<Field> {
+    if depth > 64 {
+        return None;
+    }
+    let child = |name: &str, schema: &Schema| field_of(name, schema, names, depth + 1);
+    let utc = || Some(Arc::from("UTC"));
+    let data_type = match schema {
+        Schema::Ref { name: reference } => {
+            return field_of(name, names.get(reference)?, names, depth + 1);
+        }
+        Schema::Union(union) => {
+            let variants = union.variants();
+            let others: Vec<&Schema> = variants
+                .iter()
+                .filter(|v| !matches!(v, Schema::Null))
+                .collect();
+            return match others[..] {
+                [only] => Some(child(name, only)?.nullable()).map(|mut field| {
+                    field.name = name.into();
+                    field
+                }),
+                [] => Some(Field::new(name, DataType::Null).nullable()),
+                _ => None,
+            };
+        }
+        Schema::Null => DataType::Null,
+        Schema::Boolean => DataType::Bool,
+        Schema::Int => DataType::Int32,
+        Schema::Long => DataType::Int64,
+        Schema::Float => DataType::Float32,
+        Schema::Double => DataType::Float64,
+        Schema::Bytes | Schema::Fixed(_) => DataType::Binary,
+        Schema::String | Schema::Enum(_) | Schema::Uuid(_) => DataType::String,
+        Schema::Array(array) => DataType::List(Box::new(child("item", &array.items)?)),
+        Schema::Map(map) => DataType::Map(
+            Box::new(Field::new("key", DataType::String)),
+            Box::new(child("value", &map.types)?),
+        ),
+        Schema::Record(record) => DataType::Struct(
+            record
+                .fields
+                .iter()
+                .map(|field| child(&field.name, &field.schema))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Schema::Date => DataType::Date,
+        Schema::TimeMillis => DataType::Time(TimeUnit::Millisecond),
+        Schema::TimeMicros => DataType::Time(TimeUnit::Microsecond),
+        Schema::TimestampMillis => DataType::Timestamp(TimeUnit::Millisecond, utc()),
+        Schema::TimestampMicros => DataType::Timestamp(TimeUnit::Microsecond, utc()),
+        Schema::TimestampNanos => DataType::Timestamp(TimeUnit::Nanosecond, utc()),
+        Schema::LocalTimestampMillis => DataType::Timestamp(TimeUnit::Millisecond, None),
+        Schema::LocalTimestampMicros => DataType::Timestamp(TimeUnit::Microsecond, None),
+        Schema::LocalTimestampNanos => DataType::Timestamp(TimeUnit::Nanosecond, None),
+        Schema::Decimal(decimal)
+            if decimal.precision <= 38 && decimal.scale <= decimal.precision =>
+        {
+            DataType::Decimal {
+                precision: decimal.precision as u8,
+                scale: decimal.scale as i8,
+            }
+        }
+        Schema::Duration(_) => DataType::Struct(vec![
+            Field::new("months", DataType::Int64),
+            Field::new("days", DataType::Int64),
+            Field::new("milliseconds", DataType::Int64),
+        ]),
+        Schema::Decimal(_) | Schema::BigDecimal => return None,
+    };
+    Some(Field::new(name, data_type))
+}
+
+impl AvroDecoder {
+    fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        loop {
+            if let Some(ready) = self.ready.pop_front() {
+                return ready.map(Some);
+            }
+            if self.failed || (!eof && buf.len() < self.retry_at) {
+                return Ok(None);
+            }
+            if self.header.is_none() {
+                if buf.is_empty() && eof && self.consumed == 0 {
+                    return Ok(None);
+                }
+                if !self.header(buf, eof)? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            if !self.block(buf, eof)? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::decode_all;
+
+    #[test]
+    fn varints_read_as_avro_writes_them() {
+        assert_eq!(varint(b"\x00", 0), Some(Ok((0, 1))));
+        assert_eq!(varint(b"\x01", 0), Some(Ok((-1, 1))));
+        assert_eq!(varint(b"\x02", 0), Some(Ok((1, 1))));
+        assert_eq!(varint(b"\xac\x02", 0), Some(Ok((150, 2))));
+        assert_eq!(varint(b"\xac", 0), None);
+        assert_eq!(varint(&[0xff; 11], 0), Some(Err(())));
+        assert_eq!(
+            varint(b"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01", 0),
+            Some(Ok((i64::MAX, 10)))
+        );
+    }
+
+    #[test]
+    fn decimals_of_every_sign_and_width() {
+        let text = |bytes: &[u8], precision, scale| {
+            decimal_value(bytes, precision, scale).map(|v| v.typed_text().unwrap())
+        };
+        assert_eq!(text(b"\xfe\x1d\xc6", 10, 3).as_deref(), Some("-123.450"));
+        assert_eq!(text(b"\x01\xe2\x3a", 10, 3).as_deref(), Some("123.450"));
+        assert_eq!(text(b"", 4, 2).as_deref(), Some("0.00"));
+        assert_eq!(text(&[1; 17], 38, 0), None);
+        assert_eq!(text(b"\x01", 40, 0), None);
+    }
+
+    #[test]
+    fn what_is_not_an_avro_file_ends_the_read() {
+        let got = decode_all(AvroDecoder::new(1 << 20), b"PAR1 and more");
+        assert_eq!(got.len(), 1);
+        let error = got[0].as_ref().unwrap_err();
+        assert!(
+            !error.is_recoverable() && error.to_string().contains("not an Avro"),
+            "{error}"
+        );
+        // A header cut short, and a header whose schema does not parse.
+        let got = decode_all(AvroDecoder::new(1 << 20), b"Obj\x01\x02");
+        assert!(got[0].as_ref().unwrap_err().to_string().contains("header"));
+        let mut bad = b"Obj\x01\x02\x16avro.schema\x08oops\x00".to_vec();
+        bad.extend_from_slice(&[7; 16]);
+        let got = decode_all(AvroDecoder::new(1 << 20), &bad);
+        assert!(
+            got[0].as_ref().unwrap_err().to_string().contains("schema"),
+            "{:?}",
+            got[0]
+        );
+        // A block claiming more than the record size limit.
+        let mut huge = b"Obj\x01\x02\x16avro.schema\x0c\"long\"\x00".to_vec();
+        huge.extend_from_slice(&[7; 16]);
+        huge.extend_from_slice(b"\x02\xfe\xff\xff\xff\x0f");
+        let got = decode_all(AvroDecoder::new(1 << 20), &huge);
+        let error = got[0].as_ref().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::LimitExceeded, "{error}");
+    }
+}

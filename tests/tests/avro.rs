@@ -1,0 +1,146 @@
+//! Avro against a reference, fastavro (`tests/peers/avro_peer.py`, run in the venv that
+//! `tests/run.sh` makes): the files fastavro writes, with every codec and every logical type,
+//! read as fastavro reads them; every adapter alike.
+
+mod common;
+
+use common::{ADAPTERS, read_with};
+use iterable_core::Value;
+use iterable_formats::ReadOptions;
+use iterable_sync::ConvertOptions;
+use iterable_tests::run_peer;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The files fastavro writes (`avro_peer.py write`), made once for every test here.
+fn peer_files() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        run_peer("avro_peer.py", &["write", dir.path().to_str().unwrap()]);
+        dir
+    })
+    .path()
+}
+
+fn peer_file(name: &str) -> String {
+    peer_files().join(name).to_str().unwrap().to_owned()
+}
+
+/// One file per codec, many records in blocks of 500, and a schema that is not a record.
+const FILES: [&str; 8] = [
+    "rows-null.avro",
+    "rows-deflate.avro",
+    "rows-snappy.avro",
+    "rows-zstandard.avro",
+    "rows-bzip2.avro",
+    "rows-xz.avro",
+    "many.avro",
+    "arrays.avro",
+];
+
+#[test]
+fn files_fastavro_wrote_read_as_fastavro_reads_them() {
+    let out = tempfile::tempdir().unwrap();
+    for name in FILES {
+        let jsonl = out.path().join(name).with_extension("jsonl");
+        iterable_sync::convert(
+            &peer_file(name),
+            jsonl.to_str().unwrap(),
+            &ConvertOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        run_peer(
+            "avro_peer.py",
+            &["same-as-jsonl", &peer_file(name), jsonl.to_str().unwrap()],
+        );
+    }
+}
+
+#[test]
+fn every_codec_and_adapter_reads_the_same_records() {
+    let null = read_with(
+        "sync",
+        &peer_file("rows-null.avro"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(null.len(), 50);
+    for name in FILES {
+        let sync = read_with("sync", &peer_file(name), &ReadOptions::default()).unwrap();
+        if name.starts_with("rows-") {
+            assert_eq!(sync, null, "{name}");
+        }
+        for adapter in ADAPTERS {
+            let records = read_with(adapter, &peer_file(name), &ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
+            assert!(records == sync, "{adapter} {name}: records differ");
+        }
+    }
+    let many = read_with("sync", &peer_file("many.avro"), &ReadOptions::default()).unwrap();
+    assert_eq!(many.len(), 5000);
+    assert_eq!(many[4999].get("small"), Some(&Value::Int(-4999)));
+}
+
+#[test]
+fn logical_types_come_out_typed() {
+    let records = read_with(
+        "sync",
+        &peer_file("rows-deflate.avro"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let typed = |name: &str| {
+        let value = records[1].get(name).unwrap();
+        value.typed_text().unwrap_or_else(|| format!("{value:?}"))
+    };
+    assert_eq!(typed("day"), "2024-02-01");
+    assert_eq!(typed("at_ms"), "2024-01-31T13:45:00.25Z");
+    assert_eq!(typed("at_us"), "2024-01-31T13:45:00.123456Z");
+    assert_eq!(typed("local_us"), "2024-01-31T13:45:00.000005");
+    assert_eq!(typed("clock_ms"), "13:45:00.25");
+    assert_eq!(typed("price"), "-122.450");
+    assert_eq!(typed("fixed_price"), "99.99");
+    assert_eq!(
+        records[1]
+            .get("again")
+            .and_then(Value::as_object)
+            .unwrap()
+            .get("x"),
+        Some(&Value::Int(7))
+    );
+    // Writing Avro is not there yet: an error that says so.
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("out.avro");
+    let error = iterable_sync::convert(
+        &peer_file("rows-null.avro"),
+        target.to_str().unwrap(),
+        &ConvertOptions::default(),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("not written yet"), "{error}");
+}
+
+#[test]
+fn the_files_schema_reaches_the_writer() {
+    // Avro to Parquet: every column keeps its type (int stays int32, decimals their scale,
+    // local timestamps no zone), so the rows read back the same.
+    let out = tempfile::tempdir().unwrap();
+    let parquet = out.path().join("rows.parquet");
+    let avro = peer_file("rows-null.avro");
+    iterable_sync::convert(&avro, parquet.to_str().unwrap(), &ConvertOptions::default()).unwrap();
+    let from_avro = read_with("sync", &avro, &ReadOptions::default()).unwrap();
+    let from_parquet =
+        read_with("sync", parquet.to_str().unwrap(), &ReadOptions::default()).unwrap();
+    assert_eq!(from_parquet, from_avro);
+    // The Parquet file's own schema (known after the first read): the Avro file's types.
+    let mut reader = iterable_sync::open(parquet.to_str().unwrap()).unwrap();
+    reader.next().unwrap().unwrap();
+    let schema = reader
+        .schema()
+        .expect("a Parquet file has a schema")
+        .clone();
+    let small = schema.field("small").unwrap();
+    assert_eq!(small.data_type, iterable_core::DataType::Int32);
+    assert!(schema.field("score").unwrap().nullable);
+}
