@@ -1,7 +1,7 @@
 //! Avro object container files (`avro`, `.avro`, magic `Obj\x01`), read as they arrive: the
 //! header (its schema and codec) and then a block at a time, each block's records decoded by
 //! apache-avro; the framing and the codecs (null, deflate, snappy, zstandard, bzip2, xz, each
-//! behind its codec's cargo feature, under the decompression limits) are ours.
+//! behind its codec's cargo feature; a block decompresses to 256 MiB at most) are ours.
 //!
 //! | Avro | [`Value`] |
 //! |---|---|
@@ -19,11 +19,15 @@
 //! | uuid | `String` |
 //! | duration | `{"months": n, "days": n, "milliseconds": n}` |
 //!
-//! A file whose schema is not a record gives records of one field, `value`. A block that does
-//! not decode (its codec, its sync marker, a record in it) is a recoverable error naming its
-//! byte offset and first record, and reading goes on with the next block; a header that does
-//! not read, and input cut short, end the read. apache-avro refuses any string, bytes or
-//! collection over 64 MiB (a limit it keeps for the whole process).
+//! A file whose schema is not a record gives records of one field, `value`. A block whose data
+//! does not decode (its codec, a record in it, records claimed that it cannot hold) is a
+//! recoverable error naming its byte offset and the record, and reading goes on with the next
+//! block; a header that does not read, a block longer than the record size limit, a sync
+//! marker not the header's, and input cut short end the read. Refused at the header, since
+//! apache-avro would decode them without bound: recursive types (not read yet), schemas
+//! nested deeper than 128 or of more than 10,000 types, arrays of a type of no bytes.
+//! apache-avro refuses any string, bytes or collection over 64 MiB (a limit it keeps for the
+//! whole process). A big-decimal past what a `Decimal` holds is kept as its text.
 //!
 //! Not written yet.
 
@@ -70,7 +74,11 @@ static INFO: FormatInfo = FormatInfo {
 const MAX_ALLOCATION: usize = 64 << 20;
 
 /// How much a block may decompress to at most.
-const MAX_BLOCK: usize = 1 << 30;
+const MAX_BLOCK: usize = 256 << 20;
+
+/// How many records a block may claim beyond one a byte (records of no bytes, of type
+/// `null` or an empty record, are all a hostile block needs to claim billions).
+const MAX_EMPTY_RECORDS: u64 = 1 << 16;
 
 /// The schema of a container file's header (from the Avro specification).
 const HEADER_SCHEMA: &str = r#"{"type": "record", "name": "org.apache.avro.file.Header",
@@ -109,6 +117,42 @@ impl FormatSpec for AvroFormat {
     }
 }
 
+/// A block being read: its data decompressed, and what is left of it.
+struct Block {
+    data: Vec<u8>,
+    pos: usize,
+    /// Records left to decode.
+    left: u64,
+    /// Records of no bytes in a row so far.
+    empty: u64,
+    /// The block's byte offset and first record.
+    position: Position,
+    /// Records decoded so far.
+    index: u64,
+}
+
+/// How many records are decoded into `ready` at a time.
+const RECORDS_AT_A_TIME: usize = 1024;
+
+/// A block's bytes for apache-avro, which reads some values cut short as nulls: a read past
+/// the end is noted.
+struct Bounded<'a> {
+    rest: &'a [u8],
+    past_end: bool,
+}
+
+impl std::io::Read for Bounded<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.len() > self.rest.len() {
+            self.past_end = true;
+        }
+        let n = out.len().min(self.rest.len());
+        out[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
 /// What the header says.
 struct Header {
     schema: Schema,
@@ -137,12 +181,14 @@ pub struct AvroDecoder {
     header: Option<Header>,
     /// Bytes taken off the input so far.
     consumed: u64,
-    /// Records taken (made or refused) so far.
+    /// Records the blocks taken so far claim.
     records: u64,
-    /// The header was cut off when the buffer held this many bytes.
+    /// The header is read again once the buffer holds this many bytes.
     retry_at: usize,
     failed: bool,
-    /// The records of the block being read.
+    /// The block being read, decompressed.
+    block: Option<Block>,
+    /// Records (or a block's error) decoded and not yet taken.
     ready: VecDeque<Result<Record>>,
     names: FieldsCache,
     utc: Arc<str>,
@@ -168,6 +214,7 @@ impl AvroDecoder {
             records: 0,
             retry_at: 0,
             failed: false,
+            block: None,
             ready: VecDeque::new(),
             names: FieldsCache::default(),
             utc: Arc::from("UTC"),
@@ -192,13 +239,13 @@ impl AvroDecoder {
 
     /// Reads the header at the front of `buf`; `Ok(false)` when more input is needed.
     fn header(&mut self, buf: &mut BytesMut, eof: bool) -> Result<bool> {
-        if buf.len() >= MAGIC.len() && !buf.starts_with(MAGIC) {
+        if !MAGIC.starts_with(&buf[..buf.len().min(MAGIC.len())]) {
             let message = "not an Avro object container file (no `Obj\\x01`)".to_owned();
             return Err(self.fatal(buf, ErrorKind::Parse, message));
         }
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
         let schema = SCHEMA.get_or_init(|| Schema::parse_str(HEADER_SCHEMA).expect("valid"));
-        let mut rest = &buf[..];
+        let mut rest = &buf[..buf.len().min(self.max_record_size)];
         let parsed = apache_avro::reader::datum::GenericDatumReader::builder(schema)
             .build()
             .and_then(|reader| reader.read_value(&mut rest));
@@ -208,12 +255,19 @@ impl AvroDecoder {
                 self.retry_at = buf.len().saturating_mul(2).min(self.max_record_size);
                 return Ok(false);
             }
+            Err(_) if buf.len() >= self.max_record_size => {
+                let message = format!(
+                    "a header longer than the maximum record size of {} bytes",
+                    self.max_record_size
+                );
+                return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
+            }
             Err(e) => {
                 let message = format!("a header that does not read: {e}");
                 return Err(self.fatal(buf, ErrorKind::Parse, message));
             }
         };
-        let used = buf.len() - rest.len();
+        let used = buf.len().min(self.max_record_size) - rest.len();
         let header = read_header(header).map_err(|why| self.fatal(buf, ErrorKind::Parse, why))?;
         self.header = Some(header);
         self.retry_at = 0;
@@ -246,12 +300,14 @@ impl AvroDecoder {
             );
             return Err(self.fatal(buf, ErrorKind::LimitExceeded, message));
         }
-        let end = start + size + 16;
+        let Some(end) = start.checked_add(size).and_then(|end| end.checked_add(16)) else {
+            return Err(self.broken_framing(buf));
+        };
         if buf.len() < end {
             if eof {
                 return Err(self.cut_short(buf));
             }
-            buf.reserve(end - buf.len());
+            buf.reserve((end - buf.len()).min(1 << 20));
             return Ok(false);
         }
         let header = self.header.as_ref().expect("read");
@@ -259,10 +315,28 @@ impl AvroDecoder {
             let message = "a block whose sync marker is not the header's".to_owned();
             return Err(self.fatal(buf, ErrorKind::Parse, message));
         }
-        let block = self.records_of(&buf[start..start + size], count);
         let position = self.position();
-        match block {
-            Ok(records) => self.ready.extend(records.into_iter().map(Ok)),
+        let data = decompress(header.codec, &buf[start..start + size]).and_then(|data| {
+            // Each record takes a byte at least, but for a few of no bytes.
+            if count > (data.len() as u64).saturating_add(MAX_EMPTY_RECORDS) {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("a block of {} bytes claiming {count} records", data.len()),
+                ));
+            }
+            Ok(data.into_owned())
+        });
+        match data {
+            Ok(data) => {
+                self.block = Some(Block {
+                    data,
+                    pos: 0,
+                    left: count,
+                    empty: 0,
+                    position,
+                    index: 0,
+                })
+            }
             Err(e) => self
                 .ready
                 .push_back(Err(e.with_format(FORMAT).at(position).recoverable())),
@@ -283,38 +357,76 @@ impl AvroDecoder {
         self.fatal(buf, ErrorKind::Parse, message)
     }
 
-    /// The `count` records of a block's `data`, decompressed and decoded.
-    fn records_of(&mut self, data: &[u8], count: u64) -> Result<Vec<Record>> {
-        let header = self.header.take().expect("read");
-        let records = self.decode_block(&header, data, count);
+    /// Decodes the next records of the block being read (a batch of them at most) into
+    /// `ready`; a record that does not decode ends the block with its error.
+    fn refill(&mut self) {
+        let (Some(mut block), Some(header)) = (self.block.take(), self.header.take()) else {
+            return;
+        };
+        let outcome = self.decode_some(&header, &mut block);
         self.header = Some(header);
-        records
+        match outcome {
+            Ok(()) if block.left > 0 => self.block = Some(block),
+            Ok(()) => {}
+            Err(e) => {
+                let position = Position {
+                    record: block.position.record.map(|first| first + block.index),
+                    ..block.position
+                };
+                self.ready
+                    .push_back(Err(e.with_format(FORMAT).at(position).recoverable()));
+            }
+        }
     }
 
-    fn decode_block(&mut self, header: &Header, data: &[u8], count: u64) -> Result<Vec<Record>> {
-        let data = decompress(header.codec, data)?;
+    fn decode_some(&mut self, header: &Header, block: &mut Block) -> Result<()> {
         let resolved = ResolvedSchema::try_from(&header.schema).map_err(avro_error)?;
         let reader = apache_avro::reader::datum::GenericDatumReader::builder(&header.schema)
             .build()
             .map_err(avro_error)?;
-        let mut rest = &data[..];
-        let mut records = Vec::with_capacity(count.min(1 << 16) as usize);
-        for _ in 0..count {
-            let value = reader.read_value(&mut rest).map_err(avro_error)?;
+        for _ in 0..RECORDS_AT_A_TIME {
+            if block.left == 0 {
+                break;
+            }
+            let mut input = Bounded {
+                rest: &block.data[block.pos..],
+                past_end: false,
+            };
+            let value = reader.read_value(&mut input).map_err(avro_error)?;
+            if input.past_end {
+                return Err(Error::new(
+                    ErrorKind::Parse,
+                    "a record cut short by its block's end",
+                ));
+            }
+            let used = block.data.len() - block.pos - input.rest.len();
+            block.empty = if used == 0 { block.empty + 1 } else { 0 };
+            if block.empty > MAX_EMPTY_RECORDS {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("more than {MAX_EMPTY_RECORDS} records of no bytes in a row"),
+                ));
+            }
             let mut place = 0;
             let value = self.value(value, &header.schema, resolved.get_names(), &mut place)?;
-            records.push(match value {
+            self.ready.push_back(Ok(match value {
                 Value::Object(record) if matches!(header.schema, Schema::Record(_)) => *record,
                 value => [("value", value)].into_iter().collect(),
-            });
+            }));
+            block.pos += used;
+            block.left -= 1;
+            block.index += 1;
         }
-        if !rest.is_empty() {
+        if block.left == 0 && block.pos != block.data.len() {
             return Err(Error::new(
                 ErrorKind::Parse,
-                format!("{} bytes left in a block after its records", rest.len()),
+                format!(
+                    "{} bytes left in a block after its records",
+                    block.data.len() - block.pos
+                ),
             ));
         }
-        Ok(records)
+        Ok(())
     }
 
     /// A value of `schema` as a [`Value`]: see the [module](self).
@@ -333,6 +445,8 @@ impl AvroDecoder {
         };
         let micros = |value| Timestamp::new(value, TimeUnit::Microsecond, Some(self.utc.clone()));
         Ok(match value {
+            // apache-avro gives null for some values cut short: only a null type has them.
+            AvroValue::Null if !matches!(schema, Schema::Null) => return Err(mismatch(schema)),
             AvroValue::Null => Value::Null,
             AvroValue::Boolean(b) => Value::Bool(b),
             AvroValue::Int(n) => Value::Int(i64::from(n)),
@@ -480,12 +594,104 @@ fn read_header(header: AvroValue) -> std::result::Result<Header, String> {
         "xz" => Codec::Stream(CodecKind::Xz),
         other => return Err(format!("the codec {other:?}, which Avro does not define")),
     };
+    check_schema(&schema)?;
+    if let Codec::Stream(kind) = codec
+        && !kind.is_built()
+    {
+        return Err(format!(
+            "an Avro file in {} blocks, and this build has no {} (cargo feature `{}`)",
+            kind.name(),
+            kind.name(),
+            kind.feature()
+        ));
+    }
     let records = records_schema(&schema);
     Ok(Header {
         schema,
         codec,
         sync,
         records,
+    })
+}
+
+/// How deep a schema's types may nest, and how many types it may expand to.
+const MAX_SCHEMA_DEPTH: usize = 128;
+const MAX_SCHEMA_TYPES: usize = 10_000;
+
+/// Refuses what apache-avro would decode with no bound: a recursive type (its values nest
+/// as deep as the data says, and apache-avro recurses), types nested deeper than
+/// [`MAX_SCHEMA_DEPTH`] or expanding to more than [`MAX_SCHEMA_TYPES`], an array of a type
+/// of no bytes (a million of them from two bytes).
+fn check_schema(schema: &Schema) -> std::result::Result<(), String> {
+    let resolved =
+        ResolvedSchema::try_from(schema).map_err(|e| format!("the file's schema: {e}"))?;
+    let names = resolved.get_names();
+    let mut types = 0;
+    let mut open = Vec::new();
+    walk_schema(schema, names, 0, &mut types, &mut open).map(drop)
+}
+
+/// Checks `schema` (see [`check_schema`]) and gives whether its values take no bytes.
+fn walk_schema<'s>(
+    schema: &'s Schema,
+    names: &NamesRef<'s>,
+    depth: usize,
+    types: &mut usize,
+    open: &mut Vec<&'s apache_avro::schema::Name>,
+) -> std::result::Result<bool, String> {
+    *types += 1;
+    if depth > MAX_SCHEMA_DEPTH || *types > MAX_SCHEMA_TYPES {
+        return Err(format!(
+            "a schema nested deeper than {MAX_SCHEMA_DEPTH} or of more than {MAX_SCHEMA_TYPES} types"
+        ));
+    }
+    let mut child =
+        |schema: &'s Schema, open: &mut Vec<_>| walk_schema(schema, names, depth + 1, types, open);
+    Ok(match schema {
+        Schema::Ref { name } => {
+            if open.contains(&name) {
+                return Err(format!("the recursive type {name}, which is not read yet"));
+            }
+            let target = names
+                .get(name)
+                .ok_or_else(|| format!("no type {name} in the schema"))?;
+            open.push(name);
+            let empty = child(target, open)?;
+            open.pop();
+            empty
+        }
+        Schema::Record(record) => {
+            open.push(&record.name);
+            let mut empty = true;
+            for field in &record.fields {
+                empty &= child(&field.schema, open)?;
+            }
+            open.pop();
+            empty
+        }
+        Schema::Array(array) => {
+            if child(&array.items, open)? {
+                return Err("an array of a type whose values take no bytes".into());
+            }
+            false
+        }
+        Schema::Map(map) => {
+            child(&map.types, open)?;
+            false
+        }
+        Schema::Union(union) => {
+            for variant in union.variants() {
+                child(variant, open)?;
+            }
+            false
+        }
+        Schema::Null => true,
+        Schema::Fixed(fixed) => fixed.size == 0,
+        Schema::Decimal(decimal) => match &decimal.inner {
+            apache_avro::schema::InnerDecimalSchema::Fixed(fixed) => fixed.size == 0,
+            _ => false,
+        },
+        _ => false,
     })
 }
 
@@ -591,10 +797,17 @@ fn snappy(_data: &[u8], _too_large: impl Fn() -> Error) -> Result<std::borrow::C
 
 /// A decimal of a two's-complement big-endian unscaled value, when it fits 38 digits.
 fn decimal_value(bytes: &[u8], precision: usize, scale: usize) -> Option<Value> {
+    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    // Bytes that only extend the sign (a wide fixed) carry no digits.
+    let sign = if negative { 0xff } else { 0 };
+    let start = bytes
+        .windows(2)
+        .take_while(|pair| pair[0] == sign && (pair[1] & 0x80 != 0) == negative)
+        .count();
+    let bytes = &bytes[start..];
     if bytes.len() > 16 || precision > 38 || scale > precision {
         return None;
     }
-    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
     let mut be = [if negative { 0xff } else { 0 }; 16];
     be[16 - bytes.len()..].copy_from_slice(bytes);
     let unscaled = i128::from_be_bytes(be);
@@ -682,11 +895,12 @@ fn field_of(name: &str, schema: &Schema, names: &NamesRef<'_>, depth: usize) -> 
                 .iter()
                 .filter(|v| !matches!(v, Schema::Null))
                 .collect();
+            let nullable = others.len() < variants.len();
             return match others[..] {
-                [only] => Some(child(name, only)?.nullable()).map(|mut field| {
-                    field.name = name.into();
-                    field
-                }),
+                [only] => {
+                    let field = child(name, only)?;
+                    Some(if nullable { field.nullable() } else { field })
+                }
                 [] => Some(Field::new(name, DataType::Null).nullable()),
                 _ => None,
             };
@@ -744,6 +958,10 @@ impl AvroDecoder {
             if let Some(ready) = self.ready.pop_front() {
                 return ready.map(Some);
             }
+            if self.block.is_some() {
+                self.refill();
+                continue;
+            }
             if self.failed || (!eof && buf.len() < self.retry_at) {
                 return Ok(None);
             }
@@ -794,7 +1012,53 @@ mod tests {
         assert_eq!(text(b"\x01\xe2\x3a", 10, 3).as_deref(), Some("123.450"));
         assert_eq!(text(b"", 4, 2).as_deref(), Some("0.00"));
         assert_eq!(text(&[1; 17], 38, 0), None);
+        // A fixed of 20 bytes: its sign bytes carry no digits.
+        let mut wide = vec![0xff; 17];
+        wide.extend_from_slice(b"\xfe\x1d\xc6");
+        assert_eq!(text(&wide, 38, 3).as_deref(), Some("-123.450"));
         assert_eq!(text(b"\x01", 40, 0), None);
+    }
+
+    #[test]
+    fn schemas_decoded_without_bound_are_refused_and_others_mapped() {
+        let parse = |json: &str| Schema::parse_str(json).unwrap();
+        let recursive =
+            parse(r#"{"type":"record","name":"L","fields":[{"name":"n","type":["null","L"]}]}"#);
+        assert!(check_schema(&recursive).unwrap_err().contains("recursive"));
+        let nulls = parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":"null"}}]}"#,
+        );
+        assert!(check_schema(&nulls).unwrap_err().contains("no bytes"));
+        let fine = parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":["string"]},{"name":"b","type":["null","long"]}]}"#,
+        );
+        assert!(check_schema(&fine).is_ok());
+        let schema = records_schema(&fine).unwrap();
+        assert!(!schema.field("a").unwrap().nullable);
+        assert!(schema.field("b").unwrap().nullable);
+        assert_eq!(schema.field("b").unwrap().data_type, DataType::Int64);
+    }
+
+    #[test]
+    fn a_record_cut_short_by_its_block_is_an_error_not_nulls() {
+        // Schema {"a": string}; a block of one record whose string claims 5 bytes and has 1.
+        let mut input = b"Obj\x01\x02\x16avro.schema".to_vec();
+        let schema = br#"{"type":"record","name":"R","fields":[{"name":"a","type":"string"}]}"#;
+        let mut len = schema.len() as u64 * 2;
+        while len >= 0x80 {
+            input.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        input.push(len as u8);
+        input.extend_from_slice(schema);
+        input.push(0);
+        input.extend_from_slice(&[7; 16]);
+        input.extend_from_slice(b"\x02\x04\x0ax");
+        input.extend_from_slice(&[7; 16]);
+        let got = decode_all(AvroDecoder::new(1 << 20), &input);
+        let error = got[0].as_ref().unwrap_err();
+        assert!(error.is_recoverable(), "{error}");
+        assert_eq!(error.position().record, Some(1));
     }
 
     #[test]
@@ -824,5 +1088,16 @@ mod tests {
         let got = decode_all(AvroDecoder::new(1 << 20), &huge);
         let error = got[0].as_ref().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::LimitExceeded, "{error}");
+        // A block of no bytes claiming 2^40 records of type null.
+        let mut empty = b"Obj\x01\x02\x16avro.schema\x0c\"null\"\x00".to_vec();
+        empty.extend_from_slice(&[7; 16]);
+        empty.extend_from_slice(b"\x80\x80\x80\x80\x80\x40\x00");
+        empty.extend_from_slice(&[7; 16]);
+        let got = decode_all(AvroDecoder::new(1 << 20), &empty);
+        let error = got[0].as_ref().unwrap_err();
+        assert!(
+            error.to_string().contains("claiming 1099511627776 records"),
+            "{error}"
+        );
     }
 }
