@@ -4,28 +4,12 @@
 
 mod common;
 
-use common::{ADAPTERS, read_with};
+use common::{ADAPTERS, Peer, read_with};
 use iterable_core::Value;
 use iterable_formats::ReadOptions;
 use iterable_sync::ConvertOptions;
-use iterable_tests::run_peer;
-use std::path::Path;
-use std::sync::OnceLock;
 
-/// The files fastavro writes (`avro_peer.py write`), made once for every test here.
-fn peer_files() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        run_peer("avro_peer.py", &["write", dir.path().to_str().unwrap()]);
-        dir
-    })
-    .path()
-}
-
-fn peer_file(name: &str) -> String {
-    peer_files().join(name).to_str().unwrap().to_owned()
-}
+static PEER: Peer = Peer::new("avro_peer.py");
 
 /// One file per codec, many records in blocks of 500, and a schema that is not a record.
 const FILES: [&str; 8] = [
@@ -41,43 +25,30 @@ const FILES: [&str; 8] = [
 
 #[test]
 fn files_fastavro_wrote_read_as_fastavro_reads_them() {
-    let out = tempfile::tempdir().unwrap();
-    for name in FILES {
-        let jsonl = out.path().join(name).with_extension("jsonl");
-        iterable_sync::convert(
-            &peer_file(name),
-            jsonl.to_str().unwrap(),
-            &ConvertOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-        run_peer(
-            "avro_peer.py",
-            &["same-as-jsonl", &peer_file(name), jsonl.to_str().unwrap()],
-        );
-    }
+    PEER.reads_as_we_do(&FILES);
 }
 
 #[test]
 fn every_codec_and_adapter_reads_the_same_records() {
     let null = read_with(
         "sync",
-        &peer_file("rows-null.avro"),
+        &PEER.file("rows-null.avro"),
         &ReadOptions::default(),
     )
     .unwrap();
     assert_eq!(null.len(), 50);
     for name in FILES {
-        let sync = read_with("sync", &peer_file(name), &ReadOptions::default()).unwrap();
+        let sync = read_with("sync", &PEER.file(name), &ReadOptions::default()).unwrap();
         if name.starts_with("rows-") {
             assert_eq!(sync, null, "{name}");
         }
         for adapter in ADAPTERS {
-            let records = read_with(adapter, &peer_file(name), &ReadOptions::default())
+            let records = read_with(adapter, &PEER.file(name), &ReadOptions::default())
                 .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
             assert!(records == sync, "{adapter} {name}: records differ");
         }
     }
-    let many = read_with("sync", &peer_file("many.avro"), &ReadOptions::default()).unwrap();
+    let many = PEER.records("many.avro");
     assert_eq!(many.len(), 5000);
     assert_eq!(many[4999].get("small"), Some(&Value::Int(-4999)));
 }
@@ -86,7 +57,7 @@ fn every_codec_and_adapter_reads_the_same_records() {
 fn logical_types_come_out_typed() {
     let records = read_with(
         "sync",
-        &peer_file("rows-deflate.avro"),
+        &PEER.file("rows-deflate.avro"),
         &ReadOptions::default(),
     )
     .unwrap();
@@ -113,7 +84,7 @@ fn logical_types_come_out_typed() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("out.avro");
     let error = iterable_sync::convert(
-        &peer_file("rows-null.avro"),
+        &PEER.file("rows-null.avro"),
         target.to_str().unwrap(),
         &ConvertOptions::default(),
     )
@@ -127,7 +98,7 @@ fn the_files_schema_reaches_the_writer() {
     // local timestamps no zone), so the rows read back the same.
     let out = tempfile::tempdir().unwrap();
     let parquet = out.path().join("rows.parquet");
-    let avro = peer_file("rows-null.avro");
+    let avro = PEER.file("rows-null.avro");
     iterable_sync::convert(&avro, parquet.to_str().unwrap(), &ConvertOptions::default()).unwrap();
     let from_avro = read_with("sync", &avro, &ReadOptions::default()).unwrap();
     let from_parquet =

@@ -4,28 +4,13 @@
 
 mod common;
 
-use common::{ADAPTERS, read_with};
+use common::{Peer, read_with};
 use iterable_core::Value;
 use iterable_formats::ReadOptions;
 use iterable_sync::ConvertOptions;
-use iterable_tests::run_peer;
 use std::path::Path;
-use std::sync::OnceLock;
 
-/// The files msgpack writes (`msgpack_peer.py write`), made once for every test here.
-fn peer_files() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        run_peer("msgpack_peer.py", &["write", dir.path().to_str().unwrap()]);
-        dir
-    })
-    .path()
-}
-
-fn peer_file(name: &str) -> String {
-    peer_files().join(name).to_str().unwrap().to_owned()
-}
+static PEER: Peer = Peer::new("msgpack_peer.py");
 
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -35,30 +20,13 @@ const FILES: [&str; 3] = ["types.msgpack", "floats32.msgpack", "many.msgpack"];
 
 #[test]
 fn files_msgpack_wrote_read_as_msgpack_reads_them() {
-    let out = tempfile::tempdir().unwrap();
-    for name in FILES {
-        let jsonl = out.path().join(name).with_extension("jsonl");
-        iterable_sync::convert(&peer_file(name), text(&jsonl), &ConvertOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        run_peer(
-            "msgpack_peer.py",
-            &["same-as-jsonl", &peer_file(name), text(&jsonl)],
-        );
-    }
+    PEER.reads_as_we_do(&FILES);
 }
 
 #[test]
 fn files_we_write_read_in_msgpack_as_the_originals() {
     let out = tempfile::tempdir().unwrap();
-    for name in FILES {
-        let ours = out.path().join(name);
-        iterable_sync::convert(&peer_file(name), text(&ours), &ConvertOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        run_peer(
-            "msgpack_peer.py",
-            &["same-values", &peer_file(name), text(&ours)],
-        );
-    }
+    PEER.reads_what_we_write(&FILES);
     // From JSON Lines: typed values written as MessagePack's own types.
     let jsonl = out.path().join("in.jsonl");
     std::fs::write(
@@ -76,23 +44,15 @@ fn files_we_write_read_in_msgpack_as_the_originals() {
 
 #[test]
 fn every_adapter_reads_the_same_records() {
-    for name in FILES {
-        let sync = read_with("sync", &peer_file(name), &ReadOptions::default()).unwrap();
-        assert!(!sync.is_empty(), "{name}");
-        for adapter in ADAPTERS {
-            let records = read_with(adapter, &peer_file(name), &ReadOptions::default())
-                .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
-            assert!(records == sync, "{adapter} {name}: records differ");
-        }
-    }
-    let many = read_with("sync", &peer_file("many.msgpack"), &ReadOptions::default()).unwrap();
+    PEER.every_adapter_reads_alike(&FILES);
+    let many = PEER.records("many.msgpack");
     assert_eq!(many.len(), 5000);
     assert_eq!(many[4999].get("id"), Some(&Value::Int(4999)));
 }
 
 #[test]
 fn typed_values_come_out_typed() {
-    let records = read_with("sync", &peer_file("types.msgpack"), &ReadOptions::default()).unwrap();
+    let records = PEER.records("types.msgpack");
     let third = &records[2];
     assert_eq!(
         third.get("at").unwrap().typed_text().unwrap(),

@@ -39,3 +39,76 @@ pub fn read_with(
 
 /// The adapters every format is read with, by name.
 pub const ADAPTERS: [&str; 4] = ["sync", "tokio", "smol", "async-std"];
+
+/// A Python peer (`tests/peers/SCRIPT`) and the files it writes (`SCRIPT write DIR`), made
+/// once per test binary.
+pub struct Peer {
+    script: &'static str,
+    dir: std::sync::OnceLock<tempfile::TempDir>,
+}
+
+impl Peer {
+    /// The peer script `script`, its files not written yet.
+    pub const fn new(script: &'static str) -> Peer {
+        Peer {
+            script,
+            dir: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The path of the peer's file `name`, the files written on first use.
+    pub fn file(&self, name: &str) -> String {
+        let dir = self.dir.get_or_init(|| {
+            let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+            iterable_tests::run_peer(self.script, &["write", dir.path().to_str().unwrap()]);
+            dir
+        });
+        dir.path().join(name).to_str().unwrap().to_owned()
+    }
+
+    /// Each of `files` converted to JSON Lines by iterable holds what the peer reads in it
+    /// (`SCRIPT same-as-jsonl FILE JSONL`).
+    pub fn reads_as_we_do(&self, files: &[&str]) {
+        let out = tempfile::tempdir().unwrap();
+        for name in files {
+            let jsonl = out.path().join(name).with_extension("jsonl");
+            let jsonl = jsonl.to_str().unwrap();
+            iterable_sync::convert(&self.file(name), jsonl, &Default::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            iterable_tests::run_peer(self.script, &["same-as-jsonl", &self.file(name), jsonl]);
+        }
+    }
+
+    /// Each of `files` written again by iterable (in its own format) holds the same values
+    /// for the peer (`SCRIPT same-values FILE OURS`).
+    pub fn reads_what_we_write(&self, files: &[&str]) {
+        let out = tempfile::tempdir().unwrap();
+        for name in files {
+            let ours = out.path().join(name);
+            let ours = ours.to_str().unwrap();
+            iterable_sync::convert(&self.file(name), ours, &Default::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            iterable_tests::run_peer(self.script, &["same-values", &self.file(name), ours]);
+        }
+    }
+
+    /// Every adapter reads the same records from each of `files`, which the sync adapter
+    /// reads, and there are some.
+    pub fn every_adapter_reads_alike(&self, files: &[&str]) {
+        for name in files {
+            let path = self.file(name);
+            let sync = read_with("sync", &path, &ReadOptions::default()).unwrap();
+            assert!(!sync.is_empty(), "{name}");
+            for adapter in ADAPTERS {
+                let records = read_with(adapter, &path, &ReadOptions::default())
+                    .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
+                assert!(records == sync, "{adapter} {name}: records differ");
+            }
+        }
+    }
+
+    /// Every record of the peer's file `name`, read by the sync adapter.
+    pub fn records(&self, name: &str) -> Vec<Record> {
+        read_with("sync", &self.file(name), &ReadOptions::default()).unwrap()
+    }
+}
