@@ -617,26 +617,14 @@ impl Encoder for BsonEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lines::decode_all;
+    use crate::lines::{at, decode_all};
 
     fn records(input: &[u8]) -> Vec<Result<Record>> {
         decode_all(BsonDecoder::new(1 << 20), input)
     }
 
     fn errors(input: &[u8], max: usize) -> Vec<(ErrorKind, Position, bool)> {
-        decode_all(BsonDecoder::new(max), input)
-            .into_iter()
-            .filter_map(|r| r.err())
-            .map(|e| (e.kind(), e.position(), e.is_recoverable()))
-            .collect()
-    }
-
-    fn at(byte: u64, record: u64) -> Position {
-        Position {
-            byte: Some(byte),
-            record: Some(record),
-            ..Position::default()
-        }
+        crate::lines::error_positions(BsonDecoder::new(max), input)
     }
 
     fn encoded(record: &Record) -> Vec<u8> {

@@ -1125,26 +1125,14 @@ impl Encoder for CborEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lines::decode_all;
+    use crate::lines::{at, decode_all};
 
     fn records(input: &[u8]) -> Vec<Result<Record>> {
         decode_all(CborDecoder::new(1 << 20), input)
     }
 
     fn errors(input: &[u8], max: usize) -> Vec<(ErrorKind, Position, bool)> {
-        decode_all(CborDecoder::new(max), input)
-            .into_iter()
-            .filter_map(|r| r.err())
-            .map(|e| (e.kind(), e.position(), e.is_recoverable()))
-            .collect()
-    }
-
-    fn at(byte: u64, record: u64) -> Position {
-        Position {
-            byte: Some(byte),
-            record: Some(record),
-            ..Position::default()
-        }
+        crate::lines::error_positions(CborDecoder::new(max), input)
     }
 
     fn encoded(record: &Record) -> Vec<u8> {

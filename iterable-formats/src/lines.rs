@@ -340,6 +340,31 @@ pub fn first_repeated<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Optio
     names.into_iter().find(|n| !seen.insert(*n))
 }
 
+/// The kind, position and recoverability of every error `decoder` makes of `input`, given
+/// whole (for the formats' tests).
+#[cfg(test)]
+pub(crate) fn error_positions(
+    decoder: impl Decoder,
+    input: &[u8],
+) -> Vec<(ErrorKind, Position, bool)> {
+    decode_all(decoder, input)
+        .into_iter()
+        .filter_map(|r| r.err())
+        .map(|e| (e.kind(), e.position(), e.is_recoverable()))
+        .collect()
+}
+
+/// The position of a binary format's record: its byte offset and number (for the formats'
+/// tests).
+#[cfg(test)]
+pub(crate) fn at(byte: u64, record: u64) -> Position {
+    Position {
+        byte: Some(byte),
+        record: Some(record),
+        ..Position::default()
+    }
+}
+
 /// Every record and error `decoder` makes of `input`, given whole (for the formats' tests).
 #[cfg(test)]
 pub(crate) fn decode_all(mut decoder: impl Decoder, input: &[u8]) -> Vec<Result<Record>> {

@@ -950,22 +950,10 @@ impl Encoder for MsgpackEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lines::decode_all;
+    use crate::lines::{at, decode_all};
 
     fn errors(input: &[u8], max: usize) -> Vec<(ErrorKind, Position, bool)> {
-        decode_all(MsgpackDecoder::new(max), input)
-            .into_iter()
-            .filter_map(|r| r.err())
-            .map(|e| (e.kind(), e.position(), e.is_recoverable()))
-            .collect()
-    }
-
-    fn at(byte: u64, record: u64) -> Position {
-        Position {
-            byte: Some(byte),
-            record: Some(record),
-            ..Position::default()
-        }
+        crate::lines::error_positions(MsgpackDecoder::new(max), input)
     }
 
     #[test]
