@@ -12,7 +12,6 @@ import base64
 import datetime
 import decimal
 import io
-import sys
 import uuid
 
 import fastavro
@@ -155,18 +154,5 @@ def same_as_jsonl(path, jsonl):
     jsonl_check.same_as_jsonl(expected, jsonl, "fastavro")
 
 
-def main():
-    command, *args = sys.argv[1:]
-    if command == "write":
-        write(*args)
-    elif command == "kit":
-        kit(*args)
-    elif command == "same-as-jsonl":
-        same_as_jsonl(*args)
-    else:
-        print(f"unknown command {command}", file=sys.stderr)
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    jsonl_check.main({"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl})

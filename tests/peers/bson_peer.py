@@ -13,18 +13,12 @@ Exits 1 with the first difference on stderr when a check fails.
 import base64
 import datetime
 import decimal
-import sys
 
 import bson
 import jsonl_check
 from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 
 UTC = datetime.timezone.utc
-
-
-def fail(message):
-    print(message, file=sys.stderr)
-    sys.exit(1)
 
 
 def records():
@@ -151,27 +145,10 @@ def typed(value):
 def same_values(first, second):
     """The same documents, of the same BSON types (binary stays binary of its subtype, a
     datetime a datetime, a decimal128 the same digits and exponent)."""
-    a, b = load(first), load(second)
-    if len(a) != len(b):
-        fail(f"{len(b)} documents in {second}, {len(a)} in {first}")
-    for index, (x, y) in enumerate(zip(a, b)):
-        if typed(x) != typed(y):
-            fail(f"document {index + 1}: {typed(y)!r} in {second}, {typed(x)!r} in {first}")
-
-
-def main():
-    command, *args = sys.argv[1:]
-    if command == "write":
-        write(*args)
-    elif command == "kit":
-        kit(*args)
-    elif command == "same-as-jsonl":
-        same_as_jsonl(*args)
-    elif command == "same-values":
-        same_values(*args)
-    else:
-        fail(f"unknown command {command}")
+    jsonl_check.same_values(load, typed, first, second)
 
 
 if __name__ == "__main__":
-    main()
+    jsonl_check.main(
+        {"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl, "same-values": same_values}
+    )

@@ -16,17 +16,11 @@ import datetime
 import decimal
 import io
 import json
-import sys
 
 import cbor2
 import jsonl_check
 
 UTC = datetime.timezone.utc
-
-
-def fail(message):
-    print(message, file=sys.stderr)
-    sys.exit(1)
 
 
 def records():
@@ -143,27 +137,10 @@ def typed(value):
 def same_values(first, second):
     """The same values, of the same CBOR types (bytes stay bytes, a date a date, an integer an
     integer), but for keys, which iterable writes as text."""
-    a, b = load(first), load(second)
-    if len(a) != len(b):
-        fail(f"{len(b)} values in {second}, {len(a)} in {first}")
-    for index, (x, y) in enumerate(zip(a, b)):
-        if typed(x) != typed(y):
-            fail(f"value {index + 1}: {typed(y)!r} in {second}, {typed(x)!r} in {first}")
-
-
-def main():
-    command, *args = sys.argv[1:]
-    if command == "write":
-        write(*args)
-    elif command == "kit":
-        kit(*args)
-    elif command == "same-as-jsonl":
-        same_as_jsonl(*args)
-    elif command == "same-values":
-        same_values(*args)
-    else:
-        fail(f"unknown command {command}")
+    jsonl_check.same_values(load, typed, first, second)
 
 
 if __name__ == "__main__":
-    main()
+    jsonl_check.main(
+        {"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl, "same-values": same_values}
+    )

@@ -1,5 +1,5 @@
 """What the peers share: records iterable wrote as JSON Lines compared with what a reference
-library read, value by value and type by type."""
+library read, value by value and type by type; two files' values compared; the command line."""
 
 import decimal
 import json
@@ -42,3 +42,23 @@ def same_as_jsonl(expected, jsonl, peer):
     for index, (got, want) in enumerate(zip(actual, expected)):
         if strict(got) != strict(want):
             fail(f"record {index + 1}: {strict(got)!r}, {peer} has {strict(want)!r}")
+
+
+def same_values(load, typed, first, second):
+    """The files `first` and `second` hold the same values, as `load` reads them and `typed`
+    spells out their types."""
+    a, b = load(first), load(second)
+    if len(a) != len(b):
+        fail(f"{len(b)} values in {second}, {len(a)} in {first}")
+    for index, (x, y) in enumerate(zip(a, b)):
+        if typed(x) != typed(y):
+            fail(f"value {index + 1}: {typed(y)!r} in {second}, {typed(x)!r} in {first}")
+
+
+def main(commands):
+    """Runs the command that the first argument names, of `commands` (name: function), with
+    the other arguments."""
+    command, *args = sys.argv[1:]
+    if command not in commands:
+        fail(f"unknown command {command}; known: {', '.join(commands)}")
+    commands[command](*args)

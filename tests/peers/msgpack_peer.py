@@ -14,15 +14,9 @@ import base64
 import datetime
 import decimal
 import json
-import sys
 
 import jsonl_check
 import msgpack
-
-
-def fail(message):
-    print(message, file=sys.stderr)
-    sys.exit(1)
 
 
 def records():
@@ -116,27 +110,10 @@ def typed(value):
 def same_values(first, second):
     """The same values, of the same MessagePack types (bin stays bin, a timestamp stays the
     extension, an integer an integer), but for keys, which iterable writes as text."""
-    a, b = unpack(first), unpack(second)
-    if len(a) != len(b):
-        fail(f"{len(b)} values in {second}, {len(a)} in {first}")
-    for index, (x, y) in enumerate(zip(a, b)):
-        if typed(x) != typed(y):
-            fail(f"value {index + 1}: {typed(y)!r} in {second}, {typed(x)!r} in {first}")
-
-
-def main():
-    command, *args = sys.argv[1:]
-    if command == "write":
-        write(*args)
-    elif command == "kit":
-        kit(*args)
-    elif command == "same-as-jsonl":
-        same_as_jsonl(*args)
-    elif command == "same-values":
-        same_values(*args)
-    else:
-        fail(f"unknown command {command}")
+    jsonl_check.same_values(unpack, typed, first, second)
 
 
 if __name__ == "__main__":
-    main()
+    jsonl_check.main(
+        {"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl, "same-values": same_values}
+    )
