@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use iterable_core::{Error, ErrorKind, ErrorPolicy, Record};
 use iterable_formats::compression::{CodecKind, Compression};
-use iterable_formats::{Format, OptionInfo, ReadOptions, WriteOptions};
+use iterable_formats::{Format, FormatOptions, OptionInfo, ReadOptions, WriteOptions};
 use iterable_sync::{Reader, open_with, to_writer};
 use std::io::Write;
 use std::process::ExitCode;
@@ -55,7 +55,8 @@ enum Command {
         /// The output format (`iterable formats` lists them); needed when OUT is - or a folder.
         #[arg(long)]
         to: Option<String>,
-        /// An option of the output's format, KEY=VALUE (repeatable): -O delimiter=tab.
+        /// An option of the output's format, KEY=VALUE (repeatable): -O delimiter=tab; a
+        /// VALUE of @FILE is FILE's text: -O schema=@person.avsc.
         #[arg(short = 'O', long = "out-option", value_name = "KEY=VALUE")]
         out_options: Vec<String>,
         /// How many inputs to convert at once, when there are several (default: the cores).
@@ -89,7 +90,7 @@ struct ReadArgs {
     #[arg(long, visible_alias = "from")]
     format: Option<String>,
     /// An option of the input's format, KEY=VALUE (repeatable; `iterable formats` lists them):
-    /// -o delimiter=';' -o header=false.
+    /// -o delimiter=';' -o header=false; a VALUE of @FILE is FILE's text.
     #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
     options: Vec<String>,
     /// CSV delimiter (-o delimiter=...): one character, or "tab"; sniffed when neither this
@@ -140,7 +141,7 @@ impl ReadArgs {
             options.options.set("ragged", "lenient");
         }
         for pair in &self.options {
-            options.options.set_pair(pair)?;
+            set_option(&mut options.options, pair)?;
         }
         match &self.format {
             Some(name) => options.with_format_name(name),
@@ -304,6 +305,21 @@ fn convert_many(
     Ok(())
 }
 
+/// Sets an option given as `KEY=VALUE` (`-o`, `-O`); a value `@FILE` is the text of FILE
+/// (`-O schema=@person.avsc`).
+fn set_option(options: &mut FormatOptions, pair: &str) -> Result<(), Error> {
+    options.set_pair(pair)?;
+    if let Some((key, value)) = pair.split_once('=')
+        && let Some(path) = value.strip_prefix('@').filter(|path| !path.is_empty())
+    {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("option {}=@{path}: {e}", key.trim()))
+        })?;
+        options.set(key.trim(), text);
+    }
+    Ok(())
+}
+
 fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Cat { read, input } => print_records(read.open(&input)?, None),
@@ -334,7 +350,7 @@ fn run(command: Command) -> Result<(), Error> {
                 ..WriteOptions::default()
             };
             for pair in &out_options {
-                write_options.options.set_pair(pair)?;
+                set_option(&mut write_options.options, pair)?;
             }
             if let Some(name) = &to {
                 write_options = write_options.with_format_name(name)?;

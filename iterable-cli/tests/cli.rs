@@ -386,6 +386,7 @@ fn binary_formats_round_trip_and_are_found_by_content() {
         ("sample.msgpack", "msgpack", ""),
         ("sample.cbor", "cbor", ""),
         ("sample.bson", "bson", ""),
+        ("sample.avro", "avro", "codec=null"),
     ] {
         let path = dir.path().join(name);
         let path = path.to_str().unwrap();
@@ -407,7 +408,7 @@ fn binary_formats_round_trip_and_are_found_by_content() {
         assert!(detect.contains(&format!("format: {format}")), "{detect}");
     }
     let formats = text(&iterable(&["formats"]).stdout);
-    for format in ["arrow", "arrows", "msgpack", "cbor", "bson"] {
+    for format in ["arrow", "arrows", "msgpack", "cbor", "bson", "avro"] {
         assert!(
             formats
                 .lines()
@@ -415,6 +416,54 @@ fn binary_formats_round_trip_and_are_found_by_content() {
             "{formats}"
         );
     }
+}
+
+#[test]
+fn avro_is_written_in_a_schema_read_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = temp_file(&dir, "in.csv", b"id,day,price\n1,2024-01-31,9.5\n2,,10\n");
+    let schema = temp_file(
+        &dir,
+        "row.avsc",
+        br#"{"type":"record","name":"row","fields":[{"name":"id","type":"int"},
+            {"name":"day","type":["null",{"type":"int","logicalType":"date"}]},
+            {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}}]}"#,
+    );
+    let out = dir.path().join("out.avro");
+    let out = out.to_str().unwrap();
+    let option = format!("schema=@{}", schema.to_str().unwrap());
+    let converted = iterable(&["convert", csv.to_str().unwrap(), out, "-O", &option]);
+    assert!(converted.status.success(), "{}", text(&converted.stderr));
+    assert_eq!(
+        text(&iterable(&["cat", out]).stdout),
+        "{\"id\":1,\"day\":\"2024-01-31\",\"price\":9.50}\n{\"id\":2,\"day\":null,\"price\":10.00}\n"
+    );
+    // A schema that is not JSON: the error says how to give a file.
+    let bare = iterable(&[
+        "convert",
+        csv.to_str().unwrap(),
+        out,
+        "-O",
+        "schema=row.avsc",
+    ]);
+    assert!(!bare.status.success());
+    assert!(
+        text(&bare.stderr).contains("schema=@FILE"),
+        "{}",
+        text(&bare.stderr)
+    );
+    let missing = iterable(&[
+        "convert",
+        csv.to_str().unwrap(),
+        out,
+        "-O",
+        "schema=@nope.avsc",
+    ]);
+    assert!(
+        text(&missing.stderr).contains("schema=@nope.avsc"),
+        "{}",
+        text(&missing.stderr)
+    );
 }
 
 #[test]

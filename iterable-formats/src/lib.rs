@@ -22,7 +22,7 @@
 //! | Parquet (feature `parquet`) | `parquet` | yes, by ranges | yes | the parquet crate's push decoders; only the columns asked for are fetched; every type through the `arrow` bridge |
 //! | MessagePack | [`msgpack`] | yes | yes | rmp's markers, each value measured before it is built; a stream of maps; ints to u64, bin as bytes, timestamps typed, other exts kept |
 //! | CBOR | [`cbor`] | yes | yes | ciborium-ll's headers, each value measured before it is built; a sequence of maps or an array of them; date, bignum and decimal tags typed, other tags kept |
-//! | Avro | [`avro`] | yes | not yet | object container files, a block at a time: the framing and codecs here, the records by apache-avro; logical types typed |
+//! | Avro | [`avro`] | yes | yes | object container files, a block at a time: the framing and codecs here, the records by apache-avro; logical types typed; written in the schema given (`-O schema=`) or one of the records' types |
 //! | BSON | [`bson`] | yes | yes | the bson crate's raw documents, framed by their lengths; ObjectId, binary subtypes, regexes and the other BSON types as MongoDB's Extended JSON objects; datetimes and decimal128 typed |
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |

@@ -19,7 +19,10 @@
 //! | uuid | `String` |
 //! | duration | `{"months": n, "days": n, "milliseconds": n}` |
 //!
-//! A file whose schema is not a record gives records of one field, `value`. A block whose data
+//! A file whose schema is not a record gives records of one field, `value`. Written too
+//! ([`AvroEncoder`]): see [`encode`] for the schema written and how values fit it.
+//!
+//! Reading: A block whose data
 //! does not decode (its codec, a record in it, records claimed that it cannot hold) is a
 //! recoverable error naming its byte offset and the record, and reading goes on with the next
 //! block; a header that does not read, a block longer than the record size limit, a sync
@@ -28,11 +31,9 @@
 //! nested deeper than 128 or of more than 10,000 types, arrays of a type of no bytes.
 //! apache-avro refuses any string, bytes or collection over 64 MiB (a limit it keeps for the
 //! whole process). A big-decimal past what a `Decimal` holds is kept as its text.
-//!
-//! Not written yet.
 
 use crate::compression::CodecKind;
-use crate::registry::{FormatOptions, FormatSpec, Sniffed};
+use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use apache_avro::schema::{NamesRef, ResolvedSchema, Schema};
 use apache_avro::types::Value as AvroValue;
 use bytes::{Buf, Bytes, BytesMut};
@@ -42,6 +43,9 @@ use iterable_core::{
 };
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
+
+pub mod encode;
+pub use encode::AvroEncoder;
 
 /// The format's name in errors and options.
 pub const FORMAT: &str = "avro";
@@ -63,12 +67,31 @@ static INFO: FormatInfo = FormatInfo {
     magic: &[MAGIC],
     capabilities: Capabilities {
         read: true,
-        write: false,
+        write: true,
         streaming: true,
         random_access: false,
     },
-    description: "Avro object container files: the file's schema, records typed; read only for now",
+    description: "Avro object container files: the file's schema, records typed",
 };
+
+/// What [`AvroEncoder`] takes.
+static WRITE_OPTIONS: &[OptionInfo] = &[
+    OptionInfo {
+        key: "codec",
+        default: "deflate",
+        help: "the blocks' codec: null, deflate, snappy, zstandard, bzip2, xz; a level in brackets: deflate(9)",
+    },
+    OptionInfo {
+        key: "schema",
+        default: "",
+        help: "the Avro schema to write, as its JSON (the command reads -O schema=@FILE.avsc); by default the records' types",
+    },
+    OptionInfo {
+        key: "infer_rows",
+        default: "10000",
+        help: "without a schema given, how many records the schema is inferred from",
+    },
+];
 
 /// The largest string, bytes or collection apache-avro allocates for a value.
 const MAX_ALLOCATION: usize = 64 << 20;
@@ -108,12 +131,12 @@ impl FormatSpec for AvroFormat {
         Ok(Box::new(AvroDecoder::new(max_record_size)))
     }
 
-    fn encoder(&self, _options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            "Avro is not written yet: convert to another format",
-        )
-        .with_format(FORMAT))
+    fn write_options(&self) -> &'static [OptionInfo] {
+        WRITE_OPTIONS
+    }
+
+    fn encoder(&self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
+        Ok(Box::new(AvroEncoder::new(options)?))
     }
 }
 
@@ -173,6 +196,39 @@ enum Codec {
     Deflate,
     /// One of the stream codecs.
     Stream(CodecKind),
+}
+
+impl Codec {
+    /// The codec a header names (`avro.codec`).
+    fn named(name: &str) -> Option<Codec> {
+        Some(match name {
+            "null" => Codec::Null,
+            "snappy" => Codec::Snappy,
+            "deflate" => Codec::Deflate,
+            "zstandard" => Codec::Stream(CodecKind::Zstd),
+            "bzip2" => Codec::Stream(CodecKind::Bzip2),
+            "xz" => Codec::Stream(CodecKind::Xz),
+            _ => return None,
+        })
+    }
+
+    /// Its name in a header.
+    fn name(self) -> &'static str {
+        match self {
+            Codec::Null => "null",
+            Codec::Snappy => "snappy",
+            Codec::Deflate => "deflate",
+            Codec::Stream(CodecKind::Zstd) => "zstandard",
+            Codec::Stream(CodecKind::Bzip2) => "bzip2",
+            Codec::Stream(_) => "xz",
+        }
+    }
+}
+
+/// The schema of a container file's header, parsed.
+fn header_schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(|| Schema::parse_str(HEADER_SCHEMA).expect("valid"))
 }
 
 /// Decodes an Avro object container file: see the [module](self).
@@ -243,8 +299,7 @@ impl AvroDecoder {
             let message = "not an Avro object container file (no `Obj\\x01`)".to_owned();
             return Err(self.fatal(buf, ErrorKind::Parse, message));
         }
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        let schema = SCHEMA.get_or_init(|| Schema::parse_str(HEADER_SCHEMA).expect("valid"));
+        let schema = header_schema();
         let mut rest = &buf[..buf.len().min(self.max_record_size)];
         let parsed = apache_avro::reader::datum::GenericDatumReader::builder(schema)
             .build()
@@ -585,15 +640,9 @@ fn read_header(header: AvroValue) -> std::result::Result<Header, String> {
     };
     let schema = text("avro.schema").ok_or("a header without `avro.schema`")?;
     let schema = Schema::parse_str(&schema).map_err(|e| format!("the file's schema: {e}"))?;
-    let codec = match text("avro.codec").as_deref().unwrap_or("null") {
-        "null" => Codec::Null,
-        "snappy" => Codec::Snappy,
-        "deflate" => Codec::Deflate,
-        "zstandard" => Codec::Stream(CodecKind::Zstd),
-        "bzip2" => Codec::Stream(CodecKind::Bzip2),
-        "xz" => Codec::Stream(CodecKind::Xz),
-        other => return Err(format!("the codec {other:?}, which Avro does not define")),
-    };
+    let codec = text("avro.codec").unwrap_or_else(|| "null".into());
+    let codec = Codec::named(&codec)
+        .ok_or_else(|| format!("the codec {codec:?}, which Avro does not define"))?;
     check_schema(&schema)?;
     if let Codec::Stream(kind) = codec
         && !kind.is_built()
