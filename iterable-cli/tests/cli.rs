@@ -419,6 +419,28 @@ fn binary_formats_round_trip_and_are_found_by_content() {
 }
 
 #[test]
+fn orc_is_read_and_found_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/kit.orc");
+    let bare = dir.path().join("bare");
+    std::fs::copy(kit, &bare).unwrap();
+    let detect = text(&iterable(&["detect", bare.to_str().unwrap()]).stdout);
+    assert!(detect.contains("format: orc"), "{detect}");
+    let head = iterable(&["head", "-n", "1", kit, "-o", "columns=str,i8"]);
+    assert!(head.status.success(), "{}", text(&head.stderr));
+    assert_eq!(text(&head.stdout), "{\"str\":\"a\",\"i8\":1}\n");
+    let out = dir.path().join("out.orc");
+    let refused = iterable(&["convert", kit, out.to_str().unwrap()]);
+    assert!(
+        text(&refused.stderr).contains("read only"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let formats = text(&iterable(&["formats"]).stdout);
+    assert!(formats.contains("orc: Apache ORC"), "{formats}");
+}
+
+#[test]
 fn avro_is_written_in_a_schema_read_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let csv = temp_file(&dir, "in.csv", b"id,day,price\n1,2024-01-31,9.5\n2,,10\n");

@@ -45,9 +45,7 @@
 //! # Ok::<(), iterable_core::Error>(())
 //! ```
 
-use crate::arrow::{
-    BatchRecords, caught, column_indices, columns_option, schema_from_arrow, unpack_allowed,
-};
+use crate::arrow::{Batches, caught, unpack_allowed};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_array::ArrayRef;
@@ -136,85 +134,6 @@ fn read_error(format: &'static str, error: impl std::fmt::Display, record: u64) 
         record: Some(record),
         ..Position::default()
     })
-}
-
-/// What is read of each batch: its records, in the columns asked for.
-struct Batches {
-    format: &'static str,
-    columns: Option<Vec<String>>,
-    /// The columns asked for, as indices, once the schema is known.
-    projection: Option<Vec<usize>>,
-    schema: Option<Schema>,
-    records: Option<BatchRecords>,
-    /// Records given so far.
-    given: u64,
-}
-
-impl Batches {
-    fn new(format: &'static str, options: &FormatOptions) -> Result<Batches> {
-        options.check(format, READ_OPTIONS)?;
-        Ok(Batches {
-            format,
-            columns: columns_option(options),
-            projection: None,
-            schema: None,
-            records: None,
-            given: 0,
-        })
-    }
-
-    /// Learns the file's schema: the columns asked for are found in it.
-    fn set_schema(&mut self, schema: &arrow_schema::Schema) -> Result<()> {
-        let projected = match &self.columns {
-            None => schema.clone(),
-            Some(names) => {
-                let indices = column_indices(self.format, schema, names)?;
-                let projected = schema.project(&indices).map_err(|e| {
-                    read_error(self.format, e, 1) // the indices were found in it
-                })?;
-                self.projection = Some(indices);
-                projected
-            }
-        };
-        self.schema = Some(schema_from_arrow(&projected).map_err(|e| e.with_format(self.format))?);
-        Ok(())
-    }
-
-    /// Takes the records of `batch`.
-    fn push(&mut self, batch: RecordBatch) -> Result<()> {
-        let batch = match &self.projection {
-            Some(indices) => batch
-                .project(indices)
-                .map_err(|e| read_error(self.format, e, self.given + 1))?,
-            None => batch,
-        };
-        self.records = Some(BatchRecords::new(&batch).map_err(|e| e.with_format(self.format))?);
-        Ok(())
-    }
-
-    fn next(&mut self) -> Option<Record> {
-        let record = self.records.as_mut()?.next();
-        match record {
-            Some(_) => self.given += 1,
-            None => self.records = None,
-        }
-        record
-    }
-
-    /// Moves up to `max` records into `out`; how many were moved.
-    fn move_into(&mut self, out: &mut VecDeque<Record>, max: usize) -> usize {
-        let Some(records) = &mut self.records else {
-            return 0;
-        };
-        let before = out.len();
-        out.extend(records.by_ref().take(max.max(1)));
-        let moved = out.len() - before;
-        self.given += moved as u64;
-        if moved == 0 {
-            self.records = None;
-        }
-        moved
-    }
 }
 
 impl FormatSpec for ArrowFileFormat {
@@ -375,7 +294,10 @@ impl ArrowFileDecoder {
             decoder: None,
             dictionaries: Vec::new(),
             blocks: Vec::new(),
-            batches: Batches::new(FILE_FORMAT, options)?,
+            batches: {
+                options.check(FILE_FORMAT, READ_OPTIONS)?;
+                Batches::new(FILE_FORMAT, options)?
+            },
         })
     }
 
@@ -410,8 +332,8 @@ impl ArrowFileDecoder {
         let ipc_schema = footer
             .schema()
             .ok_or_else(|| self.malformed("its footer has no schema"))?;
-        let schema = arrow_ipc::convert::try_fb_to_schema(ipc_schema)
-            .map_err(|e| read_error(FILE_FORMAT, e, 1))?;
+        // Malformed, it panics (arrow-ipc 59): within `caught`, an error.
+        let schema = arrow_ipc::convert::fb_to_schema(ipc_schema);
         self.batches.set_schema(&schema)?;
         self.dictionaries = footer.dictionaries().iter().flatten().copied().collect();
         self.blocks = footer.recordBatches().iter().flatten().copied().collect();
@@ -699,7 +621,10 @@ impl ArrowStreamDecoder {
     /// A decoder with `options` ([`READ_OPTIONS`]).
     pub fn new(options: &FormatOptions) -> Result<ArrowStreamDecoder> {
         Ok(ArrowStreamDecoder {
-            batches: Batches::new(STREAM_FORMAT, options)?,
+            batches: {
+                options.check(STREAM_FORMAT, READ_OPTIONS)?;
+                Batches::new(STREAM_FORMAT, options)?
+            },
             arrow_schema: None,
             dictionaries: HashMap::new(),
             consumed: 0,
@@ -856,8 +781,8 @@ impl ArrowStreamDecoder {
                 let ipc_schema = message
                     .header_as_schema()
                     .ok_or_else(|| self.malformed("a schema message without a schema"))?;
-                let schema = arrow_ipc::convert::try_fb_to_schema(ipc_schema)
-                    .map_err(|e| self.malformed(e))?;
+                // Malformed, it panics (arrow-ipc 59): within `caught`, an error.
+                let schema = arrow_ipc::convert::fb_to_schema(ipc_schema);
                 self.batches.set_schema(&schema)?;
                 self.arrow_schema = Some(schema.into());
             }

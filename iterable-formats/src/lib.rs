@@ -26,6 +26,7 @@
 //! | BSON | [`bson`] | yes | yes | the bson crate's raw documents, framed by their lengths; ObjectId, binary subtypes, regexes and the other BSON types as MongoDB's Extended JSON objects; datetimes and decimal128 typed |
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
+//! | ORC (feature `orc`) | `orc` | yes, by ranges | no | orc-rust, a stripe at a time; only the columns asked for are decoded; every type through the `arrow` bridge |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
@@ -103,6 +104,8 @@ pub mod lineprotocol;
 pub mod lines;
 pub mod ltsv;
 pub mod msgpack;
+#[cfg(feature = "orc")]
+pub mod orc;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod registry;

@@ -371,6 +371,8 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::ipc::ARROW_FILE,
     #[cfg(feature = "arrow")]
     &crate::ipc::ARROW_STREAM,
+    #[cfg(feature = "orc")]
+    &crate::orc::ORC,
 ];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.

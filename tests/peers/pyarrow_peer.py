@@ -1,9 +1,10 @@
-"""The Parquet and Arrow IPC peer of the tests: pyarrow writes the files iterable must read,
-and checks the files iterable writes. A file is read as its extension says: `.parquet`,
-`.arrow` / `.feather` (the IPC file format), `.arrows` (the IPC stream format).
+"""The Parquet, Arrow IPC and ORC peer of the tests: pyarrow writes the files iterable must
+read, and checks the files iterable writes. A file is read as its extension says: `.parquet`,
+`.arrow` / `.feather` (the IPC file format), `.arrows` (the IPC stream format), `.orc`.
 
     pyarrow_peer.py write DIR           write the peer's Parquet files into DIR
     pyarrow_peer.py write-ipc DIR       write the peer's Arrow IPC files into DIR
+    pyarrow_peer.py write-orc DIR       write the peer's ORC files into DIR
     pyarrow_peer.py kit DIR             write the format kit's files (tests/data) into DIR
     pyarrow_peer.py same-as-jsonl P J   P's rows (as pyarrow reads them) are the JSON Lines J
                                         (as iterable writes typed values as text)
@@ -22,6 +23,7 @@ import sys
 
 import pyarrow as pa
 import pyarrow.feather as feather
+import pyarrow.orc as orc
 import pyarrow.parquet as pq
 
 EPOCH = datetime.datetime(1970, 1, 1)
@@ -127,8 +129,98 @@ def write(directory):
     pq.write_table(wide_table(20000), f"{directory}/wide.parquet", row_group_size=5000, compression="none")
 
 
+def orc_table():
+    """Every type ORC has that pyarrow writes, nulls in each."""
+    rows = 7
+    base = build_types()
+    names = ["i8", "i16", "i32", "i64", "f32", "f64", "bool", "str", "bin", "date"]
+    columns = {name: base.column(name) for name in names}
+    # Before 1970, whole seconds only: orc-rust 0.9 misreads the fractions of those, as the
+    # C++ writer stores them (see iterable_formats::orc).
+    columns["ts"] = pa.array([0, -86400 * 10**9, 1706708700123456789, None, 86400 * 10**9, 5, 2**62],
+                             pa.timestamp("ns"))
+    columns["dec"] = pa.array([decimal.Decimal("1.250"), decimal.Decimal("-99999.999"), None,
+                               decimal.Decimal("0.000"), decimal.Decimal("12.5"), decimal.Decimal("1"),
+                               decimal.Decimal("-0.001")], pa.decimal128(8, 3))
+    columns["list"] = pa.array([[1, 2], [], None, [None, 3], [4], [5, 6, 7], [-1]], pa.list_(pa.int64()))
+    columns["struct"] = pa.array([{"x": i, "y": f"y{i}"} if i != 2 else None for i in range(rows)],
+                                 pa.struct([("x", pa.int32()), ("y", pa.string())]))
+    columns["map"] = pa.array([[("a", i), ("b", -i)] if i != 3 else None for i in range(rows)],
+                              pa.map_(pa.string(), pa.int64()))
+    return pa.table(columns)
+
+
+def write_orc(directory):
+    """Every type in each compression; many rows in several stripes; a file of no rows."""
+    table = orc_table()
+    for codec in ["uncompressed", "zlib", "snappy", "zstd", "lz4"]:
+        orc.write_table(table, f"{directory}/types-{codec}.orc", compression=codec)
+    orc.write_table(plain_table(60000), f"{directory}/stripes.orc", stripe_size=1, batch_size=5000,
+                    compression="zstd")
+    orc.write_table(table.slice(0, 0), f"{directory}/empty.orc")
+
+
+def orc_kit(directory):
+    """The kit's ORC file: every type, a stripe a row or two; the bad one has its second
+    stripe's data broken."""
+    table = pa.concat_tables([orc_table()] * 3)
+    good = f"{directory}/kit.orc"
+    orc.write_table(table, good, stripe_size=1, batch_size=3, compression="uncompressed")
+    data = bytearray(open(good, "rb").read())
+    # The second stripe's footer, which every reader reads first, broken.
+    offset, index, length, _ = stripes(good)[1]
+    footer = offset + index + length
+    data[footer:footer + 8] = b"\xff" * 8
+    open(f"{directory}/kit-bad.orc", "wb").write(bytes(data))
+    print(f"kit.orc: {orc.ORCFile(good).nstripes} stripes; the second at byte {offset}")
+
+
+def stripes(path):
+    """Each stripe of an ORC file as (offset, index length, data length, footer length), from
+    its footer (which pyarrow does not expose), read by hand: an uncompressed file's."""
+    data = open(path, "rb").read()
+    ps_len = data[-1]
+    footer_len = protobuf(data[-1 - ps_len:-1])[1][0]
+    footer = data[-1 - ps_len - footer_len:-1 - ps_len]
+    return [tuple(protobuf(s)[n][0] for n in (1, 2, 3, 4)) for s in protobuf(footer).get(3, [])]
+
+
+def protobuf(data):
+    """A protobuf message's fields: number to values (varints as ints, the rest as bytes)."""
+    fields, at = {}, 0
+    def varint():
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7f) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+    while at < len(data):
+        key = varint()
+        number, kind = key >> 3, key & 7
+        if kind == 0:
+            value = varint()
+        elif kind == 2:
+            length = varint()
+            value = data[at:at + length]
+            at += length
+        elif kind == 1:
+            value, at = data[at:at + 8], at + 8
+        elif kind == 5:
+            value, at = data[at:at + 4], at + 4
+        else:
+            fail(f"protobuf wire type {kind}")
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
 def read_table(path):
     """The table in `path`, read by pyarrow as its extension says."""
+    if path.endswith(".orc"):
+        return orc.read_table(path)
     if path.endswith(".arrow") or path.endswith(".feather"):
         with pa.ipc.open_file(path) as reader:
             return reader.read_all()
@@ -214,6 +306,7 @@ def kit(directory):
     data[offset:offset + 12] = b"\x15\xff\xff\xff\xff\x0f" * 2
     open(f"{directory}/kit-bad.parquet", "wb").write(bytes(data))
     ipc_kit(directory)
+    orc_kit(directory)
 
 
 def scaled(value, per):
@@ -360,6 +453,8 @@ def main():
         write(*args)
     elif command == "write-ipc":
         write_ipc(*args)
+    elif command == "write-orc":
+        write_orc(*args)
     elif command == "kit":
         kit(*args)
     elif command == "same-as-jsonl":

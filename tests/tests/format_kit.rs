@@ -179,6 +179,21 @@ fn cases() -> Vec<Case> {
             },
             recovers: false,
         },
+        // Written by pyarrow (tests/peers/pyarrow_peer.py kit): every type ORC has, seven
+        // stripes of three rows; the bad one has its second stripe's footer broken.
+        Case {
+            format: Format::from_name("orc").unwrap(),
+            options: &[],
+            file: "kit.orc",
+            good: include_bytes!("../data/kit.orc"),
+            bad: include_bytes!("../data/kit-bad.orc"),
+            first_error: Position {
+                byte: Some(1290),
+                record: Some(4),
+                ..Position::default()
+            },
+            recovers: false,
+        },
         // Written by Python's msgpack (msgpack_peer.py kit): every type, a timestamp and
         // another ext, an integer key; the bad one has a top-level integer between two maps.
         Case {

@@ -1,4 +1,4 @@
-//! Parquet and Arrow IPC against their reference, pyarrow (`tests/peers/pyarrow_peer.py`, run
+//! Parquet, Arrow IPC and ORC against their reference, pyarrow (`tests/peers/pyarrow_peer.py`, run
 //! in the venv that `tests/run.sh` makes): the files pyarrow writes read as pyarrow reads them,
 //! every type and compression; the files iterable writes read in pyarrow as the originals;
 //! schemas inferred from untyped records; reading by ranges from HTTP and S3 servers on
@@ -28,6 +28,10 @@ fn peer_files() -> &'static Path {
         run_peer(
             "pyarrow_peer.py",
             &["write-ipc", dir.path().to_str().unwrap()],
+        );
+        run_peer(
+            "pyarrow_peer.py",
+            &["write-orc", dir.path().to_str().unwrap()],
         );
         dir
     })
@@ -633,4 +637,123 @@ fn cut_and_broken_arrow_files_are_errors() {
     let error = read_with("sync", &peer_file("types.arrow"), &columns("nope")).unwrap_err();
     assert!(error.to_string().contains("\"nope\""), "{error}");
     assert!(error.to_string().contains("i8, i16"), "{error}");
+}
+
+#[test]
+fn orc_files_pyarrow_wrote_read_as_pyarrow_reads_them() {
+    read_as_pyarrow_reads_them(peer_files_with(&["orc"]));
+}
+
+#[test]
+fn orc_files_read_alike_in_every_adapter_and_by_columns() {
+    // The same table in every compression pyarrow writes (each checked against pyarrow above).
+    let plain = read_with(
+        "sync",
+        &peer_file("types-uncompressed.orc"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plain.len(), 7);
+    for name in [
+        "types-uncompressed.orc",
+        "types-zlib.orc",
+        "types-snappy.orc",
+        "types-zstd.orc",
+        "types-lz4.orc",
+    ] {
+        for adapter in ADAPTERS {
+            let records = read_with(adapter, &peer_file(name), &ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{adapter} {name}: {e}"));
+            assert!(records == plain, "{adapter} {name}: records differ");
+        }
+    }
+    // Six stripes, read one at a time; only the columns asked for, in their order.
+    let stripes = read_with("sync", &peer_file("stripes.orc"), &columns("flag,id")).unwrap();
+    assert_eq!(stripes.len(), 60000);
+    assert_eq!(stripes[59999].names().collect::<Vec<_>>(), ["flag", "id"]);
+    assert_eq!(stripes[59999].get("id"), Some(&Value::Int(59999)));
+    assert!(
+        read_with("sync", &peer_file("empty.orc"), &ReadOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+    let error = read_with("sync", &peer_file("stripes.orc"), &columns("nope")).unwrap_err();
+    assert!(error.to_string().contains("\"nope\""), "{error}");
+    assert!(error.to_string().contains("id, name"), "{error}");
+}
+
+#[test]
+fn orc_types_reach_the_writer_and_orc_is_not_written() {
+    // ORC to Parquet: the columns keep their types (int8 stays int8, decimals their scale).
+    let out = tempfile::tempdir().unwrap();
+    let orc = peer_file("types-zstd.orc");
+    let parquet = out.path().join("types.parquet");
+    iterable_sync::convert(&orc, text(&parquet), &ConvertOptions::default()).unwrap();
+    run_peer(
+        "pyarrow_peer.py",
+        &[
+            "types",
+            text(&parquet),
+            "i8:int8",
+            "f32:float",
+            "dec:decimal128(8, 3)",
+            "date:date32[day]",
+            "list:list<item: int64>",
+        ],
+    );
+    let back = read_with("sync", text(&parquet), &ReadOptions::default()).unwrap();
+    let original = read_with("sync", &orc, &ReadOptions::default()).unwrap();
+    assert_eq!(back, original);
+    let error = iterable_sync::convert(
+        &orc,
+        text(&out.path().join("again.orc")),
+        &ConvertOptions::default(),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("read only"), "{error}");
+}
+
+#[test]
+fn orc_files_are_read_by_ranges_over_http_and_s3() {
+    let server = RangeServer::start();
+    let file = std::fs::read(peer_file("stripes.orc")).unwrap();
+    server.put("/stripes.orc", &file);
+    let url = server.url("/stripes.orc");
+    let local = read_with("sync", &peer_file("stripes.orc"), &ReadOptions::default()).unwrap();
+    let ranged_before = server.ranged_requests();
+    for adapter in ADAPTERS {
+        let records = read_with(adapter, &url, &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert!(records == local, "{adapter}: records differ");
+    }
+    // The tail and six stripes, for each adapter.
+    assert!(server.ranged_requests() >= ranged_before + 7 * 3);
+    let s3 = s3();
+    s3.bucket("orc");
+    s3.put("orc", "stripes.orc", &file);
+    let records = read_with("tokio", "s3://orc/stripes.orc", &ReadOptions::default()).unwrap();
+    assert!(records == local);
+}
+
+#[test]
+fn cut_and_broken_orc_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::read(peer_file("stripes.orc")).unwrap();
+    let cut = dir.path().join("cut.orc");
+    std::fs::write(&cut, &file[..file.len() - 100]).unwrap();
+    let error = read_with("sync", text(&cut), &ReadOptions::default()).unwrap_err();
+    assert!(error.to_string().contains("not an ORC file"), "{error}");
+    assert!(error.to_string().contains("cut.orc"), "{error}");
+    // The kit's broken file: its second stripe's footer broken. The first stripe's records
+    // come, then the error names the stripe's byte and first record.
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kit-bad.orc");
+    let mut reader = iterable_sync::open(text(&bad)).unwrap();
+    let records: Vec<_> = reader.by_ref().collect();
+    let error = records.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        error.to_string().contains("a stripe that does not decode"),
+        "{error}"
+    );
+    assert_eq!(error.position().record, Some(4), "{error}");
+    assert_eq!(records.len(), 4);
 }

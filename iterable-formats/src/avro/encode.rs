@@ -3,7 +3,7 @@
 //! (`-O infer_rows=N`); the header, then blocks of records in the codec asked for
 //! (`-O codec=`), each block's records encoded by apache-avro.
 //!
-//! A schema made from the records' types ([`avro_schema`]) keeps them: integers of 32 bits
+//! A schema made from the records' types keeps them: integers of 32 bits
 //! and less as `int`, wider ones as `long`, floats of 32 and 64 bits, decimals (38 digits at
 //! most) on `bytes`, dates, times (nanoseconds as microseconds, refused when not whole
 //! ones), timestamps with a zone as `timestamp-*` and without as `local-timestamp-*`,
@@ -208,7 +208,7 @@ impl AvroEncoder {
         let resolved = ResolvedSchema::try_from(&target.schema).map_err(|e| {
             write_error(format!("the schema: {e}"))
                 .with_format(FORMAT)
-                .at(at.clone())
+                .at(at)
         })?;
         let names = resolved.get_names();
         let converted = if target.wrapped {

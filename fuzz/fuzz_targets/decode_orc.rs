@@ -1,0 +1,6 @@
+//! Fuzzes the ORC decoder: no panic, and the same whatever the rows at a time.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    iterable_fuzz::decode_ranges(iterable_formats::Format::from_name("orc").unwrap(), data);
+});
