@@ -260,7 +260,7 @@ impl<R> Decoding<R> {
         match self {
             Decoding::Inline { state, .. } => state.errors(),
             Decoding::Ahead(ahead) => ahead.errors(),
-            Decoding::Ranged(_) => &[],
+            Decoding::Ranged(ranged) => ranged.state.errors(),
         }
     }
 
@@ -270,6 +270,14 @@ impl<R> Decoding<R> {
             Decoding::Ranged(ranged) => ranged.state.schema(),
             Decoding::Inline { state, .. } => state.schema(),
             Decoding::Ahead(ahead) => ahead.schema(),
+        }
+    }
+
+    /// The input's tables (a workbook's sheets), once known; `None` for a format without.
+    pub fn tables(&self) -> Option<&[String]> {
+        match self {
+            Decoding::Ranged(ranged) => ranged.state.tables(),
+            _ => None,
         }
     }
 }

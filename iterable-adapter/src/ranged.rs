@@ -5,7 +5,9 @@
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
-use iterable_core::{Decoder, Error, ErrorKind, RangeDecoder, RangeStep, Record, Result, Schema};
+use iterable_core::{
+    Decoder, Error, ErrorKind, ErrorPolicy, RangeDecoder, RangeStep, Record, Result, Schema,
+};
 use iterable_formats::Detection;
 use iterable_sources::Location;
 use std::io::Write;
@@ -89,6 +91,11 @@ pub struct RangedState {
     ready: std::collections::VecDeque<Record>,
     /// An error that came with records before it: given once they are taken.
     failed: Option<Error>,
+    /// What a recoverable error (a workbook's error cell) does: end the reading (`Fail`, as
+    /// every other error does), or be skipped (`Skip`), or skipped and kept (`Collect`).
+    policy: ErrorPolicy,
+    skipped: u64,
+    errors: Vec<Error>,
 }
 
 /// Records taken from the decoder at a time: a few, so that a record is not moved out of a
@@ -98,8 +105,13 @@ const READY_RECORDS: usize = 4;
 
 impl RangedState {
     /// The state for an input of `size` bytes in the format `detection` found, whose errors
-    /// name `location`.
-    pub fn new(detection: Detection, size: u64, location: Option<String>) -> Result<RangedState> {
+    /// name `location`; `policy` says what a recoverable error does.
+    pub fn new(
+        detection: Detection,
+        size: u64,
+        location: Option<String>,
+        policy: ErrorPolicy,
+    ) -> Result<RangedState> {
         let decoder = detection
             .format
             .ranged_decoder(&detection.options, size)
@@ -115,13 +127,32 @@ impl RangedState {
             pushed: Vec::new(),
             ready: std::collections::VecDeque::with_capacity(READY_RECORDS),
             failed: None,
+            policy,
+            skipped: 0,
+            errors: Vec::new(),
         })
     }
 
-    /// The next record, or the ranges needed first. After an error, nothing more: a file
-    /// read by ranges has no next record to go on with.
+    /// The next record, or the ranges needed first. After an error, nothing more (a file
+    /// read by ranges has no next record to go on with), but for a recoverable one, which
+    /// the policy skips or gives.
     #[inline]
     pub fn step(&mut self) -> Result<RangedNext> {
+        loop {
+            match self.step_once() {
+                Err(error) if error.is_recoverable() && self.policy != ErrorPolicy::Fail => {
+                    self.skipped += 1;
+                    if self.policy == ErrorPolicy::Collect {
+                        self.errors.push(error);
+                    }
+                }
+                next => return next,
+            }
+        }
+    }
+
+    #[inline]
+    fn step_once(&mut self) -> Result<RangedNext> {
         if let Some(record) = self.ready.pop_front() {
             self.records += 1;
             return Ok(RangedNext::Record(record));
@@ -145,7 +176,7 @@ impl RangedState {
             // The records that came before the error go first.
             Err(error) if !self.ready.is_empty() => {
                 self.failed = Some(error);
-                self.step()
+                self.step_once()
             }
             Err(error) => self.not_a_record(Err(error)),
         }
@@ -186,7 +217,7 @@ impl RangedState {
                 Ok(RangedNext::End)
             }
             Err(error) => {
-                self.ended = true;
+                self.ended = !error.is_recoverable();
                 Err(crate::locate(&self.location, error))
             }
         }
@@ -229,8 +260,18 @@ impl RangedState {
             records_read: self.records,
             bytes_read: self.bytes_read,
             size: Some(self.size),
-            skipped: 0,
+            skipped: self.skipped,
         }
+    }
+
+    /// The errors skipped under the `Collect` policy, with their positions.
+    pub fn errors(&self) -> &[Error] {
+        &self.errors
+    }
+
+    /// The input's tables (a workbook's sheets), once the decoder knows them.
+    pub fn tables(&self) -> Option<&[String]> {
+        self.decoder.tables()
     }
 
     /// How the format was found.

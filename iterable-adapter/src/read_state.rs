@@ -154,6 +154,7 @@ impl Probe {
                 error: prepared.error,
                 location: None,
                 size: None,
+                policy: self.options.error_policy,
             })));
         };
         let driver = driver(
@@ -254,6 +255,8 @@ pub struct RangedProbe {
     error: Option<Error>,
     location: Option<String>,
     size: Option<u64>,
+    /// What a recoverable error of the decoder does.
+    policy: iterable_core::ErrorPolicy,
 }
 
 impl RangedProbe {
@@ -279,7 +282,7 @@ impl RangedProbe {
             );
             return Err(crate::locate(&self.location, error));
         };
-        crate::RangedState::new(self.detection, size, self.location)
+        crate::RangedState::new(self.detection, size, self.location, self.policy)
     }
 
     /// A driver that gathers the rest of the input (through its codec) to be copied into a
@@ -300,7 +303,7 @@ impl RangedProbe {
 
     /// The state for reading a copy of `size` bytes by ranges.
     pub fn from_copy(self, size: u64) -> Result<crate::RangedState> {
-        crate::RangedState::new(self.detection, size, self.location)
+        crate::RangedState::new(self.detection, size, self.location, self.policy)
     }
 }
 

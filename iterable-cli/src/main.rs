@@ -75,6 +75,13 @@ enum Command {
     },
     /// List every format and codec: what each can do, and the options of each format.
     Formats,
+    /// List the tables of an input, in order: the sheets of a workbook.
+    Tables {
+        #[command(flatten)]
+        read: ReadArgs,
+        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        input: String,
+    },
     /// Print the detected format of an input.
     Detect {
         #[command(flatten)]
@@ -335,6 +342,23 @@ fn run(command: Command) -> Result<(), Error> {
             Ok(())
         }
         Command::Formats => print_formats(),
+        Command::Tables { read, input } => {
+            let mut reader = read.open(&input)?;
+            let first = reader.read();
+            let Some(tables) = reader.tables() else {
+                first?;
+                let format = reader.detection().format.info().name;
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("{input}: {format} has no tables (workbooks have their sheets)"),
+                ));
+            };
+            let mut out = std::io::stdout().lock();
+            for table in tables {
+                writeln!(out, "{table}")?;
+            }
+            Ok(())
+        }
         Command::Convert {
             read,
             to,

@@ -151,10 +151,10 @@ fn a_failed_convert_leaves_no_output() {
 #[test]
 fn usage_errors_and_unknown_formats() {
     assert_eq!(iterable(&["frobnicate"]).status.code(), Some(2));
-    let out = iterable(&["count", "--format", "xlsx", &sample("sample.csv")]);
+    let out = iterable(&["count", "--format", "numbers", &sample("sample.csv")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("unknown format \"xlsx\""),
+        text(&out.stderr).contains("unknown format \"numbers\""),
         "{}",
         text(&out.stderr)
     );
@@ -416,6 +416,35 @@ fn binary_formats_round_trip_and_are_found_by_content() {
             "{formats}"
         );
     }
+}
+
+#[test]
+fn workbooks_list_their_sheets_and_read_one() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
+    let xlsx = format!("{data}kit.xlsx");
+    let tables = iterable(&["tables", &xlsx]);
+    assert!(tables.status.success(), "{}", text(&tables.stderr));
+    assert_eq!(text(&tables.stdout), "Sheet\n");
+    let ods = format!("{data}kit.ods");
+    assert_eq!(text(&iterable(&["tables", &ods]).stdout), "people\n");
+    let head = iterable(&["head", "-n", "1", &xlsx, "-o", "columns=id,day"]);
+    assert_eq!(text(&head.stdout), "{\"id\":0,\"day\":\"2024-01-31\"}\n");
+    let csv = format!("{data}../../data/sample.csv");
+    let none = iterable(&["tables", &csv]);
+    assert!(!none.status.success());
+    assert!(
+        text(&none.stderr).contains("csv has no tables"),
+        "{}",
+        text(&none.stderr)
+    );
+    let bad = format!("{data}kit-bad.xlsx");
+    let skipped = iterable(&["count", "--skip-bad", &bad, "-o", "cell_errors=error"]);
+    assert_eq!(text(&skipped.stdout), "5\n", "{}", text(&skipped.stderr));
+    assert!(
+        text(&skipped.stderr).contains("1"),
+        "{}",
+        text(&skipped.stderr)
+    );
 }
 
 #[test]

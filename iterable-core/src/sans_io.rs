@@ -119,6 +119,12 @@ pub trait RangeDecoder: Send {
     /// The records' schema, once known: for Parquet, once the footer asked for by the first
     /// step has been pushed.
     fn schema(&self) -> Option<&Schema>;
+
+    /// The input's tables (a workbook's sheets), in order, once known; `None` for a format
+    /// that has none.
+    fn tables(&self) -> Option<&[String]> {
+        None
+    }
 }
 
 impl<D: Decoder + ?Sized> Decoder for Box<D> {

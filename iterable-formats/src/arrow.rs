@@ -296,7 +296,7 @@ impl Batches {
     pub(crate) fn new(format: &'static str, options: &crate::FormatOptions) -> Result<Batches> {
         Ok(Batches {
             format,
-            columns: columns_option(options),
+            columns: options.list("columns"),
             projection: None,
             schema: None,
             records: None,
@@ -922,40 +922,11 @@ pub(crate) fn column_indices(
     Ok(indices)
 }
 
-/// The columns `-o columns=a,b` asks for, in order; `None` for all.
-pub(crate) fn columns_option(options: &crate::FormatOptions) -> Option<Vec<String>> {
-    options
-        .get("columns")
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| c.split(',').map(|n| n.trim().to_owned()).collect())
-}
-
 /// The most `compressed` bytes may claim to unpack to, at most `ratio` to 1 past the first
 /// `floor` bytes, for buffers that arrow-rs crates allocate whole from what a file claims
 /// (Parquet's column chunks, Arrow IPC's buffers).
 pub(crate) fn unpack_allowed(compressed: u64, ratio: u64, floor: u64) -> u64 {
     compressed.saturating_mul(ratio).max(floor)
-}
-
-/// Runs `work` on `library` (an arrow-rs crate), which may panic on hostile input: a panic
-/// is given as the error (`Err`) of `format` saying the file is malformed, `work`'s own
-/// result as `Ok`.
-pub(crate) fn caught<T>(
-    format: &'static str,
-    library: &str,
-    work: impl FnOnce() -> T,
-) -> std::result::Result<T, Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|m| (*m).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Error::parse(
-            format,
-            format!("the file is malformed ({library} failed: {message})"),
-        )
-    })
 }
 
 /// An error of arrow-rs building a batch: the records do not fit the schema.

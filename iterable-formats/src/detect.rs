@@ -106,7 +106,7 @@ pub fn detect_from_content(head: &[u8], complete: bool) -> Option<Detection> {
         options,
         encoding: None,
     };
-    if let Some(format) = Format::all().find(|f| f.info().has_magic(head)) {
+    if let Some(format) = claimed_by_magic(head) {
         return Some(found(format, FormatOptions::default()));
     }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -126,6 +126,20 @@ pub fn detect_from_content(head: &[u8], complete: bool) -> Option<Detection> {
         }
     }
     best.map(|(_, format, options)| found(format, options))
+}
+
+/// The format whose magic bytes `head` starts with and whose sniffer agrees, the surest of
+/// them (workbooks of three formats are all zip archives; `ORC` may start a line of text).
+pub(crate) fn claimed_by_magic(head: &[u8]) -> Option<Format> {
+    let mut best: Option<(u8, Format)> = None;
+    for format in Format::all().filter(|f| f.info().has_magic(head)) {
+        if let Some(sniffed) = format.spec().sniff(head, false)
+            && best.is_none_or(|(confidence, _)| sniffed.confidence > confidence)
+        {
+            best = Some((sniffed.confidence, format));
+        }
+    }
+    best.map(|(_, format)| format)
 }
 
 /// [`detect_from_content`], or the error that explains why the content says nothing: the

@@ -90,7 +90,15 @@ pub fn prepare_input(
                 name = Some(inner);
                 Some(codec)
             }
-            None => CodecKind::from_magic(&head),
+            // A format that is a codec's container (a workbook is a zip archive) is the
+            // format, when it is named so or its content says so.
+            None => CodecKind::from_magic(&head).filter(|_| {
+                let named = Detection::before_content(options, name);
+                !match named {
+                    Some(named) => named.format.info().has_magic(&head),
+                    None => crate::detect::claimed_by_magic(&head).is_some(),
+                }
+            }),
         },
     };
     let enough = |decoded: &[u8], head: &[u8]| {

@@ -45,8 +45,9 @@
 //! # Ok::<(), iterable_core::Error>(())
 //! ```
 
-use crate::arrow::{Batches, caught, unpack_allowed};
+use crate::arrow::{Batches, unpack_allowed};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
+use crate::library_panic::caught;
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_array::ArrayRef;
 use arrow_array::RecordBatch;

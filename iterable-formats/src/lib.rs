@@ -27,6 +27,7 @@
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
 //! | ORC (feature `orc`) | `orc` | yes, by ranges | no | orc-rust, a stripe at a time; only the columns asked for are decoded; every type through the `arrow` bridge |
+//! | XLSX, XLSM, XLSB, XLS, ODS (feature `spreadsheets`) | `spreadsheet` | yes, the file whole | no | calamine; a sheet's rows, cells typed, every column in every record |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.
@@ -100,6 +101,8 @@ pub mod json;
 mod json_tape;
 pub mod json_text;
 pub mod jsonl;
+#[cfg(any(feature = "arrow", feature = "spreadsheets"))]
+mod library_panic;
 pub mod lineprotocol;
 pub mod lines;
 pub mod ltsv;
@@ -111,6 +114,8 @@ pub mod parquet;
 mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;
+#[cfg(feature = "spreadsheets")]
+pub mod spreadsheet;
 pub mod text;
 pub mod toml;
 pub mod xml;

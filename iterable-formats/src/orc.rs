@@ -19,7 +19,8 @@
 //! moved between threads (as every encoder here can); convert to Parquet, which keeps every
 //! type ORC has.
 
-use crate::arrow::{Batches, caught, columns_option};
+use crate::arrow::Batches;
+use crate::library_panic::caught;
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
@@ -249,7 +250,7 @@ impl OrcDecoder {
             stripe: None,
             stripe_at: Position::default(),
             batches: Batches::new(FORMAT, options)?,
-            columns: columns_option(options),
+            columns: options.list("columns"),
             batch_size,
         })
     }

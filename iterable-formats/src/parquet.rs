@@ -27,10 +27,9 @@
 //! page, a cut file) ends the read under every error policy (`skip` and `collect` have no
 //! record to skip to); the records of the row groups before it have been given.
 
-use crate::arrow::{
-    BatchRecords, caught, column_indices, columns_option, schema_from_arrow, unpack_allowed,
-};
+use crate::arrow::{BatchRecords, column_indices, schema_from_arrow, unpack_allowed};
 use crate::batch_writer::{BatchEncoder, BatchSink, Written, forward_encoder};
+use crate::library_panic::caught;
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -224,7 +223,7 @@ impl ParquetDecoder {
     /// A decoder for a file of `size` bytes with `options` ([`READ_OPTIONS`]).
     pub fn new(options: &FormatOptions, size: u64) -> Result<ParquetDecoder> {
         options.check(FORMAT, READ_OPTIONS)?;
-        let columns = columns_option(options);
+        let columns = options.list("columns");
         // The page indexes are not used: not read (they would count towards the footer).
         let metadata = ParquetMetaDataPushDecoder::try_new(size)
             .map_err(parquet_error)?

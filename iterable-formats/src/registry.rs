@@ -373,6 +373,12 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::ipc::ARROW_STREAM,
     #[cfg(feature = "orc")]
     &crate::orc::ORC,
+    #[cfg(feature = "spreadsheets")]
+    &crate::spreadsheet::XLSX,
+    #[cfg(feature = "spreadsheets")]
+    &crate::spreadsheet::XLS,
+    #[cfg(feature = "spreadsheets")]
+    &crate::spreadsheet::ODS,
 ];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.
@@ -496,6 +502,21 @@ impl FormatOptions {
                 _ => None,
             }
         })
+    }
+
+    /// A list option, comma-separated (`-o columns=a,b`), each item trimmed; `None` when
+    /// unset or empty.
+    ///
+    /// ```
+    /// use iterable_formats::FormatOptions;
+    /// let options = FormatOptions::default().with("columns", "id, name");
+    /// assert_eq!(options.list("columns"), Some(vec!["id".to_owned(), "name".to_owned()]));
+    /// assert_eq!(options.list("other"), None);
+    /// ```
+    pub fn list(&self, key: &str) -> Option<Vec<String>> {
+        self.get(key)
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.split(',').map(|n| n.trim().to_owned()).collect())
     }
 
     /// A one-byte option: one ASCII character, or `tab`, `\t`, `space`.

@@ -181,6 +181,12 @@ impl<R: Read> Reader<R> {
     pub fn schema(&self) -> Option<&iterable_core::Schema> {
         self.decoding.schema()
     }
+
+    /// The input's tables (a workbook's sheets, in order) once known (after the first read);
+    /// `None` for a format without.
+    pub fn tables(&self) -> Option<&[String]> {
+        self.decoding.tables()
+    }
 }
 
 impl<R: Read> Iterator for Reader<R> {

@@ -1,8 +1,9 @@
 //! Reading a table of 3,000,000 rows (a timestamp, two int64 columns, two short strings),
-//! written by pyarrow as Parquet and as an Arrow IPC file, side by side in one run, each reader
+//! written by pyarrow as Parquet, as an Arrow IPC file and as ORC, side by side in one run, each reader
 //! in a process of its own so that its peak memory is its own: iterable's reader (records,
-//! typed values), arrow-rs reading `RecordBatch`es and turning them into rows by hand (floor
-//! 1.0x), and pyarrow's `iter_batches` + `to_pylist` (what IterableData does).
+//! typed values), arrow-rs (for ORC: orc-rust's `ArrowReader`) reading `RecordBatch`es and
+//! turning them into rows by hand (floor 1.0x), and pyarrow's `iter_batches` + `to_pylist`
+//! (what IterableData does).
 //!
 //! `cargo bench -p iterable-tests --bench columnar` (also in `bench/run.sh`, which makes the
 //! venv with pyarrow); `ITERABLE_BENCH_PARQUET_ROWS` sets the rows (default 3,000,000).
@@ -68,6 +69,29 @@ fn main() {
             (
                 "pyarrow `ipc.open_file` batches + `to_pylist`",
                 Reader::Python(&python, PYARROW_IPC, &arrow),
+            ),
+        ],
+        rows,
+    );
+    let orc = parquet.with_extension("orc");
+    to_orc(&python, &parquet, &orc);
+    println!(
+        "\nThe same rows as an ORC file ({:.0} MB, zstd, written by pyarrow)\n",
+        mb(&orc)
+    );
+    compare(
+        &[
+            (
+                "iterable-sync reader (records of typed values)",
+                Reader::Child("iterable", &orc),
+            ),
+            (
+                "orc-rust `ArrowReader` batches, turned into rows by hand",
+                Reader::Child("orc-rust", &orc),
+            ),
+            (
+                "pyarrow `orc.ORCFile` stripes + `to_pylist`",
+                Reader::Python(&python, PYARROW_ORC, &orc),
             ),
         ],
         rows,
@@ -138,6 +162,29 @@ with pa.ipc.new_file(sys.argv[2], table.schema) as writer:
     );
 }
 
+/// `parquet`'s table as an ORC file (zstd), written by pyarrow, unless it is there already.
+fn to_orc(python: &str, parquet: &Path, orc: &Path) {
+    if orc.exists() {
+        return;
+    }
+    const SCRIPT: &str = "
+import sys, pyarrow.orc as orc, pyarrow.parquet as pq
+orc.write_table(pq.read_table(sys.argv[1]), sys.argv[2], compression='zstd')
+";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(parquet)
+        .arg(orc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The bench's file in `target/bench-data`, written by pyarrow unless it is there already.
 fn write_file(python: &str, rows: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
@@ -198,6 +245,12 @@ fn run_child(reader: &str, path: &Path) {
             }
             n
         }
+        "orc-rust" => {
+            let file = std::fs::File::open(path).unwrap();
+            let reader = orc_rust::ArrowReaderBuilder::try_new(file).unwrap().build();
+            use arrow_array::RecordBatchReader;
+            by_hand(reader.schema(), reader.map(Result::unwrap))
+        }
         "arrow-ipc" => {
             let file = std::fs::File::open(path).unwrap();
             let reader = arrow_ipc::reader::FileReader::try_new_buffered(file, None).unwrap();
@@ -224,7 +277,7 @@ fn by_hand(
     batches: impl Iterator<Item = arrow_array::RecordBatch>,
 ) -> usize {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Int64Type, TimestampMicrosecondType};
+    use arrow_array::types::{Int64Type, TimestampMicrosecondType, TimestampNanosecondType};
     use arrow_schema::{DataType, TimeUnit};
     let names: std::sync::Arc<[String]> =
         schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -237,6 +290,9 @@ fn by_hand(
                 DataType::Int64 => Column::Int(column.as_primitive::<Int64Type>()),
                 DataType::Timestamp(TimeUnit::Microsecond, _) => {
                     Column::Timestamp(column.as_primitive::<TimestampMicrosecondType>())
+                }
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    Column::TimestampNanos(column.as_primitive::<TimestampNanosecondType>())
                 }
                 DataType::Utf8 => Column::Text(column.as_string::<i32>()),
                 other => panic!("no column for {other}"),
@@ -255,6 +311,7 @@ fn by_hand(
 enum Column<'a> {
     Int(&'a arrow_array::Int64Array),
     Timestamp(&'a arrow_array::TimestampMicrosecondArray),
+    TimestampNanos(&'a arrow_array::TimestampNanosecondArray),
     Text(&'a arrow_array::StringArray),
 }
 
@@ -264,6 +321,7 @@ impl Column<'_> {
         match self {
             Column::Int(a) if a.is_valid(row) => Cell::Int(a.value(row)),
             Column::Timestamp(a) if a.is_valid(row) => Cell::Timestamp(a.value(row)),
+            Column::TimestampNanos(a) if a.is_valid(row) => Cell::Timestamp(a.value(row)),
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row).to_owned()),
             _ => Cell::Null,
         }
@@ -292,5 +350,18 @@ with pa.ipc.open_file(sys.argv[1]) as reader:
     for i in range(reader.num_record_batches):
         for row in reader.get_batch(i).to_pylist():
             n += 1
+print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+";
+
+/// pyarrow reading an ORC file the same way, a stripe at a time.
+const PYARROW_ORC: &str = "
+import resource, sys, time
+import pyarrow.orc as orc
+start = time.perf_counter()
+n = 0
+file = orc.ORCFile(sys.argv[1])
+for i in range(file.nstripes):
+    for row in file.read_stripe(i).to_pylist():
+        n += 1
 print(time.perf_counter() - start, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 ";

@@ -154,7 +154,8 @@ fn cut<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 
 /// Decodes `input` with a decoder by ranges, serving the ranges it asks for from memory, and
 /// returns everything it produced; an error ends it (a file read by ranges has no next record
-/// to go on with), as does a range beyond the input.
+/// to go on with) but for a recoverable one (a workbook's error cell), as does a range
+/// beyond the input.
 pub fn decode_ranges(mut decoder: Box<dyn RangeDecoder>, input: &[u8]) -> Vec<Outcome> {
     let mut out = Vec::new();
     loop {
@@ -186,7 +187,9 @@ pub fn decode_ranges(mut decoder: Box<dyn RangeDecoder>, input: &[u8]) -> Vec<Ou
             }
             Err(error) => {
                 out.push(Outcome::from_error(&error));
-                return out;
+                if !error.is_recoverable() {
+                    return out;
+                }
             }
         }
     }

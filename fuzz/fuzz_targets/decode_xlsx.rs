@@ -1,0 +1,7 @@
+//! Fuzzes the spreadsheet decoder (calamine; any of the four formats it tells by content):
+//! no panic, and the same whatever the rows at a time.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    iterable_fuzz::decode_ranges(iterable_formats::Format::from_name("xlsx").unwrap(), data);
+});
