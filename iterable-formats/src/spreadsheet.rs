@@ -585,3 +585,59 @@ fn column_letters(column: usize) -> String {
 fn column_name(column: usize) -> String {
     format!("column_{}", column + 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
+
+    #[test]
+    fn columns_are_lettered_as_excel_letters_them() {
+        let letters: Vec<String> = [0, 25, 26, 51, 701, 702].map(column_letters).into();
+        assert_eq!(letters, ["A", "Z", "AA", "AZ", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn header_names_are_made_whole_and_unique() {
+        let header = [
+            Data::String("a".into()),
+            Data::Empty,
+            Data::String("a".into()),
+            Data::Int(7),
+            Data::String(" ".into()),
+        ];
+        assert_eq!(
+            header_names(&header, 0),
+            ["a", "column_2", "a_2", "7", "column_5"]
+        );
+    }
+
+    #[test]
+    fn cells_keep_their_types() {
+        let moment = |serial| {
+            Data::DateTime(ExcelDateTime::new(
+                serial,
+                ExcelDateTimeType::DateTime,
+                false,
+            ))
+        };
+        let text = |cell: Data| value(&cell).map(|v| v.typed_text().unwrap_or(format!("{v:?}")));
+        assert_eq!(value(&Data::Float(3.0)), Ok(Value::Int(3)));
+        assert_eq!(value(&Data::Float(-0.5)), Ok(Value::Float(-0.5)));
+        assert_eq!(
+            value(&Data::Float(2f64.powi(60))),
+            Ok(Value::Float(2f64.powi(60)))
+        );
+        // 2024-01-31 is day 45322 of the 1900 system.
+        assert_eq!(text(moment(45322.0)).as_deref(), Ok("2024-01-31"));
+        assert_eq!(text(moment(45322.5)).as_deref(), Ok("2024-01-31T12:00:00"));
+        assert_eq!(text(moment(0.25)).as_deref(), Ok("06:00:00"));
+        let duration = Data::DateTime(ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false));
+        assert_eq!(text(duration).as_deref(), Ok("PT129600S"));
+        assert_eq!(
+            value(&Data::Error(calamine::CellErrorType::NA)),
+            Err("#N/A".to_owned())
+        );
+        assert_eq!(value(&Data::Empty), Ok(Value::Null));
+    }
+}
