@@ -185,18 +185,28 @@ fn by_ranges(format: Format, data: &[u8], batch: usize) -> Vec<Outcome> {
     }
 }
 
-/// The parquet crate (and arrow-rs under it) panics on some malformed pages (a data page
-/// header that is not there, levels past the end of a buffer), which `ParquetDecoder` turns
-/// into errors: a panic in a crate of the registry is let unwind to it, and any other panic
-/// (in iterable's code, or the target's checks) aborts, as libFuzzer's hook has every panic do.
+/// The parquet crate (and arrow-rs under it, orc-rust, calamine) panics on some malformed
+/// input (a data page header that is not there, levels past the end of a buffer, an overflow),
+/// which the decoders turn into errors: a panic in a crate of the registry is let unwind to
+/// them, and any other panic (in iterable's code, or the target's checks) aborts, as
+/// libFuzzer's hook has every panic do. A panic that the standard library reports (an
+/// arithmetic overflow is located in `core`) belongs to the first frame of its backtrace
+/// outside the standard library.
 fn unwind_panics_of_the_crates_below() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_the_crate = info
-                .location()
-                .is_some_and(|l| l.file().contains("/registry/src/"));
+            let file = info.location().map(|l| l.file().to_owned()).unwrap_or_default();
+            let in_the_crate = match file.starts_with("/rustc/") {
+                false => file.contains("/registry/src/"),
+                true => std::backtrace::Backtrace::force_capture()
+                    .to_string()
+                    .lines()
+                    .filter_map(|line| line.trim().strip_prefix("at "))
+                    .find(|at| !at.starts_with("/rustc/"))
+                    .is_some_and(|at| at.contains("/registry/src/")),
+            };
             if !in_the_crate {
                 abort(info);
             }

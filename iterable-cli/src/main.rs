@@ -56,7 +56,7 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
         /// An option of the output's format, KEY=VALUE (repeatable): -O delimiter=tab; a
-        /// VALUE of @FILE is FILE's text: -O schema=@person.avsc.
+        /// VALUE of @FILE is FILE's text: -O schema=@person.avsc (@@ for a leading @).
         #[arg(short = 'O', long = "out-option", value_name = "KEY=VALUE")]
         out_options: Vec<String>,
         /// How many inputs to convert at once, when there are several (default: the cores).
@@ -97,7 +97,7 @@ struct ReadArgs {
     #[arg(long, visible_alias = "from")]
     format: Option<String>,
     /// An option of the input's format, KEY=VALUE (repeatable; `iterable formats` lists them):
-    /// -o delimiter=';' -o header=false; a VALUE of @FILE is FILE's text.
+    /// -o delimiter=';' -o header=false; a VALUE of @FILE is FILE's text (@@ for a leading @).
     #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
     options: Vec<String>,
     /// CSV delimiter (-o delimiter=...): one character, or "tab"; sniffed when neither this
@@ -313,12 +313,15 @@ fn convert_many(
 }
 
 /// Sets an option given as `KEY=VALUE` (`-o`, `-O`); a value `@FILE` is the text of FILE
-/// (`-O schema=@person.avsc`).
+/// (`-O schema=@person.avsc`), and `@@...` is the text `@...` itself.
 fn set_option(options: &mut FormatOptions, pair: &str) -> Result<(), Error> {
     options.set_pair(pair)?;
-    if let Some((key, value)) = pair.split_once('=')
-        && let Some(path) = value.strip_prefix('@').filter(|path| !path.is_empty())
-    {
+    let Some((key, value)) = pair.split_once('=') else {
+        return Ok(());
+    };
+    if let Some(literal) = value.strip_prefix("@@") {
+        options.set(key.trim(), format!("@{literal}"));
+    } else if let Some(path) = value.strip_prefix('@').filter(|path| !path.is_empty()) {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::new(ErrorKind::Io, format!("option {}=@{path}: {e}", key.trim()))
         })?;

@@ -440,11 +440,12 @@ fn workbooks_list_their_sheets_and_read_one() {
     let bad = format!("{data}kit-bad.xlsx");
     let skipped = iterable(&["count", "--skip-bad", &bad, "-o", "cell_errors=error"]);
     assert_eq!(text(&skipped.stdout), "5\n", "{}", text(&skipped.stderr));
+    let report = text(&skipped.stderr);
     assert!(
-        text(&skipped.stderr).contains("1"),
-        "{}",
-        text(&skipped.stderr)
+        report.contains("line 5: xlsx: cell H5: #DIV/0!"),
+        "{report}"
     );
+    assert!(report.contains("skipped 1 bad records"), "{report}");
 }
 
 #[test]
@@ -502,6 +503,13 @@ fn avro_is_written_in_a_schema_read_from_a_file() {
         text(&bare.stderr).contains("schema=@FILE"),
         "{}",
         text(&bare.stderr)
+    );
+    // @@ is a leading @ itself.
+    let literal = iterable(&["convert", csv.to_str().unwrap(), out, "-O", "schema=@@x"]);
+    assert!(
+        text(&literal.stderr).contains("\"@x\" is not a schema"),
+        "{}",
+        text(&literal.stderr)
     );
     let missing = iterable(&[
         "convert",

@@ -551,8 +551,14 @@ fn value_reader(array: &ArrayRef, name: &str) -> Result<ColumnReader> {
         }
         A::Dictionary(..) => {
             let dictionary = array.as_any_dictionary();
-            // No values: every row is null (arrow-array 59 cannot normalize its keys).
+            // No values: every row must be null (arrow-array 59 cannot normalize its keys).
             if dictionary.values().is_empty() {
+                if array.null_count() != array.len() {
+                    return Err(Error::new(
+                        ErrorKind::Parse,
+                        format!("column {name:?}: keys into a dictionary of no values"),
+                    ));
+                }
                 return Ok(Box::new(|_| Value::Null));
             }
             let keys = dictionary.normalized_keys();

@@ -93,9 +93,12 @@ impl FormatSpec for CborFormat {
         &INFO
     }
 
-    /// Maps back to back (or an array holding them), the first ones whole, their keys text: 60
-    /// for two or more, 30 for one.
+    /// The self-described tag, CBOR's magic: 100. Else maps back to back (or an array holding
+    /// them), the first ones whole, their keys text: 60 for two or more, 30 for one.
     fn sniff(&self, head: &[u8], complete: bool) -> Option<Sniffed> {
+        if head.starts_with(SELF_DESCRIBED_BYTES) {
+            return Some(Sniffed::with(100));
+        }
         let mut rest = head;
         let mut items = Items::of(rest);
         if let Ok(Header::Array(_)) = items.header() {
@@ -1126,6 +1129,14 @@ impl Encoder for CborEncoder {
 mod tests {
     use super::*;
     use crate::lines::{at, decode_all};
+
+    #[test]
+    fn the_self_described_tag_is_the_magic() {
+        let tagged = b"\xd9\xd9\xf7\xa1\x61a\x01";
+        assert_eq!(CBOR.sniff(tagged, true).map(|s| s.confidence), Some(100));
+        let found = crate::detect_from_content(tagged, true).unwrap();
+        assert_eq!(found.format.info().name, "cbor");
+    }
 
     fn records(input: &[u8]) -> Vec<Result<Record>> {
         decode_all(CborDecoder::new(1 << 20), input)

@@ -379,6 +379,8 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::spreadsheet::XLS,
     #[cfg(feature = "spreadsheets")]
     &crate::spreadsheet::ODS,
+    #[cfg(feature = "sqlite")]
+    &crate::sqlite::SQLITE,
 ];
 
 /// A format's options as `key=value` text, in the order given; a later value of a key wins.

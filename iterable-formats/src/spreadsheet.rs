@@ -17,15 +17,18 @@
 //!   float: one with no fraction, under 2^53, is an integer), others as floats, booleans,
 //!   text; a date-time cell is a `Date` when it is a whole day, a `Time` when it is under a
 //!   day, else a `Timestamp` without a zone (to the millisecond); a duration cell a
-//!   `Duration`; OpenDocument's ISO dates typed as they read.
+//!   `Duration`; OpenDocument's ISO dates and date-times typed as they read, its times and
+//!   durations (`PT13H45M00S`) kept as that text.
 //! - Error cells (`#N/A`, `#DIV/0!`) are null, or with `-o cell_errors=error` a recoverable
 //!   error naming the cell and its row (`line 5: xlsx: cell C5: #N/A`): the reading stops
 //!   there, or goes on with the next row under the skip and collect error policies.
+//!   OpenDocument's error cells read as their text (`#N/A`): calamine keeps no error there.
 //!
 //! Limits: the file is held in memory whole, 1 GiB at most, and calamine reads the sheet's
 //! cells whole too: memory is about the file and the sheet's cells, not flat.
 
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
+use crate::whole_file::WholeFile;
 use bytes::Bytes;
 use calamine::{Data, HeaderRow, Reader, Sheets};
 use iterable_core::{
@@ -123,9 +126,6 @@ static READ_OPTIONS: &[OptionInfo] = &[
     },
 ];
 
-/// The largest workbook read: it is held in memory whole.
-const MAX_FILE: u64 = 1 << 30;
-
 impl FormatSpec for SpreadsheetFormat {
     fn is_text(&self) -> bool {
         false
@@ -139,17 +139,35 @@ impl FormatSpec for SpreadsheetFormat {
         READ_OPTIONS
     }
 
-    /// The zip's first member names what it holds: `mimetype` and OpenDocument's for `ods`,
-    /// the parts of an Excel workbook (`[Content_Types].xml`, `xl/`, `docProps/`) for
-    /// `xlsx`. An `xls` is a Compound File, as Word's documents are: a guess of 60.
+    /// The zip's first member names what it holds: `mimetype` (stored, OpenDocument's type
+    /// its content) for `ods`, a part of an Excel workbook (`[Content_Types].xml`, `_rels/`,
+    /// `docProps/`, `xl/`) for `xlsx`. An `xls` is a Compound File, as Word's documents
+    /// are: a guess of 60.
     fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
-        let contains = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+        let first_member = || {
+            let field = |at: usize| {
+                head.get(at..at + 2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+            };
+            let (name, extra) = (field(26)?, field(28)?);
+            Some((head.get(30..30 + name)?, head.get(30 + name + extra..)?))
+        };
         let found = match self.info.name {
             "xls" => head.starts_with(CFB).then_some(60),
             _ if !head.starts_with(ZIP) => None,
-            "ods" => contains(b"application/vnd.oasis.opendocument.spreadsheet").then_some(95),
-            _ => (contains(b"[Content_Types].xml") || contains(b"xl/") || contains(b"docProps/"))
-                .then_some(80),
+            "ods" => first_member()
+                .filter(|(name, content)| {
+                    *name == b"mimetype"
+                        && content.starts_with(b"application/vnd.oasis.opendocument.spreadsheet")
+                })
+                .map(|_| 95),
+            _ => first_member()
+                .filter(|(name, _)| {
+                    [&b"[Content_Types].xml"[..], b"_rels/", b"docProps/", b"xl/"]
+                        .iter()
+                        .any(|part| name.starts_with(part))
+                })
+                .map(|_| 80),
         };
         found.map(Sniffed::with)
     }
@@ -182,7 +200,6 @@ enum SheetChoice {
 /// Reads a sheet of a workbook: see the [module](self).
 pub struct SheetDecoder {
     format: &'static str,
-    size: u64,
     sheet: SheetChoice,
     /// The header's row, from 0; `None` for none.
     header: Option<u32>,
@@ -191,9 +208,7 @@ pub struct SheetDecoder {
     columns: Option<Vec<String>>,
     /// Their places in a row, once the header is read.
     projection: Option<Vec<usize>>,
-    /// The file, once pushed.
-    file: Option<Bytes>,
-    asked: bool,
+    file: WholeFile,
     /// The sheet's cells, once read, and where the next record's row is in it.
     cells: Option<calamine::Range<Data>>,
     next_row: usize,
@@ -253,14 +268,12 @@ impl SheetDecoder {
             .unwrap_or(false);
         Ok(SheetDecoder {
             format,
-            size,
             sheet,
             header,
             errors_fail,
             columns: options.list("columns"),
             projection: None,
-            file: None,
-            asked: false,
+            file: WholeFile::new(size),
             cells: None,
             next_row: 0,
             names: None,
@@ -295,30 +308,37 @@ impl SheetDecoder {
                 .with_format(self.format));
             }
         };
-        workbook.with_header_row(match self.header {
-            Some(row) => HeaderRow::Row(row),
-            None => HeaderRow::FirstNonEmptyRow,
-        });
+        // The used cells, from the first row that has one; the header's row is found in them.
+        workbook.with_header_row(HeaderRow::FirstNonEmptyRow);
         let cells = workbook
             .worksheet_range(&name)
             .map_err(|e| self.error(format!("sheet {name:?}: {e}")))?;
-        let width = cells.width();
+        let (width, height) = (cells.width(), cells.height());
         let (first_row, first_column) = cells.start().unwrap_or((0, 0));
-        let names: Vec<String> = match self.header {
-            // The header's row is the range's first, when the sheet has rows there.
-            Some(row) if first_row == row && cells.height() > 0 => {
-                let header = cells.rows().next().unwrap_or_default();
-                self.next_row = 1;
-                header_names(header, first_column)
-            }
-            _ => (0..width)
+        let unnamed = || -> Vec<String> {
+            (0..width)
                 .map(|i| column_name(first_column as usize + i))
-                .collect(),
+                .collect()
+        };
+        let names: Vec<String> = match self.header {
+            // Within the cells: the rows above it are titles, left out.
+            Some(row) if row >= first_row && ((row - first_row) as usize) < height => {
+                let at = (row - first_row) as usize;
+                self.next_row = at + 1;
+                header_names(&cells[at], first_column)
+            }
+            // Below the last row: no records.
+            Some(row) if row >= first_row => {
+                self.next_row = height;
+                unnamed()
+            }
+            // Above the cells (an empty row), or no header: every row a record.
+            _ => unnamed(),
         };
         let names = match &self.columns {
             None => names,
             Some(asked) => {
-                let mut places = Vec::with_capacity(asked.len());
+                let mut places: Vec<usize> = Vec::with_capacity(asked.len());
                 for name in asked {
                     let place = names.iter().position(|n| n == name).ok_or_else(|| {
                         Error::new(
@@ -330,10 +350,14 @@ impl SheetDecoder {
                         )
                         .with_format(self.format)
                     })?;
-                    places.push(place);
+                    // Each column once, as the columnar formats give them.
+                    if !places.contains(&place) {
+                        places.push(place);
+                    }
                 }
+                let asked = places.iter().map(|&i| names[i].clone()).collect();
                 self.projection = Some(places);
-                asked.clone()
+                asked
             }
         };
         self.names = Some(Fields::new(names));
@@ -347,13 +371,13 @@ impl SheetDecoder {
             return;
         };
         let (first_row, first_column) = cells.start().unwrap_or((0, 0));
-        let mut rows = cells.rows().skip(self.next_row);
         let mut taken = 0;
         while taken < max {
-            let Some(row) = rows.next() else {
+            if self.next_row >= cells.height() {
                 self.done = true;
                 break;
-            };
+            }
+            let row = &cells[self.next_row];
             let at = first_row as usize + self.next_row;
             self.next_row += 1;
             if row.iter().all(|cell| matches!(cell, Data::Empty)) {
@@ -418,31 +442,14 @@ impl SheetDecoder {
                 self.read_rows(max);
                 continue;
             }
-            match self.file.take() {
-                Some(file) => {
-                    if let Err(e) = self.open(file) {
-                        self.done = true;
-                        return Err(e);
-                    }
-                }
-                None if self.asked => return Err(self.error("the workbook was not given")),
-                None if self.size > MAX_FILE => {
-                    self.done = true;
-                    return Err(Error::new(
-                        ErrorKind::LimitExceeded,
-                        format!(
-                            "a workbook of {} bytes, more than the {} MiB read into memory",
-                            self.size,
-                            MAX_FILE >> 20
-                        ),
-                    )
-                    .with_format(self.format));
-                }
-                None => {
-                    self.asked = true;
-                    let whole = 0..self.size;
-                    return Ok(Some(RangeStep::Need(vec![whole])));
-                }
+            let opened = match self.file.take(self.format, "a workbook") {
+                Ok(Ok(file)) => self.open(file),
+                Ok(Err(need)) => return Ok(Some(need)),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = opened {
+                self.done = true;
+                return Err(e);
             }
         }
     }
@@ -490,7 +497,7 @@ impl RangeDecoder for SheetDecoder {
 
     fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()> {
         let _ = ranges;
-        self.file = data.into_iter().next();
+        self.file.push(data);
         Ok(())
     }
 

@@ -88,6 +88,22 @@ fn files_we_write_read_in_fastavro_as_the_originals() {
     // Every codec, many blocks; not arrays.avro, whose records (`{"value": [...]}`) are
     // written as records.
     PEER.reads_what_we_write(&FILES[..7]);
+    // Each codec of ours, read by fastavro.
+    let out = tempfile::tempdir().unwrap();
+    for codec in ["null", "deflate", "snappy", "zstandard", "bzip2", "xz"] {
+        let ours = out.path().join(format!("{codec}.avro"));
+        let options = ConvertOptions {
+            write: iterable_formats::WriteOptions::default().with_option("codec", codec),
+            ..ConvertOptions::default()
+        };
+        let many = PEER.file("many.avro");
+        iterable_sync::convert(&many, ours.to_str().unwrap(), &options)
+            .unwrap_or_else(|e| panic!("{codec}: {e}"));
+        iterable_tests::run_peer(
+            "avro_peer.py",
+            &["same-values", &many, ours.to_str().unwrap()],
+        );
+    }
     // What we write from JSON Lines, typed by the values (integers stay integers), read by
     // fastavro as we read it.
     let out = tempfile::tempdir().unwrap();

@@ -24,6 +24,7 @@
 //! holds it. What does not fit is an error naming the record and the field.
 
 use super::{Codec, FORMAT, MAGIC, check_schema, header_schema};
+use crate::compression::CodecKind;
 use crate::registry::FormatOptions;
 use apache_avro::schema::{
     InnerDecimalSchema, NamesRef, RecordSchema as AvroRecord, ResolvedSchema, Schema, UnionSchema,
@@ -116,7 +117,12 @@ impl AvroEncoder {
                 codec_and_level,
             )?
             .unwrap_or((Codec::Deflate, None));
-        if let Codec::Stream(kind) = codec
+        let stream = match codec {
+            Codec::Stream(kind) => Some(kind),
+            Codec::Deflate => Some(CodecKind::Deflate),
+            Codec::Null | Codec::Snappy => None,
+        };
+        if let Some(kind) = stream
             && !kind.is_built()
         {
             return Err(kind.not_built().with_format(FORMAT));
@@ -395,7 +401,8 @@ fn write_long(out: &mut Vec<u8>, value: i64) {
 fn compress(codec: Codec, level: Option<i32>, data: &[u8]) -> Result<Cow<'_, [u8]>> {
     match codec {
         Codec::Null => Ok(Cow::Borrowed(data)),
-        Codec::Deflate => deflate(data, level),
+        // Raw deflate, as Avro's blocks have it.
+        Codec::Deflate => compress(Codec::Stream(CodecKind::Deflate), level, data),
         Codec::Snappy => snappy(data),
         Codec::Stream(kind) => {
             let mut codec = kind.compressor(level, "")?;
@@ -409,34 +416,6 @@ fn compress(codec: Codec, level: Option<i32>, data: &[u8]) -> Result<Cow<'_, [u8
             Ok(Cow::Owned(out.to_vec()))
         }
     }
-}
-
-#[cfg(feature = "gzip")]
-fn deflate(data: &[u8], level: Option<i32>) -> Result<Cow<'_, [u8]>> {
-    let level = flate2::Compression::new(level.unwrap_or(6).clamp(0, 9) as u32);
-    let mut deflater = flate2::Compress::new(level, false);
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
-    loop {
-        if out.len() == out.capacity() {
-            out.reserve(out.len().max(64 * 1024));
-        }
-        let input = &data[deflater.total_in() as usize..];
-        let status = deflater
-            .compress_vec(input, &mut out, flate2::FlushCompress::Finish)
-            .map_err(|e| write_error(format!("deflate: {e}")))?;
-        if status == flate2::Status::StreamEnd {
-            return Ok(Cow::Owned(out));
-        }
-    }
-}
-
-#[cfg(not(feature = "gzip"))]
-fn deflate(_data: &[u8], _level: Option<i32>) -> Result<Cow<'_, [u8]>> {
-    Err(Error::new(
-        ErrorKind::Unsupported,
-        "deflate blocks, and this build has no deflate (cargo feature `gzip`): -O codec=null",
-    )
-    .with_format(FORMAT))
 }
 
 #[cfg(feature = "snappy")]
@@ -463,6 +442,8 @@ fn snappy(_data: &[u8]) -> Result<Cow<'_, [u8]>> {
 /// nullable when `inferred`.
 fn avro_schema(schema: &RecordSchema, inferred: bool) -> Result<String> {
     let mut names = TypeNames::default();
+    // The top record's name, taken: a nested record called `record` is `record_2`.
+    names.unique("record");
     let fields = fields_json(schema.fields(), inferred, &mut names)?;
     Ok(format!(
         r#"{{"type":"record","name":"record","fields":[{fields}]}}"#
@@ -730,7 +711,9 @@ fn to_avro(
                 .ok_or_else(|| parsed("a long"))?,
         ),
         (Schema::Float, Value::Float(f)) => AvroValue::Float(float32(*f)?),
-        (Schema::Float, Value::Int(n)) => AvroValue::Float(*n as f32),
+        (Schema::Float, Value::Int(n)) if n.unsigned_abs() <= 1 << 24 => {
+            AvroValue::Float(*n as f32)
+        }
         (Schema::Float, Value::String(_)) => AvroValue::Float(float32(
             text.and_then(|t| t.parse().ok())
                 .ok_or_else(|| parsed("a number"))?,

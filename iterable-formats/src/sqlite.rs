@@ -1,0 +1,425 @@
+//! SQLite database files (feature `sqlite`: `sqlite`, `.sqlite`, `.sqlite3`, `.db`, magic
+//! `SQLite format 3\0`), read on rusqlite and its bundled SQLite, sans-IO: [`SqliteDecoder`]
+//! asks for the whole file, hands it to SQLite as an in-memory database (read only), and gives
+//! the rows of a table or a query as records. No file is opened and nothing blocks on I/O, so
+//! every adapter reads it as it reads any other format (no thread pool around SQLite).
+//!
+//! - `-o table=NAME`: the table (or view) to read; by default the database's only table (an
+//!   error listing them when there are several).
+//! - `-o query=SQL`: the rows of a query instead.
+//! - `-o columns=a,b`: only those columns, in that order, each once.
+//! - Values by SQLite's storage classes: INTEGER as integers, REAL as floats, TEXT as
+//!   strings, BLOB as bytes, NULL as null. SQLite keeps no other types (a `DATE` column holds
+//!   text or numbers), so none is guessed.
+//! - A table is read 4096 rows at a time by its rowid, in rowid order; a table without rowid
+//!   and a query are read whole.
+//!
+//! Limits: the file is held in memory, 1 GiB at most. `iterable tables FILE` lists the tables
+//! and views. Not written yet.
+
+use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
+use crate::whole_file::WholeFile;
+use bytes::Bytes;
+use iterable_core::{
+    Capabilities, Decoder, Error, ErrorKind, Fields, FormatInfo, Position, RangeDecoder, RangeStep,
+    Record, Result, Value,
+};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use std::collections::VecDeque;
+use std::ops::Range;
+
+/// The format's name in errors and options.
+pub const FORMAT: &str = "sqlite";
+
+/// The bytes a database file starts with.
+const MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// SQLite in the format registry.
+pub struct SqliteFormat;
+
+/// The registry's SQLite.
+pub static SQLITE: SqliteFormat = SqliteFormat;
+
+static INFO: FormatInfo = FormatInfo {
+    name: FORMAT,
+    aliases: &["sqlite3"],
+    extensions: &["sqlite", "sqlite3", "db"],
+    mime_types: &["application/vnd.sqlite3", "application/x-sqlite3"],
+    magic: &[MAGIC],
+    capabilities: Capabilities {
+        read: true,
+        write: false,
+        streaming: false,
+        random_access: true,
+    },
+    description: "SQLite databases: a table's or a query's rows, by SQLite's storage classes; read only for now",
+};
+
+static READ_OPTIONS: &[OptionInfo] = &[
+    OptionInfo {
+        key: "table",
+        default: "",
+        help: "the table or view to read; the only table by default",
+    },
+    OptionInfo {
+        key: "query",
+        default: "",
+        help: "an SQL query whose rows to read, instead of a table",
+    },
+    OptionInfo {
+        key: "columns",
+        default: "",
+        help: "the columns to read, comma-separated, in the order given; all by default",
+    },
+];
+
+/// Rows read from a table at a time.
+const PAGE: usize = 4096;
+
+impl FormatSpec for SqliteFormat {
+    fn is_text(&self) -> bool {
+        false
+    }
+
+    fn info(&self) -> &'static FormatInfo {
+        &INFO
+    }
+
+    fn read_options(&self) -> &'static [OptionInfo] {
+        READ_OPTIONS
+    }
+
+    fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
+        head.starts_with(MAGIC).then(|| Sniffed::with(100))
+    }
+
+    fn decoder(
+        &self,
+        _options: &FormatOptions,
+        _max_record_size: usize,
+    ) -> Result<Box<dyn Decoder + Send>> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "a database is read whole (ranged_decoder), not as a stream",
+        )
+        .with_format(FORMAT))
+    }
+
+    fn ranged_decoder(&self, options: &FormatOptions, size: u64) -> Result<Box<dyn RangeDecoder>> {
+        Ok(Box::new(SqliteDecoder::new(options, size)?))
+    }
+}
+
+/// What is read: a table, page by page, or a query's rows.
+enum Source {
+    /// A table's `columns` (SQL, or `*`) read by its rowid (by this name of it: `rowid`, or
+    /// `_rowid_` or `oid` where a column is called `rowid`), after this one.
+    Table {
+        name: String,
+        columns: String,
+        rowid: &'static str,
+        after: Option<i64>,
+    },
+    /// A query (or a table without rowid), read whole.
+    Query(String),
+}
+
+/// Reads a table or a query of an SQLite database: see the [module](self).
+pub struct SqliteDecoder {
+    size: u64,
+    table: Option<String>,
+    query: Option<String>,
+    /// The columns asked for, as SQL (`"a", "b"`), or `*`.
+    columns: String,
+    file: WholeFile,
+    connection: Option<Connection>,
+    source: Option<Source>,
+    tables: Vec<String>,
+    ready: VecDeque<Record>,
+    names: Option<Fields>,
+    given: u64,
+    done: bool,
+}
+
+impl std::fmt::Debug for SqliteDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDecoder")
+            .field("size", &self.size)
+            .field("given", &self.given)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteDecoder {
+    /// A decoder for a database file of `size` bytes with `options` (`table`, `query`).
+    pub fn new(options: &FormatOptions, size: u64) -> Result<SqliteDecoder> {
+        options.check(FORMAT, READ_OPTIONS)?;
+        let table = options.get("table").map(str::to_owned);
+        let query = options.get("query").map(str::to_owned);
+        if table.is_some() && query.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidRecord,
+                "sqlite options table and query: give one",
+            ));
+        }
+        let mut columns: Vec<String> = Vec::new();
+        for name in options.list("columns").unwrap_or_default() {
+            let name = quoted(&name);
+            if !columns.contains(&name) {
+                columns.push(name);
+            }
+        }
+        let columns = match columns.is_empty() {
+            true => "*".to_owned(),
+            false => columns.join(", "),
+        };
+        Ok(SqliteDecoder {
+            size,
+            table,
+            query,
+            columns,
+            file: WholeFile::new(size),
+            connection: None,
+            source: None,
+            tables: Vec::new(),
+            ready: VecDeque::new(),
+            names: None,
+            given: 0,
+            done: false,
+        })
+    }
+
+    /// Opens the database and finds what to read.
+    fn open(&mut self, file: Bytes) -> Result<()> {
+        let mut connection = Connection::open_in_memory().map_err(sql_error)?;
+        connection
+            .deserialize_read_exact(
+                rusqlite::MAIN_DB,
+                std::io::Cursor::new(&file),
+                file.len(),
+                true,
+            )
+            .map_err(|e| Error::parse(FORMAT, format!("not a database SQLite opens: {e}")))?;
+        let listed: Vec<(String, String)> = connection
+            .prepare(
+                "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+            )
+            .and_then(|mut listed| {
+                listed
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .map_err(|e| Error::parse(FORMAT, format!("not a database SQLite reads: {e}")))?;
+        self.tables = listed.iter().map(|(name, _)| name.clone()).collect();
+        let source = match (&self.query, &self.table) {
+            (Some(query), _) => Source::Query(match self.columns.as_str() {
+                "*" => query.clone(),
+                columns => format!("SELECT {columns} FROM ({query})"),
+            }),
+            (None, Some(name)) if self.tables.contains(name) => {
+                table_source(&connection, name, &listed, &self.columns)
+            }
+            (None, Some(name)) => {
+                return Err(self.no_such(format!("no table {name:?}")));
+            }
+            (None, None) => {
+                let tables: Vec<&(String, String)> =
+                    listed.iter().filter(|(_, kind)| kind == "table").collect();
+                match tables[..] {
+                    [(name, _)] => table_source(&connection, name, &listed, &self.columns),
+                    [] => return Err(self.no_such("no table".to_owned())),
+                    _ => {
+                        return Err(
+                            self.no_such("several tables: name one with -o table=NAME".to_owned())
+                        );
+                    }
+                }
+            }
+        };
+        drop(file);
+        self.connection = Some(connection);
+        self.source = Some(source);
+        Ok(())
+    }
+
+    fn no_such(&self, what: String) -> Error {
+        Error::new(
+            ErrorKind::InvalidRecord,
+            format!("{what} (the tables: {})", self.tables.join(", ")),
+        )
+        .with_format(FORMAT)
+    }
+
+    /// Reads the next rows into `ready`.
+    fn read_rows(&mut self) -> Result<()> {
+        let (Some(connection), Some(source)) = (&self.connection, &mut self.source) else {
+            return Ok(());
+        };
+        let at = Position {
+            record: Some(self.given + 1),
+            ..Position::default()
+        };
+        let failed = |e: rusqlite::Error| sql_error(e).at(at);
+        let (sql, after, skip) = match source {
+            Source::Table {
+                name,
+                columns,
+                rowid,
+                after,
+            } => {
+                let from = match after {
+                    Some(_) => format!("{} WHERE {rowid} > ?1", quoted(name)),
+                    None => quoted(name),
+                };
+                let sql =
+                    format!("SELECT {rowid}, {columns} FROM {from} ORDER BY {rowid} LIMIT {PAGE}");
+                (sql, *after, 1)
+            }
+            Source::Query(query) => (query.clone(), None, 0),
+        };
+        let mut statement = connection.prepare(&sql).map_err(failed)?;
+        if self.names.is_none() {
+            let names: Vec<&str> = statement.column_names().skip(skip).collect();
+            self.names = Some(Fields::new(names));
+        }
+        let names = self.names.clone().expect("set");
+        let mut rows = match after {
+            Some(after) => statement.query([after]),
+            None => statement.query([]),
+        }
+        .map_err(failed)?;
+        let mut last = None;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(failed)? {
+            if skip == 1 {
+                last = Some(row.get::<_, i64>(0).map_err(failed)?);
+            }
+            let mut values = Vec::with_capacity(names.len());
+            for i in skip..skip + names.len() {
+                values.push(match row.get_ref(i).map_err(failed)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(f) => Value::Float(f),
+                    ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).as_ref()),
+                    ValueRef::Blob(blob) => Value::Bytes(Bytes::copy_from_slice(blob)),
+                });
+            }
+            self.ready
+                .push_back(Record::with_fields(names.clone(), values)?);
+            count += 1;
+        }
+        match source {
+            Source::Table { after, .. } if count == PAGE => *after = last,
+            _ => self.done = true,
+        }
+        Ok(())
+    }
+
+    fn next_step(&mut self) -> Result<Option<RangeStep>> {
+        loop {
+            if !self.ready.is_empty() {
+                return Ok(None);
+            }
+            if self.done {
+                return Ok(Some(RangeStep::End));
+            }
+            if self.source.is_some() {
+                self.read_rows()?;
+                continue;
+            }
+            match self.file.take(FORMAT, "a database")? {
+                Ok(file) => self.open(file)?,
+                Err(need) => return Ok(Some(need)),
+            }
+        }
+    }
+}
+
+/// How a table is read: by rowid, unless it has none (a view, a `WITHOUT ROWID` table, or
+/// one whose columns take every name of the rowid).
+fn table_source(
+    connection: &Connection,
+    name: &str,
+    listed: &[(String, String)],
+    columns: &str,
+) -> Source {
+    let is_table = listed.iter().any(|(n, kind)| n == name && kind == "table");
+    let table_columns: Vec<String> = connection
+        .prepare("SELECT lower(name) FROM pragma_table_info(?1)")
+        .and_then(|mut s| s.query_map([name], |row| row.get(0))?.collect())
+        .unwrap_or_default();
+    let rowid = ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|alias| !table_columns.iter().any(|c| c == alias))
+        .filter(|alias| {
+            let probe = format!("SELECT {alias} FROM {} LIMIT 0", quoted(name));
+            is_table && connection.prepare(&probe).is_ok()
+        });
+    match rowid {
+        Some(rowid) => Source::Table {
+            name: name.to_owned(),
+            columns: columns.to_owned(),
+            rowid,
+            after: None,
+        },
+        None => Source::Query(format!("SELECT {columns} FROM {}", quoted(name))),
+    }
+}
+
+/// `name` as an SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_error(error: rusqlite::Error) -> Error {
+    Error::new(ErrorKind::InvalidRecord, format!("SQLite: {error}")).with_format(FORMAT)
+}
+
+impl RangeDecoder for SqliteDecoder {
+    fn step(&mut self) -> Result<RangeStep> {
+        match self.next_step() {
+            Ok(None) => {
+                self.given += 1;
+                Ok(RangeStep::Record(self.ready.pop_front().expect("ready")))
+            }
+            Ok(Some(step)) => Ok(step),
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn step_into(&mut self, out: &mut VecDeque<Record>, max: usize) -> Result<Option<RangeStep>> {
+        match self.next_step() {
+            Ok(None) => {
+                let n = max.max(1).min(self.ready.len());
+                out.extend(self.ready.drain(..n));
+                self.given += n as u64;
+                Ok(None)
+            }
+            Ok(Some(step)) => Ok(Some(step)),
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()> {
+        let _ = ranges;
+        self.file.push(data);
+        Ok(())
+    }
+
+    /// None: SQLite's columns have affinities, not types; each value has its storage class.
+    fn schema(&self) -> Option<&iterable_core::Schema> {
+        None
+    }
+
+    fn tables(&self) -> Option<&[String]> {
+        (!self.tables.is_empty()).then_some(self.tables.as_slice())
+    }
+}
