@@ -204,7 +204,11 @@ fn unwind_panics_of_the_crates_below() {
                     .to_string()
                     .lines()
                     .filter_map(|line| line.trim().strip_prefix("at "))
-                    .find(|at| !at.starts_with("/rustc/"))
+                    // Past the standard library's frames, and this hook's own.
+                    .find(|at| {
+                        !at.starts_with("/rustc/")
+                            && !at.contains(concat!(env!("CARGO_MANIFEST_DIR"), "/", file!()))
+                    })
                     .is_some_and(|at| at.contains("/registry/src/")),
             };
             if !in_the_crate {

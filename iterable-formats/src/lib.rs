@@ -102,7 +102,7 @@ pub mod json;
 mod json_tape;
 pub mod json_text;
 pub mod jsonl;
-#[cfg(any(feature = "arrow", feature = "spreadsheets"))]
+#[cfg(any(feature = "arrow", feature = "spreadsheets", feature = "sqlite"))]
 mod library_panic;
 pub mod lineprotocol;
 pub mod lines;

@@ -9,7 +9,8 @@
 //! - `-o query=SQL`: the rows of a query instead.
 //! - `-o columns=a,b`: only those columns, in that order, each once.
 //! - Values by SQLite's storage classes: INTEGER as integers, REAL as floats, TEXT as
-//!   strings, BLOB as bytes, NULL as null. SQLite keeps no other types (a `DATE` column holds
+//!   strings (as bytes when it is not UTF-8, which SQLite does not check), BLOB as bytes,
+//!   NULL as null. SQLite keeps no other types (a `DATE` column holds
 //!   text or numbers), so none is guessed.
 //! - A table is read 4096 rows at a time by its rowid, in rowid order; a table without rowid
 //!   and a query are read whole.
@@ -281,7 +282,11 @@ impl SqliteDecoder {
         };
         let mut statement = connection.prepare(&sql).map_err(failed)?;
         if self.names.is_none() {
-            let names: Vec<&str> = statement.column_names().skip(skip).collect();
+            // Each name checked: rusqlite's `column_names` panics on one that is not UTF-8.
+            let mut names = Vec::with_capacity(statement.column_count());
+            for i in skip..statement.column_count() {
+                names.push(statement.column_name(i).map_err(failed)?.to_owned());
+            }
             self.names = Some(Fields::new(names));
         }
         let names = self.names.clone().expect("set");
@@ -302,7 +307,11 @@ impl SqliteDecoder {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(n) => Value::Int(n),
                     ValueRef::Real(f) => Value::Float(f),
-                    ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).as_ref()),
+                    // Text that is not UTF-8 (SQLite does not check) is kept as its bytes.
+                    ValueRef::Text(text) => match std::str::from_utf8(text) {
+                        Ok(text) => Value::from(text),
+                        Err(_) => Value::Bytes(Bytes::copy_from_slice(text)),
+                    },
                     ValueRef::Blob(blob) => Value::Bytes(Bytes::copy_from_slice(blob)),
                 });
             }
@@ -377,9 +386,16 @@ fn sql_error(error: rusqlite::Error) -> Error {
     Error::new(ErrorKind::InvalidRecord, format!("SQLite: {error}")).with_format(FORMAT)
 }
 
+impl SqliteDecoder {
+    /// [`SqliteDecoder::next_step`], a panic of rusqlite on a hostile file an error.
+    fn guarded_step(&mut self) -> Result<Option<RangeStep>> {
+        crate::library_panic::caught(FORMAT, "rusqlite", || self.next_step())?
+    }
+}
+
 impl RangeDecoder for SqliteDecoder {
     fn step(&mut self) -> Result<RangeStep> {
-        match self.next_step() {
+        match self.guarded_step() {
             Ok(None) => {
                 self.given += 1;
                 Ok(RangeStep::Record(self.ready.pop_front().expect("ready")))
@@ -393,7 +409,7 @@ impl RangeDecoder for SqliteDecoder {
     }
 
     fn step_into(&mut self, out: &mut VecDeque<Record>, max: usize) -> Result<Option<RangeStep>> {
-        match self.next_step() {
+        match self.guarded_step() {
             Ok(None) => {
                 let n = max.max(1).min(self.ready.len());
                 out.extend(self.ready.drain(..n));

@@ -233,11 +233,10 @@ impl AvroEncoder {
                 .map_err(|e| e.within("value")),
             }
         } else {
-            to_avro(
-                &Value::Object(Box::new(record.clone())),
-                &target.schema,
-                names,
-            )
+            match &target.schema {
+                Schema::Record(schema) => to_record(record, schema, names),
+                other => Err(cannot(&Value::Object(Box::default()), other)),
+            }
         };
         let value = converted.map_err(|mismatch| {
             let mut message = mismatch.to_string();
