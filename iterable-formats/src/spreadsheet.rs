@@ -25,7 +25,9 @@
 //!   OpenDocument's error cells read as their text (`#N/A`): calamine keeps no error there.
 //!
 //! Limits: the file is held in memory whole, 1 GiB at most, and calamine reads the sheet's
-//! cells whole too: memory is about the file and the sheet's cells, not flat.
+//! cells whole too: memory is about the file and the sheet's cells, not flat. An xlsx sheet
+//! whose used range is over 32 Mi cells and not half full (two cells far apart, which would
+//! be laid out as a grid of billions) is an error; xls and ods sheets are not checked so.
 
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use crate::whole_file::WholeFile;
@@ -310,9 +312,12 @@ impl SheetDecoder {
         };
         // The used cells, from the first row that has one; the header's row is found in them.
         workbook.with_header_row(HeaderRow::FirstNonEmptyRow);
-        let cells = workbook
-            .worksheet_range(&name)
-            .map_err(|e| self.error(format!("sheet {name:?}: {e}")))?;
+        let cells = match &mut workbook {
+            Sheets::Xlsx(xlsx) => xlsx_cells(xlsx, &name, self.format)?,
+            workbook => workbook
+                .worksheet_range(&name)
+                .map_err(|e| self.error(format!("sheet {name:?}: {e}")))?,
+        };
         let (width, height) = (cells.width(), cells.height());
         let (first_row, first_column) = cells.start().unwrap_or((0, 0));
         let unnamed = || -> Vec<String> {
@@ -509,6 +514,52 @@ impl RangeDecoder for SheetDecoder {
     fn tables(&self) -> Option<&[String]> {
         (!self.sheets.is_empty()).then_some(self.sheets.as_slice())
     }
+}
+
+/// The most cells a sheet's used range is given as, unless its cells fill half of it: calamine
+/// makes a grid of the whole range, and two cells far apart would ask for billions.
+const MAX_SPARSE_RANGE: u64 = 32 << 20;
+
+/// An xlsx sheet's cells, read one at a time and checked before they become calamine's grid
+/// (see [`MAX_SPARSE_RANGE`]).
+fn xlsx_cells(
+    xlsx: &mut calamine::Xlsx<Cursor<Bytes>>,
+    name: &str,
+    format: &'static str,
+) -> Result<calamine::Range<Data>> {
+    let broken = |e: calamine::XlsxError| Error::parse(format, format!("sheet {name:?}: {e}"));
+    let mut reader = xlsx.worksheet_cells_reader(name).map_err(broken)?;
+    let mut cells = Vec::new();
+    let (mut rows, mut columns) = ((u32::MAX, 0), (u32::MAX, 0));
+    while let Some(cell) = reader.next_cell().map_err(broken)? {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        rows = (rows.0.min(row), rows.1.max(row));
+        columns = (columns.0.min(column), columns.1.max(column));
+        cells.push(calamine::Cell::new(
+            (row, column),
+            Data::from(cell.get_value().clone()),
+        ));
+    }
+    if !cells.is_empty() {
+        let (height, width) = (
+            u64::from(rows.1 - rows.0) + 1,
+            u64::from(columns.1 - columns.0) + 1,
+        );
+        if height * width > MAX_SPARSE_RANGE.max(2 * cells.len() as u64) {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "sheet {name:?}: {} cells in a used range of {height} rows by {width} columns, too sparse to lay out (at most {MAX_SPARSE_RANGE} cells, or twice those it holds)",
+                    cells.len()
+                ),
+            )
+            .with_format(format));
+        }
+    }
+    Ok(calamine::Range::from_sparse(cells))
 }
 
 /// A cell as a value; an error cell's code as the error.

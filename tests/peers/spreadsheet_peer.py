@@ -107,8 +107,17 @@ def write_ods(path, n=5):
     book.save(path)
 
 
+def write_far_apart(path):
+    """Two cells at the corners of a sheet: a used range of 17 billion cells."""
+    book = openpyxl.Workbook()
+    book.active["A1"] = "a"
+    book.active["XFD1048576"] = "z"
+    book.save(path)
+
+
 def write(directory):
     write_xlsx(f"{directory}/people.xlsx", 40)
+    write_far_apart(f"{directory}/far-apart.xlsx")
     write_xls(f"{directory}/people.xls")
     write_ods(f"{directory}/people.ods")
 

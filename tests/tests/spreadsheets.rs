@@ -109,6 +109,28 @@ fn sheets_headers_columns_and_error_cells_are_chosen() {
 }
 
 #[test]
+fn a_sheet_too_sparse_to_lay_out_is_an_error() {
+    // Two cells at the corners: calamine would make a grid of 17 billion cells.
+    let error = read_with(
+        "sync",
+        &PEER.file("far-apart.xlsx"),
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        iterable_core::ErrorKind::LimitExceeded,
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("2 cells in a used range of 1048576 rows by 16384 columns"),
+        "{error}"
+    );
+}
+
+#[test]
 fn workbooks_are_found_by_content_and_read_over_http() {
     let dir = tempfile::tempdir().unwrap();
     for (name, format) in [
