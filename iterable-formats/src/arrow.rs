@@ -365,6 +365,27 @@ impl Batches {
     }
 }
 
+/// [`iterable_core::RangeDecoder::step_into`] for a decoder of [`Batches`] (Arrow IPC, ORC):
+/// the records of the batch being read, else the decoder's next step, its record moved.
+pub(crate) fn step_into_batches<D>(
+    decoder: &mut D,
+    batches: fn(&mut D) -> &mut Batches,
+    next_step: fn(&mut D) -> Result<iterable_core::RangeStep>,
+    out: &mut std::collections::VecDeque<Record>,
+    max: usize,
+) -> Result<Option<iterable_core::RangeStep>> {
+    if batches(decoder).move_into(out, max) > 0 {
+        return Ok(None);
+    }
+    match next_step(decoder)? {
+        iterable_core::RangeStep::Record(record) => {
+            out.push_back(record);
+            Ok(None)
+        }
+        other => Ok(Some(other)),
+    }
+}
+
 /// A reader of `array`'s values, nulls included.
 fn reader(array: &ArrayRef, name: &str) -> Result<ColumnReader> {
     let values = value_reader(array, name)?;

@@ -429,16 +429,7 @@ impl RangeDecoder for OrcDecoder {
 
     fn step_into(&mut self, out: &mut VecDeque<Record>, max: usize) -> Result<Option<RangeStep>> {
         self.guarded(|this| {
-            if this.batches.move_into(out, max) > 0 {
-                return Ok(None);
-            }
-            match this.next_step()? {
-                RangeStep::Record(record) => {
-                    out.push_back(record);
-                    Ok(None)
-                }
-                other => Ok(Some(other)),
-            }
+            crate::arrow::step_into_batches(this, |d| &mut d.batches, Self::next_step, out, max)
         })
     }
 

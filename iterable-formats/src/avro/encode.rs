@@ -404,15 +404,8 @@ fn compress(codec: Codec, level: Option<i32>, data: &[u8]) -> Result<Cow<'_, [u8
         Codec::Deflate => compress(Codec::Stream(CodecKind::Deflate), level, data),
         Codec::Snappy => snappy(data),
         Codec::Stream(kind) => {
-            let mut codec = kind.compressor(level, "")?;
-            let mut out = BytesMut::with_capacity(data.len() / 2 + 64);
-            let mut input = data;
-            while !input.is_empty() {
-                let used = codec.process(input, &mut out)?;
-                input = &input[used..];
-            }
-            codec.finish(&mut out)?;
-            Ok(Cow::Owned(out.to_vec()))
+            let out = super::through(kind.compressor(level, "")?, data, usize::MAX);
+            Ok(Cow::Owned(out.expect("no limit")?))
         }
     }
 }

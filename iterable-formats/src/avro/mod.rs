@@ -757,27 +757,39 @@ fn decompress(codec: Codec, data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
         Codec::Snappy => snappy(data, too_large),
         Codec::Deflate => inflate(data, too_large),
         Codec::Stream(kind) => {
-            let mut codec = kind.decompressor()?;
-            let mut out = BytesMut::new();
-            let mut input = data;
-            while !input.is_empty() {
-                let before = out.len();
-                let used = codec.process(input, &mut out)?;
-                if out.len() > MAX_BLOCK {
-                    return Err(too_large());
-                }
-                if used == 0 && out.len() == before {
-                    break;
-                }
-                input = &input[used..];
-            }
-            codec.finish(&mut out)?;
-            if out.len() > MAX_BLOCK {
-                return Err(too_large());
-            }
-            Ok(std::borrow::Cow::Owned(out.to_vec()))
+            let out = through(kind.decompressor()?, data, MAX_BLOCK).ok_or_else(too_large)??;
+            Ok(std::borrow::Cow::Owned(out))
         }
     }
+}
+
+/// `data` run through `codec` whole (a block compressed or decompressed); `None` when the
+/// output passes `max` bytes. A codec that takes nothing and gives nothing ends the input.
+fn through(
+    mut codec: Box<dyn iterable_core::Codec>,
+    data: &[u8],
+    max: usize,
+) -> Option<Result<Vec<u8>>> {
+    let mut out = BytesMut::new();
+    let mut input = data;
+    while !input.is_empty() {
+        let before = out.len();
+        let used = match codec.process(input, &mut out) {
+            Ok(used) => used,
+            Err(e) => return Some(Err(e)),
+        };
+        if out.len() > max {
+            return None;
+        }
+        if used == 0 && out.len() == before {
+            break;
+        }
+        input = &input[used..];
+    }
+    if let Err(e) = codec.finish(&mut out) {
+        return Some(Err(e));
+    }
+    (out.len() <= max).then(|| Ok(Vec::from(out)))
 }
 
 #[cfg(feature = "gzip")]
