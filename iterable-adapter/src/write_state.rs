@@ -49,6 +49,55 @@ impl WriteState {
             .map_err(|e| locate(&self.location, e))
     }
 
+    /// True when the format adds to an output that exists ([`Format::amends`]): a writer
+    /// then gives it the target as it is ([`WriteState::amend_file`]), and refuses targets
+    /// it cannot read back (remote objects).
+    pub fn amends(&self) -> bool {
+        self.format.amends()
+    }
+
+    /// For a format that amends its output, reads the file at `path` when there is one and
+    /// gives it to the encoder ([`iterable_core::Encoder::amend`]); nothing for other
+    /// formats or a missing or empty file. Blocking: async adapters call it on their
+    /// blocking pool.
+    pub fn amend_file(&mut self, path: &std::path::Path) -> Result<()> {
+        if !self.amends() {
+            return Ok(());
+        }
+        let existing = match std::fs::read(path) {
+            Ok(existing) => existing,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.locate(Error::io(e))),
+        };
+        if existing.is_empty() {
+            return Ok(());
+        }
+        if self.out.is_compressed() {
+            return Err(self.locate(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{} adds to the file there, which cannot be done through compression: \
+                     write it uncompressed, or to a new file",
+                    self.format
+                ),
+            )));
+        }
+        self.out
+            .amend(existing.into())
+            .map_err(|e| locate(&self.location, e))
+    }
+
+    /// The error for a target that a format which amends its output cannot read back.
+    pub fn cannot_amend_remote(&self) -> Error {
+        self.locate(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{} adds to the output there, and is written to local files and stdout only",
+                self.format
+            ),
+        ))
+    }
+
     /// Encodes one record; on error nothing of it is kept.
     pub fn encode(&mut self, record: &Record) -> Result<()> {
         self.out

@@ -31,7 +31,7 @@ pub async fn create_with<Rt: Runtime>(
     let parsed = Location::parse(location)?;
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
-    let state = WriteState::new(&options)
+    let mut state = WriteState::new(&options)
         .map_err(locate)?
         .at(Some(location.to_owned()));
     let on_thread = |output| -> Result<DynWrite> {
@@ -40,16 +40,21 @@ pub async fn create_with<Rt: Runtime>(
         ))
     };
     let (output, commit) = match Target::of(&parsed)? {
+        Target::Remote(_) if state.amends() => return Err(state.cannot_amend_remote()),
         Target::Remote(remote) => (rt.create_remote(&remote).await?, None),
         Target::Stdout => (
             on_thread(Box::new(std::io::stdout()) as Box<dyn std::io::Write + Send>)?,
             None,
         ),
         Target::File(path) => {
-            let (file, atomic) = rt
-                .unblock(move || AtomicFile::create(&path))
-                .await?
-                .map_err(|e| locate(Error::io(e)))?;
+            let (amended, file) = rt
+                .unblock(move || {
+                    let amended = state.amend_file(&path).map(|()| state);
+                    (amended, AtomicFile::create(&path))
+                })
+                .await?;
+            state = amended?;
+            let (file, atomic) = file.map_err(|e| locate(Error::io(e)))?;
             let on = rt.clone();
             let commit: Commit = Box::pin(async move {
                 on.unblock(move || atomic.commit())

@@ -449,6 +449,52 @@ fn workbooks_list_their_sheets_and_read_one() {
 }
 
 #[test]
+fn a_database_is_written_added_to_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = temp_file(&dir, "people.csv", b"id,name\n1,Ada\n2,007\n");
+    let jsonl = temp_file(&dir, "more.jsonl", b"{\"id\":3,\"score\":1.5}\n");
+    let db = dir.path().join("out.db");
+    let db = db.to_str().unwrap();
+    let first = iterable(&["convert", csv.to_str().unwrap(), db, "-O", "table=people"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let again = iterable(&["convert", csv.to_str().unwrap(), db, "-O", "table=people"]);
+    assert!(
+        text(&again.stderr).contains("-O mode=append adds to it"),
+        "{}",
+        text(&again.stderr)
+    );
+    let more = [
+        "convert",
+        jsonl.to_str().unwrap(),
+        db,
+        "-O",
+        "table=people",
+        "-O",
+        "mode=append",
+    ];
+    assert!(iterable(&more).status.success());
+    let other = iterable(&["convert", jsonl.to_str().unwrap(), db, "-O", "table=more"]);
+    assert!(other.status.success(), "{}", text(&other.stderr));
+    assert_eq!(text(&iterable(&["tables", db]).stdout), "people\nmore\n");
+    let people = iterable(&["cat", db, "-o", "table=people"]);
+    assert_eq!(
+        json_lines(&people.stdout),
+        [
+            serde_json::json!({"id": "1", "name": "Ada", "score": null}),
+            serde_json::json!({"id": "2", "name": "007", "score": null}),
+            // Appended to the TEXT column that CSV's text made: SQLite's affinity applies.
+            serde_json::json!({"id": "3", "name": null, "score": 1.5}),
+        ]
+    );
+    let unknown = iterable(&["convert", csv.to_str().unwrap(), db, "-O", "tabel=x"]);
+    assert!(
+        text(&unknown.stderr).contains("table, mode, infer_rows"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
+
+#[test]
 fn orc_is_read_and_found_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let kit = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/kit.orc");

@@ -136,4 +136,14 @@ impl<E: Encoder> EncodeBuffer<E> {
     pub fn set_schema(&mut self, schema: &crate::Schema) -> Result<()> {
         self.encoder.set_schema(schema)
     }
+
+    /// Gives the encoder the output as it is now ([`Encoder::amend`]).
+    pub fn amend(&mut self, existing: bytes::Bytes) -> Result<()> {
+        self.encoder.amend(existing)
+    }
+
+    /// True when the output is compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.compression.is_some()
+    }
 }

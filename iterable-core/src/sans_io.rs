@@ -71,6 +71,18 @@ pub trait Encoder {
         let _ = schema;
         Ok(())
     }
+
+    /// Gives a format that adds to its output rather than replacing it (an SQLite database,
+    /// whose other tables stay) the output as it is now, before the first record; a writer
+    /// calls it when the target exists and the format says it amends. The default refuses:
+    /// the format would write its output anew.
+    fn amend(&mut self, existing: Bytes) -> Result<()> {
+        let _ = existing;
+        Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            "this format writes its output anew and does not amend one",
+        ))
+    }
 }
 
 /// What a [`RangeDecoder`] wants next, or gives.
@@ -156,6 +168,9 @@ impl<E: Encoder + ?Sized> Encoder for Box<E> {
     }
     fn set_schema(&mut self, schema: &Schema) -> Result<()> {
         (**self).set_schema(schema)
+    }
+    fn amend(&mut self, existing: Bytes) -> Result<()> {
+        (**self).amend(existing)
     }
 }
 

@@ -28,7 +28,7 @@
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
 //! | ORC (feature `orc`) | `orc` | yes, by ranges | no | orc-rust, a stripe at a time; only the columns asked for are decoded; every type through the `arrow` bridge |
 //! | XLSX, XLSM, XLSB, XLS, ODS (feature `spreadsheets`) | `spreadsheet` | yes, the file whole | no | calamine; a sheet's rows, cells typed, every column in every record |
-//! | SQLite (feature `sqlite`) | `sqlite` | yes, the file whole | no | rusqlite's bundled SQLite, the database opened from memory; a table by rowid pages, or a query |
+//! | SQLite (feature `sqlite`) | `sqlite` | yes, the file whole | yes, into a table of a new or existing database | rusqlite's bundled SQLite, the database opened from memory; a table by rowid pages, or a query |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
 //! [`FormatSpec`]; [`REGISTRY`] lists them, one line each, and [`Format`] is a handle on one.

@@ -98,6 +98,13 @@ pub trait FormatSpec: Sync {
         true
     }
 
+    /// True for a format that adds to an output that exists rather than replacing it (an
+    /// SQLite database keeps its other tables): writers read the target and hand it to the
+    /// encoder ([`Encoder::amend`]) before the first record. False by default.
+    fn amends(&self) -> bool {
+        false
+    }
+
     /// An encoder writing this format.
     fn encoder(&self, options: &FormatOptions) -> Result<Box<dyn Encoder + Send>> {
         let _ = options;
@@ -185,6 +192,11 @@ impl Format {
     /// The format's module.
     pub fn spec(self) -> &'static dyn FormatSpec {
         self.0
+    }
+
+    /// True when writing adds to an output that exists ([`FormatSpec::amends`]).
+    pub fn amends(self) -> bool {
+        self.0.amends()
     }
 
     /// The extension written by default: `csv`, `jsonl`.

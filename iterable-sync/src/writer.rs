@@ -35,10 +35,11 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let parsed = Location::parse(location)?;
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
-    let state = WriteState::new(&options)
+    let mut state = WriteState::new(&options)
         .map_err(locate)?
         .at(Some(location.to_owned()));
     let (output, commit): (Box<dyn Write + Send>, _) = match Target::of(&parsed)? {
+        Target::Remote(_) if state.amends() => return Err(state.cannot_amend_remote()),
         #[cfg(feature = "s3")]
         Target::Remote(remote) => {
             let (output, commit) = crate::remote::create(&remote)?;
@@ -53,6 +54,7 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
         }
         Target::Stdout => (Box::new(std::io::stdout()), Commit::None),
         Target::File(path) => {
+            state.amend_file(&path)?;
             let (file, atomic) = AtomicFile::create(&path).map_err(|e| locate(Error::io(e)))?;
             (Box::new(file), Commit::File(atomic))
         }

@@ -6,12 +6,16 @@ reads them as IterableData does (a cursor over `SELECT *`).
     sqlite_peer.py same-as-jsonl D T J  table T of database D (as sqlite3 reads it, in rowid
                                         order) is the JSON Lines J (blobs as base64, floats
                                         by their digits)
+    sqlite_peer.py dump D               database D as sqlite3 finds it, as JSON on stdout:
+                                        its integrity check, and each table's declared
+                                        columns and rows, each value as [typeof, value]
 
 Exits 1 with the first difference on stderr when a check fails.
 """
 
 import base64
 import decimal
+import json
 import sqlite3
 
 import jsonl_check
@@ -70,5 +74,22 @@ def same_as_jsonl(path, table, jsonl):
     jsonl_check.same_as_jsonl(expected, jsonl, "sqlite3")
 
 
+def dump(path):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    tables = {}
+    names = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY rowid")]
+    for name in names:
+        columns = [[c[1], c[2]] for c in db.execute(f'PRAGMA table_info("{name}")')]
+        selected = ", ".join(f'typeof("{c}"), "{c}"' for c, _ in columns)
+        rows = []
+        for row in db.execute(f'SELECT {selected} FROM "{name}"'):
+            rows.append([[row[i], text_of(row[i + 1])] for i in range(0, len(row), 2)])
+        tables[name] = {"columns": columns, "rows": rows}
+    check = db.execute("PRAGMA integrity_check").fetchone()[0]
+    print(json.dumps({"integrity": check, "tables": tables}, default=str))
+
+
 if __name__ == "__main__":
-    jsonl_check.main({"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl})
+    jsonl_check.main({"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl,
+                      "dump": dump})

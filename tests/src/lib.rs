@@ -213,6 +213,12 @@ pub fn python() -> PathBuf {
 /// Runs the peer script `tests/peers/NAME` with `args`; panics with its error output when it
 /// fails (a check that did not hold).
 pub fn run_peer(name: &str, args: &[&str]) {
+    peer_output(name, args);
+}
+
+/// What the peer script `tests/peers/NAME` prints on stdout when run with `args`; a failure
+/// panics with its output.
+pub fn peer_output(name: &str, args: &[&str]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("peers")
         .join(name);
@@ -227,6 +233,7 @@ pub fn run_peer(name: &str, args: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8(output.stdout).expect("the peer prints UTF-8")
 }
 
 /// `input` cut every `size` bytes, as owned chunks for a byte stream.

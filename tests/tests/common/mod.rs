@@ -37,6 +37,37 @@ pub fn read_with(
     }
 }
 
+/// Writes `records` to `location` with `adapter` (sync, tokio, smol, async-std).
+pub fn write_with(
+    adapter: &str,
+    location: &str,
+    options: &iterable_formats::WriteOptions,
+    records: &[Record],
+) -> iterable_core::Result<()> {
+    match adapter {
+        "sync" => {
+            let mut writer = iterable_sync::create_with(location, options)?;
+            writer.write_bulk(records)?;
+            writer.finish().map(drop)
+        }
+        "tokio" => tokio_runtime().block_on(async {
+            let mut writer = iterable_tokio::create_with(location, options).await?;
+            writer.write_bulk(records).await?;
+            writer.finish().await.map(drop)
+        }),
+        "smol" => smol::block_on(async {
+            let mut writer = iterable_smol::create_with(location, options).await?;
+            writer.write_bulk(records).await?;
+            writer.finish().await.map(drop)
+        }),
+        _ => async_std::task::block_on(async {
+            let mut writer = iterable_smol::create_with(location, options).await?;
+            writer.write_bulk(records).await?;
+            writer.finish().await.map(drop)
+        }),
+    }
+}
+
 /// The adapters every format is read with, by name.
 pub const ADAPTERS: [&str; 4] = ["sync", "tokio", "smol", "async-std"];
 

@@ -1,116 +1,19 @@
-//! SQLite database files (feature `sqlite`: `sqlite`, `.sqlite`, `.sqlite3`, `.db`, magic
-//! `SQLite format 3\0`), read on rusqlite and its bundled SQLite, sans-IO: [`SqliteDecoder`]
-//! asks for the whole file, hands it to SQLite as an in-memory database (read only), and gives
-//! the rows of a table or a query as records. No file is opened and nothing blocks on I/O, so
-//! every adapter reads it as it reads any other format (no thread pool around SQLite).
-//!
-//! - `-o table=NAME`: the table (or view) to read; by default the database's only table (an
-//!   error listing them when there are several).
-//! - `-o query=SQL`: the rows of a query instead.
-//! - `-o columns=a,b`: only those columns, in that order, each once.
-//! - Values by SQLite's storage classes: INTEGER as integers, REAL as floats, TEXT as
-//!   strings (as bytes when it is not UTF-8, which SQLite does not check), BLOB as bytes,
-//!   NULL as null. SQLite keeps no other types (a `DATE` column holds
-//!   text or numbers), so none is guessed.
-//! - A table is read 4096 rows at a time by its rowid, in rowid order; a table without rowid
-//!   and a query are read whole.
-//!
-//! Limits: the file is held in memory, 1 GiB at most. `iterable tables FILE` lists the tables
-//! and views. Not written yet.
+//! Reading a table or a query of a database: [`SqliteDecoder`].
 
-use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
+use super::{FORMAT, READ_OPTIONS, quoted, sql_error};
+use crate::registry::FormatOptions;
 use crate::whole_file::WholeFile;
 use bytes::Bytes;
 use iterable_core::{
-    Capabilities, Decoder, Error, ErrorKind, Fields, FormatInfo, Position, RangeDecoder, RangeStep,
-    Record, Result, Value,
+    Error, ErrorKind, Fields, Position, RangeDecoder, RangeStep, Record, Result, Value,
 };
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use std::collections::VecDeque;
 use std::ops::Range;
 
-/// The format's name in errors and options.
-pub const FORMAT: &str = "sqlite";
-
-/// The bytes a database file starts with.
-const MAGIC: &[u8] = b"SQLite format 3\0";
-
-/// SQLite in the format registry.
-pub struct SqliteFormat;
-
-/// The registry's SQLite.
-pub static SQLITE: SqliteFormat = SqliteFormat;
-
-static INFO: FormatInfo = FormatInfo {
-    name: FORMAT,
-    aliases: &["sqlite3"],
-    extensions: &["sqlite", "sqlite3", "db"],
-    mime_types: &["application/vnd.sqlite3", "application/x-sqlite3"],
-    magic: &[MAGIC],
-    capabilities: Capabilities {
-        read: true,
-        write: false,
-        streaming: false,
-        random_access: true,
-    },
-    description: "SQLite databases: a table's or a query's rows, by SQLite's storage classes; read only for now",
-};
-
-static READ_OPTIONS: &[OptionInfo] = &[
-    OptionInfo {
-        key: "table",
-        default: "",
-        help: "the table or view to read; the only table by default",
-    },
-    OptionInfo {
-        key: "query",
-        default: "",
-        help: "an SQL query whose rows to read, instead of a table",
-    },
-    OptionInfo {
-        key: "columns",
-        default: "",
-        help: "the columns to read, comma-separated, in the order given; all by default",
-    },
-];
-
 /// Rows read from a table at a time.
 const PAGE: usize = 4096;
-
-impl FormatSpec for SqliteFormat {
-    fn is_text(&self) -> bool {
-        false
-    }
-
-    fn info(&self) -> &'static FormatInfo {
-        &INFO
-    }
-
-    fn read_options(&self) -> &'static [OptionInfo] {
-        READ_OPTIONS
-    }
-
-    fn sniff(&self, head: &[u8], _complete: bool) -> Option<Sniffed> {
-        head.starts_with(MAGIC).then(|| Sniffed::with(100))
-    }
-
-    fn decoder(
-        &self,
-        _options: &FormatOptions,
-        _max_record_size: usize,
-    ) -> Result<Box<dyn Decoder + Send>> {
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            "a database is read whole (ranged_decoder), not as a stream",
-        )
-        .with_format(FORMAT))
-    }
-
-    fn ranged_decoder(&self, options: &FormatOptions, size: u64) -> Result<Box<dyn RangeDecoder>> {
-        Ok(Box::new(SqliteDecoder::new(options, size)?))
-    }
-}
 
 /// What is read: a table, page by page, or a query's rows.
 enum Source {
@@ -126,7 +29,7 @@ enum Source {
     Query(String),
 }
 
-/// Reads a table or a query of an SQLite database: see the [module](self).
+/// Reads a table or a query of an SQLite database: see the [module](super).
 pub struct SqliteDecoder {
     size: u64,
     table: Option<String>,
@@ -375,15 +278,6 @@ fn table_source(
         },
         None => Source::Query(format!("SELECT {columns} FROM {}", quoted(name))),
     }
-}
-
-/// `name` as an SQL identifier.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn sql_error(error: rusqlite::Error) -> Error {
-    Error::new(ErrorKind::InvalidRecord, format!("SQLite: {error}")).with_format(FORMAT)
 }
 
 impl SqliteDecoder {
