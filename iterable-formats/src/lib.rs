@@ -27,7 +27,7 @@
 //! | Arrow IPC file, Feather v2 (feature `arrow`) | `ipc` | yes, by ranges | yes | arrow-ipc's file decoder: footer, dictionaries, a record batch at a time; LZ4 and zstd bodies |
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
 //! | ORC (feature `orc`) | `orc` | yes, by ranges | no | orc-rust, a stripe at a time; only the columns asked for are decoded; every type through the `arrow` bridge |
-//! | XLSX, XLSM, XLSB, XLS, ODS (feature `spreadsheets`) | `spreadsheet` | yes, the file whole | no | calamine; a sheet's rows, cells typed, every column in every record |
+//! | XLSX, XLSM, XLSB, XLS, ODS (feature `spreadsheets`) | `spreadsheet` | yes, the file whole | xlsx, one sheet, streamed | calamine; a sheet's rows, cells typed, every column in every record; written on the zip writer a row at a time |
 //! | SQLite (feature `sqlite`) | `sqlite` | yes, the file whole | yes, into a table of a new or existing database | rusqlite's bundled SQLite, the database opened from memory; a table by rowid pages, or a query |
 //!
 //! Formats are plug-ins: each module describes its format once and implements

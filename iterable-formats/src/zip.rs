@@ -714,24 +714,27 @@ impl Decoder for RangedMember {
     }
 }
 
-/// Writes a zip archive of one deflated member.
-pub(crate) struct ZipCompressor {
-    name: String,
-    deflate: Compress,
-    crc: Crc,
-    started: bool,
+/// Writes a zip archive member after member, sans-IO: each member deflated as its bytes
+/// come (sizes and CRC-32 in a data descriptor after it), the central directory at the end.
+pub(crate) struct ZipWriter {
+    level: Level,
+    /// The member being written, and where its local header starts.
+    member: Option<(String, Compress, Crc, u64)>,
+    /// The central directory's headers so far.
+    directory: Vec<u8>,
+    members: u16,
     written: u64,
 }
 
-impl ZipCompressor {
-    /// One member called `name`, compressed at `level` (0-9).
-    pub(crate) fn new(name: &str, level: Option<i32>) -> Self {
+impl ZipWriter {
+    /// An archive whose members are compressed at `level` (0-9).
+    pub(crate) fn new(level: Option<i32>) -> Self {
         let level = level.map_or(Level::default(), |l| Level::new(l.clamp(0, 9) as u32));
-        ZipCompressor {
-            name: name.to_owned(),
-            deflate: Compress::new(level, false),
-            crc: Crc::new(),
-            started: false,
+        ZipWriter {
+            level,
+            member: None,
+            directory: Vec::new(),
+            members: 0,
             written: 0,
         }
     }
@@ -741,26 +744,13 @@ impl ZipCompressor {
         self.written += bytes.len() as u64;
     }
 
-    fn deflate(
-        &mut self,
-        input: &[u8],
-        output: &mut BytesMut,
-        flush: FlushCompress,
-    ) -> Result<(usize, Status)> {
-        let start = output.len();
-        output.resize(start + CHUNK, 0);
-        let (before_in, before_out) = (self.deflate.total_in(), self.deflate.total_out());
-        let status = self.deflate.compress(input, &mut output[start..], flush);
-        let made = (self.deflate.total_out() - before_out) as usize;
-        output.truncate(start + made);
-        self.written += made as u64;
-        let status =
-            status.map_err(|e| Error::new(ErrorKind::Io, e.to_string()).with_format(NAME))?;
-        Ok(((self.deflate.total_in() - before_in) as usize, status))
-    }
-
-    fn local_header(&self) -> Vec<u8> {
-        let mut h = Vec::with_capacity(30 + self.name.len());
+    /// Ends the member being written, if any, and starts one called `name`.
+    pub(crate) fn start(&mut self, name: &str, output: &mut BytesMut) -> Result<()> {
+        self.end_member(output)?;
+        self.members = self.members.checked_add(1).ok_or_else(|| {
+            Error::new(ErrorKind::LimitExceeded, "a zip of over 65,535 members").with_format(NAME)
+        })?;
+        let mut h = Vec::with_capacity(30 + name.len());
         h.put_u32_le(LOCAL_HEADER);
         h.put_u16_le(20);
         h.put_u16_le(FLAG_DESCRIPTOR | FLAG_UTF8);
@@ -769,45 +759,90 @@ impl ZipCompressor {
         h.put_u16_le(DOS_DATE);
         h.put_u32_le(0); // crc, after the data
         h.put_u64_le(0); // sizes, after the data
-        h.put_u16_le(self.name.len() as u16);
+        h.put_u16_le(name.len() as u16);
         h.put_u16_le(0);
-        h.put_slice(self.name.as_bytes());
-        h
+        h.put_slice(name.as_bytes());
+        let offset = self.written;
+        self.put(output, &h);
+        self.member = Some((
+            name.to_owned(),
+            Compress::new(self.level, false),
+            Crc::new(),
+            offset,
+        ));
+        Ok(())
     }
-}
 
-impl Codec for ZipCompressor {
-    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
-        if !self.started {
-            self.started = true;
-            let header = self.local_header();
-            self.put(output, &header);
-        }
+    /// Deflates some of `input` into the member being written; returns how much it took.
+    pub(crate) fn write(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
         let (used, _) = self.deflate(input, output, FlushCompress::None)?;
-        self.crc.update(&input[..used]);
+        if let Some((_, _, crc, _)) = &mut self.member {
+            crc.update(&input[..used]);
+        }
         Ok(used)
     }
 
-    fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
-        self.process(&[], output)?;
+    /// Deflates all of `input` into the member being written.
+    pub(crate) fn write_all(&mut self, mut input: &[u8], output: &mut BytesMut) -> Result<()> {
+        while !input.is_empty() {
+            let used = self.write(input, output)?;
+            input = &input[used..];
+        }
+        Ok(())
+    }
+
+    fn deflate(
+        &mut self,
+        input: &[u8],
+        output: &mut BytesMut,
+        flush: FlushCompress,
+    ) -> Result<(usize, Status)> {
+        let Some((_, deflate, _, _)) = &mut self.member else {
+            return Err(Error::new(ErrorKind::Io, "no zip member started").with_format(NAME));
+        };
+        let start = output.len();
+        output.resize(start + CHUNK, 0);
+        let (before_in, before_out) = (deflate.total_in(), deflate.total_out());
+        let status = deflate.compress(input, &mut output[start..], flush);
+        let made = (deflate.total_out() - before_out) as usize;
+        let used = (deflate.total_in() - before_in) as usize;
+        output.truncate(start + made);
+        self.written += made as u64;
+        let status =
+            status.map_err(|e| Error::new(ErrorKind::Io, e.to_string()).with_format(NAME))?;
+        Ok((used, status))
+    }
+
+    /// Ends the member being written: the rest of its deflated bytes, its data descriptor,
+    /// its header in the central directory.
+    fn end_member(&mut self, output: &mut BytesMut) -> Result<()> {
+        if self.member.is_none() {
+            return Ok(());
+        }
         while self.deflate(&[], output, FlushCompress::Finish)?.1 != Status::StreamEnd {}
-        let (compressed, size) = (self.deflate.total_out(), self.deflate.total_in());
-        let (Ok(compressed), Ok(size)) = (u32::try_from(compressed), u32::try_from(size)) else {
+        let Some((name, deflate, crc, offset)) = self.member.take() else {
+            return Ok(());
+        };
+        let (compressed, size) = (deflate.total_out(), deflate.total_in());
+        let (Ok(compressed), Ok(size), Ok(offset)) = (
+            u32::try_from(compressed),
+            u32::try_from(size),
+            u32::try_from(offset),
+        ) else {
             return Err(Error::new(
                 ErrorKind::LimitExceeded,
-                "a zip member over 4 GiB needs zip64, which is not written",
+                "a zip over 4 GiB needs zip64, which is not written",
             )
             .with_format(NAME));
         };
-        let crc = self.crc.sum();
+        let crc = crc.sum();
         let mut tail = Vec::new();
         tail.put_u32_le(DATA_DESCRIPTOR);
         tail.put_u32_le(crc);
         tail.put_u32_le(compressed);
         tail.put_u32_le(size);
         self.put(output, &tail);
-        let directory_start = self.written;
-        let mut directory = Vec::new();
+        let directory = &mut self.directory;
         directory.put_u32_le(CENTRAL_HEADER);
         directory.put_u16_le((3 << 8) | 20); // made by: Unix, version 2.0
         directory.put_u16_le(20); // needed
@@ -818,22 +853,62 @@ impl Codec for ZipCompressor {
         directory.put_u32_le(crc);
         directory.put_u32_le(compressed);
         directory.put_u32_le(size);
-        directory.put_u16_le(self.name.len() as u16);
+        directory.put_u16_le(name.len() as u16);
         directory.put_slice(&[0; 8]); // extra, comment, disk, internal attributes
         directory.put_u32_le(0o100644 << 16); // external attributes: a regular file, rw-r--r--
-        directory.put_u32_le(0); // the local header's offset
-        directory.put_slice(self.name.as_bytes());
-        let directory_len = directory.len() as u32;
+        directory.put_u32_le(offset); // the local header's offset
+        directory.put_slice(name.as_bytes());
+        Ok(())
+    }
+
+    /// Ends the last member and writes the central directory.
+    pub(crate) fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
+        self.end_member(output)?;
+        let directory_start = self.written;
+        let directory = std::mem::take(&mut self.directory);
         self.put(output, &directory);
         let mut end = Vec::new();
         end.put_u32_le(END_OF_CENTRAL);
         end.put_slice(&[0; 4]); // disks
-        end.put_u16_le(1);
-        end.put_u16_le(1);
-        end.put_u32_le(directory_len);
+        end.put_u16_le(self.members);
+        end.put_u16_le(self.members);
+        end.put_u32_le(directory.len() as u32);
         end.put_u32_le(u32::try_from(directory_start).unwrap_or(u32::MAX));
         end.put_u16_le(0);
         self.put(output, &end);
         Ok(())
+    }
+}
+
+/// Writes a zip archive of one deflated member: the compressing codec of `.zip` outputs.
+pub(crate) struct ZipCompressor {
+    name: String,
+    archive: ZipWriter,
+    started: bool,
+}
+
+impl ZipCompressor {
+    /// One member called `name`, compressed at `level` (0-9).
+    pub(crate) fn new(name: &str, level: Option<i32>) -> Self {
+        ZipCompressor {
+            name: name.to_owned(),
+            archive: ZipWriter::new(level),
+            started: false,
+        }
+    }
+}
+
+impl Codec for ZipCompressor {
+    fn process(&mut self, input: &[u8], output: &mut BytesMut) -> Result<usize> {
+        if !self.started {
+            self.started = true;
+            self.archive.start(&self.name, output)?;
+        }
+        self.archive.write(input, output)
+    }
+
+    fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
+        self.process(&[], output)?;
+        self.archive.finish(output)
     }
 }

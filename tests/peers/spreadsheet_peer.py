@@ -8,6 +8,10 @@ must read, and openpyxl reads an xlsx as IterableData does (`iter_rows(values_on
                                            row the names, every column in every record, whole
                                            numbers as integers, error cells null, rows of
                                            nothing but empty cells left out
+    spreadsheet_peer.py dump X             the xlsx X as openpyxl finds it, as JSON on stdout:
+                                           its sheets' names, and the first sheet's rows,
+                                           each cell [type, value, number format] (null for
+                                           an empty cell)
 
 Exits 1 with the first difference on stderr when a check fails.
 """
@@ -182,5 +186,24 @@ def same_as_jsonl(path, jsonl):
     jsonl_check.same_as_jsonl(expected, jsonl, "openpyxl")
 
 
+def dump(path):
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    rows = []
+    for row in sheet.iter_rows():
+        cells = []
+        for cell in row:
+            if cell.value is None:
+                cells.append(None)
+            else:
+                value = cell.value
+                if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+                    value = value.isoformat()
+                cells.append([type(cell.value).__name__, value, cell.number_format])
+        rows.append(cells)
+    print(json.dumps({"sheets": book.sheetnames, "rows": rows}))
+
+
 if __name__ == "__main__":
-    jsonl_check.main({"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl})
+    jsonl_check.main({"write": write, "kit": kit, "same-as-jsonl": same_as_jsonl,
+                      "dump": dump})

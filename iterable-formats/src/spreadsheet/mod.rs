@@ -28,6 +28,13 @@
 //! cells whole too: memory is about the file and the sheet's cells, not flat. An xlsx sheet
 //! whose used range is over 32 Mi cells and not half full (two cells far apart, which would
 //! be laid out as a grid of billions) is an error; xls and ods sheets are not checked so.
+//!
+//! Written as xlsx by [`XlsxEncoder`], one sheet streamed a row at a time (`-O sheet=NAME`,
+//! `-O infer_rows=1000`): see its module, `write`.
+
+mod write;
+
+pub use write::XlsxEncoder;
 
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use crate::whole_file::WholeFile;
@@ -73,8 +80,11 @@ pub static XLSX: SpreadsheetFormat = SpreadsheetFormat {
             "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
         ],
         magic: &[ZIP],
-        capabilities: READ_ONLY,
-        description: "Excel workbooks (xlsx, xlsm, and xlsb, their binary form): a sheet's rows, cells typed; read only for now",
+        capabilities: Capabilities {
+            write: true,
+            ..READ_ONLY
+        },
+        description: "Excel workbooks (xlsx, xlsm, and xlsb, their binary form): a sheet's rows, cells typed; written as xlsx, one sheet, streamed",
     },
 };
 
@@ -139,6 +149,23 @@ impl FormatSpec for SpreadsheetFormat {
 
     fn read_options(&self) -> &'static [OptionInfo] {
         READ_OPTIONS
+    }
+
+    fn write_options(&self) -> &'static [OptionInfo] {
+        match self.info.capabilities.write {
+            true => write::WRITE_OPTIONS,
+            false => &[],
+        }
+    }
+
+    fn encoder(&self, options: &FormatOptions) -> Result<Box<dyn iterable_core::Encoder + Send>> {
+        match self.info.capabilities.write {
+            true => Ok(Box::new(XlsxEncoder::new(options)?)),
+            false => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} cannot be written (xlsx can)", self.info.name),
+            )),
+        }
     }
 
     /// The zip's first member names what it holds: `mimetype` (stored, OpenDocument's type
