@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use iterable_tests::{BenchReader, measure};
+use iterable_tests::{BenchReader, compare};
 
 /// Each reader runs this many times, in turn; the fastest run counts.
 const RUNS: usize = 5;
@@ -37,18 +37,22 @@ fn main() {
         &[
             (
                 "iterable-sync reader (records of typed values)",
-                Reader::Child("iterable", &parquet),
+                &parquet,
+                BenchReader::Child("iterable"),
             ),
             (
                 "arrow-rs `RecordBatch`es, turned into rows by hand",
-                Reader::Child("arrow-rs", &parquet),
+                &parquet,
+                BenchReader::Child("arrow-rs"),
             ),
             (
                 "pyarrow `iter_batches` + `to_pylist` (as IterableData reads)",
-                Reader::Python(&python, PYARROW_PARQUET, &parquet),
+                &parquet,
+                BenchReader::Python(&python, PYARROW_PARQUET),
             ),
         ],
         rows,
+        RUNS,
     );
     let arrow = parquet.with_extension("arrow");
     to_arrow(&python, &parquet, &arrow);
@@ -60,18 +64,22 @@ fn main() {
         &[
             (
                 "iterable-sync reader (records of typed values)",
-                Reader::Child("iterable", &arrow),
+                &arrow,
+                BenchReader::Child("iterable"),
             ),
             (
                 "arrow-rs IPC `FileReader` batches, turned into rows by hand",
-                Reader::Child("arrow-ipc", &arrow),
+                &arrow,
+                BenchReader::Child("arrow-ipc"),
             ),
             (
                 "pyarrow `ipc.open_file` batches + `to_pylist`",
-                Reader::Python(&python, PYARROW_IPC, &arrow),
+                &arrow,
+                BenchReader::Python(&python, PYARROW_IPC),
             ),
         ],
         rows,
+        RUNS,
     );
     let orc = parquet.with_extension("orc");
     to_orc(&python, &parquet, &orc);
@@ -83,57 +91,23 @@ fn main() {
         &[
             (
                 "iterable-sync reader (records of typed values)",
-                Reader::Child("iterable", &orc),
+                &orc,
+                BenchReader::Child("iterable"),
             ),
             (
                 "orc-rust `ArrowReader` batches, turned into rows by hand",
-                Reader::Child("orc-rust", &orc),
+                &orc,
+                BenchReader::Child("orc-rust"),
             ),
             (
                 "pyarrow `orc.ORCFile` stripes + `to_pylist`",
-                Reader::Python(&python, PYARROW_ORC, &orc),
+                &orc,
+                BenchReader::Python(&python, PYARROW_ORC),
             ),
         ],
         rows,
+        RUNS,
     );
-}
-
-/// A reader to measure: a child of this bench, or Python running a script on a file.
-enum Reader<'a> {
-    Child(&'a str, &'a Path),
-    Python(&'a str, &'a str, &'a Path),
-}
-
-/// Runs each reader `RUNS` times, in turn, so that the machine's state is shared alike, and
-/// prints a row for each with its fastest run, against the first.
-fn compare(readers: &[(&str, Reader)], rows: usize) {
-    println!("| reader | seconds | rows/s | peak RSS | iterable is |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut runs: Vec<Vec<(f64, usize, u64)>> = vec![Vec::new(); readers.len()];
-    for _ in 0..RUNS {
-        for (runs, (_, reader)) in runs.iter_mut().zip(readers) {
-            runs.push(match reader {
-                Reader::Child(name, path) => measure(path, &BenchReader::Child(name)),
-                Reader::Python(python, script, path) => {
-                    measure(path, &BenchReader::Python(python, script))
-                }
-            });
-        }
-    }
-    let fastest: Vec<(f64, usize, u64)> = runs
-        .into_iter()
-        .map(|runs| runs.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap())
-        .collect();
-    let ours = fastest[0].0;
-    for ((name, _), (secs, records, rss)) in readers.iter().zip(fastest) {
-        assert_eq!(records, rows, "{name} read {records} rows");
-        println!(
-            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.2}x |",
-            records as f64 / secs / 1e6,
-            rss as f64 / 1024.0,
-            secs / ours
-        );
-    }
 }
 
 /// `parquet`'s table as an Arrow IPC file, written by pyarrow, unless it is there already.

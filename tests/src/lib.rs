@@ -397,6 +397,38 @@ pub fn measure(path: &Path, reader: &BenchReader<'_>) -> Measured {
     )
 }
 
+/// Runs each reader (a name, its file, how it runs) `runs` times, in turn, so that the
+/// machine's state is shared alike, and prints a Markdown table: a row for each with its
+/// fastest run, against the first's. Each must read `rows` records.
+pub fn compare(readers: &[(&str, &Path, BenchReader<'_>)], rows: usize, runs: usize) {
+    println!("| reader | seconds | rows/s | peak RSS | iterable is |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut measured: Vec<Vec<Measured>> = vec![Vec::new(); readers.len()];
+    for _ in 0..runs {
+        for (measured, (_, path, reader)) in measured.iter_mut().zip(readers) {
+            measured.push(measure(path, reader));
+        }
+    }
+    let fastest: Vec<Measured> = measured
+        .into_iter()
+        .map(|runs| {
+            runs.into_iter()
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .expect("one run at least")
+        })
+        .collect();
+    let ours = fastest[0].0;
+    for ((name, _, _), (secs, records, rss)) in readers.iter().zip(fastest) {
+        assert_eq!(records, rows, "{name} read {records} rows");
+        println!(
+            "| {name} | {secs:.2} | {:.2}M | {:.0} MiB | {:.2}x |",
+            records as f64 / secs / 1e6,
+            rss as f64 / 1024.0,
+            secs / ours
+        );
+    }
+}
+
 /// The fastest of `runs` runs of `reader` on `path`.
 pub fn fastest(runs: usize, path: &Path, reader: BenchReader<'_>) -> Measured {
     (0..runs)
