@@ -21,7 +21,7 @@ fi
 
 # The peers the format tests compare against, pinned.
 venv=target/test-venv
-if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cramjam, openpyxl, xlwt, odf" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cramjam, openpyxl, xlwt, odf, dbf" >/dev/null 2>&1; then
   echo "making $venv with the Python peers (tests/peers/requirements.txt)"
   if ! "$venv/bin/python" -c "" >/dev/null 2>&1 && ! python3 -m venv "$venv" >/dev/null 2>&1; then
     sudo=""

@@ -94,19 +94,14 @@ pub fn open_file(path: PathBuf, options: &ReadOptions, location: &str) -> Result
     let size = regular.then_some(metadata.len());
     let name = path.file_name().and_then(|n| n.to_str());
     let located = Some(location.to_owned());
-    Ok(
-        match Probe::blocking(&mut file, options, name, located, size)? {
-            Probed::Stream(state) => OpenedFile::Stream(file, state),
-            Probed::Ranges(probe) if probe.as_is && regular => {
-                OpenedFile::Ranged(Box::new(crate::Ranged::file(probe, file)?))
-            }
-            Probed::Ranges(probe) => {
-                OpenedFile::Ranged(Box::new(crate::Ranged::spool_blocking(probe, |buf| {
-                    file.read(buf)
-                })?))
-            }
-        },
-    )
+    let mut ranged = match Probe::blocking(&mut file, options, name, located, size)? {
+        Probed::Stream(state) => return Ok(OpenedFile::Stream(file, state)),
+        Probed::Ranges(probe) if probe.as_is && regular => crate::Ranged::file(probe, file)?,
+        Probed::Ranges(probe) => crate::Ranged::spool_blocking(probe, |buf| file.read(buf))?,
+    };
+    // The files beside it that its format reads too (a DBF table's memo file).
+    ranged.state.read_companions(&path)?;
+    Ok(OpenedFile::Ranged(Box::new(ranged)))
 }
 
 /// How much of a remote object named `name` to fetch on opening it: only its description

@@ -284,6 +284,29 @@ impl RangedState {
         self.decoder.schema()
     }
 
+    /// Gives the decoder the first file beside `path` (the input's own path) with one of the
+    /// extensions its format names ([`iterable_formats::Format::companions`]: a DBF table's
+    /// memo file), in lower or upper case, read whole (blocking). Nothing for other formats.
+    pub fn read_companions(&mut self, path: &std::path::Path) -> Result<()> {
+        for extension in self.detection.format.companions() {
+            for spelled in [extension.to_string(), extension.to_ascii_uppercase()] {
+                let beside = path.with_extension(&spelled);
+                match std::fs::read(&beside) {
+                    Ok(data) => {
+                        let pushed = self.decoder.push_companion(extension, data.into());
+                        return pushed.map_err(|e| crate::locate(&self.location, e));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        let error = Error::io(e).with_location(beside.display().to_string());
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Marks the reading over after an error outside the decoder (a failed fetch).
     pub fn fail(&mut self, error: Error) -> Error {
         self.ended = true;

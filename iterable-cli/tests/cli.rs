@@ -495,6 +495,34 @@ fn a_database_is_written_added_to_and_listed() {
 }
 
 #[test]
+fn a_dbf_table_is_found_by_content_and_its_bad_records_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
+    let bare = dir.path().join("bare");
+    std::fs::copy(format!("{data}kit.dbf"), &bare).unwrap();
+    let detect = text(&iterable(&["detect", bare.to_str().unwrap()]).stdout);
+    assert!(detect.contains("format: dbf"), "{detect}");
+    let head = iterable(&[
+        "head",
+        "-n",
+        "1",
+        bare.to_str().unwrap(),
+        "-o",
+        "columns=x,name",
+    ]);
+    assert!(head.status.success(), "{}", text(&head.stderr));
+    assert_eq!(text(&head.stdout), "{\"X\":0.00,\"NAME\":\"Ada\"}\n");
+    let bad = format!("{data}kit-bad.dbf");
+    let skipped = iterable(&["count", "--skip-bad", &bad]);
+    assert_eq!(text(&skipped.stdout), "7\n", "{}", text(&skipped.stderr));
+    let report = text(&skipped.stderr);
+    assert!(
+        report.contains("byte 265, record 3: dbf: field \"N\" (N): \"abc\" does not read"),
+        "{report}"
+    );
+}
+
+#[test]
 fn orc_is_read_and_found_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let kit = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/kit.orc");

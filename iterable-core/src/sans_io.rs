@@ -137,6 +137,14 @@ pub trait RangeDecoder: Send {
     fn tables(&self) -> Option<&[String]> {
         None
     }
+
+    /// A file found beside the input with one of the extensions its format names
+    /// (`FormatSpec::companions` in iterable-formats: a DBF table's memo file, `.dbt` or
+    /// `.fpt`), given whole before the first step. The default ignores it.
+    fn push_companion(&mut self, extension: &str, data: Bytes) -> Result<()> {
+        let _ = (extension, data);
+        Ok(())
+    }
 }
 
 impl<D: Decoder + ?Sized> Decoder for Box<D> {

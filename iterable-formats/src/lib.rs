@@ -28,6 +28,7 @@
 //! | Arrow IPC stream (feature `arrow`) | `ipc` | yes | yes | framed here a message at a time, each decoded by arrow-ipc; an IPC file read as a stream too |
 //! | ORC (feature `orc`) | `orc` | yes, by ranges | no | orc-rust, a stripe at a time; only the columns asked for are decoded; every type through the `arrow` bridge |
 //! | XLSX, XLSM, XLSB, XLS, ODS (feature `spreadsheets`) | `spreadsheet` | yes, the file whole | xlsx, one sheet, streamed | calamine; a sheet's rows, cells typed, every column in every record; written on the zip writer a row at a time |
+//! | DBF (feature `dbf`) | [`dbf`] | yes, the file whole, its memo file beside it | no | the dbase crate: dBase III/IV and FoxPro tables, code pages from the header or `-o encoding=`; numbers from their digits |
 //! | SQLite (feature `sqlite`) | `sqlite` | yes, the file whole | yes, into a table of a new or existing database | rusqlite's bundled SQLite, the database opened from memory; a table by rowid pages, or a query |
 //!
 //! Formats are plug-ins: each module describes its format once and implements
@@ -88,6 +89,8 @@ pub mod cbor;
 pub mod cef;
 pub mod compression;
 pub mod csv;
+#[cfg(feature = "dbf")]
+pub mod dbf;
 mod detect;
 pub mod document;
 pub mod encoding;
@@ -102,7 +105,12 @@ pub mod json;
 mod json_tape;
 pub mod json_text;
 pub mod jsonl;
-#[cfg(any(feature = "arrow", feature = "spreadsheets", feature = "sqlite"))]
+#[cfg(any(
+    feature = "arrow",
+    feature = "spreadsheets",
+    feature = "sqlite",
+    feature = "dbf"
+))]
 mod library_panic;
 pub mod lineprotocol;
 pub mod lines;
@@ -121,7 +129,7 @@ pub mod spreadsheet;
 pub mod sqlite;
 pub mod text;
 pub mod toml;
-#[cfg(any(feature = "spreadsheets", feature = "sqlite"))]
+#[cfg(any(feature = "spreadsheets", feature = "sqlite", feature = "dbf"))]
 mod whole_file;
 pub mod xml;
 pub mod yaml;

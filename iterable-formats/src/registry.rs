@@ -98,6 +98,13 @@ pub trait FormatSpec: Sync {
         true
     }
 
+    /// The extensions of files beside an input that its decoder reads too (a DBF table's
+    /// memo file): readers of local files give the first one there to
+    /// [`RangeDecoder::push_companion`] before the first step. None by default.
+    fn companions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// True for a format that adds to an output that exists rather than replacing it (an
     /// SQLite database keeps its other tables): writers read the target and hand it to the
     /// encoder ([`Encoder::amend`]) before the first record. False by default.
@@ -192,6 +199,12 @@ impl Format {
     /// The format's module.
     pub fn spec(self) -> &'static dyn FormatSpec {
         self.0
+    }
+
+    /// The extensions of files beside an input that its decoder reads too
+    /// ([`FormatSpec::companions`]).
+    pub fn companions(self) -> &'static [&'static str] {
+        self.0.companions()
     }
 
     /// True when writing adds to an output that exists ([`FormatSpec::amends`]).
@@ -391,6 +404,8 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::spreadsheet::XLS,
     #[cfg(feature = "spreadsheets")]
     &crate::spreadsheet::ODS,
+    #[cfg(feature = "dbf")]
+    &crate::dbf::DBF,
     #[cfg(feature = "sqlite")]
     &crate::sqlite::SQLITE,
 ];

@@ -244,6 +244,21 @@ fn cases() -> Vec<Case> {
             first_error: Position::default(),
             recovers: false,
         },
+        // Written by the dbf package (dbf_peer.py kit): text, numbers with and without
+        // decimals, dates, logicals; the bad one has letters in a number of its third record.
+        Case {
+            format: Format::from_name("dbf").unwrap(),
+            options: &[],
+            file: "kit.dbf",
+            good: include_bytes!("../data/kit.dbf"),
+            bad: include_bytes!("../data/kit-bad.dbf"),
+            first_error: Position {
+                byte: Some(265),
+                record: Some(3),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by Python's msgpack (msgpack_peer.py kit): every type, a timestamp and
         // another ext, an integer key; the bad one has a top-level integer between two maps.
         Case {
