@@ -119,8 +119,24 @@ def write_far_apart(path):
     book.save(path)
 
 
+def write_two_sheets(path):
+    """A small sheet, then a big one: reading the first needs little of the file."""
+    book = openpyxl.Workbook()
+    small = book.active
+    small.title = "small"
+    small.append(["id", "name"])
+    for i in range(10):
+        small.append([i, f"name {i}"])
+    big = book.create_sheet("big")
+    big.append(["id", "text"])
+    for i in range(20000):
+        big.append([i, f"a longer text {i} " * 3])
+    book.save(path)
+
+
 def write(directory):
     write_xlsx(f"{directory}/people.xlsx", 40)
+    write_two_sheets(f"{directory}/two-sheets.xlsx")
     write_far_apart(f"{directory}/far-apart.xlsx")
     write_xls(f"{directory}/people.xls")
     write_ods(f"{directory}/people.ods")

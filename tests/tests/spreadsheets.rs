@@ -369,3 +369,30 @@ fn every_adapter_writes_a_big_sheet_alike() {
         ],
     );
 }
+
+#[test]
+fn a_sheet_over_http_fetches_only_the_parts_it_needs() {
+    let path = PEER.file("two-sheets.xlsx");
+    let bytes = std::fs::read(&path).unwrap();
+    let server = RangeServer::start();
+    server.put("/two.xlsx", &bytes);
+    for adapter in ADAPTERS {
+        for (sheet, rows) in [("small", 10), ("big", 20_000), ("2", 20_000)] {
+            let before = server.body_bytes();
+            let options = with(&[("sheet", sheet)]);
+            let records = read_with(adapter, &server.url("/two.xlsx"), &options)
+                .unwrap_or_else(|e| panic!("{adapter} {sheet}: {e}"));
+            assert_eq!(records.len(), rows, "{adapter} {sheet}");
+            assert!(records == read_with("sync", &path, &options).unwrap());
+            let fetched = server.body_bytes() - before;
+            if sheet == "small" {
+                // The zip's ends, its directory and the workbook's parts: not the big sheet.
+                assert!(
+                    fetched * 4 < bytes.len() as u64,
+                    "{adapter}: {fetched} of {} bytes",
+                    bytes.len()
+                );
+            }
+        }
+    }
+}

@@ -1,9 +1,12 @@
 //! Spreadsheets (feature `spreadsheets`): Excel workbooks (`xlsx`: `.xlsx`, `.xlsm` and the
 //! binary `.xlsb`, which calamine tells by content; `xls`, the format of Excel 97-2003) and
 //! OpenDocument spreadsheets (`ods`), read on
-//! calamine, sans-IO: [`SheetDecoder`] asks for the whole file (a workbook's parts are
-//! compressed and cross-referenced: its shared strings, styles and the sheet itself), opens
-//! the workbook in memory and gives the sheet's rows as records.
+//! calamine, sans-IO: [`SheetDecoder`] asks for the parts of the zip that the sheet needs
+//! (its ends, its central directory, the workbook's shared parts: shared strings, styles,
+//! relationships; then the sheet's own member, found from the workbook and its relationships;
+//! not the other sheets, pictures or charts), opens the workbook on them in memory and gives
+//! the sheet's rows as records. An `xls`, a zip it cannot read by parts (zip64), and a
+//! workbook for which calamine wants a part not fetched are fetched whole.
 //!
 //! - `-o sheet=NAME` or `-o sheet=N` (1-based; the first sheet by default).
 //! - `-o header=N`: the row (1-based, as the sheet numbers it) that holds the field names, the
@@ -24,14 +27,15 @@
 //!   there, or goes on with the next row under the skip and collect error policies.
 //!   OpenDocument's error cells read as their text (`#N/A`): calamine keeps no error there.
 //!
-//! Limits: the file is held in memory whole, 1 GiB at most, and calamine reads the sheet's
-//! cells whole too: memory is about the file and the sheet's cells, not flat. An xlsx sheet
+//! Limits: the parts fetched are held in memory, 1 GiB at most, and calamine reads the sheet's
+//! cells whole too: memory is about those parts and the sheet's cells, not flat. An xlsx sheet
 //! whose used range is over 32 Mi cells and not half full (two cells far apart, which would
 //! be laid out as a grid of billions) is an error; xls and ods sheets are not checked so.
 //!
 //! Written as xlsx by [`XlsxEncoder`], one sheet streamed a row at a time (`-O sheet=NAME`,
 //! `-O infer_rows=1000`): see its module, `write`.
 
+mod parts;
 mod write;
 
 pub use write::XlsxEncoder;
@@ -45,7 +49,6 @@ use iterable_core::{
     RangeDecoder, RangeStep, Record, Result, Time, TimeUnit, Timestamp, Value,
 };
 use std::collections::VecDeque;
-use std::io::Cursor;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -218,6 +221,12 @@ impl FormatSpec for SpreadsheetFormat {
     }
 }
 
+/// How the workbook is fetched: by the parts a sheet needs, or whole.
+enum Fetch {
+    Parts(parts::WorkbookParts),
+    Whole(WholeFile),
+}
+
 /// Which sheet to read.
 #[derive(Debug, Clone)]
 enum SheetChoice {
@@ -237,7 +246,8 @@ pub struct SheetDecoder {
     columns: Option<Vec<String>>,
     /// Their places in a row, once the header is read.
     projection: Option<Vec<usize>>,
-    file: WholeFile,
+    size: u64,
+    fetch: Fetch,
     /// The sheet's cells, once read, and where the next record's row is in it.
     cells: Option<calamine::Range<Data>>,
     next_row: usize,
@@ -297,12 +307,17 @@ impl SheetDecoder {
             .unwrap_or(false);
         Ok(SheetDecoder {
             format,
-            sheet,
+            sheet: sheet.clone(),
             header,
             errors_fail,
             columns: options.list("columns"),
             projection: None,
-            file: WholeFile::new(size),
+            size,
+            // A zip (every format but xls) is fetched by the parts the sheet needs.
+            fetch: match format {
+                "xls" => Fetch::Whole(WholeFile::new(size)),
+                _ => Fetch::Parts(parts::WorkbookParts::new(size, sheet.clone())),
+            },
             cells: None,
             next_row: 0,
             names: None,
@@ -316,11 +331,10 @@ impl SheetDecoder {
         Error::parse(self.format, message)
     }
 
-    /// Opens the workbook and reads the sheet asked for.
-    fn open(&mut self, file: Bytes) -> Result<()> {
-        let mut workbook: Sheets<Cursor<Bytes>> =
-            calamine::open_workbook_auto_from_rs(Cursor::new(file))
-                .map_err(|e| self.error(format!("not a workbook calamine reads: {e}")))?;
+    /// Opens the workbook (the parts fetched) and reads the sheet asked for.
+    fn open(&mut self, file: parts::Sparse) -> Result<()> {
+        let mut workbook: Sheets<parts::Sparse> = calamine::open_workbook_auto_from_rs(file)
+            .map_err(|e| self.error(format!("not a workbook calamine reads: {e}")))?;
         self.sheets = workbook.sheet_names();
         let name = match &self.sheet {
             SheetChoice::Named(name) if self.sheets.contains(name) => name.clone(),
@@ -474,9 +488,36 @@ impl SheetDecoder {
                 self.read_rows(max);
                 continue;
             }
-            let opened = match self.file.take(self.format, "a workbook") {
-                Ok(Ok(file)) => self.open(file),
+            let fetched = match &mut self.fetch {
+                Fetch::Whole(file) => file
+                    .take(self.format, "a workbook")
+                    .map(|taken| taken.map(|file| parts::Sparse::new(self.size, vec![(0, file)]))),
+                Fetch::Parts(parts) => parts.step().map(|next| match next {
+                    parts::Next::Need(need) => Err(need),
+                    parts::Next::Ready(sparse) => Ok(sparse),
+                    parts::Next::Whole => Err(RangeStep::End),
+                }),
+            };
+            let opened = match fetched {
+                // The parts could not be told: the whole file.
+                Ok(Err(RangeStep::End)) => {
+                    self.fetch = Fetch::Whole(WholeFile::new(self.size));
+                    continue;
+                }
                 Ok(Err(need)) => return Ok(Some(need)),
+                Ok(Ok(sparse)) => {
+                    let by_parts = matches!(self.fetch, Fetch::Parts(_));
+                    let watched = sparse.clone();
+                    match self.open(sparse) {
+                        // calamine wanted a part not fetched: the whole file, opened again.
+                        Err(_) if by_parts && watched.missed() => {
+                            self.sheets.clear();
+                            self.fetch = Fetch::Whole(WholeFile::new(self.size));
+                            continue;
+                        }
+                        opened => opened,
+                    }
+                }
                 Err(e) => Err(e),
             };
             if let Err(e) = opened {
@@ -529,7 +570,10 @@ impl RangeDecoder for SheetDecoder {
 
     fn push(&mut self, ranges: Vec<Range<u64>>, data: Vec<Bytes>) -> Result<()> {
         let _ = ranges;
-        self.file.push(data);
+        match &mut self.fetch {
+            Fetch::Whole(file) => file.push(data),
+            Fetch::Parts(parts) => parts.push(data),
+        }
         Ok(())
     }
 
@@ -550,7 +594,7 @@ const MAX_SPARSE_RANGE: u64 = 32 << 20;
 /// An xlsx sheet's cells, read one at a time and checked before they become calamine's grid
 /// (see [`MAX_SPARSE_RANGE`]).
 fn xlsx_cells(
-    xlsx: &mut calamine::Xlsx<Cursor<Bytes>>,
+    xlsx: &mut calamine::Xlsx<parts::Sparse>,
     name: &str,
     format: &'static str,
 ) -> Result<calamine::Range<Data>> {
