@@ -115,10 +115,16 @@ fn parsed(format: Format, data: &[u8], step: usize) -> Vec<Outcome> {
 /// same records, or, where one ends in an error, both do, and the records before it agree (a
 /// batch that fails gives none of its rows, so a larger batch may give fewer).
 pub fn decode_ranges(format: Format, data: &[u8]) {
+    decode_ranges_beside(format, data, None);
+}
+
+/// [`decode_ranges`], with a file beside the input (`companion`: its extension and bytes, a
+/// DBF table's memo file) given to the decoder first.
+pub fn decode_ranges_beside(format: Format, data: &[u8], companion: Option<(&str, &[u8])>) {
     unwind_panics_of_the_crates_below();
-    let whole = by_ranges(format, data, 8192);
+    let whole = by_ranges(format, data, 8192, companion);
     let batch = usize::from(data.last().copied().unwrap_or(0) % 7) + 1;
-    let small = by_ranges(format, data, batch);
+    let small = by_ranges(format, data, batch, companion);
     let failed = |o: &[Outcome]| matches!(o.last(), Some(Outcome::Error(..)));
     if !failed(&whole) && !failed(&small) {
         assert_eq!(small, whole, "{batch} rows at a time");
@@ -134,7 +140,12 @@ pub fn decode_ranges(format: Format, data: &[u8]) {
 }
 
 /// The outcomes of decoding `data` by ranges, `batch` rows at a time.
-fn by_ranges(format: Format, data: &[u8], batch: usize) -> Vec<Outcome> {
+fn by_ranges(
+    format: Format,
+    data: &[u8],
+    batch: usize,
+    companion: Option<(&str, &[u8])>,
+) -> Vec<Outcome> {
     let mut options = FormatOptions::default();
     if format.read_options().iter().any(|o| o.key == "batch_size") {
         options.set("batch_size", batch.to_string());
@@ -143,6 +154,11 @@ fn by_ranges(format: Format, data: &[u8], batch: usize) -> Vec<Outcome> {
         Ok(decoder) => decoder,
         Err(error) => return vec![outcome(&error)],
     };
+    if let Some((extension, bytes)) = companion
+        && let Err(error) = decoder.push_companion(extension, bytes.to_vec().into())
+    {
+        return vec![outcome(&error)];
+    }
     let mut out = Vec::new();
     let mut ready = std::collections::VecDeque::new();
     loop {

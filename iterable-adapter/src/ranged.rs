@@ -288,10 +288,20 @@ impl RangedState {
     /// extensions its format names ([`iterable_formats::Format::companions`]: a DBF table's
     /// memo file), in lower or upper case, read whole (blocking). Nothing for other formats.
     pub fn read_companions(&mut self, path: &std::path::Path) -> Result<()> {
+        // A compressed table's memo file is named for the table: `people.dbt` beside
+        // `people.dbf.gz`.
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let base = match iterable_formats::compression::CodecKind::from_file_name(name) {
+            Some((_, inner)) => path.with_file_name(inner),
+            None => path.to_owned(),
+        };
         for extension in self.detection.format.companions() {
             for spelled in [extension.to_string(), extension.to_ascii_uppercase()] {
-                let beside = path.with_extension(&spelled);
-                match std::fs::read(&beside) {
+                let beside = base.with_extension(&spelled);
+                match read_whole(&beside) {
                     Ok(data) => {
                         let pushed = self.decoder.push_companion(extension, data.into());
                         return pushed.map_err(|e| crate::locate(&self.location, e));
@@ -312,6 +322,19 @@ impl RangedState {
         self.ended = true;
         crate::locate(&self.location, error)
     }
+}
+
+/// The file at `path`, read whole, at most [`iterable_formats::MAX_WHOLE_FILE`] bytes.
+pub(crate) fn read_whole(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let size = std::fs::metadata(path)?.len();
+    if size > iterable_formats::MAX_WHOLE_FILE {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, more than the {} MiB read into memory",
+            size,
+            iterable_formats::MAX_WHOLE_FILE >> 20
+        )));
+    }
+    std::fs::read(path)
 }
 
 /// The bytes a [`Spool`] gathers before it hands them out to be written.

@@ -64,7 +64,7 @@ impl WriteState {
         if !self.amends() {
             return Ok(());
         }
-        let existing = match std::fs::read(path) {
+        let existing = match crate::ranged::read_whole(path) {
             Ok(existing) => existing,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(self.locate(Error::io(e))),

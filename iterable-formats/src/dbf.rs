@@ -24,6 +24,13 @@
 //! - A value that does not read (a date `20241399`, letters in a number) is a recoverable
 //!   error naming the record, the field and the record's byte offset.
 //!
+//! Field types read: `C`, `N`, `F`, `L`, `D`, `M`, and Visual FoxPro's `I`, `B`, `Y`, `T`.
+//! The dbase crate refuses a table with others (Visual FoxPro's `_NullFlags` field `0`, which
+//! a table with nullable columns has, and `V`, `Q`, `G`, `W`), naming the type.
+//!
+//! A table the header says has more records than the file holds gives those it holds, then
+//! an error with the byte where the file ends.
+//!
 //! Limits: the file is held in memory, 1 GiB at most, and its memo file too. A table with
 //! memo fields whose memo file is not there (a remote table, or one read from a pipe) is an
 //! error at once, before any record.
@@ -214,6 +221,8 @@ pub struct DbfDecoder {
     given: u64,
     /// A value that did not read, given after the records before it.
     failed: Option<Error>,
+    /// The error for records the header counts and the file lacks, given after the others.
+    cut_short: Option<Error>,
     done: bool,
 }
 
@@ -245,6 +254,7 @@ impl DbfDecoder {
             ready: VecDeque::new(),
             given: 0,
             failed: None,
+            cut_short: None,
             done: false,
         })
     }
@@ -260,12 +270,39 @@ impl DbfDecoder {
         }
         let reader = builder.build(Cursor::new(file.clone())).map_err(not_one)?;
         let header = reader.header();
-        let (first_record, record_size) = (
-            usize::from(header.offset_to_first_record),
-            usize::from(header.size_of_record),
-        );
-        let available = file.len().saturating_sub(first_record) / record_size.max(1);
-        let records = (header.num_records as usize).min(available);
+        // The record size as the file says it (dbase puts its own sum of the fields there).
+        let first_record = usize::from(header.offset_to_first_record);
+        let record_size = usize::from(u16::from_le_bytes([file[10], file[11]]));
+        let fields: usize = reader
+            .fields()
+            .iter()
+            .map(|f| usize::from(f.length()))
+            .sum();
+        if record_size < 1 + fields {
+            return Err(Error::parse(
+                FORMAT,
+                format!(
+                    "the header says records of {record_size} bytes, and its fields take {}",
+                    1 + fields
+                ),
+            ));
+        }
+        let available = file.len().saturating_sub(first_record) / record_size;
+        let counted = header.num_records as usize;
+        let records = counted.min(available);
+        self.cut_short = (records < counted).then(|| {
+            let at = first_record + records * record_size;
+            Error::parse(
+                FORMAT,
+                format!(
+                    "the header counts {counted} records, and the file holds {records} (is it cut short?)"
+                ),
+            )
+            .at(Position {
+                byte: Some(at as u64),
+                ..Position::default()
+            })
+        });
         let mut columns = Vec::new();
         let mut offset = 1;
         for (i, field) in reader.fields().iter().enumerate() {
@@ -380,6 +417,8 @@ impl DbfDecoder {
         self.next = end;
         if end == table.records {
             self.done = true;
+            // The records the file lacks: an error after those it has.
+            self.failed = self.cut_short.take();
         }
         Ok(())
     }
@@ -558,7 +597,13 @@ fn number(digits: &[u8], column: &Column) -> Option<Value> {
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b'.');
     if !plain {
-        return text.parse::<f64>().ok().map(Value::Float);
+        // An exponent (`1.5E+03`), not words such as `inf` that a float would take.
+        let exponent = text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'));
+        return exponent
+            .then(|| text.parse::<f64>().ok().map(Value::Float))
+            .flatten();
     }
     if column.decimals == 0
         && !text.contains('.')

@@ -136,6 +136,10 @@ pub mod yaml;
 #[cfg(feature = "zip")]
 pub mod zip;
 
+/// The most bytes of a file held in memory whole: a workbook, a database, a DBF table and its
+/// memo file, an SQLite database added to (1 GiB).
+pub const MAX_WHOLE_FILE: u64 = 1 << 30;
+
 pub use detect::{
     Detection, SNIFF_BYTES, detect_from_content, detect_from_name, detect_head,
     extension_for_content_type, name_for_body,

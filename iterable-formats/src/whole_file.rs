@@ -4,8 +4,7 @@
 use bytes::Bytes;
 use iterable_core::{Error, ErrorKind, RangeStep, Result};
 
-/// The largest file fetched whole: it is held in memory.
-pub(crate) const MAX_WHOLE_FILE: u64 = 1 << 30;
+pub(crate) use crate::MAX_WHOLE_FILE;
 
 /// A file of `size` bytes fetched whole: see the [module](self).
 pub(crate) struct WholeFile {

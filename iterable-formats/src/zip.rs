@@ -864,7 +864,13 @@ impl ZipWriter {
     /// Ends the last member and writes the central directory.
     pub(crate) fn finish(&mut self, output: &mut BytesMut) -> Result<()> {
         self.end_member(output)?;
-        let directory_start = self.written;
+        let Ok(directory_start) = u32::try_from(self.written) else {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                "a zip over 4 GiB needs zip64, which is not written",
+            )
+            .with_format(NAME));
+        };
         let directory = std::mem::take(&mut self.directory);
         self.put(output, &directory);
         let mut end = Vec::new();
@@ -873,7 +879,7 @@ impl ZipWriter {
         end.put_u16_le(self.members);
         end.put_u16_le(self.members);
         end.put_u32_le(directory.len() as u32);
-        end.put_u32_le(u32::try_from(directory_start).unwrap_or(u32::MAX));
+        end.put_u32_le(directory_start);
         end.put_u16_le(0);
         self.put(output, &end);
         Ok(())

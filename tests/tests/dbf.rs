@@ -103,3 +103,27 @@ fn every_adapter_reads_alike_and_over_http() {
         assert_eq!(records[0].names().collect::<Vec<_>>(), ["PRICE", "ID"]);
     }
 }
+
+#[test]
+fn a_table_cut_short_gives_its_records_then_an_error() {
+    let kit = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/kit.dbf")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.dbf");
+    // The header's 8 records, the file cut inside the sixth.
+    let header = usize::from(u16::from_le_bytes([kit[8], kit[9]]));
+    let size = usize::from(u16::from_le_bytes([kit[10], kit[11]]));
+    std::fs::write(&path, &kit[..header + 5 * size + 3]).unwrap();
+    let mut reader = iterable_sync::open(path.to_str().unwrap()).unwrap();
+    for _ in 0..5 {
+        reader.next().unwrap().unwrap();
+    }
+    let error = reader.next().unwrap().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the header counts 8 records, and the file holds 5"),
+        "{error}"
+    );
+    assert_eq!(error.position().byte, Some((header + 5 * size) as u64));
+    assert!(reader.next().is_none());
+}

@@ -396,3 +396,17 @@ fn a_sheet_over_http_fetches_only_the_parts_it_needs() {
         }
     }
 }
+
+#[test]
+fn a_header_excel_cannot_hold_is_an_error_before_anything_is_written() {
+    use iterable_core::Encoder;
+    let format = iterable_formats::Format::from_name("xlsx").unwrap();
+    let options = iterable_formats::FormatOptions::default().with("infer_rows", "1");
+    let mut encoder = format.encoder(&options).unwrap();
+    let mut out = bytes::BytesMut::new();
+    let long = "n".repeat(32_768);
+    let record: Record = [(long.as_str(), Value::Int(1))].into_iter().collect();
+    let error = encoder.encode(&record, &mut out).unwrap_err();
+    assert!(error.to_string().contains("the field name"), "{error}");
+    assert!(out.is_empty());
+}

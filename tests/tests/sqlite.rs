@@ -432,3 +432,54 @@ fn every_adapter_writes_alike() {
     }
     assert!(written.windows(2).all(|w| w[0] == w[1]));
 }
+
+#[test]
+fn a_record_that_fails_leaves_nothing_behind() {
+    use iterable_core::Encoder;
+    let format = iterable_formats::Format::from_name("sqlite").unwrap();
+    let options = iterable_formats::FormatOptions::default().with("infer_rows", "1");
+    let mut encoder = format.encoder(&options).unwrap();
+    let mut out = bytes::BytesMut::new();
+    let one = |pairs: &[(&str, Value)]| -> Record { pairs.iter().cloned().collect() };
+    encoder
+        .encode(&one(&[("a", Value::Int(1))]), &mut out)
+        .unwrap();
+    // A new field and a NaN: the column it would add is not kept.
+    let nan = one(&[("a", Value::Int(2)), ("b", Value::Float(f64::NAN))]);
+    assert!(encoder.encode(&nan, &mut out).is_err());
+    // A new field, and two that SQLite takes for one column.
+    let clash = one(&[
+        ("c", Value::Int(3)),
+        ("a", Value::Int(3)),
+        ("A", Value::Int(3)),
+    ]);
+    assert!(encoder.encode(&clash, &mut out).is_err());
+    encoder
+        .encode(&one(&[("a", Value::Int(4))]), &mut out)
+        .unwrap();
+    encoder.finish(&mut out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.db");
+    std::fs::write(&path, &out).unwrap();
+    let data = &dump(&path)["tables"]["data"];
+    assert_eq!(data["columns"], json!([["a", "INTEGER"]]));
+    assert_eq!(data["rows"], json!([[["integer", 1]], [["integer", 4]]]));
+
+    // Before the table is made: a name SQLite takes for one already held is refused, and
+    // the records held stay.
+    let mut encoder = format.encoder(&Default::default()).unwrap();
+    let mut out = bytes::BytesMut::new();
+    encoder
+        .encode(&one(&[("name", Value::from("x"))]), &mut out)
+        .unwrap();
+    let error = encoder
+        .encode(&one(&[("NAME", Value::from("y"))]), &mut out)
+        .unwrap_err();
+    assert_eq!(error.position().record, Some(2), "{error}");
+    encoder.finish(&mut out).unwrap();
+    std::fs::write(&path, &out).unwrap();
+    assert_eq!(
+        dump(&path)["tables"]["data"]["rows"],
+        json!([[["text", "x"]]])
+    );
+}

@@ -6,6 +6,7 @@
 //! writes the rows to temporary files it opens itself, which a sans-IO encoder must not,
 //! and gives the file only whole at the end.)
 
+use super::column_letters;
 use crate::registry::FormatOptions;
 use crate::zip::ZipWriter;
 use bytes::BytesMut;
@@ -29,6 +30,9 @@ const UNIX_EPOCH: f64 = 25_569.0;
 /// The first day Excel's serial numbers get right (1900-03-01: before it, Excel counts a
 /// 29 February 1900 that was not).
 const FIRST_DAY: i64 = 61;
+
+/// The last day Excel has: 9999-12-31.
+const LAST_DAY: i64 = 2_958_465;
 
 /// The cell styles of `styles.xml`, by index: a date, a date-time, a time.
 const DATE_STYLE: u8 = 1;
@@ -206,6 +210,25 @@ impl XlsxEncoder {
                 ),
             )
             .with_format(FORMAT));
+        }
+        // Checked before anything is written: a failure past here would leave the zip out of
+        // step with the output.
+        let rows = self.held.len() as u64 + u64::from(!columns.is_empty());
+        if rows > MAX_ROWS {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("{rows} rows, and a sheet has {MAX_ROWS}, the header's included"),
+            )
+            .with_format(FORMAT));
+        }
+        for name in &columns {
+            if let Err(message) = cell_xml(&mut Vec::new(), "A1", &Value::from(name.as_str())) {
+                return Err(Error::new(
+                    ErrorKind::InvalidRecord,
+                    format!("the field name {name:?}: {message}"),
+                )
+                .with_format(FORMAT));
+            }
         }
         self.begun = true;
         let workbook = format!(
@@ -387,15 +410,19 @@ fn cell_xml(row: &mut Vec<u8>, reference: &str, value: &Value) -> std::result::R
         Value::Decimal(d) if significant_digits(&d.to_string()) <= 15 => {
             number(row, &d.to_string(), 0)
         }
-        Value::Date(d) if i64::from(d.days()) + UNIX_EPOCH as i64 >= FIRST_DAY => number(
-            row,
-            &(i64::from(d.days()) + UNIX_EPOCH as i64).to_string(),
-            DATE_STYLE,
-        ),
+        Value::Date(d)
+            if (FIRST_DAY..=LAST_DAY).contains(&(i64::from(d.days()) + UNIX_EPOCH as i64)) =>
+        {
+            number(
+                row,
+                &(i64::from(d.days()) + UNIX_EPOCH as i64).to_string(),
+                DATE_STYLE,
+            )
+        }
         Value::Timestamp(t) => {
             let per = t.unit().per_second() as f64;
             let serial = UNIX_EPOCH + t.value() as f64 / per / 86_400.0;
-            match serial >= FIRST_DAY as f64 {
+            match (FIRST_DAY as f64..LAST_DAY as f64 + 1.0).contains(&serial) {
                 true => number(row, &format!("{serial:?}"), DATE_TIME_STYLE),
                 false => text_cell(row, reference, value)?,
             }
@@ -445,7 +472,9 @@ fn escaped(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // XML readers make a carriage return a line feed: Excel's escape keeps it.
+            '\r' => out.push_str("_x000D_"),
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
                 out.push_str(&format!("_x{:04X}_", c as u32));
             }
@@ -460,19 +489,6 @@ fn escaped(text: &str) -> String {
 fn looks_escaped(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() >= 7 && b[1] == b'x' && b[2..6].iter().all(u8::is_ascii_hexdigit) && b[6] == b'_'
-}
-
-/// The letters of column `index` (from 0): `A`, ..., `Z`, `AA`, ...
-fn column_letters(index: usize) -> String {
-    let mut n = index + 1;
-    let mut letters = Vec::new();
-    while n > 0 {
-        let digit = (n - 1) % 26;
-        letters.push(b'A' + digit as u8);
-        n = (n - 1) / 26;
-    }
-    letters.reverse();
-    String::from_utf8(letters).expect("ASCII")
 }
 
 impl Encoder for XlsxEncoder {
@@ -523,19 +539,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn columns_are_lettered_as_excel_does() {
-        let letters: Vec<String> = [0, 25, 26, 701, 702, 16_383]
-            .into_iter()
-            .map(column_letters)
-            .collect();
-        assert_eq!(letters, ["A", "Z", "AA", "ZZ", "AAA", "XFD"]);
-    }
-
-    #[test]
     fn text_is_escaped_for_xml_and_excel() {
         assert_eq!(
-            escaped("a<b & \"c\"\u{1}_x0041_"),
-            "a&lt;b &amp; &quot;c&quot;_x0001__x005F_x0041_"
+            escaped("a<b & \"c\"\u{1}_x0041_\r\n"),
+            "a&lt;b &amp; &quot;c&quot;_x0001__x005F_x0041__x000D_\n"
         );
     }
 }

@@ -191,6 +191,9 @@ pub struct SqliteEncoder {
     /// The schema the writer was told.
     schema: Option<Schema>,
     state: State,
+    /// The fields of the records held, each name once (to refuse names SQLite would take for
+    /// one before the table is made).
+    held_names: Vec<String>,
     /// Records given so far: the number of the one being written.
     records: u64,
 }
@@ -250,6 +253,7 @@ impl SqliteEncoder {
             connection,
             schema: None,
             state: State::Fresh,
+            held_names: Vec::new(),
             records: 0,
         };
         encoder.prepare_connection()?;
@@ -425,46 +429,85 @@ impl SqliteEncoder {
         let same = insert
             .as_ref()
             .is_some_and(|i| i.fields.ptr_eq(record.fields()) || i.fields.eq_names(record.names()));
-        if !same {
-            *insert = Some(
-                insert_for(&self.connection, &self.table, columns, record).map_err(|e| e.at(at))?,
+        if same {
+            let insert = insert.as_ref().expect("made");
+            return insert_row(
+                &self.connection,
+                columns,
+                insert,
+                record,
+                at,
+                self.infer_rows,
             );
         }
-        let insert = insert.as_ref().expect("made");
-        for ((name, value), &column) in record.iter().zip(&insert.columns) {
-            let column = &columns[column];
-            if matches!(value, Value::Float(f) if f.is_nan()) {
-                return Err(holds_nan(name).at(at));
-            }
-            if !column.kind.holds(value) {
-                return Err(Error::new(
-                    ErrorKind::InvalidRecord,
-                    format!(
-                        "field {name:?} holds {}, which its {} column does not keep as it is \
-                         (the first -O infer_rows={} records, or the schema, decided the \
-                         columns)",
-                        described(value),
-                        column.kind.described(),
-                        self.infer_rows
-                    ),
-                )
-                .with_format(FORMAT)
-                .at(at));
+        // New fields: the columns they add, and the row, kept only if the row is written.
+        let savepoint = |sql: &str| self.connection.execute_batch(sql).map_err(sql_failed);
+        savepoint("SAVEPOINT new_fields")?;
+        let before = columns.len();
+        let written = insert_for(&self.connection, &self.table, columns, record)
+            .map_err(|e| e.at(at))
+            .and_then(|made| {
+                let row = insert_row(
+                    &self.connection,
+                    columns,
+                    &made,
+                    record,
+                    at,
+                    self.infer_rows,
+                );
+                *insert = Some(made);
+                row
+            });
+        match written {
+            Ok(()) => savepoint("RELEASE new_fields"),
+            Err(e) => {
+                savepoint("ROLLBACK TO new_fields; RELEASE new_fields")?;
+                columns.truncate(before);
+                *insert = None;
+                Err(e)
             }
         }
-        let failed = |e: rusqlite::Error| sql_failed(e).at(at);
-        let mut statement = self
-            .connection
-            .prepare_cached(&insert.sql)
-            .map_err(failed)?;
-        for (i, value) in record.values().iter().enumerate() {
-            statement
-                .raw_bind_parameter(i + 1, Bound(value))
-                .map_err(failed)?;
-        }
-        statement.raw_execute().map_err(failed)?;
-        Ok(())
     }
+}
+
+/// Inserts `record` (at `at`) with `insert`, its values checked against their columns.
+fn insert_row(
+    connection: &Connection,
+    columns: &[Column],
+    insert: &Insert,
+    record: &Record,
+    at: Position,
+    infer_rows: usize,
+) -> Result<()> {
+    for ((name, value), &column) in record.iter().zip(&insert.columns) {
+        let column = &columns[column];
+        if matches!(value, Value::Float(f) if f.is_nan()) {
+            return Err(holds_nan(name).at(at));
+        }
+        if !column.kind.holds(value) {
+            return Err(Error::new(
+                ErrorKind::InvalidRecord,
+                format!(
+                    "field {name:?} holds {}, which its {} column does not keep as it is \
+                     (the first -O infer_rows={infer_rows} records, or the schema, decided the \
+                     columns)",
+                    described(value),
+                    column.kind.described(),
+                ),
+            )
+            .with_format(FORMAT)
+            .at(at));
+        }
+    }
+    let failed = |e: rusqlite::Error| sql_failed(e).at(at);
+    let mut statement = connection.prepare_cached(&insert.sql).map_err(failed)?;
+    for (i, value) in record.values().iter().enumerate() {
+        statement
+            .raw_bind_parameter(i + 1, Bound(value))
+            .map_err(failed)?;
+    }
+    statement.raw_execute().map_err(failed)?;
+    Ok(())
 }
 
 /// The statement inserting records with `record`'s fields, each matched to its column (by
@@ -626,13 +669,31 @@ impl Encoder for SqliteEncoder {
     fn encode(&mut self, record: &Record, _dst: &mut BytesMut) -> Result<()> {
         self.records += 1;
         if let State::Fresh = self.state {
-            crate::library_panic::caught(FORMAT, "rusqlite", || self.begin())??;
+            let begun = crate::library_panic::caught(FORMAT, "rusqlite", || self.begin())?;
+            if let Err(e) = begun {
+                // Nothing begun: the next record starts again.
+                let _ = self.connection.execute_batch("ROLLBACK");
+                self.state = State::Fresh;
+                return Err(e);
+            }
         }
         match &mut self.state {
             State::Inferring(held) => {
                 if let Some(name) = nan_field(record) {
                     return Err(holds_nan(name).at(self.at()));
                 }
+                // Names that SQLite would take for one, refused before the record is held.
+                let mut names = self.held_names.clone();
+                for name in record.names() {
+                    match names.iter().find(|n| n.eq_ignore_ascii_case(name)) {
+                        Some(seen) if seen != name => {
+                            return Err(same_column(seen, name).at(self.at()));
+                        }
+                        Some(_) => {}
+                        None => names.push(name.to_owned()),
+                    }
+                }
+                self.held_names = names;
                 held.push(record.clone());
                 if held.len() >= self.infer_rows {
                     let held = std::mem::take(held);

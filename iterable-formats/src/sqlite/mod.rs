@@ -33,7 +33,8 @@
 //!   error, `append` adds the rows to it, `replace` drops it and writes it anew.
 //! - The table is created from the schema the writer is told, or else from the first
 //!   `-O infer_rows=1000` records, with a column per field in the order first seen. Column
-//!   types are chosen so that SQLite's type affinity converts none of the values written:
+//!   types are chosen so that SQLite's type affinity changes no value written (only an
+//!   integer in a `REAL` column is stored as the float of the same value):
 //!   integers `INTEGER`, floats `REAL` (integers that a float holds exactly go there too),
 //!   booleans `BOOLEAN` (0 and 1), strings `TEXT`, bytes `BLOB`, dates, times and timestamps
 //!   `DATE`, `TIME` and `TIMESTAMP` (their text: `2024-01-31`, `13:45:00.25`, RFC 3339),
