@@ -272,7 +272,10 @@ impl DbfDecoder {
         let header = reader.header();
         // The record size as the file says it (dbase puts its own sum of the fields there).
         let first_record = usize::from(header.offset_to_first_record);
-        let record_size = usize::from(u16::from_le_bytes([file[10], file[11]]));
+        let record_size = match file.get(10..12) {
+            Some(&[low, high]) => usize::from(u16::from_le_bytes([low, high])),
+            _ => return Err(Error::parse(FORMAT, "a header cut short")),
+        };
         let fields: usize = reader
             .fields()
             .iter()

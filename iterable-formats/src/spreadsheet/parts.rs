@@ -190,7 +190,7 @@ impl WorkbookParts {
     fn member(&self, name: &str) -> Option<Vec<u8>> {
         let member = self.members.iter().find(|m| m.name == name)?;
         let bytes = self.bytes(member.span.clone())?;
-        if bytes.get(..4)? != b"PK\x03\x04" {
+        if bytes.len() < 30 || !bytes.starts_with(b"PK\x03\x04") {
             return None;
         }
         let field = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;

@@ -11,6 +11,7 @@ use crate::registry::FormatOptions;
 use crate::zip::ZipWriter;
 use bytes::BytesMut;
 use iterable_core::{Encoder, Error, ErrorKind, Position, Record, Result, Schema, Value};
+use std::io::Write as _;
 
 /// The format's name in errors.
 const FORMAT: &str = "xlsx";
@@ -222,7 +223,8 @@ impl XlsxEncoder {
             .with_format(FORMAT));
         }
         for name in &columns {
-            if let Err(message) = cell_xml(&mut Vec::new(), "A1", &Value::from(name.as_str())) {
+            let name_cell = Value::from(name.as_str());
+            if let Err(message) = cell_xml(&mut Vec::new(), Reference("A", 1), &name_cell) {
                 return Err(Error::new(
                     ErrorKind::InvalidRecord,
                     format!("the field name {name:?}: {message}"),
@@ -355,13 +357,13 @@ fn render_row<'a>(
         ));
     }
     let number = *rows + 1;
-    row.extend_from_slice(format!("<row r=\"{number}\">").as_bytes());
+    // Writes to a `Vec` do not fail.
+    let _ = write!(row, "<row r=\"{number}\">");
     for (column, cell) in cells.enumerate() {
         let Some(value) = cell.filter(|v| !v.is_null()) else {
             continue;
         };
-        let reference = format!("{}{number}", letters[column]);
-        cell_xml(row, &reference, value)?;
+        cell_xml(row, Reference(&letters[column], number), value)?;
     }
     row.extend_from_slice(b"</row>");
     *rows += 1;
@@ -371,7 +373,7 @@ fn render_row<'a>(
 /// Checks what [`cell_xml`] would refuse of `record`'s values, before it is held.
 fn check(record: &Record, index: u64) -> Result<()> {
     for (name, value) in record.iter() {
-        if let Err(message) = cell_xml(&mut Vec::new(), "A1", value) {
+        if let Err(message) = cell_xml(&mut Vec::new(), Reference("A", 1), value) {
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
                 format!("field {name:?}: {message}"),
@@ -389,48 +391,47 @@ fn check(record: &Record, index: u64) -> Result<()> {
 /// Appends the cell at `reference` holding `value`: numbers and booleans as themselves,
 /// dates, date-times and times as Excel's serial numbers with a date format, the rest as
 /// text (inline strings, by the rule of the text formats).
-fn cell_xml(row: &mut Vec<u8>, reference: &str, value: &Value) -> std::result::Result<(), String> {
-    let number = |row: &mut Vec<u8>, text: &str, style: u8| {
-        let style = match style {
-            0 => String::new(),
-            s => format!(" s=\"{s}\""),
+fn cell_xml(
+    row: &mut Vec<u8>,
+    reference: Reference<'_>,
+    value: &Value,
+) -> std::result::Result<(), String> {
+    // Writes to a `Vec` do not fail.
+    let number = |row: &mut Vec<u8>, text: &dyn std::fmt::Display, style: u8| {
+        let _ = match style {
+            0 => write!(row, "<c r=\"{reference}\"><v>{text}</v></c>"),
+            s => write!(row, "<c r=\"{reference}\" s=\"{s}\"><v>{text}</v></c>"),
         };
-        row.extend_from_slice(format!("<c r=\"{reference}\"{style}><v>{text}</v></c>").as_bytes());
     };
     match value {
         Value::Bool(b) => {
-            let b = u8::from(*b);
-            row.extend_from_slice(
-                format!("<c r=\"{reference}\" t=\"b\"><v>{b}</v></c>").as_bytes(),
+            let _ = write!(
+                row,
+                "<c r=\"{reference}\" t=\"b\"><v>{}</v></c>",
+                u8::from(*b)
             );
         }
         // Excel's numbers are floats: an integer past 2^53 would lose digits, so it is text.
-        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => number(row, &i.to_string(), 0),
-        Value::Float(f) if f.is_finite() => number(row, &format!("{f:?}"), 0),
-        Value::Decimal(d) if significant_digits(&d.to_string()) <= 15 => {
-            number(row, &d.to_string(), 0)
-        }
+        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => number(row, i, 0),
+        Value::Float(f) if f.is_finite() => number(row, &Shortest(*f), 0),
+        Value::Decimal(d) if significant_digits(&d.to_string()) <= 15 => number(row, d, 0),
         Value::Date(d)
             if (FIRST_DAY..=LAST_DAY).contains(&(i64::from(d.days()) + UNIX_EPOCH as i64)) =>
         {
-            number(
-                row,
-                &(i64::from(d.days()) + UNIX_EPOCH as i64).to_string(),
-                DATE_STYLE,
-            )
+            number(row, &(i64::from(d.days()) + UNIX_EPOCH as i64), DATE_STYLE)
         }
         Value::Timestamp(t) => {
             let per = t.unit().per_second() as f64;
             let serial = UNIX_EPOCH + t.value() as f64 / per / 86_400.0;
             match (FIRST_DAY as f64..LAST_DAY as f64 + 1.0).contains(&serial) {
-                true => number(row, &format!("{serial:?}"), DATE_TIME_STYLE),
+                true => number(row, &Shortest(serial), DATE_TIME_STYLE),
                 false => text_cell(row, reference, value)?,
             }
         }
         Value::Time(t) => {
             let per = t.unit().per_second() as f64;
             let serial = t.value() as f64 / per / 86_400.0;
-            number(row, &format!("{serial:?}"), TIME_STYLE);
+            number(row, &Shortest(serial), TIME_STYLE);
         }
         _ => text_cell(row, reference, value)?,
     }
@@ -438,7 +439,11 @@ fn cell_xml(row: &mut Vec<u8>, reference: &str, value: &Value) -> std::result::R
 }
 
 /// Appends an inline-string cell holding the text of `value`.
-fn text_cell(row: &mut Vec<u8>, reference: &str, value: &Value) -> std::result::Result<(), String> {
+fn text_cell(
+    row: &mut Vec<u8>,
+    reference: Reference<'_>,
+    value: &Value,
+) -> std::result::Result<(), String> {
     let text = crate::text::to_text(value)?;
     let length = text.encode_utf16().count();
     if length > MAX_TEXT {
@@ -446,12 +451,32 @@ fn text_cell(row: &mut Vec<u8>, reference: &str, value: &Value) -> std::result::
             "a text of {length} characters, and a cell holds {MAX_TEXT}"
         ));
     }
-    row.extend_from_slice(
-        format!("<c r=\"{reference}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">").as_bytes(),
+    let _ = write!(
+        row,
+        "<c r=\"{reference}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">"
     );
     row.extend_from_slice(escaped(&text).as_bytes());
     row.extend_from_slice(b"</t></is></c>");
     Ok(())
+}
+
+/// A cell's reference: its column's letters and its row's number (`B7`).
+#[derive(Clone, Copy)]
+struct Reference<'a>(&'a str, u64);
+
+impl std::fmt::Display for Reference<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
+}
+
+/// A float in its shortest text that reads back the same (`0.1`, `1e300`).
+struct Shortest(f64);
+
+impl std::fmt::Display for Shortest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
 }
 
 /// The digits of a number's text, leading zeros left out.
