@@ -46,7 +46,9 @@ pub use convert::{
     ConvertJob, ConvertOptions, ConvertPlan, ConvertStats, Converted, Records, convert,
     convert_many, panicked, pass_schema, pipeline,
 };
-pub use location::{OpenedFile, Source, Target, open_file, remote_fetch, remote_unsupported};
+pub use location::{
+    OpenedFile, Source, Target, open_file, reading, remote_fetch, remote_unsupported, writing,
+};
 pub use ranged::{RangeSource, Ranged, RangedNext, RangedState, RemoteRanges, Spool};
 pub use read_state::{ParsedAhead, Probe, Probed, RangedProbe, ReadState, ReadStats, locate};
 pub use reader::{Reader, from_reader, from_stream, open_with};

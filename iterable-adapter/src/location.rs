@@ -2,7 +2,7 @@
 
 use crate::{Probe, Probed, ReadState};
 use iterable_core::{Error, Result};
-use iterable_formats::ReadOptions;
+use iterable_formats::{Format, FormatOptions, ReadOptions, WriteOptions};
 use iterable_sources::Location;
 use std::path::PathBuf;
 
@@ -23,7 +23,9 @@ impl Source {
         match location {
             Location::Path(path) => Source::File(path.clone()),
             Location::Stdio => Source::Stdin,
-            remote @ (Location::Http(_) | Location::S3 { .. }) => Source::Remote(remote.clone()),
+            remote @ (Location::Http(_) | Location::S3 { .. } | Location::Postgres { .. }) => {
+                Source::Remote(remote.clone())
+            }
         }
     }
 }
@@ -47,7 +49,9 @@ impl Target {
             Location::Path(path) => Ok(Target::File(path.clone())),
             Location::Stdio => Ok(Target::Stdout),
             Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
-            remote @ Location::S3 { .. } => Ok(Target::Remote(remote.clone())),
+            remote @ (Location::S3 { .. } | Location::Postgres { .. }) => {
+                Ok(Target::Remote(remote.clone()))
+            }
         }
     }
 }
@@ -55,17 +59,13 @@ impl Target {
 /// The error for a remote location in an adapter built without its client: names the feature
 /// of `adapter` (`"iterable-tokio"`) that brings it.
 pub fn remote_unsupported(location: &Location, adapter: &str) -> Error {
-    let feature = match location {
-        Location::S3 { .. } => "s3",
-        _ => "http",
+    let (feature, scheme) = match location {
+        Location::S3 { .. } => ("s3", "s3://"),
+        Location::Postgres { .. } => ("postgres", "postgres://"),
+        _ => ("http", "http(s)://"),
     };
     location.unsupported(&format!(
-        "{} locations need the \"{feature}\" feature of {adapter}",
-        if feature == "s3" {
-            "s3://"
-        } else {
-            "http(s)://"
-        }
+        "{scheme} locations need the \"{feature}\" feature of {adapter}"
     ))
 }
 
@@ -128,5 +128,64 @@ pub fn remote_fetch(name: Option<&str>, options: &ReadOptions) -> iterable_sourc
             iterable_sources::Fetch::Description
         }
         _ => iterable_sources::Fetch::Body,
+    }
+}
+
+/// The location a reader reads and the options its decoder takes: a database location
+/// (`postgres://`) takes the reader's format options (`-o table=people`) as its own, and its
+/// rows come as the binary COPY format; any other location reads with `options` as they are.
+pub fn reading(location: Location, options: &ReadOptions) -> (Location, ReadOptions) {
+    match location {
+        Location::Postgres { url, .. } => {
+            let taken = options.options.iter();
+            let taken = taken.map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            let options = ReadOptions {
+                format: Format::from_name("pgcopy"),
+                options: FormatOptions::default(),
+                compression: iterable_formats::compression::Compression::None,
+                ..options.clone()
+            };
+            let location = Location::Postgres {
+                url,
+                options: taken,
+            };
+            (location, options)
+        }
+        other => (other, options.clone()),
+    }
+}
+
+/// The location a writer writes and the options its encoder takes: a database location takes
+/// the writer's format options (`-O table=people -O mode=append`) as its own, but those of the
+/// binary COPY format it is written in (`infer_rows`); any other location writes with `options`
+/// as they are.
+pub fn writing(location: Location, options: &WriteOptions) -> (Location, WriteOptions) {
+    match location {
+        Location::Postgres { url, .. } => {
+            let format = Format::from_name("pgcopy");
+            let encoder_keys: Vec<&str> = format
+                .map(|f| f.write_options().iter().map(|o| o.key).collect())
+                .unwrap_or_default();
+            let mut kept = FormatOptions::default();
+            let mut taken = Vec::new();
+            for (key, value) in options.options.iter() {
+                match encoder_keys.contains(&key) {
+                    true => drop(kept.set(key, value)),
+                    false => taken.push((key.to_owned(), value.to_owned())),
+                }
+            }
+            let options = WriteOptions {
+                format,
+                options: kept,
+                compression: iterable_formats::compression::Compression::None,
+                ..options.clone()
+            };
+            let location = Location::Postgres {
+                url,
+                options: taken,
+            };
+            (location, options)
+        }
+        other => (other, options.clone()),
     }
 }

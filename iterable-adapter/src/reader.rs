@@ -95,13 +95,14 @@ pub(crate) async fn open_on<Rt: Runtime>(
             Reader::new(Box::pin(stdin) as DynRead, options, origin).await
         }
         Source::Remote(remote) => {
+            let (remote, options) = &crate::reading(remote, options);
             let fetch = crate::remote_fetch(remote.file_name(), options);
-            let mut opened = rt.open_remote(&remote, fetch).await?;
+            let mut opened = rt.open_remote(remote, fetch).await?;
             // Described, and the description's name (its encoding) says the bytes are needed.
             if fetch == Fetch::Description
                 && crate::remote_fetch(opened.name.as_deref(), options) == Fetch::Body
             {
-                opened = rt.open_remote(&remote, Fetch::Body).await?;
+                opened = rt.open_remote(remote, Fetch::Body).await?;
             }
             let rt = rt.clone();
             let fetch: RemoteRanges = std::sync::Arc::new(move |location, etag, ranges| {
@@ -112,7 +113,9 @@ pub(crate) async fn open_on<Rt: Runtime>(
                 name: opened.name,
                 location: Some(remote.to_string()),
                 size: opened.size,
-                remote: opened.serves_ranges.then_some((remote, opened.etag, fetch)),
+                remote: opened
+                    .serves_ranges
+                    .then(|| (remote.clone(), opened.etag, fetch)),
             };
             Reader::new(opened.input, options, origin).await
         }

@@ -28,7 +28,7 @@ pub async fn create_with<Rt: Runtime>(
     location: &str,
     options: &WriteOptions,
 ) -> Result<Writer> {
-    let parsed = Location::parse(location)?;
+    let (parsed, options) = crate::writing(Location::parse(location)?, options);
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     let mut state = WriteState::new(&options)

@@ -22,7 +22,8 @@ enum Command {
     Cat {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// (postgres://user@host/db -o table=NAME).
         input: String,
     },
     /// Print the first records as JSON Lines on stdout.
@@ -32,14 +33,16 @@ enum Command {
         lines: u64,
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// (postgres://user@host/db -o table=NAME).
         input: String,
     },
     /// Print the number of records.
     Count {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// (postgres://user@host/db -o table=NAME).
         input: String,
     },
     /// Convert records from one format to another; formats come from the names unless given.
@@ -75,18 +78,21 @@ enum Command {
     },
     /// List every format and codec: what each can do, and the options of each format.
     Formats,
-    /// List the tables of an input, in order: the sheets of a workbook.
+    /// List the tables of an input, in order: the sheets of a workbook, the tables of a
+    /// database (postgres://user@host/db).
     Tables {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// (postgres://user@host/db -o table=NAME).
         input: String,
     },
     /// Print the detected format of an input.
     Detect {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL or s3://bucket/key.
+        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// (postgres://user@host/db -o table=NAME).
         input: String,
     },
 }
@@ -346,6 +352,13 @@ fn run(command: Command) -> Result<(), Error> {
         }
         Command::Formats => print_formats(),
         Command::Tables { read, input } => {
+            if let Some(tables) = iterable_sync::database_tables(&input)? {
+                let mut out = std::io::stdout().lock();
+                for table in tables {
+                    writeln!(out, "{table}")?;
+                }
+                return Ok(());
+            }
             let mut reader = read.open(&input)?;
             let first = reader.read();
             let Some(tables) = reader.tables() else {

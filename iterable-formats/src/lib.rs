@@ -120,6 +120,7 @@ pub mod msgpack;
 pub mod orc;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod pgcopy;
 mod registry;
 #[cfg(feature = "snappy")]
 mod snappy;

@@ -390,6 +390,7 @@ pub static REGISTRY: &[&dyn FormatSpec] = &[
     &crate::cbor::CBOR,
     &crate::bson::BSON,
     &crate::avro::AVRO,
+    &crate::pgcopy::PGCOPY,
     #[cfg(feature = "parquet")]
     &crate::parquet::PARQUET,
     #[cfg(feature = "arrow")]

@@ -40,7 +40,7 @@
 //! - `enrich`: a pipeline that awaits a call per record (a stand-in for an API), eight at once.
 #![warn(missing_docs)]
 
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
 mod bridge;
 mod runtime;
 
@@ -156,4 +156,22 @@ where
     I: IntoIterator<Item = Record>,
 {
     iterable_adapter::pipeline(&Smol, source, transform, target, options).await
+}
+
+/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
+/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
+/// workbook's sheets are its reader's `tables()`).
+pub async fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
+    match iterable_sources::Location::parse(location)? {
+        #[cfg(feature = "postgres")]
+        iterable_sources::Location::Postgres { url, .. } => {
+            let listing = async move { iterable_sources::postgres::tables(&url).await };
+            crate::bridge::on_tokio(listing).await?.map(Some)
+        }
+        #[cfg(not(feature = "postgres"))]
+        database @ iterable_sources::Location::Postgres { .. } => Err(
+            iterable_adapter::remote_unsupported(&database, "iterable-smol"),
+        ),
+        _ => Ok(None),
+    }
 }

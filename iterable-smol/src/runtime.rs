@@ -67,7 +67,7 @@ impl Runtime for Smol {
     }
 }
 
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
 mod remote {
     use super::*;
     use futures_util::TryStreamExt;
@@ -116,14 +116,14 @@ mod remote {
 
     /// Writes an S3 object: the upload runs on async-compat's tokio runtime; each poll enters
     /// its context.
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "postgres"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let create = async move { Box::pin(iterable_sources::remote::create(&location)).await };
         let upload = crate::bridge::on_tokio(create).await??;
         Ok(Box::pin(async_compat::Compat::new(upload)))
     }
 
-    #[cfg(not(feature = "s3"))]
+    #[cfg(not(any(feature = "s3", feature = "postgres")))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -132,7 +132,7 @@ mod remote {
     }
 }
 
-#[cfg(not(any(feature = "http", feature = "s3")))]
+#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;

@@ -30,6 +30,15 @@ pub enum Location {
         /// The object's key.
         key: String,
     },
+    /// A PostgreSQL database, `postgres://user@host:port/db` (or `postgresql://`), with what
+    /// to read or write there (`table`, `query`, ...: see [`crate::postgres`]), which the
+    /// adapters take from the reader's or writer's options.
+    Postgres {
+        /// The connection URL, as given.
+        url: String,
+        /// The source's or sink's options, `key=value`.
+        options: Vec<(String, String)>,
+    },
 }
 
 impl Location {
@@ -42,6 +51,12 @@ impl Location {
             match scheme.to_ascii_lowercase().as_str() {
                 "file" => return Ok(Location::Path(PathBuf::from(rest))),
                 "http" | "https" => return Ok(Location::Http(text.to_owned())),
+                "postgres" | "postgresql" => {
+                    return Ok(Location::Postgres {
+                        url: text.to_owned(),
+                        options: Vec::new(),
+                    });
+                }
                 "s3" | "s3a" => {
                     // `s3://bucket/` (an empty key) names the bucket's top, as a prefix.
                     let (bucket, key) = rest.split_once('/').unwrap_or(("", ""));
@@ -97,6 +112,7 @@ impl Location {
                     .filter(|n| !n.is_empty())
             }
             Location::S3 { key, .. } => key.rsplit('/').next().filter(|n| !n.is_empty()),
+            Location::Postgres { .. } => None,
         }
     }
 
@@ -135,6 +151,15 @@ impl fmt::Display for Location {
             Location::Stdio => f.write_str("-"),
             Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Postgres { url, options } => {
+                let shown = without_secrets(url);
+                f.write_str(shown.strip_suffix("?...").unwrap_or(&shown))?;
+                let table = options.iter().find(|(k, _)| k == "table");
+                match table {
+                    Some((_, table)) => write!(f, " (table {table})"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -188,6 +213,9 @@ mod tests {
             }
         );
         assert!(Location::parse("s3://bucket").is_err());
+        let database = Location::parse("postgresql://u:secret@h:5/db?password=p").unwrap();
+        assert_eq!(database.to_string(), "postgresql://h:5/db");
+        assert_eq!(database.file_name(), None);
         let presigned = "https://user:pw@h:8/a/b.csv?X-Amz-Signature=abc&X-Amz-Credential=k#f";
         assert_eq!(
             Location::parse(presigned).unwrap().to_string(),

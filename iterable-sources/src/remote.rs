@@ -93,6 +93,8 @@ async fn open_as(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody>
         (Location::S3 { bucket, key }, crate::Fetch::Description) => {
             store().await?.describe(bucket, key).await
         }
+        #[cfg(feature = "postgres")]
+        (Location::Postgres { url, options }, _) => crate::postgres::open(url, options).await,
         (other, _) => Err(unsupported(other)),
     }
 }
@@ -102,12 +104,16 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
     open(location, crate::Fetch::Body).await
 }
 
-/// Starts writing a remote location: an S3 object, by multipart upload (an HTTP server has
-/// no standard way to take an upload, so `http(s)://` is refused).
-#[cfg(feature = "s3")]
-pub async fn create(location: &Location) -> Result<crate::s3::S3Upload> {
+/// Starts writing a remote location: an S3 object, by multipart upload, or a PostgreSQL
+/// table, in one transaction (an HTTP server has no standard way to take an upload, so
+/// `http(s)://` is refused).
+#[cfg(any(feature = "s3", feature = "postgres"))]
+pub async fn create(location: &Location) -> Result<crate::RemoteUpload> {
     match location {
+        #[cfg(feature = "s3")]
         Location::S3 { bucket, key } => Ok(store().await?.create(bucket, key)),
+        #[cfg(feature = "postgres")]
+        Location::Postgres { url, options } => crate::postgres::create(url, options).await,
         Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
         other => Err(unsupported(other)),
     }
@@ -121,6 +127,9 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
         Location::S3 { .. } => {
             location.unsupported("s3:// locations need the \"s3\" feature of the iterable adapter")
         }
+        Location::Postgres { .. } => location.unsupported(
+            "postgres:// locations need the \"postgres\" feature of the iterable adapter",
+        ),
         _ => location.unsupported("not a remote location"),
     }
 }

@@ -28,6 +28,7 @@
 
 use crate::RemoteBody;
 use crate::body::ChunkSource;
+use crate::upload::{Message, RemoteUpload};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -36,14 +37,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
 use iterable_core::{Error, ErrorKind, Result};
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
 use std::time::Duration;
-use tokio::io::AsyncWrite;
-use tokio::task::JoinHandle;
-use tokio_util::sync::PollSender;
 
 /// The smallest part S3 accepts in a multipart upload, but for the last.
 pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
@@ -273,8 +267,7 @@ impl S3Store {
     /// Starts writing `s3://bucket/key`: the object appears when the returned upload is shut
     /// down (`AsyncWriteExt::shutdown`). Must be called within a tokio runtime, which runs the
     /// upload.
-    pub fn create(&self, bucket: &str, key: &str) -> S3Upload {
-        let (parts, received) = tokio::sync::mpsc::channel(1);
+    pub fn create(&self, bucket: &str, key: &str) -> RemoteUpload {
         let upload = Upload {
             store: self.clone(),
             bucket: bucket.to_owned(),
@@ -284,15 +277,8 @@ impl S3Store {
             in_flight: tokio::task::JoinSet::new(),
             parts: Vec::new(),
         };
-        S3Upload {
-            buffer: BytesMut::new(),
-            part_size: self.options.part_size.max(MIN_PART_SIZE),
-            parts_sent: 0,
-            sender: PollSender::new(parts),
-            task: Some(tokio::spawn(upload.run(received))),
-            finish_sent: false,
-            completed: false,
-        }
+        let part_size = self.options.part_size.max(MIN_PART_SIZE);
+        RemoteUpload::spawn(part_size, true, |received| upload.run(received))
     }
 }
 
@@ -498,14 +484,6 @@ fn check_answer(
     Ok(())
 }
 
-/// What the writing side sends the upload task.
-enum Message {
-    /// A full part.
-    Part(Bytes),
-    /// The last bytes (maybe none): complete the object.
-    Finish(Bytes),
-}
-
 /// Part uploads in flight at once, at most.
 const PARTS_IN_FLIGHT: usize = 4;
 
@@ -666,124 +644,6 @@ impl Upload {
                 .send()
                 .await;
         }
-    }
-}
-
-/// An object being written to S3: a tokio `AsyncWrite` that buffers one part and hands full
-/// parts to an upload task. `poll_shutdown` completes the object; an error, or dropping it
-/// before shutdown, aborts the upload and leaves no object.
-pub struct S3Upload {
-    buffer: BytesMut,
-    part_size: usize,
-    parts_sent: usize,
-    sender: PollSender<Message>,
-    task: Option<JoinHandle<Result<()>>>,
-    finish_sent: bool,
-    completed: bool,
-}
-
-impl S3Upload {
-    /// Aborts the upload and waits until S3 has dropped its parts: no object appears.
-    /// (Dropping the upload aborts it too, but in the background, on the runtime it was made
-    /// on: a program about to exit should call this instead.)
-    pub async fn abort(mut self) {
-        self.sender.close();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-
-    /// True once shutdown has completed the object.
-    pub fn is_complete(&self) -> bool {
-        self.completed
-    }
-
-    /// The current part size: doubled after every 2,000 parts, to stay under S3's 10,000.
-    fn current_part_size(&self) -> usize {
-        self.part_size << (self.parts_sent / 2000).min(8)
-    }
-
-    /// Sends the buffer as a part, or as the last bytes.
-    fn poll_send(&mut self, cx: &mut Context<'_>, last: bool) -> Poll<io::Result<()>> {
-        if ready!(self.sender.poll_reserve(cx)).is_ok() {
-            let bytes = self.buffer.split().freeze();
-            let message = if last {
-                Message::Finish(bytes)
-            } else {
-                self.parts_sent += 1;
-                Message::Part(bytes)
-            };
-            if self.sender.send_item(message).is_ok() {
-                return Poll::Ready(Ok(()));
-            }
-        }
-        // The task has ended early: its error says why.
-        self.poll_outcome(cx).map(|outcome| {
-            outcome.and(Err(io::Error::other(
-                "the upload ended before its last part",
-            )))
-        })
-    }
-
-    /// Waits for the upload task's outcome.
-    fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(if self.completed {
-                Ok(())
-            } else {
-                Err(io::Error::other("the upload has ended"))
-            });
-        };
-        let outcome = ready!(Pin::new(task).poll(cx));
-        self.task = None;
-        Poll::Ready(match outcome {
-            Ok(Ok(())) => {
-                self.completed = self.finish_sent;
-                Ok(())
-            }
-            Ok(Err(error)) => Err(io::Error::other(error)),
-            Err(failed) => Err(io::Error::other(format!(
-                "the upload task failed: {failed}"
-            ))),
-        })
-    }
-}
-
-impl AsyncWrite for S3Upload {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bytes: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.finish_sent {
-            return Poll::Ready(Err(io::Error::other("write after shutdown")));
-        }
-        if this.buffer.len() >= this.current_part_size() {
-            ready!(this.poll_send(cx, false))?;
-        }
-        if this.buffer.is_empty() {
-            // A part's room at once: the buffer never grows by copying itself.
-            this.buffer.reserve(this.current_part_size());
-        }
-        let room = this.current_part_size() - this.buffer.len();
-        let taken = bytes.len().min(room);
-        this.buffer.extend_from_slice(&bytes[..taken]);
-        Poll::Ready(Ok(taken))
-    }
-
-    /// Parts go out as they fill; nothing is sent early.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.finish_sent {
-            ready!(this.poll_send(cx, true))?;
-            this.finish_sent = true;
-        }
-        this.poll_outcome(cx)
     }
 }
 

@@ -35,9 +35,9 @@
 
 mod convert;
 mod reader;
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
 mod remote;
-#[cfg(not(any(feature = "http", feature = "s3")))]
+#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
 #[path = "local_only.rs"]
 mod remote;
 mod writer;
@@ -49,3 +49,18 @@ pub use iterable_core::{Progress, ProgressFn};
 pub use iterable_formats::{Format, ReadOptions, WriteOptions};
 pub use reader::{Reader, from_reader, open, open_with};
 pub use writer::{Writer, create, create_with, to_writer};
+
+/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
+/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
+/// workbook's sheets are its reader's `tables()`).
+pub fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
+    match iterable_sources::Location::parse(location)? {
+        #[cfg(feature = "postgres")]
+        iterable_sources::Location::Postgres { url, .. } => remote::postgres_tables(url).map(Some),
+        #[cfg(not(feature = "postgres"))]
+        database @ iterable_sources::Location::Postgres { .. } => Err(
+            iterable_adapter::remote_unsupported(&database, "iterable-sync"),
+        ),
+        _ => Ok(None),
+    }
+}

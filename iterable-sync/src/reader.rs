@@ -47,6 +47,7 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
             }
         }
         Source::Remote(remote) => {
+            let (remote, options) = &iterable_adapter::reading(remote, options);
             let fetch = iterable_adapter::remote_fetch(remote.file_name(), options);
             let mut body = crate::remote::open_remote(&remote, fetch)?;
             // Described, and the description's name (its encoding) says the bytes are needed.
@@ -63,7 +64,7 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
                 Probed::Ranges(probe)
                     if probe.as_is && probe.size().is_some() && body.serves_ranges =>
                 {
-                    let ranged = Ranged::remote(probe, remote, body.etag)?;
+                    let ranged = Ranged::remote(probe, remote.clone(), body.etag)?;
                     return Ok(Reader::ranged(Box::new(ranged)));
                 }
                 Probed::Ranges(probe) => {

@@ -12,12 +12,12 @@ use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
 use std::future::Future;
 use std::io::Read;
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 use std::io::Write;
 use std::sync::OnceLock;
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 use std::sync::{Arc, Mutex};
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 use tokio::io::AsyncWriteExt;
 
 /// The runtime remote reads and writes run on: one worker thread drives the sockets. Made
@@ -151,21 +151,21 @@ impl Read for BlockingBody {
     }
 }
 
-#[cfg(feature = "s3")]
-type SharedUpload = Arc<Mutex<Option<iterable_sources::s3::S3Upload>>>;
+#[cfg(any(feature = "s3", feature = "postgres"))]
+type SharedUpload = Arc<Mutex<Option<iterable_sources::RemoteUpload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 pub(crate) struct RemoteOutput(SharedUpload);
 
 /// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
 /// it aborts the upload and waits for S3 to drop the parts, so that a program exiting after
 /// an error leaves nothing behind.
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
     let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
@@ -174,10 +174,10 @@ pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)
 }
 
 /// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 fn upload_step<T: Send>(
     shared: &SharedUpload,
-    step: impl FnOnce(&mut iterable_sources::s3::S3Upload) -> std::io::Result<T>,
+    step: impl FnOnce(&mut iterable_sources::RemoteUpload) -> std::io::Result<T>,
 ) -> std::io::Result<T> {
     let mut guard = shared
         .lock()
@@ -188,7 +188,7 @@ fn upload_step<T: Send>(
     }
 }
 
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         upload_step(&self.0, |upload| {
@@ -202,7 +202,7 @@ impl Write for RemoteOutput {
     }
 }
 
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
@@ -212,7 +212,7 @@ impl RemoteCommit {
     }
 }
 
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "postgres"))]
 impl Drop for RemoteCommit {
     fn drop(&mut self) {
         let Ok(mut guard) = self.0.lock() else {
@@ -235,4 +235,10 @@ pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
 #[cfg(not(feature = "s3"))]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     iterable_sources::expand_locations(patterns)
+}
+
+/// The tables of the PostgreSQL database at `url`, on the private runtime.
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres_tables(url: String) -> Result<Vec<String>> {
+    run(async move { Box::pin(iterable_sources::postgres::tables(&url)).await })?
 }

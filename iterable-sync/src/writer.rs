@@ -32,7 +32,7 @@ pub fn create(location: &str) -> Result<Writer> {
 
 /// Creates a location for writing with options: format, CSV dialect.
 pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
-    let parsed = Location::parse(location)?;
+    let (parsed, options) = iterable_adapter::writing(Location::parse(location)?, options);
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     let mut state = WriteState::new(&options)
@@ -40,12 +40,12 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
         .at(Some(location.to_owned()));
     let (output, commit): (Box<dyn Write + Send>, _) = match Target::of(&parsed)? {
         Target::Remote(_) if state.amends() => return Err(state.cannot_amend_remote()),
-        #[cfg(feature = "s3")]
+        #[cfg(any(feature = "s3", feature = "postgres"))]
         Target::Remote(remote) => {
             let (output, commit) = crate::remote::create(&remote)?;
             (Box::new(output), Commit::Remote(commit))
         }
-        #[cfg(not(feature = "s3"))]
+        #[cfg(not(any(feature = "s3", feature = "postgres")))]
         Target::Remote(remote) => {
             return Err(iterable_adapter::remote_unsupported(
                 &remote,
@@ -98,7 +98,7 @@ enum Commit {
     /// Renaming the temporary file over the target.
     File(AtomicFile),
     /// Completing the upload.
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "postgres"))]
     Remote(crate::remote::RemoteCommit),
 }
 
@@ -150,7 +150,7 @@ impl<W: Write> Writer<W> {
         let committed = match std::mem::replace(&mut self.commit, Commit::None) {
             Commit::None => Ok(()),
             Commit::File(atomic) => atomic.commit(),
-            #[cfg(feature = "s3")]
+            #[cfg(any(feature = "s3", feature = "postgres"))]
             Commit::Remote(upload) => upload.complete(),
         };
         committed.map_err(|e| self.state.locate(Error::io(e)))?;

@@ -195,3 +195,20 @@ where
 {
     iterable_adapter::pipeline(&Tokio::default(), source, transform, target, options).await
 }
+
+/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
+/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
+/// workbook's sheets are its reader's `tables()`).
+pub async fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
+    match iterable_sources::Location::parse(location)? {
+        #[cfg(feature = "postgres")]
+        iterable_sources::Location::Postgres { url, .. } => {
+            iterable_sources::postgres::tables(&url).await.map(Some)
+        }
+        #[cfg(not(feature = "postgres"))]
+        database @ iterable_sources::Location::Postgres { .. } => Err(
+            iterable_adapter::remote_unsupported(&database, "iterable-tokio"),
+        ),
+        _ => Ok(None),
+    }
+}

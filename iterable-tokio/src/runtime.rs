@@ -105,7 +105,7 @@ impl Runtime for Tokio {
     }
 }
 
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
 mod remote {
     use super::*;
     use iterable_adapter::DynRead;
@@ -144,13 +144,13 @@ mod remote {
     }
 
     /// Writes an S3 object by multipart upload, completed when the output is shut down.
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "postgres"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let upload = Box::pin(iterable_sources::remote::create(&location)).await?;
         Ok(Box::pin(upload.compat_write()))
     }
 
-    #[cfg(not(feature = "s3"))]
+    #[cfg(not(any(feature = "s3", feature = "postgres")))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -159,7 +159,7 @@ mod remote {
     }
 }
 
-#[cfg(not(any(feature = "http", feature = "s3")))]
+#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;

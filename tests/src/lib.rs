@@ -449,3 +449,46 @@ pub fn report(start: std::time::Instant, records: usize) {
         .unwrap_or(0);
     println!("{secs} {records} {rss}");
 }
+
+/// The test PostgreSQL server's URL (`ITERABLE_TEST_POSTGRES`, which `tests/run.sh` sets when it
+/// starts one), its database replaced by `name`, made anew (dropped first if there).
+pub fn postgres_database(name: &str) -> String {
+    let server = std::env::var("ITERABLE_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!("ITERABLE_TEST_POSTGRES is unset: tests/run.sh starts a PostgreSQL and sets it")
+    });
+    psql(
+        &server,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    psql(&server, &format!("CREATE DATABASE {name}"));
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// What `psql` prints running `sql` on the database at `url` (unaligned, tuples only, `|`
+/// between columns); a failure panics with its error output.
+pub fn psql(url: &str, sql: &str) -> String {
+    let output = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
+    assert!(
+        output.status.success(),
+        "psql {sql:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("psql prints UTF-8")
+}

@@ -1,0 +1,685 @@
+//! PostgreSQL databases, `postgres://user@host:port/db` (or `postgresql://`), on
+//! tokio-postgres: natively async, no thread around a blocking driver.
+//!
+//! **Read** (`-o` options): `table=NAME` (`schema.name` allowed) with `columns=a,b` and
+//! `filter=CONDITION` (an SQL condition), or `query=SQL`. The rows stream by
+//! `COPY (...) TO STDOUT (FORMAT binary)`, memory flat in the table's size, as the binary COPY
+//! format ([`iterable_formats::pgcopy`]) with the columns' names and types in its header:
+//! the reader decodes them into typed values. Columns of types that format does not read
+//! (`inet`, `money`, geometric types, ranges, composites) are read as their text (`::text`).
+//!
+//! **Write** (`-O` options): `table=NAME` (required), `mode=append|create|replace|upsert`
+//! (`append` by default: adds rows, making the table when missing; `create`: the table must
+//! not exist; `replace`: drops it first; `upsert`: inserts or updates by `key=id[,..]`). The
+//! rows go through `COPY ... FROM STDIN (FORMAT binary)`, all in one transaction, committed
+//! at the end: a failure, or a writer dropped first, leaves no row behind. A missing table is
+//! made from the columns the writer decided (the schema given, or the first records); into an
+//! existing table whose column types differ from them (a CSV's text into an `integer`
+//! column), rows are copied into a temporary table and inserted from it with casts to the
+//! table's types, so PostgreSQL checks every value.
+//!
+//! **Connection**: the URL's user, password, host, port and database, else the variables
+//! libpq reads (`PGUSER`, `PGPASSWORD`, `PGHOST`, `PGPORT`, `PGDATABASE`), else `~/.pgpass`
+//! (or `PGPASSFILE`) for the password. Connections are plain TCP: TLS is not supported yet
+//! (`sslmode=require` fails to connect). Errors name the location without its password.
+
+use crate::RemoteBody;
+use crate::upload::{Message, RemoteUpload};
+use bytes::{Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
+use iterable_core::{Error, ErrorKind, Result};
+use iterable_formats::pgcopy::{self, Columns, PgType};
+use std::str::FromStr;
+use tokio_postgres::types::{Kind, Type};
+use tokio_postgres::{Client, Config, NoTls};
+
+/// The options a read takes.
+pub const READ_OPTIONS: &[&str] = &["table", "query", "columns", "filter"];
+
+/// The options a write takes (`infer_rows` is the encoder's: [`iterable_formats::pgcopy`]).
+pub const WRITE_OPTIONS: &[&str] = &["table", "mode", "key"];
+
+/// The part size of a write: COPY data goes to the server in pieces of this size.
+const PART_SIZE: usize = 1 << 20;
+
+/// The location as errors show it: without user, password and query.
+fn shown(url: &str) -> String {
+    crate::Location::Postgres {
+        url: url.to_owned(),
+        options: Vec::new(),
+    }
+    .to_string()
+}
+
+fn error(url: &str, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Remote, message.into()).with_location(shown(url))
+}
+
+/// A driver error in words: the server's message, detail and hint when it sent one.
+fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
+    let message = match e.as_db_error() {
+        Some(db) => {
+            let mut message = format!("{what}: {} ({})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                message.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                message.push_str(&format!("; hint: {hint}"));
+            }
+            message
+        }
+        None => {
+            let mut message = format!("{what}: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        }
+    };
+    error(url, message)
+}
+
+fn option<'o>(options: &'o [(String, String)], key: &str) -> Option<&'o str> {
+    options
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn check_options(url: &str, options: &[(String, String)], known: &[&str]) -> Result<()> {
+    for (key, _) in options {
+        if !known.contains(&key.as_str()) {
+            return Err(Error::new(
+                ErrorKind::InvalidRecord,
+                format!(
+                    "postgres has no option {key:?} (known: {})",
+                    known.join(", ")
+                ),
+            )
+            .with_location(shown(url)));
+        }
+    }
+    Ok(())
+}
+
+/// The connection's settings: the URL's, else libpq's variables and `~/.pgpass`.
+fn config(url: &str) -> Result<Config> {
+    let mut config =
+        Config::from_str(url).map_err(|e| error(url, format!("not a PostgreSQL URL: {e}")))?;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if config.get_hosts().is_empty() {
+        config.host(var("PGHOST").as_deref().unwrap_or("localhost"));
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = var("PGPORT").and_then(|p| p.parse().ok())
+    {
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        let user = var("PGUSER")
+            .or_else(|| var("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        config.user(&user);
+    }
+    if config.get_dbname().is_none()
+        && let Some(db) = var("PGDATABASE")
+    {
+        config.dbname(&db);
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = var("PGPASSWORD") {
+            config.password(password);
+        } else if let Some(password) = pgpass(&config) {
+            config.password(password);
+        }
+    }
+    Ok(config)
+}
+
+/// The password `~/.pgpass` (or `PGPASSFILE`) gives the connection, if any: its first line
+/// `host:port:database:user:password` that matches, `*` matching anything.
+fn pgpass(config: &Config) -> Option<String> {
+    let path = match std::env::var_os("PGPASSFILE") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let host = match config.get_hosts().first()? {
+        tokio_postgres::config::Host::Tcp(host) => host.clone(),
+        #[cfg(unix)]
+        tokio_postgres::config::Host::Unix(_) => "localhost".to_owned(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user()?.to_owned();
+    let db = config.get_dbname().unwrap_or(&user).to_owned();
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let fields = pgpass_fields(line);
+            let [h, p, d, u, password] = <[String; 5]>::try_from(fields).ok()?;
+            let matches = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+            (matches(&h, &host) && matches(&p, &port) && matches(&d, &db) && matches(&u, &user))
+                .then_some(password)
+        })
+}
+
+/// A `.pgpass` line's fields, split at `:` but not `\:`, with `\\` and `\:` unescaped.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut().unwrap().extend(chars.next()),
+            ':' => fields.push(String::new()),
+            c => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+/// Connects; the connection is driven by a task on the current tokio runtime, which ends
+/// when the client is dropped.
+async fn connect(url: &str) -> Result<Client> {
+    let config = config(url)?;
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| db_error(url, "cannot connect", &e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// `name` (`schema.table`, or `table`) as a quoted SQL identifier.
+fn quote_name(name: &str) -> String {
+    name.split('.').map(quote).collect::<Vec<_>>().join(".")
+}
+
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// The binary COPY type a column of type `t` is read as, `None` for a type read as text.
+fn read_type(t: &Type) -> Option<PgType> {
+    match t.kind() {
+        Kind::Simple => PgType::from_name(t.name()),
+        Kind::Enum(_) => PgType::from_name("text"),
+        Kind::Domain(base) => read_type(base),
+        Kind::Array(element) => match element.kind() {
+            Kind::Array(_) => None,
+            _ => read_type(element)
+                .filter(|e| !e.is_array())
+                .and_then(|e| PgType::from_name(&format!("{e}[]"))),
+        },
+        _ => None,
+    }
+}
+
+/// Starts reading what `options` name: see the [module](self).
+pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody> {
+    check_options(url, options, READ_OPTIONS)?;
+    let select = match (option(options, "table"), option(options, "query")) {
+        (Some(table), None) => {
+            let columns = match option(options, "columns") {
+                Some(columns) => columns
+                    .split(',')
+                    .map(|c| quote(c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => "*".to_owned(),
+            };
+            let filter = option(options, "filter")
+                .map(|f| format!(" WHERE {f}"))
+                .unwrap_or_default();
+            format!("SELECT {columns} FROM {}{filter}", quote_name(table))
+        }
+        (None, Some(query)) => {
+            if option(options, "columns").is_some() || option(options, "filter").is_some() {
+                return Err(error(
+                    url,
+                    "columns and filter go with a table, not a query",
+                ));
+            }
+            query.trim().trim_end_matches(';').to_owned()
+        }
+        (Some(_), Some(_)) => return Err(error(url, "give a table or a query, not both")),
+        (None, None) => {
+            return Err(error(
+                url,
+                "say what to read: -o table=NAME or -o query=SQL (`iterable tables` lists the tables)",
+            ));
+        }
+    };
+    let client = connect(url).await?;
+    let statement = client
+        .prepare(&select)
+        .await
+        .map_err(|e| db_error(url, "cannot read", &e))?;
+    let mut columns: Columns = Vec::new();
+    let mut expressions = Vec::new();
+    let mut cast = false;
+    for column in statement.columns() {
+        let name = column.name().to_owned();
+        match read_type(column.type_()) {
+            Some(pg_type) => {
+                expressions.push(format!("q.{}", quote(&name)));
+                columns.push((name, pg_type));
+            }
+            None => {
+                cast = true;
+                expressions.push(format!("q.{}::text", quote(&name)));
+                columns.push((name, PgType::named("text")?));
+            }
+        }
+    }
+    let query = match cast {
+        false => select,
+        true => format!("SELECT {} FROM ({select}) AS q", expressions.join(", ")),
+    };
+    let copy = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
+    let stream = client
+        .copy_out(copy.as_str())
+        .await
+        .map_err(|e| db_error(url, "cannot read", &e))?;
+    let described = pgcopy::header(&columns);
+    let url = url.to_owned();
+    // The server's header gives way to one that describes the columns.
+    let state = (client, Box::pin(stream), Some(BytesMut::new()), described);
+    let stream = futures_util::stream::unfold(Some(state), move |state| {
+        let url = url.clone();
+        async move {
+            let (client, mut stream, mut head, described) = state?;
+            loop {
+                let chunk = match stream.next().await {
+                    Some(Ok(chunk)) => chunk,
+                    Some(Err(e)) => {
+                        let e = db_error(&url, "the read failed", &e);
+                        return Some((Err(std::io::Error::other(e)), None));
+                    }
+                    None if head.is_some() => {
+                        let e = error(&url, "the server sent no rows, not even a header");
+                        return Some((Err(std::io::Error::other(e)), None));
+                    }
+                    None => return None,
+                };
+                let Some(buffer) = head.as_mut() else {
+                    return Some((Ok(chunk), Some((client, stream, None, described))));
+                };
+                buffer.extend_from_slice(&chunk);
+                match pgcopy::read_header(buffer) {
+                    Ok(None) => continue,
+                    Ok(Some((_, len))) => {
+                        let mut out = BytesMut::from(&described[..]);
+                        out.extend_from_slice(&buffer[len..]);
+                        head = None;
+                        let state = Some((client, stream, head, described));
+                        return Some((Ok(out.freeze()), state));
+                    }
+                    Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+                }
+            }
+        }
+    });
+    Ok(RemoteBody {
+        content_type: None,
+        content_encoding: None,
+        size: None,
+        etag: None,
+        serves_ranges: false,
+        stream: Box::pin(stream),
+    })
+}
+
+/// The tables and views of the database at `url`, `schema.name` (just `name` in `public`),
+/// in order.
+pub async fn tables(url: &str) -> Result<Vec<String>> {
+    let client = connect(url).await?;
+    let rows = client
+        .query(
+            "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
+             ORDER BY table_schema <> 'public', table_schema, table_name",
+            &[],
+        )
+        .await
+        .map_err(|e| db_error(url, "cannot list the tables", &e))?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let (schema, name): (String, String) = (row.get(0), row.get(1));
+            match schema.as_str() {
+                "public" => name,
+                _ => format!("{schema}.{name}"),
+            }
+        })
+        .collect())
+}
+
+/// What a write does with the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Append,
+    Create,
+    Replace,
+    Upsert,
+}
+
+/// Starts writing the table `options` name: see the [module](self). The rows arrive as a
+/// binary COPY stream whose header describes its columns (what
+/// [`iterable_formats::pgcopy::PgCopyEncoder`] writes).
+pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpload> {
+    check_options(url, options, WRITE_OPTIONS)?;
+    let table = option(options, "table")
+        .ok_or_else(|| error(url, "say which table to write: -O table=NAME"))?
+        .to_owned();
+    let mode = match option(options, "mode").unwrap_or("append") {
+        "append" => Mode::Append,
+        "create" => Mode::Create,
+        "replace" => Mode::Replace,
+        "upsert" => Mode::Upsert,
+        other => {
+            return Err(error(
+                url,
+                format!("mode={other:?}: expected append, create, replace or upsert"),
+            ));
+        }
+    };
+    let key: Vec<String> = option(options, "key")
+        .map(|k| k.split(',').map(|c| c.trim().to_owned()).collect())
+        .unwrap_or_default();
+    if (mode == Mode::Upsert) != !key.is_empty() {
+        return Err(error(
+            url,
+            "mode=upsert goes with -O key=COLUMN[,COLUMN...]",
+        ));
+    }
+    let client = connect(url).await?;
+    let load = Load {
+        url: url.to_owned(),
+        client,
+        table,
+        mode,
+        key,
+    };
+    Ok(RemoteUpload::spawn(PART_SIZE, false, |received| {
+        load.run(received)
+    }))
+}
+
+/// A write's task: the table, and the connection whose transaction holds the rows.
+struct Load {
+    url: String,
+    client: Client,
+    table: String,
+    mode: Mode,
+    key: Vec<String>,
+}
+
+impl Load {
+    fn fail<'a>(&'a self, what: &'a str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
+        move |e| db_error(&self.url, &format!("{what} {}", self.table), &e)
+    }
+
+    /// Takes the stream's header, readies the table, copies the rows, commits on `Finish`.
+    /// Anything else (an error, the writer dropped) drops the connection, and the server
+    /// rolls the transaction back.
+    async fn run(self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
+        let mut head = BytesMut::new();
+        let mut last = false;
+        let columns = loop {
+            match received.recv().await {
+                Some(Message::Part(bytes)) => head.extend_from_slice(&bytes),
+                Some(Message::Finish(bytes)) => {
+                    head.extend_from_slice(&bytes);
+                    last = true;
+                }
+                None => return Err(self.dropped()),
+            }
+            match pgcopy::read_header(&head) {
+                Ok(Some((Some(columns), _))) => break columns,
+                Ok(Some((None, _))) => {
+                    return Err(error(
+                        &self.url,
+                        "the rows do not say their columns (write them with the pgcopy format)",
+                    ));
+                }
+                Ok(None) if !last => continue,
+                Ok(None) => return Err(error(&self.url, "the rows end within their header")),
+                Err(e) => return Err(e.with_location(shown(&self.url))),
+            }
+        };
+        self.client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(self.fail("cannot write"))?;
+        let into = self.ready_table(&columns).await?;
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
+        let copy = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            into.as_deref()
+                .map_or_else(|| quote_name(&self.table), quote),
+            names.join(", ")
+        );
+        let sink = self
+            .client
+            .copy_in::<_, Bytes>(copy.as_str())
+            .await
+            .map_err(self.fail("cannot write"))?;
+        let mut sink = Box::pin(sink);
+        let mut pending = Some(head.freeze());
+        while !last {
+            match received.recv().await {
+                Some(Message::Part(bytes)) => {
+                    if let Some(first) = pending.take() {
+                        sink.send(first).await.map_err(self.fail("cannot write"))?;
+                    }
+                    sink.send(bytes).await.map_err(self.fail("cannot write"))?;
+                }
+                Some(Message::Finish(bytes)) => {
+                    if let Some(first) = pending.take() {
+                        sink.send(first).await.map_err(self.fail("cannot write"))?;
+                    }
+                    sink.send(bytes).await.map_err(self.fail("cannot write"))?;
+                    last = true;
+                }
+                None => return Err(self.dropped()),
+            }
+        }
+        if let Some(first) = pending.take() {
+            sink.send(first).await.map_err(self.fail("cannot write"))?;
+        }
+        sink.as_mut()
+            .finish()
+            .await
+            .map_err(self.fail("cannot write"))?;
+        if let Some(staged) = into {
+            self.insert_staged(&staged, &columns).await?;
+        }
+        self.client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(self.fail("cannot commit"))?;
+        Ok(())
+    }
+
+    fn dropped(&self) -> Error {
+        error(
+            &self.url,
+            format!(
+                "the write to {} was dropped before it finished; no row was written",
+                self.table
+            ),
+        )
+    }
+
+    /// Makes the table as the mode says; gives the temporary table to copy into when the
+    /// rows cannot go into the table as they are (its types differ, an upsert).
+    async fn ready_table(&self, columns: &Columns) -> Result<Option<String>> {
+        let existing = self.existing_columns().await?;
+        let definition = || {
+            let mut parts: Vec<String> = columns
+                .iter()
+                .map(|(name, t)| format!("{} {t}", quote(name)))
+                .collect();
+            if self.mode == Mode::Upsert {
+                let key: Vec<String> = self.key.iter().map(|k| quote(k)).collect();
+                parts.push(format!("PRIMARY KEY ({})", key.join(", ")));
+            }
+            parts.join(", ")
+        };
+        let table = quote_name(&self.table);
+        let make = |sql: String| async move {
+            self.client
+                .batch_execute(&sql)
+                .await
+                .map_err(self.fail("cannot make the table"))
+        };
+        match (self.mode, existing) {
+            (Mode::Create, Some(_)) => Err(error(
+                &self.url,
+                format!(
+                    "the table {} exists already (-O mode=append adds to it, -O mode=replace \
+                     replaces it)",
+                    self.table
+                ),
+            )),
+            (Mode::Replace, Some(_)) => {
+                make(format!(
+                    "DROP TABLE {table}; CREATE TABLE {table} ({})",
+                    definition()
+                ))
+                .await?;
+                Ok(None)
+            }
+            (_, None) => {
+                make(format!("CREATE TABLE {table} ({})", definition())).await?;
+                Ok(None)
+            }
+            (mode, Some(existing)) => {
+                let mut same = true;
+                for (name, t) in columns {
+                    let Some((_, theirs)) = existing.iter().find(|(n, _)| n == name) else {
+                        let known: Vec<&str> = existing.iter().map(|(n, _)| n.as_str()).collect();
+                        return Err(error(
+                            &self.url,
+                            format!(
+                                "the table {} has no column {name:?} (it has {})",
+                                self.table,
+                                known.join(", ")
+                            ),
+                        ));
+                    };
+                    same &= PgType::from_name(theirs) == Some(*t);
+                }
+                if same && mode == Mode::Append {
+                    return Ok(None);
+                }
+                let staged = "iterable_staged_rows".to_owned();
+                let definition: Vec<String> = columns
+                    .iter()
+                    .map(|(name, t)| format!("{} {t}", quote(name)))
+                    .collect();
+                make(format!(
+                    "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
+                    quote(&staged),
+                    definition.join(", ")
+                ))
+                .await?;
+                Ok(Some(staged))
+            }
+        }
+    }
+
+    /// The table's columns and their types (`format_type`'s text), `None` when there is no
+    /// such table.
+    async fn existing_columns(&self) -> Result<Option<Vec<(String, String)>>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT a.attname::text, format_type(a.atttypid, NULL) FROM pg_attribute a \
+                 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY a.attnum",
+                &[&quote_name(&self.table)],
+            )
+            .await
+            .map_err(self.fail("cannot look up"))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.iter()
+                .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
+                .collect(),
+        ))
+    }
+
+    /// Inserts the staged rows into the table, cast to its column types; for an upsert,
+    /// updating the rows whose key is there.
+    async fn insert_staged(&self, staged: &str, columns: &Columns) -> Result<()> {
+        let existing = self.existing_columns().await?.unwrap_or_default();
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
+        let values: Vec<String> = columns
+            .iter()
+            .map(|(name, _)| {
+                let theirs = existing.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+                match theirs {
+                    Some(t) => format!("{}::{t}", quote(name)),
+                    None => quote(name),
+                }
+            })
+            .collect();
+        let mut sql = format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
+            quote_name(&self.table),
+            names.join(", "),
+            values.join(", "),
+            quote(staged)
+        );
+        if self.mode == Mode::Upsert {
+            let key: Vec<String> = self.key.iter().map(|k| quote(k)).collect();
+            let updates: Vec<String> = columns
+                .iter()
+                .filter(|(name, _)| !self.key.contains(name))
+                .map(|(name, _)| format!("{0} = EXCLUDED.{0}", quote(name)))
+                .collect();
+            sql.push_str(&format!(" ON CONFLICT ({})", key.join(", ")));
+            match updates.is_empty() {
+                true => sql.push_str(" DO NOTHING"),
+                false => sql.push_str(&format!(" DO UPDATE SET {}", updates.join(", "))),
+            }
+        }
+        self.client
+            .batch_execute(&sql)
+            .await
+            .map_err(self.fail("cannot write"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgpass_lines_split_at_unescaped_colons() {
+        assert_eq!(
+            pgpass_fields(r"h:5432:*:u:pa\:ss\\"),
+            ["h", "5432", "*", "u", r"pa:ss\"]
+        );
+    }
+
+    #[test]
+    fn names_are_quoted() {
+        assert_eq!(quote_name("s.Ta\"b"), "\"s\".\"Ta\"\"b\"");
+    }
+}

@@ -1,0 +1,349 @@
+//! PostgreSQL as a source and a sink, against the real server `tests/run.sh` starts on
+//! 127.0.0.1: tables that psql made read with typed values, through every adapter and the
+//! command; tables written and read back by psql; writes that fail leave nothing behind.
+
+mod common;
+
+use iterable_core::{Record, Value};
+use iterable_formats::{ReadOptions, WriteOptions};
+use iterable_tests::{postgres_database, psql};
+
+fn read_options(pairs: &[(&str, &str)]) -> ReadOptions {
+    let mut options = ReadOptions::default();
+    for (key, value) in pairs {
+        options.options.set(*key, *value);
+    }
+    options
+}
+
+fn write_options(pairs: &[(&str, &str)]) -> WriteOptions {
+    let mut options = WriteOptions::default();
+    for (key, value) in pairs {
+        options.options.set(*key, *value);
+    }
+    options
+}
+
+fn read_sync(url: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
+    iterable_sync::open_with(url, &read_options(pairs))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The error opening `url` with `pairs` gives.
+fn open_error(url: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
+    match iterable_sync::open_with(url, &read_options(pairs)) {
+        Ok(_) => panic!("{url} opened with {pairs:?}"),
+        Err(error) => error,
+    }
+}
+
+/// Every value as the JSON Lines writer renders it: a compact view to compare.
+fn as_json(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|record| {
+            let mut out = bytes::BytesMut::new();
+            iterable_formats::json_text::write_record(record, &mut out).unwrap();
+            String::from_utf8(out.to_vec()).unwrap()
+        })
+        .collect()
+}
+
+const TYPED_TABLE: &str = "
+    CREATE TYPE mood AS ENUM ('sad', 'happy');
+    CREATE TABLE typed (
+        id bigint PRIMARY KEY, small smallint, normal integer, ok boolean, r real,
+        d double precision, price numeric(10, 2), huge numeric, name text, code varchar(5),
+        fixed char(3), doc jsonb, j json, blob bytea, day date, at time, happened timestamp,
+        instant timestamptz, took interval, u uuid, tags integer[], grid integer[][],
+        words text[], feeling mood, address inet
+    );
+    INSERT INTO typed VALUES
+      (1, -2, 3, true, 1.5, 2.25, 1234.50, 123456789012345678901234567890123456789012.5,
+       'Ada é', 'ab', 'x', '{\"a\": [1, null, {\"b\": \"c\"}]}', '[1, 2.5]', '\\x00ff',
+       '1969-07-20', '13:45:00.25', '2024-01-31 13:45:00.25', '2024-01-31 13:45:00.25+02',
+       '1 day 02:00:00.5', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1,NULL,3}',
+       '{{1,2},{3,4}}', '{\"x y\",z}', 'happy', '192.168.0.1/24'),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL, NULL, NULL, NULL, NULL,
+       'infinity', NULL, '-infinity', NULL, '1 mon 2 days', NULL, '{}', NULL, NULL, NULL, NULL);
+";
+
+#[test]
+fn tables_psql_made_read_as_typed_values() {
+    let url = postgres_database("iterable_read_typed");
+    psql(&url, TYPED_TABLE);
+    let records = read_sync(&url, &[("table", "typed")]);
+    let json = as_json(&records[..1]);
+    assert_eq!(
+        json[0],
+        concat!(
+            r#"{"id":1,"small":-2,"normal":3,"ok":true,"r":1.5,"d":2.25,"price":1234.50,"#,
+            r#""huge":"123456789012345678901234567890123456789012.5","name":"Ada é","code":"ab","#,
+            r#""fixed":"x  ","doc":{"a":[1,null,{"b":"c"}]},"j":[1,2.5],"blob":"AP8=","#,
+            r#""day":"1969-07-20","at":"13:45:00.25","happened":"2024-01-31T13:45:00.25","#,
+            r#""instant":"2024-01-31T11:45:00.25Z","took":"PT93600.5S","#,
+            r#""u":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","tags":[1,null,3],"#,
+            r#""grid":[[1,2],[3,4]],"words":["x y","z"],"feeling":"happy","#,
+            r#""address":"192.168.0.1/24"}"#
+        )
+    );
+    let second = &records[1];
+    assert!(matches!(second.get("huge"), Some(Value::Float(f)) if f.is_nan()));
+    assert_eq!(second.get("day"), Some(&Value::from("infinity")));
+    assert_eq!(second.get("happened"), Some(&Value::from("-infinity")));
+    assert_eq!(second.get("took"), Some(&Value::from("P1M2DT0S")));
+    assert_eq!(second.get("tags"), Some(&Value::Array(vec![])));
+    assert_eq!(second.get("small"), Some(&Value::Null));
+    assert_eq!(
+        records[0].get("price"),
+        Some(&Value::Decimal(iterable_core::Decimal::new(123450, 6, 2)))
+    );
+
+    // Columns and a filter; a query.
+    let some = read_sync(
+        &url,
+        &[
+            ("table", "public.typed"),
+            ("columns", "name, id"),
+            ("filter", "id < 2"),
+        ],
+    );
+    assert_eq!(as_json(&some), [r#"{"name":"Ada é","id":1}"#]);
+    let queried = read_sync(
+        &url,
+        &[("query", "SELECT id * 10 AS n FROM typed ORDER BY id;")],
+    );
+    assert_eq!(as_json(&queried), [r#"{"n":10}"#, r#"{"n":20}"#]);
+}
+
+#[test]
+fn every_adapter_reads_and_writes_alike() {
+    let url = postgres_database("iterable_adapters");
+    psql(
+        &url,
+        "CREATE TABLE people (id integer, name text, born date);
+         INSERT INTO people SELECT n, 'person ' || n, DATE '2000-01-01' + n FROM generate_series(1, 2500) n;",
+    );
+    let options = read_options(&[("table", "people"), ("filter", "id % 2 = 0")]);
+    let expected = read_sync(&url, &[("table", "people"), ("filter", "id % 2 = 0")]);
+    assert_eq!(expected.len(), 1250);
+    assert_eq!(
+        expected[0].get("born"),
+        Some(&Value::Date(
+            iterable_core::Date::from_ymd(2000, 1, 3).unwrap()
+        ))
+    );
+
+    let on_tokio = common::tokio_runtime().block_on(async {
+        let mut reader = iterable_tokio::open_with(&url, &options).await?;
+        reader.read_bulk(usize::MAX).await
+    });
+    assert_eq!(on_tokio.unwrap(), expected);
+    let on_smol = smol::block_on(async {
+        let mut reader = iterable_smol::open_with(&url, &options).await?;
+        reader.read_bulk(usize::MAX).await
+    });
+    assert_eq!(on_smol.unwrap(), expected);
+
+    // Written by each adapter into a table of its own, read back by psql.
+    let write = |table: &str| write_options(&[("table", table)]);
+    let mut writer = iterable_sync::create_with(&url, &write("by_sync")).unwrap();
+    writer.write_bulk(&expected).unwrap();
+    writer.finish().unwrap();
+    common::tokio_runtime().block_on(async {
+        let mut writer = iterable_tokio::create_with(&url, &write("by_tokio"))
+            .await
+            .unwrap();
+        writer.write_bulk(&expected).await.unwrap();
+        writer.finish().await.unwrap();
+    });
+    smol::block_on(async {
+        let mut writer = iterable_smol::create_with(&url, &write("by_smol"))
+            .await
+            .unwrap();
+        writer.write_bulk(&expected).await.unwrap();
+        writer.finish().await.unwrap();
+    });
+    let original = psql(&url, "SELECT * FROM people WHERE id % 2 = 0 ORDER BY id");
+    for table in ["by_sync", "by_tokio", "by_smol"] {
+        assert_eq!(
+            psql(&url, &format!("SELECT * FROM {table} ORDER BY id")),
+            original,
+            "{table}"
+        );
+        // The column types came from the records: integers stay integers, dates dates.
+        assert_eq!(
+            psql(
+                &url,
+                &format!(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attnum > 0 ORDER BY attnum"
+                )
+            ),
+            "bigint\ntext\ndate\n"
+        );
+    }
+    let tables = iterable_sync::database_tables(&url).unwrap().unwrap();
+    assert_eq!(tables, ["by_smol", "by_sync", "by_tokio", "people"]);
+}
+
+#[test]
+fn typed_values_round_trip_through_a_table() {
+    let url = postgres_database("iterable_round_trip");
+    psql(&url, TYPED_TABLE);
+    // The table read, written to a new one (types from the records), read back the same.
+    let records = read_sync(
+        &url,
+        &[
+            ("table", "typed"),
+            ("filter", "id = 1"),
+            (
+                "columns",
+                "id,small,normal,ok,d,price,name,doc,blob,day,at,happened,instant,took,tags",
+            ),
+        ],
+    );
+    let mut writer = iterable_sync::create_with(
+        &url,
+        &write_options(&[("table", "copied"), ("mode", "create")]),
+    )
+    .unwrap();
+    writer.write_bulk(&records).unwrap();
+    writer.finish().unwrap();
+    let back = read_sync(&url, &[("table", "copied")]);
+    assert_eq!(as_json(&back), as_json(&records));
+    assert_eq!(back[0].get("instant"), records[0].get("instant"));
+    // PostgreSQL finds them equal to the original's (an interval's day as 24 hours).
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM copied c JOIN typed t ON t.id = c.id AND c.price = t.price \
+                    AND c.doc = t.doc AND c.instant = t.instant AND c.took = t.took \
+                    AND c.tags::int[] = t.tags AND c.blob = t.blob AND c.day = t.day AND c.at = t.at"
+        ),
+        "1\n"
+    );
+}
+
+#[test]
+fn writes_append_replace_upsert_and_cast_into_existing_tables() {
+    let url = postgres_database("iterable_modes");
+    psql(
+        &url,
+        "CREATE TABLE scores (id integer PRIMARY KEY, score numeric(5,1), note varchar(10))",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("scores.csv");
+    std::fs::write(&csv, "id,score,note\n1,2.5,first\n2,10,second\n").unwrap();
+    let csv = csv.to_str().unwrap();
+    let convert = |pairs: &[(&str, &str)]| {
+        let options = iterable_sync::ConvertOptions {
+            write: write_options(pairs),
+            ..Default::default()
+        };
+        iterable_sync::convert(csv, &url, &options)
+    };
+    // The CSV's text goes into the integer and numeric columns, cast by PostgreSQL.
+    convert(&[("table", "scores")]).unwrap();
+    assert_eq!(
+        psql(&url, "SELECT * FROM scores ORDER BY id"),
+        "1|2.5|first\n2|10.0|second\n"
+    );
+    // A key already there: append fails, and leaves the table as it was.
+    let error = convert(&[("table", "scores"), ("mode", "append")]).unwrap_err();
+    assert!(error.to_string().contains("duplicate key"), "{error}");
+    assert_eq!(psql(&url, "SELECT count(*) FROM scores"), "2\n");
+    // Upsert updates them.
+    std::fs::write(csv, "id,score,note\n2,7,updated\n3,1,third\n").unwrap();
+    convert(&[("table", "scores"), ("mode", "upsert"), ("key", "id")]).unwrap();
+    assert_eq!(
+        psql(&url, "SELECT * FROM scores ORDER BY id"),
+        "1|2.5|first\n2|7.0|updated\n3|1.0|third\n"
+    );
+    // Create refuses a table that is there; replace drops it first.
+    let error = convert(&[("table", "scores"), ("mode", "create")]).unwrap_err();
+    assert!(error.to_string().contains("exists already"), "{error}");
+    convert(&[("table", "scores"), ("mode", "replace")]).unwrap();
+    assert_eq!(
+        psql(&url, "SELECT * FROM scores ORDER BY id"),
+        "2|7|updated\n3|1|third\n"
+    );
+    // A value the column cannot take fails the whole write.
+    std::fs::write(csv, "id,score,note\n4,1,fine\n5,1,much too long a note\n").unwrap();
+    psql(
+        &url,
+        "DROP TABLE scores; CREATE TABLE scores (id integer, score integer, note varchar(10))",
+    );
+    let error = convert(&[("table", "scores")]).unwrap_err();
+    assert!(error.to_string().contains("too long"), "{error}");
+    assert_eq!(psql(&url, "SELECT count(*) FROM scores"), "0\n");
+    // A field the table lacks is named.
+    std::fs::write(csv, "id,extra\n1,x\n").unwrap();
+    let error = convert(&[("table", "scores")]).unwrap_err();
+    assert!(error.to_string().contains("no column \"extra\""), "{error}");
+    // Options the sink does not know are listed.
+    let error = convert(&[("table", "scores"), ("colour", "red")]).unwrap_err();
+    assert!(
+        error.to_string().contains("known: table, mode, key"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_no_table_and_no_rows() {
+    let url = postgres_database("iterable_failures");
+    let record = |id: i64| -> Record { [("id", Value::Int(id))].into_iter().collect() };
+    // A record with a field the first ones did not have: an error, and nothing written.
+    let mut writer =
+        iterable_sync::create_with(&url, &write_options(&[("table", "t"), ("infer_rows", "2")]))
+            .unwrap();
+    writer.write_bulk(&[record(1), record(2)]).unwrap();
+    let late: Record = [("id", Value::Int(3)), ("late", Value::Int(1))]
+        .into_iter()
+        .collect();
+    let error = writer.write(&late).unwrap_err();
+    assert!(error.to_string().contains("\"late\""), "{error}");
+    drop(writer);
+    assert_eq!(psql(&url, "SELECT to_regclass('t') IS NULL"), "t\n");
+    // Dropped before finish: rolled back.
+    common::tokio_runtime().block_on(async {
+        let mut writer = iterable_tokio::create_with(&url, &write_options(&[("table", "t")]))
+            .await
+            .unwrap();
+        let many: Vec<Record> = (0..300_000).map(record).collect();
+        writer.write_bulk(&many).await.unwrap();
+        drop(writer);
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(psql(&url, "SELECT to_regclass('t') IS NULL"), "t\n");
+}
+
+#[test]
+fn errors_name_the_location_but_never_the_password() {
+    let url = postgres_database("iterable_errors");
+    let with_password = url.replacen("postgres@", "postgres:sekrit@", 1);
+    let missing = format!("{}_missing", with_password);
+    let error = open_error(&missing, &[("table", "x")]);
+    let text = error.to_string();
+    assert!(
+        text.contains("does not exist") && text.contains("127.0.0.1"),
+        "{text}"
+    );
+    assert!(!text.contains("sekrit"), "{text}");
+    let error = open_error(&with_password, &[("table", "nope")]);
+    assert!(
+        error.to_string().contains("\"nope\" does not exist"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("sekrit"));
+    let error = open_error(&url, &[]);
+    assert!(error.to_string().contains("-o table=NAME"), "{error}");
+    let error = open_error(&url, &[("tabel", "x")]);
+    assert!(
+        error
+            .to_string()
+            .contains("known: table, query, columns, filter"),
+        "{error}"
+    );
+}
