@@ -32,12 +32,13 @@
 //! bytes after the end marker, an input cut short) ends the read.
 //!
 //! Written: column types come from the schema given, else from the first `-O infer_rows`
-//! records (1000): integers `int8` (`int2`, `int4` for narrower schema types), floats
-//! `float8`, decimals `numeric`, strings `text`, bytes `bytea`, dates, times, timestamps
-//! (`timestamptz` with a zone), durations `interval`, lists of scalars arrays of them, other
-//! nested values `jsonb`, columns of nulls `text`. A later record with a field the columns do
-//! not have, or a value its column cannot hold exactly, is an error naming the record and the
-//! field; scalars go into `text` columns as their text.
+//! records (1000), the type each field's values share: integers `int8` (`int2`, `int4` for
+//! narrower schema types), with floats `float8`, with decimals `numeric`; strings `text`
+//! (and scalars of different types, written as their text); bytes `bytea`; dates, times,
+//! timestamps (`timestamptz` with a zone) and durations `interval`; lists of one scalar type
+//! arrays of it; other nested values `jsonb`; fields of nulls only `text`. A later record
+//! with a field the columns do not have, or a value its column cannot hold exactly (a float
+//! in an `int8` column, nanoseconds), is an error naming the record and the field.
 
 use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -376,6 +377,50 @@ impl PgType {
             },
             DataType::Struct(_) | DataType::Map(..) => scalar(Scalar::Jsonb),
             _ => scalar(Scalar::Text),
+        }
+    }
+}
+
+impl PgType {
+    /// The type that holds values of both types, `None` when there is none (an array and a
+    /// scalar).
+    fn widened(self, other: PgType) -> Option<PgType> {
+        use Scalar as S;
+        if self == other {
+            return Some(self);
+        }
+        let json = PgType {
+            scalar: S::Jsonb,
+            array: false,
+        };
+        if self == json || other == json {
+            return Some(json);
+        }
+        let rank = |s: Scalar| match s {
+            S::Int2 => Some(1),
+            S::Int4 => Some(2),
+            S::Int8 => Some(3),
+            S::Float4 | S::Float8 => Some(4),
+            S::Numeric => Some(5),
+            _ => None,
+        };
+        let scalar = match (self.scalar, other.scalar) {
+            (a, b) if a == b => a,
+            (S::Float4 | S::Float8, S::Float4 | S::Float8) => S::Float8,
+            (a, b) => match (rank(a), rank(b)) {
+                (Some(x), Some(y)) if x.max(y) == 4 => S::Float8,
+                (Some(x), Some(_)) if x == rank(a).max(rank(b)).unwrap_or(0) => a,
+                (Some(_), Some(_)) => b,
+                _ if !self.array && !other.array => S::Text,
+                _ => return None,
+            },
+        };
+        match self.array == other.array {
+            true => Some(PgType {
+                scalar,
+                array: self.array,
+            }),
+            false => None,
         }
     }
 }
@@ -1025,15 +1070,14 @@ impl PgCopyEncoder {
     /// Decides the columns (from the schema, else the records held) and writes the header
     /// and the records held.
     fn start(&mut self, dst: &mut BytesMut) -> Result<()> {
-        let schema = match self.schema.take() {
-            Some(schema) => schema,
-            None => Schema::infer(&self.held)?,
+        let columns = match self.schema.take() {
+            Some(schema) => schema
+                .fields()
+                .iter()
+                .map(|f| (f.name.to_string(), PgType::for_data_type(&f.data_type)))
+                .collect(),
+            None => infer_columns(&self.held, self.records - self.held.len() as u64)?,
         };
-        let columns: Vec<(String, PgType)> = schema
-            .fields()
-            .iter()
-            .map(|f| (f.name.to_string(), PgType::for_data_type(&f.data_type)))
-            .collect();
         if columns.len() > usize::from(i16::MAX as u16) {
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
@@ -1083,6 +1127,99 @@ impl PgCopyEncoder {
             }
         }
         Ok(())
+    }
+}
+
+/// The columns that hold the values of `records` (the first numbered `before + 1`): each
+/// field's type is the one its values share, integers widening to wider integers, to `float8`
+/// and to `numeric`, scalars of different types to `text`, and anything with a nested value to
+/// `jsonb`; a field of nulls only is `text`. Fields in the order they first appear.
+fn infer_columns(records: &[Record], before: u64) -> Result<Columns> {
+    // Each field's type so far, and whether it held an array without elements (which says
+    // nothing of their type).
+    let mut columns: Vec<(String, Option<PgType>, bool)> = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        for (name, value) in record.iter() {
+            let at = match columns.iter().position(|(n, _, _)| n == name) {
+                Some(at) => at,
+                None => {
+                    columns.push((name.to_owned(), None, false));
+                    columns.len() - 1
+                }
+            };
+            if let Value::Array(items) = value
+                && items.iter().all(Value::is_null)
+            {
+                columns[at].2 = true;
+                continue;
+            }
+            if value.is_null() {
+                continue;
+            }
+            let this = value_type(value);
+            let column = &mut columns[at].1;
+            *column = Some(match *column {
+                None => this,
+                Some(that) => that.widened(this).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidRecord,
+                        format!("field {name:?} holds {} after {that} values", what(value)),
+                    )
+                    .with_format(FORMAT)
+                    .at(Position {
+                        record: Some(before + i as u64 + 1),
+                        ..Position::default()
+                    })
+                })?,
+            });
+        }
+    }
+    Ok(columns
+        .into_iter()
+        .map(|(name, t, arrays)| {
+            let text = PgType {
+                scalar: Scalar::Text,
+                array: arrays,
+            };
+            (name, t.unwrap_or(text))
+        })
+        .collect())
+}
+
+/// The column type for `value`: that of its data type, but an array whose elements share no
+/// scalar type is `jsonb`.
+fn value_type(value: &Value) -> PgType {
+    let json = PgType {
+        scalar: Scalar::Jsonb,
+        array: false,
+    };
+    let Value::Array(items) = value else {
+        return PgType::for_data_type(&DataType::of(value));
+    };
+    let mut element: Option<PgType> = None;
+    for item in items.iter().filter(|item| !item.is_null()) {
+        let this = match item {
+            Value::Array(_) | Value::Object(_) => return json,
+            other => PgType::for_data_type(&DataType::of(other)),
+        };
+        element = match element {
+            None => Some(this),
+            Some(that) => match that.widened(this) {
+                Some(widened) if widened.scalar != Scalar::Text || this == that => Some(widened),
+                _ => return json,
+            },
+        };
+    }
+    let element = element.unwrap_or(PgType {
+        scalar: Scalar::Text,
+        array: false,
+    });
+    match element.scalar {
+        Scalar::Jsonb => json,
+        _ => PgType {
+            array: true,
+            ..element
+        },
     }
 }
 
@@ -1542,6 +1679,51 @@ mod tests {
             .unwrap_err();
         assert!(error.to_string().contains("field \"id\" (int8)"), "{error}");
         assert_eq!(error.position().record, Some(3));
+    }
+
+    #[test]
+    fn columns_take_the_type_their_values_share() {
+        let records = [
+            record(vec![
+                ("n", Value::Int(1)),
+                ("d", Value::Decimal(Decimal::new(25, 2, 1))),
+                ("t", Value::from("a")),
+                ("l", Value::Array(vec![])),
+                ("j", Value::Array(vec![Value::Int(1), Value::from("x")])),
+            ]),
+            record(vec![
+                ("n", Value::Float(0.5)),
+                ("d", Value::Decimal(Decimal::new(100000, 6, 0))),
+                ("t", Value::Int(7)),
+                ("l", Value::Array(vec![Value::Int(2)])),
+                ("x", Value::Null),
+            ]),
+        ];
+        let columns = infer_columns(&records, 0).unwrap();
+        let types: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
+        assert_eq!(
+            types,
+            [
+                "n float8",
+                "d numeric",
+                "t text",
+                "l int8[]",
+                "j jsonb",
+                "x text"
+            ]
+        );
+        let back = round_trip(&records);
+        assert_eq!(back[1].get("t"), Some(&Value::from("7")));
+        assert_eq!(back[0].get("j"), records[0].get("j"));
+        let error = infer_columns(
+            &[
+                record(vec![("a", Value::Int(1))]),
+                record(vec![("a", Value::Array(vec![Value::Int(1)]))]),
+            ],
+            10,
+        )
+        .unwrap_err();
+        assert_eq!(error.position().record, Some(12));
     }
 
     #[test]

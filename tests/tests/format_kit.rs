@@ -305,6 +305,22 @@ fn cases() -> Vec<Case> {
             },
             recovers: true,
         },
+        // Rows written by PostgreSQL (`\\copy (...) TO 'kit.pgcopy' WITH (FORMAT binary)`), the
+        // header's extension naming their columns; the bad one has its second row's int8 cut
+        // to three bytes.
+        Case {
+            format: Format::from_name("pgcopy").unwrap(),
+            options: &[],
+            file: "kit.pgcopy",
+            good: include_bytes!("../data/kit.pgcopy"),
+            bad: include_bytes!("../data/kit-bad.pgcopy"),
+            first_error: Position {
+                byte: Some(239),
+                record: Some(2),
+                ..Position::default()
+            },
+            recovers: true,
+        },
         // Written by fastavro (avro_peer.py kit): every type and logical type, deflate blocks of
         // about one record; the bad one has its second block's data broken.
         Case {
