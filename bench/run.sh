@@ -25,3 +25,4 @@ cargo bench -p iterable-tests --bench formats
 cargo bench -p iterable-tests --bench sheets_and_databases
 cargo bench -p iterable-tests --bench codecs
 cargo bench -p iterable-tests --bench s3
+bench/postgres.sh

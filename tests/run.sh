@@ -37,32 +37,8 @@ if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cram
 fi
 export ITERABLE_TEST_PYTHON="$PWD/$venv/bin/python"
 
-# A throwaway PostgreSQL cluster on 127.0.0.1, without durability (it is deleted at the end).
-as_root=""
-[ "$(id -u)" -eq 0 ] || as_root="sudo"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$pg_bin" ] || ! command -v psql >/dev/null 2>&1; then
-  echo "installing PostgreSQL for the database tests"
-  $as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq postgresql >/dev/null
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-fi
-pg_dir=$(mktemp -d /tmp/iterable-pg.XXXXXX)
-pg_as=()
-if [ "$(id -u)" -eq 0 ]; then
-  # initdb refuses to run as root: the cluster belongs to the postgres user.
-  chown postgres "$pg_dir"
-  pg_as=(runuser -u postgres --)
-fi
-pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync >"$pg_dir/initdb.log" 2>&1
-"${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
-  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
-stop_postgres() {
-  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$pg_dir"
-}
-trap stop_postgres EXIT
-export ITERABLE_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
+# A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres-server.sh), stopped at the end.
+source tests/postgres-server.sh
+export ITERABLE_TEST_POSTGRES="$postgres_url"
 
 cargo test --workspace --all-features "$@"
