@@ -169,9 +169,10 @@ pub fn writing(location: Location, options: &WriteOptions) -> (Location, WriteOp
             let mut kept = FormatOptions::default();
             let mut taken = Vec::new();
             for (key, value) in options.options.iter() {
-                match encoder_keys.contains(&key) {
-                    true => drop(kept.set(key, value)),
-                    false => taken.push((key.to_owned(), value.to_owned())),
+                if encoder_keys.contains(&key) {
+                    kept.set(key, value);
+                } else {
+                    taken.push((key.to_owned(), value.to_owned()));
                 }
             }
             let options = WriteOptions {

@@ -29,6 +29,8 @@ pub async fn create_with<Rt: Runtime>(
     options: &WriteOptions,
 ) -> Result<Writer> {
     let (parsed, options) = crate::writing(Location::parse(location)?, options);
+    // As errors show it: a database URL without its password.
+    let location = &parsed.to_string();
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     let mut state = WriteState::new(&options)

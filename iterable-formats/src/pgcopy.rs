@@ -15,7 +15,7 @@
 //! | `bool` | `Bool` |
 //! | `int2`, `int4`, `int8`, `oid` | `Int` |
 //! | `float4`, `float8` | `Float` |
-//! | `numeric` | `Decimal` (up to 38 digits; more as a string of its digits; `NaN` and infinities as floats) |
+//! | `numeric` | `Decimal` (up to 38 digits; more as a string of its digits, an error past 1,000; `NaN` and infinities as floats) |
 //! | `text`, `varchar`, `bpchar`, `name`, `char`, enums | `String` |
 //! | `json`, `jsonb` | nested values |
 //! | `bytea` | `Bytes` |
@@ -34,9 +34,10 @@
 //! Written: column types come from the schema given, else from the first `-O infer_rows`
 //! records (1000), the type each field's values share: integers `int8` (`int2`, `int4` for
 //! narrower schema types), with floats `float8`, with decimals `numeric`; strings `text`
-//! (and scalars of different types, written as their text); bytes `bytea`; dates, times,
-//! timestamps (`timestamptz` with a zone) and durations `interval`; lists of one scalar type
-//! arrays of it; other nested values `jsonb`; fields of nulls only `text`. A later record
+//! (and scalars of different types but bytes, written as their text); bytes `bytea`; dates,
+//! times, timestamps (`timestamptz` with a zone) and durations `interval`; lists of one
+//! scalar type arrays of it; other nested values, and lists and scalars in one field,
+//! `jsonb`; fields of nulls only `text`. A later record
 //! with a field the columns do not have, or a value its column cannot hold exactly (a float
 //! in an `int8` column, nanoseconds), is an error naming the record and the field.
 
@@ -62,6 +63,9 @@ const MAX_EXTENSION: usize = 1 << 20;
 
 /// How deep arrays may nest (PostgreSQL's own limit is 6 dimensions).
 const MAX_DIMENSIONS: usize = 6;
+
+/// The most digits a `numeric` is read with (PostgreSQL allows 147,455).
+const MAX_NUMERIC_DIGITS: usize = 1000;
 
 /// Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
 const EPOCH_MICROS: i64 = 946_684_800_000_000;
@@ -230,7 +234,7 @@ const SCALARS: &[(Scalar, &str, u32)] = &[
     (Scalar::Varchar, "varchar", 1043),
     (Scalar::Bpchar, "bpchar", 1042),
     (Scalar::Name, "name", 19),
-    (Scalar::Char, "char", 18),
+    (Scalar::Char, "\"char\"", 18),
     (Scalar::Json, "json", 114),
     (Scalar::Jsonb, "jsonb", 3802),
     (Scalar::Bytea, "bytea", 17),
@@ -279,7 +283,7 @@ impl PgType {
             "decimal" => "numeric",
             "character varying" => "varchar",
             "character" => "bpchar",
-            "\"char\"" => "char",
+            "char" => "\"char\"",
             "timestamp without time zone" => "timestamp",
             "timestamp with time zone" => "timestamptz",
             "time without time zone" => "time",
@@ -382,19 +386,19 @@ impl PgType {
 }
 
 impl PgType {
-    /// The type that holds values of both types, `None` when there is none (an array and a
-    /// scalar).
-    fn widened(self, other: PgType) -> Option<PgType> {
+    /// The type that holds values of both types: `jsonb` when no other does (a list and a
+    /// scalar, lists of different types).
+    fn widened(self, other: PgType) -> PgType {
         use Scalar as S;
         if self == other {
-            return Some(self);
+            return self;
         }
         let json = PgType {
             scalar: S::Jsonb,
             array: false,
         };
         if self == json || other == json {
-            return Some(json);
+            return json;
         }
         let rank = |s: Scalar| match s {
             S::Int2 => Some(1),
@@ -412,15 +416,16 @@ impl PgType {
                 (Some(x), Some(_)) if x == rank(a).max(rank(b)).unwrap_or(0) => a,
                 (Some(_), Some(_)) => b,
                 _ if !self.array && !other.array => S::Text,
-                _ => return None,
+                _ => return json, // lists of different types
             },
         };
         match self.array == other.array {
-            true => Some(PgType {
+            true => PgType {
                 scalar,
                 array: self.array,
-            }),
-            false => None,
+            },
+            // A list and a scalar: what JSON holds.
+            false => json,
         }
     }
 }
@@ -443,27 +448,38 @@ pub type Columns = Vec<(String, PgType)>;
 /// ```
 /// use iterable_formats::pgcopy::{PgType, header, read_header};
 /// let columns = vec![("id".to_owned(), PgType::named("int8")?)];
-/// let bytes = header(&columns);
+/// let bytes = header(&columns)?;
 /// let (read, len) = read_header(&bytes)?.unwrap();
 /// assert_eq!((read, len), (Some(columns), bytes.len()));
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-pub fn header(columns: &[(String, PgType)]) -> Vec<u8> {
+pub fn header(columns: &[(String, PgType)]) -> Result<Vec<u8>> {
+    let too_long =
+        |what: String| Err(Error::new(ErrorKind::LimitExceeded, what).with_format(FORMAT));
     let mut extension = Vec::new();
     extension.extend_from_slice(EXTENSION_TAG);
-    extension.put_u16(columns.len() as u16);
+    let Ok(count) = i16::try_from(columns.len()) else {
+        return too_long(format!("{} columns, more than a row holds", columns.len()));
+    };
+    extension.put_u16(count as u16);
     for (name, pg_type) in columns {
         for text in [name.as_str(), &pg_type.to_string()] {
-            extension.put_u16(text.len() as u16);
+            let Ok(len) = u16::try_from(text.len()) else {
+                return too_long(format!("a column name of {} bytes", text.len()));
+            };
+            extension.put_u16(len);
             extension.extend_from_slice(text.as_bytes());
         }
+    }
+    if extension.len() > MAX_EXTENSION {
+        return too_long(format!("column names of {} bytes in all", extension.len()));
     }
     let mut out = Vec::with_capacity(19 + extension.len());
     out.extend_from_slice(SIGNATURE);
     out.put_i32(0); // flags: no OIDs
     out.put_i32(extension.len() as i32);
     out.extend_from_slice(&extension);
-    out
+    Ok(out)
 }
 
 /// Reads the header at the start of `bytes`: the columns its extension describes (`None` when
@@ -541,7 +557,7 @@ fn header_error(message: &str) -> Error {
 /// use iterable_formats::pgcopy::{PgCopyDecoder, PgType, header};
 ///
 /// let columns = vec![("id".to_owned(), PgType::named("int4")?)];
-/// let mut input = header(&columns);
+/// let mut input = header(&columns)?;
 /// input.extend_from_slice(b"\x00\x01\x00\x00\x00\x04\x00\x00\x00\x07\xff\xff");
 /// let mut buf = BytesMut::from(&input[..]);
 /// let mut decoder = PgCopyDecoder::new(None, 1 << 20);
@@ -849,6 +865,9 @@ impl PgCopyDecoder {
                 &mut crate::json_tape::Build,
             )
             .map_err(|e| e.to_string())?;
+        if record.len() != 1 {
+            return Err("text that is not one JSON value".to_owned());
+        }
         Ok(record.remove("v").unwrap_or(Value::Null))
     }
 
@@ -878,8 +897,13 @@ impl PgCopyDecoder {
         if dimensions > 0 && total.is_none_or(|n| n > rest.len() / 4) {
             return Err("an array longer than its bytes".to_owned());
         }
-        let mut elements = Vec::with_capacity(if dimensions == 0 { 0 } else { total.unwrap() });
-        for _ in 0..elements.capacity() {
+        let count = if dimensions == 0 {
+            0
+        } else {
+            total.unwrap_or(0)
+        };
+        let mut elements = Vec::with_capacity(count);
+        for _ in 0..count {
             let len = int(&mut rest)?;
             if len == -1 {
                 elements.push(Value::Null);
@@ -936,8 +960,13 @@ fn numeric(bytes: &[u8]) -> std::result::Result<Value, String> {
         0xF000 => return Ok(Value::Float(f64::NEG_INFINITY)),
         other => return Err(format!("a numeric sign of {other:#06x}")),
     }
-    if scale > 16_383 || weight.unsigned_abs() > 32_768 {
-        return Err("a numeric out of range".to_owned());
+    // Its text takes about 4 digits per group of its weight, and its scale: bounded, so that
+    // a few bytes cannot claim megabytes of zeros.
+    let digits = 4 * (weight.max(0) as usize + 1) + scale;
+    if digits > MAX_NUMERIC_DIGITS {
+        return Err(format!(
+            "a numeric of {digits} digits, more than the {MAX_NUMERIC_DIGITS} read"
+        ));
     }
     let mut digits = Vec::with_capacity(count);
     for i in 0..count {
@@ -1052,6 +1081,8 @@ pub struct PgCopyEncoder {
     schema: Option<Schema>,
     columns: Option<Vec<(String, PgType)>>,
     records: u64,
+    /// The header and the records held could not be written.
+    failed: bool,
 }
 
 impl PgCopyEncoder {
@@ -1064,7 +1095,28 @@ impl PgCopyEncoder {
             schema: None,
             columns: None,
             records: 0,
+            failed: false,
         }
+    }
+
+    /// An error once the header and the records held failed to be written: they are gone
+    /// (the writer drops what a failed call wrote), so nothing more may follow them.
+    fn refuse_after_failure(&self) -> Result<()> {
+        match self.failed {
+            false => Ok(()),
+            true => Err(Error::new(
+                ErrorKind::InvalidRecord,
+                "an earlier record failed, and the records held with it: nothing more is written",
+            )
+            .with_format(FORMAT)),
+        }
+    }
+
+    /// [`PgCopyEncoder::start`], refusing every later call when it fails.
+    fn start_or_fail(&mut self, dst: &mut BytesMut) -> Result<()> {
+        let started = self.start(dst);
+        self.failed = started.is_err();
+        started
     }
 
     /// Decides the columns (from the schema, else the records held) and writes the header
@@ -1076,15 +1128,9 @@ impl PgCopyEncoder {
                 .iter()
                 .map(|f| (f.name.to_string(), PgType::for_data_type(&f.data_type)))
                 .collect(),
-            None => infer_columns(&self.held, self.records - self.held.len() as u64)?,
+            None => infer_columns(&self.held),
         };
-        if columns.len() > usize::from(i16::MAX as u16) {
-            return Err(Error::new(
-                ErrorKind::InvalidRecord,
-                format!("{} columns, more than a row holds", columns.len()),
-            ));
-        }
-        dst.extend_from_slice(&header(&columns));
+        dst.extend_from_slice(&header(&columns)?);
         self.columns = Some(columns);
         let held = std::mem::take(&mut self.held);
         let first = self.records - held.len() as u64;
@@ -1134,11 +1180,11 @@ impl PgCopyEncoder {
 /// field's type is the one its values share, integers widening to wider integers, to `float8`
 /// and to `numeric`, scalars of different types to `text`, and anything with a nested value to
 /// `jsonb`; a field of nulls only is `text`. Fields in the order they first appear.
-fn infer_columns(records: &[Record], before: u64) -> Result<Columns> {
+fn infer_columns(records: &[Record]) -> Columns {
     // Each field's type so far, and whether it held an array without elements (which says
     // nothing of their type).
     let mut columns: Vec<(String, Option<PgType>, bool)> = Vec::new();
-    for (i, record) in records.iter().enumerate() {
+    for record in records {
         for (name, value) in record.iter() {
             let at = match columns.iter().position(|(n, _, _)| n == name) {
                 Some(at) => at,
@@ -1160,21 +1206,11 @@ fn infer_columns(records: &[Record], before: u64) -> Result<Columns> {
             let column = &mut columns[at].1;
             *column = Some(match *column {
                 None => this,
-                Some(that) => that.widened(this).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidRecord,
-                        format!("field {name:?} holds {} after {that} values", what(value)),
-                    )
-                    .with_format(FORMAT)
-                    .at(Position {
-                        record: Some(before + i as u64 + 1),
-                        ..Position::default()
-                    })
-                })?,
+                Some(that) => that.widened(this),
             });
         }
     }
-    Ok(columns
+    columns
         .into_iter()
         .map(|(name, t, arrays)| {
             let text = PgType {
@@ -1183,7 +1219,7 @@ fn infer_columns(records: &[Record], before: u64) -> Result<Columns> {
             };
             (name, t.unwrap_or(text))
         })
-        .collect())
+        .collect()
 }
 
 /// The column type for `value`: that of its data type, but an array whose elements share no
@@ -1205,7 +1241,7 @@ fn value_type(value: &Value) -> PgType {
         element = match element {
             None => Some(this),
             Some(that) => match that.widened(this) {
-                Some(widened) if widened.scalar != Scalar::Text || this == that => Some(widened),
+                widened if widened.scalar != Scalar::Text || this == that => Some(widened),
                 _ => return json,
             },
         };
@@ -1480,20 +1516,22 @@ fn put_numeric(out: &mut BytesMut, text: &str) -> Option<()> {
 
 impl Encoder for PgCopyEncoder {
     fn encode(&mut self, record: &Record, dst: &mut BytesMut) -> Result<()> {
+        self.refuse_after_failure()?;
         self.records += 1;
         if self.columns.is_some() {
             return self.row(record, self.records, dst);
         }
         self.held.push(record.clone());
         if self.schema.is_some() || self.held.len() >= self.infer_rows {
-            self.start(dst)?;
+            self.start_or_fail(dst)?;
         }
         Ok(())
     }
 
     fn finish(&mut self, dst: &mut BytesMut) -> Result<()> {
+        self.refuse_after_failure()?;
         if self.columns.is_none() {
-            self.start(dst)?;
+            self.start_or_fail(dst)?;
         }
         dst.put_i16(-1);
         Ok(())
@@ -1606,7 +1644,7 @@ mod tests {
     #[test]
     fn framing_errors_have_positions_and_end_the_read() {
         let columns = vec![("n".to_owned(), PgType::named("int4").unwrap())];
-        let mut input = header(&columns);
+        let mut input = header(&columns).unwrap();
         let start = input.len() as u64;
         // A row with an int4 of 3 bytes (recoverable), then a good one, then a bad length.
         input.extend_from_slice(b"\x00\x01\x00\x00\x00\x03abc");
@@ -1624,7 +1662,7 @@ mod tests {
         assert_eq!(results.len(), 3);
 
         // No end marker; bytes after it.
-        let cut = decoded(&header(&columns));
+        let cut = decoded(&header(&columns).unwrap());
         assert!(
             cut[0]
                 .as_ref()
@@ -1632,7 +1670,7 @@ mod tests {
                 .to_string()
                 .contains("end marker")
         );
-        let mut after = header(&columns);
+        let mut after = header(&columns).unwrap();
         after.extend_from_slice(b"\xff\xffjunk");
         let after = decoded(&after);
         assert!(
@@ -1699,7 +1737,7 @@ mod tests {
                 ("x", Value::Null),
             ]),
         ];
-        let columns = infer_columns(&records, 0).unwrap();
+        let columns = infer_columns(&records);
         let types: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
         assert_eq!(
             types,
@@ -1715,15 +1753,39 @@ mod tests {
         let back = round_trip(&records);
         assert_eq!(back[1].get("t"), Some(&Value::from("7")));
         assert_eq!(back[0].get("j"), records[0].get("j"));
-        let error = infer_columns(
-            &[
-                record(vec![("a", Value::Int(1))]),
-                record(vec![("a", Value::Array(vec![Value::Int(1)]))]),
-            ],
-            10,
-        )
-        .unwrap_err();
-        assert_eq!(error.position().record, Some(12));
+        let mixed = infer_columns(&[
+            record(vec![
+                ("a", Value::Int(1)),
+                ("b", Value::Array(vec![Value::Int(1)])),
+            ]),
+            record(vec![
+                ("a", Value::Array(vec![Value::Int(1)])),
+                ("b", Value::Array(vec![Value::from("x")])),
+            ]),
+        ]);
+        assert_eq!(mixed[0].1.to_string(), "jsonb");
+        assert_eq!(mixed[1].1.to_string(), "jsonb");
+    }
+
+    #[test]
+    fn a_held_record_that_fails_stops_the_writing() {
+        // Inferred int8 from the first, then a float that int8 cannot hold: held, so the
+        // failure comes when the columns are decided, and nothing more may be written.
+        let mut encoder = PgCopyEncoder::new(2);
+        let mut out = BytesMut::new();
+        encoder
+            .encode(&record(vec![("n", Value::Int(1))]), &mut out)
+            .unwrap();
+        let nul = record(vec![("n", Value::from("a\0b"))]);
+        encoder.encode(&nul, &mut out).unwrap_err();
+        let later = encoder.encode(&record(vec![("n", Value::Int(3))]), &mut out);
+        assert!(
+            later
+                .unwrap_err()
+                .to_string()
+                .contains("an earlier record failed")
+        );
+        assert!(encoder.finish(&mut out).is_err());
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //! - [`convert`], [`convert_many`] (inputs converted in parallel on the `blocking` crate's
 //!   threads, whichever executor awaits them), [`pipeline`], as in the other adapters.
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects. Their clients are tokio's (reqwest, aws-sdk-s3): this crate
+//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables (`postgres://`). Their clients
+//!   are tokio's (reqwest, aws-sdk-s3, tokio-postgres): this crate
 //!   bridges them with async-compat, which drives them on a tokio runtime of its own, one
 //!   thread, made on first use; smol and async-std tasks only await them.
 //!

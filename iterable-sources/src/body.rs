@@ -87,11 +87,13 @@ impl RemoteBody {
 }
 
 /// A remote read, chunk by chunk: what [`RemoteBody::from_chunks`] makes a stream of.
+#[cfg(any(feature = "http", feature = "s3"))]
 pub(crate) trait ChunkSource: Send + 'static {
     /// The next chunk, resuming and retrying as the client does; `None` at the end.
     fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>>> + Send;
 }
 
+#[cfg(any(feature = "http", feature = "s3"))]
 impl RemoteBody {
     /// The stream of a source's chunks. It ends after the first error, dropping the source
     /// (and its connection): a caller that reads on gets the end, not a read resumed behind
@@ -113,12 +115,14 @@ impl RemoteBody {
     }
 }
 
+#[cfg(any(feature = "http", feature = "s3"))]
 /// The wait before the `attempt`-th retry (from 1) of a remote request: doubling from
 /// `first`, at most 20 s.
 pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
     (first * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
 }
 
+#[cfg(any(feature = "http", feature = "s3"))]
 /// The results of `reads`, in their order, `at_once` of them in flight; the first error, if
 /// any.
 pub(crate) async fn in_flight<F>(

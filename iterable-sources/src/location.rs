@@ -152,8 +152,11 @@ impl fmt::Display for Location {
             Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             Location::Postgres { url, options } => {
-                let shown = without_secrets(url);
-                f.write_str(shown.strip_suffix("?...").unwrap_or(&shown))?;
+                // As tokio-postgres reads it: the credentials run to the first `@`.
+                let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+                let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
+                let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+                write!(f, "{scheme}://{rest}")?;
                 let table = options.iter().find(|(k, _)| k == "table");
                 match table {
                     Some((_, table)) => write!(f, " (table {table})"),
@@ -215,6 +218,8 @@ mod tests {
         assert!(Location::parse("s3://bucket").is_err());
         let database = Location::parse("postgresql://u:secret@h:5/db?password=p").unwrap();
         assert_eq!(database.to_string(), "postgresql://h:5/db");
+        let slashed = Location::parse("postgres://app:pa/s?s@db/prod").unwrap();
+        assert_eq!(slashed.to_string(), "postgres://db/prod");
         assert_eq!(database.file_name(), None);
         let presigned = "https://user:pw@h:8/a/b.csv?X-Amz-Signature=abc&X-Amz-Credential=k#f";
         assert_eq!(

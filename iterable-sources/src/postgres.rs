@@ -16,7 +16,8 @@
 //! made from the columns the writer decided (the schema given, or the first records); into an
 //! existing table whose column types differ from them (a CSV's text into an `integer`
 //! column), rows are copied into a temporary table and inserted from it with casts to the
-//! table's types, so PostgreSQL checks every value.
+//! table's types, so PostgreSQL checks every value. An upsert whose input repeats a key is an
+//! error (PostgreSQL updates a row once per statement). No records and no schema: no change.
 //!
 //! **Connection**: the URL's user, password, host, port and database, else the variables
 //! libpq reads (`PGUSER`, `PGPASSWORD`, `PGHOST`, `PGPORT`, `PGDATABASE`), else `~/.pgpass`
@@ -212,7 +213,7 @@ fn quote(identifier: &str) -> String {
 /// The binary COPY type a column of type `t` is read as, `None` for a type read as text.
 fn read_type(t: &Type) -> Option<PgType> {
     match t.kind() {
-        Kind::Simple => PgType::from_name(t.name()),
+        Kind::Simple if t.schema() == "pg_catalog" => PgType::from_name(t.name()),
         Kind::Enum(_) => PgType::from_name("text"),
         Kind::Domain(base) => read_type(base),
         Kind::Array(element) => match element.kind() {
@@ -241,7 +242,7 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
             let filter = option(options, "filter")
                 .map(|f| format!(" WHERE {f}"))
                 .unwrap_or_default();
-            format!("SELECT {columns} FROM {}{filter}", quote_name(table))
+            format!("SELECT {columns} FROM {}{filter}\n", quote_name(table))
         }
         (None, Some(query)) => {
             if option(options, "columns").is_some() || option(options, "filter").is_some() {
@@ -250,7 +251,8 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
                     "columns and filter go with a table, not a query",
                 ));
             }
-            query.trim().trim_end_matches(';').to_owned()
+            // A line of its own: a trailing `--` comment ends before what follows.
+            format!("{}\n", query.trim().trim_end_matches(';'))
         }
         (Some(_), Some(_)) => return Err(error(url, "give a table or a query, not both")),
         (None, None) => {
@@ -291,7 +293,7 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
         .copy_out(copy.as_str())
         .await
         .map_err(|e| db_error(url, "cannot read", &e))?;
-    let described = pgcopy::header(&columns);
+    let described = pgcopy::header(&columns).map_err(|e| e.with_location(shown(url)))?;
     let url = url.to_owned();
     // The server's header gives way to one that describes the columns.
     let state = (client, Box::pin(stream), Some(BytesMut::new()), described);
@@ -458,6 +460,10 @@ impl Load {
                 Err(e) => return Err(e.with_location(shown(&self.url))),
             }
         };
+        if columns.is_empty() {
+            // No records, and no schema to make a table of: nothing to do.
+            return Ok(());
+        }
         self.client
             .batch_execute("BEGIN")
             .await

@@ -1,5 +1,6 @@
 //! Remote locations, whichever client serves them: what the adapters call to read an
-//! `http(s)://` or `s3://` location, or to write an `s3://` one. Needs a tokio runtime.
+//! `http(s)://`, `s3://` or `postgres://` location, or to write an `s3://` or `postgres://`
+//! one. Needs a tokio runtime.
 //!
 //! Each S3 location gets a client of its own (`S3Store::connect`), unless the future runs
 //! inside `SharedClients::run` or `with_store`: then they share one, with its connections and
@@ -146,6 +147,8 @@ pub async fn read_ranges(
     etag: Option<&str>,
     ranges: Vec<std::ops::Range<u64>>,
 ) -> Result<Vec<bytes::Bytes>> {
+    #[cfg(not(any(feature = "http", feature = "s3")))]
+    let _ = (etag, ranges);
     match location {
         #[cfg(feature = "http")]
         Location::Http(url) => {

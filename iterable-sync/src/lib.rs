@@ -25,10 +25,11 @@
 //!   [`Progress`].
 //!
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects. Their clients run on a private tokio runtime made on first use
+//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables and queries (`postgres://`,
+//!   [`database_tables`] lists them). Their clients run on a private tokio runtime made on first use
 //!   and invisible to the caller (async code should use `iterable-tokio`; from inside a
 //!   runtime, the blocking calls still work, waiting on threads of their own); a build with
-//!   neither feature has no tokio in its tree.
+//!   none of them has no tokio in its tree.
 //!
 //! The same names, with `.await`, are the API of the async adapters.
 #![warn(missing_docs)]

@@ -33,6 +33,8 @@ pub fn create(location: &str) -> Result<Writer> {
 /// Creates a location for writing with options: format, CSV dialect.
 pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
     let (parsed, options) = iterable_adapter::writing(Location::parse(location)?, options);
+    // As errors show it: a database URL without its password.
+    let location = &parsed.to_string();
     let locate = |e: Error| e.with_location(location);
     let options = options.for_target(parsed.file_name()).map_err(locate)?;
     let mut state = WriteState::new(&options)

@@ -24,8 +24,10 @@
 //!   multi-threaded runtime), [`pipeline`] (an async transform, bounded concurrency, order
 //!   kept).
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs (reqwest), `s3` reads
-//!   and writes `s3://bucket/key` objects (aws-sdk-s3), natively on tokio; see
-//!   `iterable_sources::http` and `iterable_sources::s3` for resume, retries and limits.
+//!   and writes `s3://bucket/key` objects (aws-sdk-s3), `postgres` reads and writes
+//!   PostgreSQL tables and queries (`postgres://`, tokio-postgres; [`database_tables`] lists
+//!   them), natively on tokio; see `iterable_sources::http`, `iterable_sources::s3` and
+//!   `iterable_sources::postgres` for resume, retries, limits and options.
 //! - [`framed`]: the format decoders and encoders for `tokio_util::codec::FramedRead` and
 //!   `FramedWrite`.
 //!

@@ -105,7 +105,10 @@ fn run_child(reader: &str, url: &str) {
                 .output()
                 .unwrap();
             assert!(out.status.success());
-            psql(url, "SELECT count(*) FROM bench").trim().parse().unwrap()
+            psql(url, "SELECT count(*) FROM bench")
+                .trim()
+                .parse()
+                .unwrap()
         }
         other => panic!("no reader {other}"),
     };

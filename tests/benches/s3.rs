@@ -1,7 +1,7 @@
 //! S3 reading against the in-process s3s server on 127.0.0.1 (`iterable_tests::s3_server`):
 //! 16 objects with 50 ms added to every request, converted one at a time and 16 at once; and
 //! one large object read by iterable's readers against a plain aws-sdk-s3 loop that only
-//! counts the body's bytes, then written back by one `PutObject`, by `S3Upload` and by an
+//! counts the body's bytes, then written back by one `PutObject`, by `RemoteUpload` and by an
 //! S3-to-S3 `convert`. Run through `bench/run.sh` or
 //! `cargo bench -p iterable-tests --bench s3`.
 
@@ -144,7 +144,7 @@ fn main() {
             upload.shutdown().await.unwrap();
         })
     });
-    report("iterable `S3Upload`, 8 MiB parts, 4 at once", upload);
+    report("iterable `RemoteUpload`, 8 MiB parts, 4 at once", upload);
     let records = best(|| {
         runtime.block_on(async {
             let options = ConvertOptions::default();

@@ -293,6 +293,8 @@ fn writes_append_replace_upsert_and_cast_into_existing_tables() {
 #[test]
 fn a_failed_write_leaves_no_table_and_no_rows() {
     let url = postgres_database("iterable_failures");
+    // (The server trusts 127.0.0.1: a password in the URL is not checked, only never shown.)
+    let url = url.replacen("postgres@", "postgres:sekrit@", 1);
     let record = |id: i64| -> Record { [("id", Value::Int(id))].into_iter().collect() };
     // A record with a field the first ones did not have: an error, and nothing written.
     let mut writer =
@@ -306,7 +308,7 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     assert!(error.to_string().contains("\"late\""), "{error}");
     drop(writer);
     assert_eq!(psql(&url, "SELECT to_regclass('t') IS NULL"), "t\n");
-    // Dropped before finish: rolled back.
+    // Dropped before finish, after rows went to the server: rolled back.
     common::tokio_runtime().block_on(async {
         let mut writer = iterable_tokio::create_with(&url, &write_options(&[("table", "t")]))
             .await
@@ -315,8 +317,41 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
         writer.write_bulk(&many).await.unwrap();
         drop(writer);
     });
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    wait_for_writers_to_end(&url);
     assert_eq!(psql(&url, "SELECT to_regclass('t') IS NULL"), "t\n");
+    // Into a table that is there, of the same types: rows COPYed straight in, then a record
+    // that fails; the table keeps only what it had.
+    psql(
+        &url,
+        "CREATE TABLE kept (id bigint); INSERT INTO kept VALUES (-1)",
+    );
+    let mut writer =
+        iterable_sync::create_with(&url, &write_options(&[("table", "kept")])).unwrap();
+    let many: Vec<Record> = (0..300_000).map(record).collect();
+    writer.write_bulk(&many).unwrap();
+    let error = writer.write(&late).unwrap_err();
+    assert!(error.to_string().contains("\"late\""), "{error}");
+    assert!(!error.to_string().contains("sekrit"));
+    drop(writer);
+    wait_for_writers_to_end(&url);
+    assert_eq!(psql(&url, "SELECT count(*), min(id) FROM kept"), "1|-1\n");
+}
+
+/// Waits until no other session is connected to the database at `url` (a dropped writer's
+/// connection closes in the background), so that what it left can be seen.
+fn wait_for_writers_to_end(url: &str) {
+    for _ in 0..100 {
+        let others = psql(
+            url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid()",
+        );
+        if others == "0\n" {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("a writer's session is still connected to {url}");
 }
 
 #[test]
