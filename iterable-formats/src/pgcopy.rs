@@ -1354,10 +1354,13 @@ fn encode_scalar(
                 Value::Decimal(d) => d.to_string(),
                 Value::Int(i) => i.to_string(),
                 Value::BigInt(n) => n.as_str().to_owned(),
-                Value::Float(f) if f.is_nan() => return Ok(put_numeric_special(out, 0xC000)),
+                Value::Float(f) if f.is_nan() => {
+                    put_numeric_special(out, 0xC000);
+                    return Ok(());
+                }
                 Value::Float(f) if f.is_infinite() => {
-                    let sign = if *f > 0.0 { 0xD000 } else { 0xF000 };
-                    return Ok(put_numeric_special(out, sign));
+                    put_numeric_special(out, if *f > 0.0 { 0xD000 } else { 0xF000 });
+                    return Ok(());
                 }
                 Value::Float(f) => f.to_string(),
                 _ => return Err(cannot()),

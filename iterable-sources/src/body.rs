@@ -2,9 +2,12 @@
 
 use bytes::Bytes;
 use futures_core::Stream;
+#[cfg(any(feature = "http", feature = "s3"))]
 use iterable_core::Result;
+#[cfg(any(feature = "http", feature = "s3"))]
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(any(feature = "http", feature = "s3"))]
 use std::time::Duration;
 
 /// The bytes of an object read over the network (HTTP(S) or S3), with what the server said

@@ -399,7 +399,7 @@ pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpl
     let key: Vec<String> = option(options, "key")
         .map(|k| k.split(',').map(|c| c.trim().to_owned()).collect())
         .unwrap_or_default();
-    if (mode == Mode::Upsert) != !key.is_empty() {
+    if (mode == Mode::Upsert) == key.is_empty() {
         return Err(error(
             url,
             "mode=upsert goes with -O key=COLUMN[,COLUMN...]",

@@ -49,13 +49,13 @@ pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) 
         Source::Remote(remote) => {
             let (remote, options) = &iterable_adapter::reading(remote, options);
             let fetch = iterable_adapter::remote_fetch(remote.file_name(), options);
-            let mut body = crate::remote::open_remote(&remote, fetch)?;
+            let mut body = crate::remote::open_remote(remote, fetch)?;
             // Described, and the description's name (its encoding) says the bytes are needed.
             if fetch == iterable_sources::Fetch::Description
                 && iterable_adapter::remote_fetch(body.name.as_deref(), options)
                     == iterable_sources::Fetch::Body
             {
-                body = crate::remote::open_remote(&remote, iterable_sources::Fetch::Body)?;
+                body = crate::remote::open_remote(remote, iterable_sources::Fetch::Body)?;
             }
             let (name, location) = (body.name.as_deref(), Some(remote.to_string()));
             match Probe::blocking(&mut body.read, options, name, location, body.size)? {
