@@ -40,6 +40,20 @@ pub const READ_OPTIONS: &[&str] = &["table", "query", "columns", "filter"];
 /// The options a write takes (`infer_rows` is the encoder's: [`iterable_formats::pgcopy`]).
 pub const WRITE_OPTIONS: &[&str] = &["table", "mode", "key"];
 
+/// Rows read from the server at most per chunk handed on, of those already there.
+const READY_ROWS: usize = 4096;
+
+/// A read's stream of rows being gathered into chunks: the rows already here, the server's
+/// header until it is replaced by `described` (emptied once it is), an error to give after the
+/// rows before it, and the connection, which lives as long as the read.
+struct Gathering<S> {
+    rows: std::pin::Pin<Box<S>>,
+    head: Option<BytesMut>,
+    described: Vec<u8>,
+    failed: Option<std::io::Error>,
+    _client: Client,
+}
+
 /// The part size of a write: COPY data goes to the server in pieces of this size.
 const PART_SIZE: usize = 1 << 20;
 
@@ -295,40 +309,66 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
         .map_err(|e| db_error(url, "cannot read", &e))?;
     let described = pgcopy::header(&columns).map_err(|e| e.with_location(shown(url)))?;
     let url = url.to_owned();
-    // The server's header gives way to one that describes the columns.
-    let state = (client, Box::pin(stream), Some(BytesMut::new()), described);
+    // The server sends a message per row: the rows already here go on as one chunk, and the
+    // server's header gives way to one that describes the columns.
+    let rows = Box::pin(stream.ready_chunks(READY_ROWS));
+    let state = Gathering {
+        rows,
+        head: Some(BytesMut::new()),
+        described,
+        failed: None,
+        _client: client,
+    };
     let stream = futures_util::stream::unfold(Some(state), move |state| {
         let url = url.clone();
         async move {
-            let (client, mut stream, mut head, described) = state?;
+            let mut state = state?;
+            if let Some(failed) = state.failed.take() {
+                return Some((Err(failed), None));
+            }
             loop {
-                let chunk = match stream.next().await {
-                    Some(Ok(chunk)) => chunk,
-                    Some(Err(e)) => {
-                        let e = db_error(&url, "the read failed", &e);
-                        return Some((Err(std::io::Error::other(e)), None));
-                    }
-                    None if head.is_some() => {
+                let Some(batch) = state.rows.next().await else {
+                    if state.head.is_some() {
                         let e = error(&url, "the server sent no rows, not even a header");
                         return Some((Err(std::io::Error::other(e)), None));
                     }
-                    None => return None,
+                    return None;
                 };
-                let Some(buffer) = head.as_mut() else {
-                    return Some((Ok(chunk), Some((client, stream, None, described))));
+                let mut out = match state.head.take() {
+                    Some(head) => head,
+                    None => BytesMut::new(),
                 };
-                buffer.extend_from_slice(&chunk);
-                match pgcopy::read_header(buffer) {
-                    Ok(None) => continue,
-                    Ok(Some((_, len))) => {
-                        let mut out = BytesMut::from(&described[..]);
-                        out.extend_from_slice(&buffer[len..]);
-                        head = None;
-                        let state = Some((client, stream, head, described));
-                        return Some((Ok(out.freeze()), state));
+                for message in batch {
+                    match message {
+                        Ok(bytes) => out.extend_from_slice(&bytes),
+                        Err(e) => {
+                            let e = db_error(&url, "the read failed", &e);
+                            state.failed = Some(std::io::Error::other(e));
+                            break;
+                        }
                     }
-                    Err(e) => return Some((Err(std::io::Error::other(e)), None)),
                 }
+                if state.head.is_none() && !state.described.is_empty() {
+                    // Still the server's header: replaced once it is all here.
+                    match pgcopy::read_header(&out) {
+                        Ok(None) if state.failed.is_none() => {
+                            state.head = Some(out);
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Ok(Some((_, len))) => {
+                            let mut rows = BytesMut::from(&state.described[..]);
+                            rows.extend_from_slice(&out[len..]);
+                            out = rows;
+                            state.described.clear();
+                        }
+                        Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+                    }
+                }
+                if out.is_empty() && state.failed.is_some() {
+                    return Some((Err(state.failed.take().expect("failed")), None));
+                }
+                return Some((Ok(out.freeze()), Some(state)));
             }
         }
     });

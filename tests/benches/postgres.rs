@@ -49,9 +49,10 @@ fn main() {
             "DROP TABLE IF EXISTS bench; CREATE TABLE bench AS SELECT n::bigint AS id, \
              'name ' || n AS name, n * 0.25::float8 AS score, \
              TIMESTAMPTZ '2024-01-01' + n * INTERVAL '1 second' AS created, n % 2 = 0 AS active \
-             FROM generate_series(1, {rows}) n; VACUUM ANALYZE bench"
+             FROM generate_series(1, {rows}) n"
         ),
     );
+    psql(&url, "VACUUM ANALYZE bench");
     let python = std::env::var("ITERABLE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let here = Path::new(&url);
     println!(
