@@ -569,6 +569,8 @@ pub struct PgCopyDecoder {
     /// The columns the options name; those of the header win.
     given: Option<Columns>,
     columns: Vec<PgType>,
+    /// The extents of the fields of the row being read.
+    spans: Vec<Option<std::ops::Range<usize>>>,
     fields: Option<Fields>,
     schema: Option<Schema>,
     max_record_size: usize,
@@ -588,6 +590,7 @@ impl PgCopyDecoder {
         PgCopyDecoder {
             given: columns,
             columns: Vec::new(),
+            spans: Vec::new(),
             fields: None,
             schema: None,
             max_record_size,
@@ -689,7 +692,10 @@ impl PgCopyDecoder {
             let message = format!("a row of {count} fields");
             return Err(self.fatal(buf, ErrorKind::Parse, message));
         }
-        let mut spans = Vec::with_capacity(count as usize);
+        // The fields' extents, in a list kept from row to row (one allocation, not one a row;
+        // a row still waiting for its bytes starts a new one).
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
         for _ in 0..count {
             let Some(b) = buf.get(at..at + 4) else {
                 return self.more(buf, eof, at + 4);
@@ -718,6 +724,7 @@ impl PgCopyDecoder {
             at += len;
         }
         let record = self.record(&buf[..at], &spans);
+        self.spans = spans;
         self.rows += 1;
         self.consumed += at as u64;
         buf.advance(at);
