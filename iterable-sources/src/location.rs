@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// assert!(Location::parse("ftp://host/a.csv").is_err());
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     /// A local file.
     Path(PathBuf),
@@ -144,6 +144,34 @@ impl From<PathBuf> for Location {
 
 /// Shows the location as a user wrote it, less what must not appear in messages and logs: an
 /// HTTP URL's user, password and query (the signature of a presigned URL).
+/// As [`Display`](fmt::Display) shows them, URLs go without user, password and query: a
+/// location logged with `{:?}` gives away no credential or presigned signature.
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Path(path) => f.debug_tuple("Path").field(path).finish(),
+            Location::Stdio => f.write_str("Stdio"),
+            Location::Http(url) => f.debug_tuple("Http").field(&without_secrets(url)).finish(),
+            Location::S3 { bucket, key } => f
+                .debug_struct("S3")
+                .field("bucket", bucket)
+                .field("key", key)
+                .finish(),
+            Location::Postgres { url, options } => {
+                let shown = Location::Postgres {
+                    url: url.clone(),
+                    options: Vec::new(),
+                }
+                .to_string();
+                f.debug_struct("Postgres")
+                    .field("url", &shown)
+                    .field("options", options)
+                    .finish()
+            }
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -194,6 +222,18 @@ pub(crate) fn url_parts(url: &str) -> (&str, &str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_credentials() {
+        for url in [
+            "postgres://reader:s3cret@db.example:5432/shop?password=s3cret",
+            "https://reader:s3cret@example.com/data.csv?X-Amz-Signature=s3cret",
+        ] {
+            let shown = format!("{:?}", Location::parse(url).unwrap());
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("example"), "{shown}");
+        }
+    }
 
     #[test]
     fn paths_and_schemes() {
