@@ -142,8 +142,6 @@ impl From<PathBuf> for Location {
     }
 }
 
-/// Shows the location as a user wrote it, less what must not appear in messages and logs: an
-/// HTTP URL's user, password and query (the signature of a presigned URL).
 /// As [`Display`](fmt::Display) shows them, URLs go without user, password and query: a
 /// location logged with `{:?}` gives away no credential or presigned signature.
 impl fmt::Debug for Location {
@@ -157,21 +155,17 @@ impl fmt::Debug for Location {
                 .field("bucket", bucket)
                 .field("key", key)
                 .finish(),
-            Location::Postgres { url, options } => {
-                let shown = Location::Postgres {
-                    url: url.clone(),
-                    options: Vec::new(),
-                }
-                .to_string();
-                f.debug_struct("Postgres")
-                    .field("url", &shown)
-                    .field("options", options)
-                    .finish()
-            }
+            Location::Postgres { url, options } => f
+                .debug_struct("Postgres")
+                .field("url", &database_url_shown(url))
+                .field("options", options)
+                .finish(),
         }
     }
 }
 
+/// Shows the location as a user wrote it, less what must not appear in messages and logs: an
+/// HTTP URL's user, password and query (the signature of a presigned URL).
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -180,11 +174,7 @@ impl fmt::Display for Location {
             Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             Location::Postgres { url, options } => {
-                // As tokio-postgres reads it: the credentials run to the first `@`.
-                let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-                let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
-                let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-                write!(f, "{scheme}://{rest}")?;
+                f.write_str(&database_url_shown(url))?;
                 let table = options.iter().find(|(k, _)| k == "table");
                 match table {
                     Some((_, table)) => write!(f, " (table {table})"),
@@ -193,6 +183,15 @@ impl fmt::Display for Location {
             }
         }
     }
+}
+
+/// A database URL as it may be shown: without user, password and query. As tokio-postgres
+/// reads such a URL, the credentials run to the first `@`.
+pub(crate) fn database_url_shown(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{rest}")
 }
 
 /// A URL as it may be shown: without user and password, and with its query (which carries

@@ -59,11 +59,7 @@ const PART_SIZE: usize = 1 << 20;
 
 /// The location as errors show it: without user, password and query.
 fn shown(url: &str) -> String {
-    crate::Location::Postgres {
-        url: url.to_owned(),
-        options: Vec::new(),
-    }
-    .to_string()
+    crate::location::database_url_shown(url)
 }
 
 fn error(url: &str, message: impl Into<String>) -> Error {
