@@ -3,8 +3,9 @@
 # compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, and
 # the Python peers (tests/peers/requirements.txt: pyarrow, msgpack, cbor2, pymongo, fastavro; in a venv under target/test-venv), then runs every test of the
 # workspace. The servers the tests need (S3, HTTP) start inside them, on 127.0.0.1, but for
-# PostgreSQL: this script installs it when missing (Debian's postgresql), starts a throwaway
-# cluster on 127.0.0.1 for the run (ITERABLE_TEST_POSTGRES names it) and stops it at the end.
+# the databases: this script installs PostgreSQL and MariaDB when missing (Debian's postgresql
+# and mariadb-server), starts a throwaway server of each on 127.0.0.1 for the run
+# (ITERABLE_TEST_POSTGRES and ITERABLE_TEST_MYSQL name them) and stops them at the end.
 # Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,5 +41,8 @@ export ITERABLE_TEST_PYTHON="$PWD/$venv/bin/python"
 # A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres-server.sh), stopped at the end.
 source tests/postgres-server.sh
 export ITERABLE_TEST_POSTGRES="$postgres_url"
+# And a throwaway MariaDB (tests/mariadb-server.sh), stopped at the end too.
+source tests/mariadb-server.sh
+export ITERABLE_TEST_MYSQL="$mariadb_url"
 
 cargo test --workspace --all-features "$@"

@@ -23,7 +23,7 @@ impl Source {
         match location {
             Location::Path(path) => Source::File(path.clone()),
             Location::Stdio => Source::Stdin,
-            remote @ (Location::Http(_) | Location::S3 { .. } | Location::Postgres { .. }) => {
+            remote @ (Location::Http(_) | Location::S3 { .. } | Location::Database { .. }) => {
                 Source::Remote(remote.clone())
             }
         }
@@ -49,7 +49,7 @@ impl Target {
             Location::Path(path) => Ok(Target::File(path.clone())),
             Location::Stdio => Ok(Target::Stdout),
             Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
-            remote @ (Location::S3 { .. } | Location::Postgres { .. }) => {
+            remote @ (Location::S3 { .. } | Location::Database { .. }) => {
                 Ok(Target::Remote(remote.clone()))
             }
         }
@@ -61,7 +61,10 @@ impl Target {
 pub fn remote_unsupported(location: &Location, adapter: &str) -> Error {
     let (feature, scheme) = match location {
         Location::S3 { .. } => ("s3", "s3://"),
-        Location::Postgres { .. } => ("postgres", "postgres://"),
+        Location::Database { url, .. } => match iterable_sources::database::System::of(url) {
+            Some(system) => return system.unsupported(url, adapter),
+            None => return location.unsupported("not a database URL"),
+        },
         _ => ("http", "http(s)://"),
     };
     location.unsupported(&format!(
@@ -132,11 +135,11 @@ pub fn remote_fetch(name: Option<&str>, options: &ReadOptions) -> iterable_sourc
 }
 
 /// The location a reader reads and the options its decoder takes: a database location
-/// (`postgres://`) takes the reader's format options (`-o table=people`) as its own, and its
+/// (`postgres://`, `mysql://`) takes the reader's format options (`-o table=people`) as its own, and its
 /// rows come as the binary COPY format; any other location reads with `options` as they are.
 pub fn reading(location: Location, options: &ReadOptions) -> (Location, ReadOptions) {
     match location {
-        Location::Postgres { url, .. } => {
+        Location::Database { url, .. } => {
             let taken = options.options.iter();
             let taken = taken.map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
             let options = ReadOptions {
@@ -145,7 +148,7 @@ pub fn reading(location: Location, options: &ReadOptions) -> (Location, ReadOpti
                 compression: iterable_formats::compression::Compression::None,
                 ..options.clone()
             };
-            let location = Location::Postgres {
+            let location = Location::Database {
                 url,
                 options: taken,
             };
@@ -161,7 +164,7 @@ pub fn reading(location: Location, options: &ReadOptions) -> (Location, ReadOpti
 /// as they are.
 pub fn writing(location: Location, options: &WriteOptions) -> (Location, WriteOptions) {
     match location {
-        Location::Postgres { url, .. } => {
+        Location::Database { url, .. } => {
             let format = Format::from_name("pgcopy");
             let encoder_keys: Vec<&str> = format
                 .map(|f| f.write_options().iter().map(|o| o.key).collect())
@@ -181,7 +184,7 @@ pub fn writing(location: Location, options: &WriteOptions) -> (Location, WriteOp
                 compression: iterable_formats::compression::Compression::None,
                 ..options.clone()
             };
-            let location = Location::Postgres {
+            let location = Location::Database {
                 url,
                 options: taken,
             };

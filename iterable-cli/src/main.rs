@@ -23,7 +23,7 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
         /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
-        /// (postgres://user@host/db -o table=NAME).
+        /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
     /// Print the first records as JSON Lines on stdout.
@@ -34,7 +34,7 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
         /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
-        /// (postgres://user@host/db -o table=NAME).
+        /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
     /// Print the number of records.
@@ -42,7 +42,7 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
         /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
-        /// (postgres://user@host/db -o table=NAME).
+        /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
     /// Convert records from one format to another; formats come from the names unless given.
@@ -79,12 +79,12 @@ enum Command {
     /// List every format and codec: what each can do, and the options of each format.
     Formats,
     /// List the tables of an input, in order: the sheets of a workbook, the tables of a
-    /// database (postgres://user@host/db).
+    /// database (postgres://user@host/db, mysql://user@host/db).
     Tables {
         #[command(flatten)]
         read: ReadArgs,
         /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
-        /// (postgres://user@host/db -o table=NAME).
+        /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
     /// Print the detected format of an input.
@@ -92,7 +92,7 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
         /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
-        /// (postgres://user@host/db -o table=NAME).
+        /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
 }

@@ -21,8 +21,9 @@
 //! - [`convert`], [`convert_many`] (inputs converted in parallel on the `blocking` crate's
 //!   threads, whichever executor awaits them), [`pipeline`], as in the other adapters.
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables (`postgres://`). Their clients
-//!   are tokio's (reqwest, aws-sdk-s3, tokio-postgres): this crate
+//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables (`postgres://`), `mysql` MySQL and
+//!   MariaDB ones (`mysql://`, `mariadb://`). Their clients are tokio's (reqwest, aws-sdk-s3,
+//!   tokio-postgres, mysql_async): this crate
 //!   bridges them with async-compat, which drives them on a tokio runtime of its own, one
 //!   thread, made on first use; smol and async-std tasks only await them.
 //!
@@ -41,7 +42,12 @@
 //! - `enrich`: a pipeline that awaits a call per record (a stand-in for an API), eight at once.
 #![warn(missing_docs)]
 
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod bridge;
 mod runtime;
 
@@ -159,18 +165,19 @@ where
     iterable_adapter::pipeline(&Smol, source, transform, target, options).await
 }
 
-/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
-/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
-/// workbook's sheets are its reader's `tables()`).
+/// The tables and views of a database location (`postgres://...`, feature `postgres`;
+/// `mysql://...` or `mariadb://...`, feature `mysql`), in order, `schema.name` (just `name`
+/// in PostgreSQL's `public` schema, in MySQL's database of the URL); `None` for any other
+/// location (a workbook's sheets are its reader's `tables()`).
 pub async fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
     match iterable_sources::Location::parse(location)? {
-        #[cfg(feature = "postgres")]
-        iterable_sources::Location::Postgres { url, .. } => {
-            let listing = async move { iterable_sources::postgres::tables(&url).await };
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        iterable_sources::Location::Database { url, .. } => {
+            let listing = async move { iterable_sources::database::tables(&url).await };
             crate::bridge::on_tokio(listing).await?.map(Some)
         }
-        #[cfg(not(feature = "postgres"))]
-        database @ iterable_sources::Location::Postgres { .. } => Err(
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        database @ iterable_sources::Location::Database { .. } => Err(
             iterable_adapter::remote_unsupported(&database, "iterable-smol"),
         ),
         _ => Ok(None),

@@ -67,7 +67,12 @@ impl Runtime for Smol {
     }
 }
 
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod remote {
     use super::*;
     use futures_util::TryStreamExt;
@@ -116,14 +121,14 @@ mod remote {
 
     /// Writes an S3 object: the upload runs on async-compat's tokio runtime; each poll enters
     /// its context.
-    #[cfg(any(feature = "s3", feature = "postgres"))]
+    #[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let create = async move { Box::pin(iterable_sources::remote::create(&location)).await };
         let upload = crate::bridge::on_tokio(create).await??;
         Ok(Box::pin(async_compat::Compat::new(upload)))
     }
 
-    #[cfg(not(any(feature = "s3", feature = "postgres")))]
+    #[cfg(not(any(feature = "s3", feature = "postgres", feature = "mysql")))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -132,7 +137,12 @@ mod remote {
     }
 }
 
-#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
+#[cfg(not(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+)))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;

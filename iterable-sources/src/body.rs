@@ -39,6 +39,22 @@ const PUMPED_AHEAD: usize = 4;
 const BATCH_BYTES: usize = 1 << 20;
 
 impl RemoteBody {
+    /// A body of a database's rows: a stream with no type, size or version, read once from
+    /// its start.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    pub(crate) fn rows(
+        stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    ) -> RemoteBody {
+        RemoteBody {
+            content_type: None,
+            content_encoding: None,
+            size: None,
+            etag: None,
+            serves_ranges: false,
+            stream: Box::pin(stream),
+        }
+    }
+
     /// The same body, read by a task on the current tokio runtime and handed over through a
     /// channel, the chunks that have already arrived in batches. Polling the result needs no
     /// runtime and little stack: the client's machinery (a resumed request goes deep) runs on

@@ -5,32 +5,52 @@
 //!
 //! A location is a local path, `-` (standard input when reading, standard output when
 //! writing), an `http(s)://` URL (feature `http`: [`http`], reading) or an `s3://bucket/key`
-//! object (feature `s3`: [`s3`], reading, listing and writing), or a PostgreSQL database,
-//! `postgres://` (feature `postgres`: [`postgres`], tables and queries read, tables written).
+//! object (feature `s3`: [`s3`], reading, listing and writing), or a database ([`database`]):
+//! PostgreSQL, `postgres://` (feature `postgres`: [`postgres`]), or MySQL and MariaDB,
+//! `mysql://` and `mariadb://` (feature `mysql`: [`mysql`]), tables and queries read, tables
+//! written.
 //! The remote clients run on
 //! tokio; each adapter binds them to its runtime. A scheme whose feature is off is refused
 //! with an [`iterable_core::ErrorKind::Unsupported`] error naming the feature.
 #![warn(missing_docs)]
 
 mod atomic;
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod body;
+pub mod database;
 #[cfg(feature = "http")]
 pub mod http;
 mod inputs;
 mod location;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub mod remote;
 #[cfg(feature = "s3")]
 pub mod s3;
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 mod upload;
 
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub use body::RemoteBody;
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 pub use upload::RemoteUpload;
 
 pub use atomic::AtomicFile;

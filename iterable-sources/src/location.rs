@@ -30,10 +30,11 @@ pub enum Location {
         /// The object's key.
         key: String,
     },
-    /// A PostgreSQL database, `postgres://user@host:port/db` (or `postgresql://`), with what
-    /// to read or write there (`table`, `query`, ...: see [`crate::postgres`]), which the
+    /// A database: PostgreSQL, `postgres://user@host:port/db` (or `postgresql://`), or MySQL
+    /// and MariaDB, `mysql://user@host:port/db` (or `mariadb://`), with what to read or write
+    /// there (`table`, `query`, ...: see [`crate::postgres`] and [`crate::mysql`]), which the
     /// adapters take from the reader's or writer's options.
-    Postgres {
+    Database {
         /// The connection URL, as given.
         url: String,
         /// The source's or sink's options, `key=value`.
@@ -51,8 +52,8 @@ impl Location {
             match scheme.to_ascii_lowercase().as_str() {
                 "file" => return Ok(Location::Path(PathBuf::from(rest))),
                 "http" | "https" => return Ok(Location::Http(text.to_owned())),
-                "postgres" | "postgresql" => {
-                    return Ok(Location::Postgres {
+                "postgres" | "postgresql" | "mysql" | "mariadb" => {
+                    return Ok(Location::Database {
                         url: text.to_owned(),
                         options: Vec::new(),
                     });
@@ -112,7 +113,7 @@ impl Location {
                     .filter(|n| !n.is_empty())
             }
             Location::S3 { key, .. } => key.rsplit('/').next().filter(|n| !n.is_empty()),
-            Location::Postgres { .. } => None,
+            Location::Database { .. } => None,
         }
     }
 
@@ -155,8 +156,8 @@ impl fmt::Debug for Location {
                 .field("bucket", bucket)
                 .field("key", key)
                 .finish(),
-            Location::Postgres { url, options } => f
-                .debug_struct("Postgres")
+            Location::Database { url, options } => f
+                .debug_struct("Database")
                 .field("url", &database_url_shown(url))
                 .field("options", options)
                 .finish(),
@@ -173,7 +174,7 @@ impl fmt::Display for Location {
             Location::Stdio => f.write_str("-"),
             Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
-            Location::Postgres { url, options } => {
+            Location::Database { url, options } => {
                 f.write_str(&database_url_shown(url))?;
                 let table = options.iter().find(|(k, _)| k == "table");
                 match table {
@@ -186,9 +187,15 @@ impl fmt::Display for Location {
 }
 
 /// A database URL as it may be shown: without user, password and query. As tokio-postgres
-/// reads such a URL, the credentials run to the first `@`.
+/// reads a `postgres://` URL, the credentials run to the first `@`; as mysql_async reads a
+/// `mysql://` URL (WHATWG's rules), to the last `@` before the path.
 pub(crate) fn database_url_shown(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    if matches!(scheme.to_ascii_lowercase().as_str(), "mysql" | "mariadb") {
+        let (scheme, host, path) = url_parts(url);
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        return format!("{scheme}://{host}{path}");
+    }
     let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
     let rest = rest.split(['?', '#']).next().unwrap_or(rest);
     format!("{scheme}://{rest}")
@@ -226,6 +233,7 @@ mod tests {
     fn debug_shows_no_credentials() {
         for url in [
             "postgres://reader:s3cret@db.example:5432/shop?password=s3cret",
+            "mariadb://reader:s3cret@db.example:3306/shop",
             "https://reader:s3cret@example.com/data.csv?X-Amz-Signature=s3cret",
         ] {
             let shown = format!("{:?}", Location::parse(url).unwrap());
@@ -259,6 +267,8 @@ mod tests {
         assert_eq!(database.to_string(), "postgresql://h:5/db");
         let slashed = Location::parse("postgres://app:pa/s?s@db/prod").unwrap();
         assert_eq!(slashed.to_string(), "postgres://db/prod");
+        let at_signs = Location::parse("mariadb://app:p@ss@db:3306/prod?ssl-mode=x").unwrap();
+        assert_eq!(at_signs.to_string(), "mariadb://db:3306/prod");
         assert_eq!(database.file_name(), None);
         let presigned = "https://user:pw@h:8/a/b.csv?X-Amz-Signature=abc&X-Amz-Credential=k#f";
         assert_eq!(

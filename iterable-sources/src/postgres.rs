@@ -25,20 +25,15 @@
 //! (`sslmode=require` fails to connect). Errors name the location without its password.
 
 use crate::RemoteBody;
+use crate::database::{Destination, Mode, Selection, error, receive_header, shown};
 use crate::upload::{Message, RemoteUpload};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use iterable_core::{Error, ErrorKind, Result};
+use iterable_core::{Error, Result};
 use iterable_formats::pgcopy::{self, Columns, PgType};
 use std::str::FromStr;
 use tokio_postgres::types::{Kind, Type};
 use tokio_postgres::{Client, Config, NoTls};
-
-/// The options a read takes.
-pub const READ_OPTIONS: &[&str] = &["table", "query", "columns", "filter"];
-
-/// The options a write takes (`infer_rows` is the encoder's: [`iterable_formats::pgcopy`]).
-pub const WRITE_OPTIONS: &[&str] = &["table", "mode", "key"];
 
 /// Rows read from the server at most per chunk handed on, of those already there.
 const READY_ROWS: usize = 4096;
@@ -56,15 +51,6 @@ struct Gathering<S> {
 
 /// The part size of a write: COPY data goes to the server in pieces of this size.
 const PART_SIZE: usize = 1 << 20;
-
-/// The location as errors show it: without user, password and query.
-fn shown(url: &str) -> String {
-    crate::location::database_url_shown(url)
-}
-
-fn error(url: &str, message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::Remote, message.into()).with_location(shown(url))
-}
 
 /// A driver error in words: the server's message, detail and hint when it sent one.
 fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
@@ -90,31 +76,6 @@ fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
         }
     };
     error(url, message)
-}
-
-fn option<'o>(options: &'o [(String, String)], key: &str) -> Option<&'o str> {
-    options
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.trim().is_empty())
-}
-
-fn check_options(url: &str, options: &[(String, String)], known: &[&str]) -> Result<()> {
-    for (key, _) in options {
-        if !known.contains(&key.as_str()) {
-            return Err(Error::new(
-                ErrorKind::InvalidRecord,
-                format!(
-                    "postgres has no option {key:?} (known: {})",
-                    known.join(", ")
-                ),
-            )
-            .with_location(shown(url)));
-        }
-    }
-    Ok(())
 }
 
 /// The connection's settings: the URL's, else libpq's variables and `~/.pgpass`.
@@ -238,40 +199,7 @@ fn read_type(t: &Type) -> Option<PgType> {
 
 /// Starts reading what `options` name: see the [module](self).
 pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody> {
-    check_options(url, options, READ_OPTIONS)?;
-    let select = match (option(options, "table"), option(options, "query")) {
-        (Some(table), None) => {
-            let columns = match option(options, "columns") {
-                Some(columns) => columns
-                    .split(',')
-                    .map(|c| quote(c.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                None => "*".to_owned(),
-            };
-            let filter = option(options, "filter")
-                .map(|f| format!(" WHERE {f}"))
-                .unwrap_or_default();
-            format!("SELECT {columns} FROM {}{filter}\n", quote_name(table))
-        }
-        (None, Some(query)) => {
-            if option(options, "columns").is_some() || option(options, "filter").is_some() {
-                return Err(error(
-                    url,
-                    "columns and filter go with a table, not a query",
-                ));
-            }
-            // A line of its own: a trailing `--` comment ends before what follows.
-            format!("{}\n", query.trim().trim_end_matches(';'))
-        }
-        (Some(_), Some(_)) => return Err(error(url, "give a table or a query, not both")),
-        (None, None) => {
-            return Err(error(
-                url,
-                "say what to read: -o table=NAME or -o query=SQL (`iterable tables` lists the tables)",
-            ));
-        }
-    };
+    let select = Selection::of(url, options)?.select(quote, quote_name);
     let client = connect(url).await?;
     let statement = client
         .prepare(&select)
@@ -368,14 +296,7 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
             }
         }
     });
-    Ok(RemoteBody {
-        content_type: None,
-        content_encoding: None,
-        size: None,
-        etag: None,
-        serves_ranges: false,
-        stream: Box::pin(stream),
-    })
+    Ok(RemoteBody::rows(stream))
 }
 
 /// The tables and views of the database at `url`, `schema.name` (just `name` in `public`),
@@ -403,51 +324,16 @@ pub async fn tables(url: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// What a write does with the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Append,
-    Create,
-    Replace,
-    Upsert,
-}
-
 /// Starts writing the table `options` name: see the [module](self). The rows arrive as a
 /// binary COPY stream whose header describes its columns (what
 /// [`iterable_formats::pgcopy::PgCopyEncoder`] writes).
 pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpload> {
-    check_options(url, options, WRITE_OPTIONS)?;
-    let table = option(options, "table")
-        .ok_or_else(|| error(url, "say which table to write: -O table=NAME"))?
-        .to_owned();
-    let mode = match option(options, "mode").unwrap_or("append") {
-        "append" => Mode::Append,
-        "create" => Mode::Create,
-        "replace" => Mode::Replace,
-        "upsert" => Mode::Upsert,
-        other => {
-            return Err(error(
-                url,
-                format!("mode={other:?}: expected append, create, replace or upsert"),
-            ));
-        }
-    };
-    let key: Vec<String> = option(options, "key")
-        .map(|k| k.split(',').map(|c| c.trim().to_owned()).collect())
-        .unwrap_or_default();
-    if (mode == Mode::Upsert) == key.is_empty() {
-        return Err(error(
-            url,
-            "mode=upsert goes with -O key=COLUMN[,COLUMN...]",
-        ));
-    }
+    let destination = Destination::of(url, options)?;
     let client = connect(url).await?;
     let load = Load {
         url: url.to_owned(),
         client,
-        table,
-        mode,
-        key,
+        destination,
     };
     Ok(RemoteUpload::spawn(PART_SIZE, false, |received| {
         load.run(received)
@@ -458,14 +344,12 @@ pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpl
 struct Load {
     url: String,
     client: Client,
-    table: String,
-    mode: Mode,
-    key: Vec<String>,
+    destination: Destination,
 }
 
 impl Load {
     fn fail<'a>(&'a self, what: &'a str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
-        move |e| db_error(&self.url, &format!("{what} {}", self.table), &e)
+        move |e| db_error(&self.url, &format!("{what} {}", self.destination.table), &e)
     }
 
     /// Takes the stream's header, readies the table, copies the rows, commits on `Finish`.
@@ -473,29 +357,9 @@ impl Load {
     /// rolls the transaction back.
     async fn run(self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let mut head = BytesMut::new();
-        let mut last = false;
-        let columns = loop {
-            match received.recv().await {
-                Some(Message::Part(bytes)) => head.extend_from_slice(&bytes),
-                Some(Message::Finish(bytes)) => {
-                    head.extend_from_slice(&bytes);
-                    last = true;
-                }
-                None => return Err(self.dropped()),
-            }
-            match pgcopy::read_header(&head) {
-                Ok(Some((Some(columns), _))) => break columns,
-                Ok(Some((None, _))) => {
-                    return Err(error(
-                        &self.url,
-                        "the rows do not say their columns (write them with the pgcopy format)",
-                    ));
-                }
-                Ok(None) if !last => continue,
-                Ok(None) => return Err(error(&self.url, "the rows end within their header")),
-                Err(e) => return Err(e.with_location(shown(&self.url))),
-            }
-        };
+        let (url, destination) = (&self.url, &self.destination);
+        let (columns, mut last) =
+            receive_header(url, destination, &mut received, &mut head).await?;
         if columns.is_empty() {
             // No records, and no schema to make a table of: nothing to do.
             return Ok(());
@@ -509,7 +373,7 @@ impl Load {
         let copy = format!(
             "COPY {} ({}) FROM STDIN (FORMAT binary)",
             into.as_deref()
-                .map_or_else(|| quote_name(&self.table), quote),
+                .map_or_else(|| quote_name(&self.destination.table), quote),
             names.join(", ")
         );
         let sink = self
@@ -555,13 +419,7 @@ impl Load {
     }
 
     fn dropped(&self) -> Error {
-        error(
-            &self.url,
-            format!(
-                "the write to {} was dropped before it finished; no row was written",
-                self.table
-            ),
-        )
+        self.destination.dropped(&self.url)
     }
 
     /// Makes the table as the mode says; gives the temporary table to copy into when the
@@ -573,28 +431,21 @@ impl Load {
                 .iter()
                 .map(|(name, t)| format!("{} {t}", quote(name)))
                 .collect();
-            if self.mode == Mode::Upsert {
-                let key: Vec<String> = self.key.iter().map(|k| quote(k)).collect();
+            if self.destination.mode == Mode::Upsert {
+                let key: Vec<String> = self.destination.key.iter().map(|k| quote(k)).collect();
                 parts.push(format!("PRIMARY KEY ({})", key.join(", ")));
             }
             parts.join(", ")
         };
-        let table = quote_name(&self.table);
+        let table = quote_name(&self.destination.table);
         let make = |sql: String| async move {
             self.client
                 .batch_execute(&sql)
                 .await
                 .map_err(self.fail("cannot make the table"))
         };
-        match (self.mode, existing) {
-            (Mode::Create, Some(_)) => Err(error(
-                &self.url,
-                format!(
-                    "the table {} exists already (-O mode=append adds to it, -O mode=replace \
-                     replaces it)",
-                    self.table
-                ),
-            )),
+        match (self.destination.mode, existing) {
+            (Mode::Create, Some(_)) => Err(self.destination.exists(&self.url)),
             (Mode::Replace, Some(_)) => {
                 make(format!(
                     "DROP TABLE {table}; CREATE TABLE {table} ({})",
@@ -616,7 +467,7 @@ impl Load {
                             &self.url,
                             format!(
                                 "the table {} has no column {name:?} (it has {})",
-                                self.table,
+                                self.destination.table,
                                 known.join(", ")
                             ),
                         ));
@@ -651,7 +502,7 @@ impl Load {
                 "SELECT a.attname::text, format_type(a.atttypid, NULL) FROM pg_attribute a \
                  WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
                  ORDER BY a.attnum",
-                &[&quote_name(&self.table)],
+                &[&quote_name(&self.destination.table)],
             )
             .await
             .map_err(self.fail("cannot look up"))?;
@@ -682,16 +533,16 @@ impl Load {
             .collect();
         let mut sql = format!(
             "INSERT INTO {} ({}) SELECT {} FROM {}",
-            quote_name(&self.table),
+            quote_name(&self.destination.table),
             names.join(", "),
             values.join(", "),
             quote(staged)
         );
-        if self.mode == Mode::Upsert {
-            let key: Vec<String> = self.key.iter().map(|k| quote(k)).collect();
+        if self.destination.mode == Mode::Upsert {
+            let key: Vec<String> = self.destination.key.iter().map(|k| quote(k)).collect();
             let updates: Vec<String> = columns
                 .iter()
-                .filter(|(name, _)| !self.key.contains(name))
+                .filter(|(name, _)| !self.destination.key.contains(name))
                 .map(|(name, _)| format!("{0} = EXCLUDED.{0}", quote(name)))
                 .collect();
             sql.push_str(&format!(" ON CONFLICT ({})", key.join(", ")));

@@ -1,5 +1,5 @@
 //! Remote locations, whichever client serves them: what the adapters call to read an
-//! `http(s)://`, `s3://` or `postgres://` location, or to write an `s3://` or `postgres://`
+//! `http(s)://`, `s3://` or database location, or to write an `s3://` or database
 //! one. Needs a tokio runtime.
 //!
 //! Each S3 location gets a client of its own (`S3Store::connect`), unless the future runs
@@ -94,8 +94,8 @@ async fn open_as(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody>
         (Location::S3 { bucket, key }, crate::Fetch::Description) => {
             store().await?.describe(bucket, key).await
         }
-        #[cfg(feature = "postgres")]
-        (Location::Postgres { url, options }, _) => crate::postgres::open(url, options).await,
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        (Location::Database { url, options }, _) => crate::database::open(url, options).await,
         (other, _) => Err(unsupported(other)),
     }
 }
@@ -105,16 +105,16 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
     open(location, crate::Fetch::Body).await
 }
 
-/// Starts writing a remote location: an S3 object, by multipart upload, or a PostgreSQL
+/// Starts writing a remote location: an S3 object, by multipart upload, or a database
 /// table, in one transaction (an HTTP server has no standard way to take an upload, so
 /// `http(s)://` is refused).
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 pub async fn create(location: &Location) -> Result<crate::RemoteUpload> {
     match location {
         #[cfg(feature = "s3")]
         Location::S3 { bucket, key } => Ok(store().await?.create(bucket, key)),
-        #[cfg(feature = "postgres")]
-        Location::Postgres { url, options } => crate::postgres::create(url, options).await,
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        Location::Database { url, options } => crate::database::create(url, options).await,
         Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
         other => Err(unsupported(other)),
     }
@@ -128,9 +128,10 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
         Location::S3 { .. } => {
             location.unsupported("s3:// locations need the \"s3\" feature of the iterable adapter")
         }
-        Location::Postgres { .. } => location.unsupported(
-            "postgres:// locations need the \"postgres\" feature of the iterable adapter",
-        ),
+        Location::Database { url, .. } => match crate::database::System::of(url) {
+            Some(system) => system.unsupported(url, "the iterable adapter"),
+            None => location.unsupported("not a database URL"),
+        },
         _ => location.unsupported("not a remote location"),
     }
 }

@@ -25,8 +25,9 @@
 //!   [`Progress`].
 //!
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables and queries (`postgres://`,
-//!   [`database_tables`] lists them). Their clients run on a private tokio runtime made on first use
+//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables and queries (`postgres://`),
+//!   `mysql` MySQL and MariaDB ones (`mysql://`, `mariadb://`; [`database_tables`] lists
+//!   them). Their clients run on a private tokio runtime made on first use
 //!   and invisible to the caller (async code should use `iterable-tokio`; from inside a
 //!   runtime, the blocking calls still work, waiting on threads of their own); a build with
 //!   none of them has no tokio in its tree.
@@ -36,9 +37,19 @@
 
 mod convert;
 mod reader;
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod remote;
-#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
+#[cfg(not(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+)))]
 #[path = "local_only.rs"]
 mod remote;
 mod writer;
@@ -51,15 +62,16 @@ pub use iterable_formats::{Format, ReadOptions, WriteOptions};
 pub use reader::{Reader, from_reader, open, open_with};
 pub use writer::{Writer, create, create_with, to_writer};
 
-/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
-/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
-/// workbook's sheets are its reader's `tables()`).
+/// The tables and views of a database location (`postgres://...`, feature `postgres`;
+/// `mysql://...` or `mariadb://...`, feature `mysql`), in order, `schema.name` (just `name`
+/// in PostgreSQL's `public` schema, in MySQL's database of the URL); `None` for any other
+/// location (a workbook's sheets are its reader's `tables()`).
 pub fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
     match iterable_sources::Location::parse(location)? {
-        #[cfg(feature = "postgres")]
-        iterable_sources::Location::Postgres { url, .. } => remote::postgres_tables(url).map(Some),
-        #[cfg(not(feature = "postgres"))]
-        database @ iterable_sources::Location::Postgres { .. } => Err(
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        iterable_sources::Location::Database { url, .. } => remote::database_tables(url).map(Some),
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        database @ iterable_sources::Location::Database { .. } => Err(
             iterable_adapter::remote_unsupported(&database, "iterable-sync"),
         ),
         _ => Ok(None),

@@ -12,12 +12,12 @@ use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
 use std::future::Future;
 use std::io::Read;
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 use std::io::Write;
 use std::sync::OnceLock;
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 use std::sync::{Arc, Mutex};
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 use tokio::io::AsyncWriteExt;
 
 /// The runtime remote reads and writes run on: one worker thread drives the sockets. Made
@@ -151,21 +151,21 @@ impl Read for BlockingBody {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 type SharedUpload = Arc<Mutex<Option<iterable_sources::RemoteUpload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 pub(crate) struct RemoteOutput(SharedUpload);
 
 /// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
 /// it aborts the upload and waits for S3 to drop the parts, so that a program exiting after
 /// an error leaves nothing behind.
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
     let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
@@ -174,7 +174,7 @@ pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)
 }
 
 /// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 fn upload_step<T: Send>(
     shared: &SharedUpload,
     step: impl FnOnce(&mut iterable_sources::RemoteUpload) -> std::io::Result<T>,
@@ -188,7 +188,7 @@ fn upload_step<T: Send>(
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         upload_step(&self.0, |upload| {
@@ -202,7 +202,7 @@ impl Write for RemoteOutput {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
@@ -212,7 +212,7 @@ impl RemoteCommit {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres"))]
+#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
 impl Drop for RemoteCommit {
     fn drop(&mut self) {
         let Ok(mut guard) = self.0.lock() else {
@@ -237,8 +237,8 @@ pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     iterable_sources::expand_locations(patterns)
 }
 
-/// The tables of the PostgreSQL database at `url`, on the private runtime.
-#[cfg(feature = "postgres")]
-pub(crate) fn postgres_tables(url: String) -> Result<Vec<String>> {
-    run(async move { Box::pin(iterable_sources::postgres::tables(&url)).await })?
+/// The tables of the database at `url`, on the private runtime.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn database_tables(url: String) -> Result<Vec<String>> {
+    run(async move { Box::pin(iterable_sources::database::tables(&url)).await })?
 }

@@ -25,9 +25,10 @@
 //!   kept).
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs (reqwest), `s3` reads
 //!   and writes `s3://bucket/key` objects (aws-sdk-s3), `postgres` reads and writes
-//!   PostgreSQL tables and queries (`postgres://`, tokio-postgres; [`database_tables`] lists
-//!   them), natively on tokio; see `iterable_sources::http`, `iterable_sources::s3` and
-//!   `iterable_sources::postgres` for resume, retries, limits and options.
+//!   PostgreSQL tables and queries (`postgres://`, tokio-postgres), `mysql` MySQL and MariaDB
+//!   ones (`mysql://`, `mariadb://`, mysql_async; [`database_tables`] lists them), natively on
+//!   tokio; see `iterable_sources::http`, `iterable_sources::s3`, `iterable_sources::postgres`
+//!   and `iterable_sources::mysql` for resume, retries, limits and options.
 //! - [`framed`]: the format decoders and encoders for `tokio_util::codec::FramedRead` and
 //!   `FramedWrite`.
 //!
@@ -198,17 +199,18 @@ where
     iterable_adapter::pipeline(&Tokio::default(), source, transform, target, options).await
 }
 
-/// The tables and views of a database location (`postgres://...`, feature `postgres`), in
-/// order, `schema.name` (just `name` in `public`); `None` for any other location (a
-/// workbook's sheets are its reader's `tables()`).
+/// The tables and views of a database location (`postgres://...`, feature `postgres`;
+/// `mysql://...` or `mariadb://...`, feature `mysql`), in order, `schema.name` (just `name`
+/// in PostgreSQL's `public` schema, in MySQL's database of the URL); `None` for any other
+/// location (a workbook's sheets are its reader's `tables()`).
 pub async fn database_tables(location: &str) -> Result<Option<Vec<String>>> {
     match iterable_sources::Location::parse(location)? {
-        #[cfg(feature = "postgres")]
-        iterable_sources::Location::Postgres { url, .. } => {
-            iterable_sources::postgres::tables(&url).await.map(Some)
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        iterable_sources::Location::Database { url, .. } => {
+            iterable_sources::database::tables(&url).await.map(Some)
         }
-        #[cfg(not(feature = "postgres"))]
-        database @ iterable_sources::Location::Postgres { .. } => Err(
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        database @ iterable_sources::Location::Database { .. } => Err(
             iterable_adapter::remote_unsupported(&database, "iterable-tokio"),
         ),
         _ => Ok(None),

@@ -105,7 +105,12 @@ impl Runtime for Tokio {
     }
 }
 
-#[cfg(any(feature = "http", feature = "s3", feature = "postgres"))]
+#[cfg(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod remote {
     use super::*;
     use iterable_adapter::DynRead;
@@ -144,13 +149,13 @@ mod remote {
     }
 
     /// Writes an S3 object by multipart upload, completed when the output is shut down.
-    #[cfg(any(feature = "s3", feature = "postgres"))]
+    #[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let upload = Box::pin(iterable_sources::remote::create(&location)).await?;
         Ok(Box::pin(upload.compat_write()))
     }
 
-    #[cfg(not(any(feature = "s3", feature = "postgres")))]
+    #[cfg(not(any(feature = "s3", feature = "postgres", feature = "mysql")))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -159,7 +164,12 @@ mod remote {
     }
 }
 
-#[cfg(not(any(feature = "http", feature = "s3", feature = "postgres")))]
+#[cfg(not(any(
+    feature = "http",
+    feature = "s3",
+    feature = "postgres",
+    feature = "mysql"
+)))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;

@@ -492,3 +492,53 @@ pub fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8(output.stdout).expect("psql prints UTF-8")
 }
+
+/// The test MariaDB server's URL (`ITERABLE_TEST_MYSQL`, which `tests/run.sh` sets when it
+/// starts one), its database replaced by `name`, made anew (dropped first if there).
+pub fn mariadb_database(name: &str) -> String {
+    let server = std::env::var("ITERABLE_TEST_MYSQL").unwrap_or_else(|_| {
+        panic!("ITERABLE_TEST_MYSQL is unset: tests/run.sh starts a MariaDB and sets it")
+    });
+    mariadb(
+        &server,
+        &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
+    );
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// What the `mariadb` client prints running `sql` on the database at `url`
+/// (`mysql://user:password@host:port/db`; batch mode: no column names, a tab between
+/// columns, `NULL` for null); a failure panics with its error output.
+pub fn mariadb(url: &str, sql: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
+    let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+    let (address, database) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+    let output = std::process::Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-N",
+            "-B",
+            "-h",
+            host,
+            "-P",
+            port,
+            "-u",
+            user,
+        ])
+        .args((!database.is_empty()).then_some(database))
+        .args(["-e", sql])
+        .env("MYSQL_PWD", password)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run mariadb: {e}"));
+    assert!(
+        output.status.success(),
+        "mariadb {sql:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("mariadb prints UTF-8")
+}

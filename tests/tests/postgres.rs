@@ -4,25 +4,9 @@
 
 mod common;
 
+use common::{as_json, read_options, write_options};
 use iterable_core::{Record, Value};
-use iterable_formats::{ReadOptions, WriteOptions};
 use iterable_tests::{postgres_database, psql};
-
-fn read_options(pairs: &[(&str, &str)]) -> ReadOptions {
-    let mut options = ReadOptions::default();
-    for (key, value) in pairs {
-        options.options.set(*key, *value);
-    }
-    options
-}
-
-fn write_options(pairs: &[(&str, &str)]) -> WriteOptions {
-    let mut options = WriteOptions::default();
-    for (key, value) in pairs {
-        options.options.set(*key, *value);
-    }
-    options
-}
 
 fn read_sync(url: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
     iterable_sync::open_with(url, &read_options(pairs))
@@ -37,18 +21,6 @@ fn open_error(url: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
         Ok(_) => panic!("{url} opened with {pairs:?}"),
         Err(error) => error,
     }
-}
-
-/// Every value as the JSON Lines writer renders it: a compact view to compare.
-fn as_json(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .map(|record| {
-            let mut out = bytes::BytesMut::new();
-            iterable_formats::json_text::write_record(record, &mut out).unwrap();
-            String::from_utf8(out.to_vec()).unwrap()
-        })
-        .collect()
 }
 
 const TYPED_TABLE: &str = "
@@ -136,36 +108,22 @@ fn every_adapter_reads_and_writes_alike() {
         ))
     );
 
-    let on_tokio = common::tokio_runtime().block_on(async {
-        let mut reader = iterable_tokio::open_with(&url, &options).await?;
-        reader.read_bulk(usize::MAX).await
-    });
-    assert_eq!(on_tokio.unwrap(), expected);
-    let on_smol = smol::block_on(async {
-        let mut reader = iterable_smol::open_with(&url, &options).await?;
-        reader.read_bulk(usize::MAX).await
-    });
-    assert_eq!(on_smol.unwrap(), expected);
+    for adapter in ["tokio", "smol", "async-std"] {
+        let read = common::read_with(adapter, &url, &options).unwrap();
+        assert_eq!(read, expected, "{adapter}");
+    }
 
-    // Written by each adapter into a table of its own, read back by psql.
-    let write = |table: &str| write_options(&[("table", table)]);
-    let mut writer = iterable_sync::create_with(&url, &write("by_sync")).unwrap();
-    writer.write_bulk(&expected).unwrap();
-    writer.finish().unwrap();
-    common::tokio_runtime().block_on(async {
-        let mut writer = iterable_tokio::create_with(&url, &write("by_tokio"))
-            .await
-            .unwrap();
-        writer.write_bulk(&expected).await.unwrap();
-        writer.finish().await.unwrap();
-    });
-    smol::block_on(async {
-        let mut writer = iterable_smol::create_with(&url, &write("by_smol"))
-            .await
-            .unwrap();
-        writer.write_bulk(&expected).await.unwrap();
-        writer.finish().await.unwrap();
-    });
+    // Written by each adapter into a table of its own, read back by the client.
+    for adapter in ["sync", "tokio", "smol"] {
+        let table = format!("by_{adapter}");
+        common::write_with(
+            adapter,
+            &url,
+            &write_options(&[("table", &table)]),
+            &expected,
+        )
+        .unwrap();
+    }
     let original = psql(&url, "SELECT * FROM people WHERE id % 2 = 0 ORDER BY id");
     for table in ["by_sync", "by_tokio", "by_smol"] {
         assert_eq!(

@@ -6,6 +6,36 @@
 use iterable_core::Record;
 use iterable_formats::ReadOptions;
 
+/// Read options with these options of the format or source set.
+pub fn read_options(pairs: &[(&str, &str)]) -> ReadOptions {
+    let mut options = ReadOptions::default();
+    for (key, value) in pairs {
+        options.options.set(*key, *value);
+    }
+    options
+}
+
+/// Write options with these options of the format or sink set.
+pub fn write_options(pairs: &[(&str, &str)]) -> iterable_formats::WriteOptions {
+    let mut options = iterable_formats::WriteOptions::default();
+    for (key, value) in pairs {
+        options.options.set(*key, *value);
+    }
+    options
+}
+
+/// Every value as the JSON Lines writer renders it: a compact view to compare.
+pub fn as_json(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|record| {
+            let mut out = bytes::BytesMut::new();
+            iterable_formats::json_text::write_record(record, &mut out).unwrap();
+            String::from_utf8(out.to_vec()).unwrap()
+        })
+        .collect()
+}
+
 /// A current-thread tokio runtime with I/O and time.
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

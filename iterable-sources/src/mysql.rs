@@ -1,0 +1,1191 @@
+//! MySQL and MariaDB databases, `mysql://user:password@host:port/db` (or `mariadb://`), on
+//! mysql_async: natively async, no thread around a blocking driver.
+//!
+//! **Read** (`-o` options, as for [`crate::postgres`]): `table=NAME` (`db.name` allowed) with
+//! `columns=a,b` and `filter=CONDITION`, or `query=SQL`. The rows stream as the server sends
+//! them (the binary protocol of a prepared statement), memory flat in the table's size, and
+//! go on as the binary COPY format ([`iterable_formats::pgcopy`]) with the columns' names and
+//! types in its header, which the reader decodes into typed values:
+//!
+//! | MySQL | value |
+//! |---|---|
+//! | `TINYINT` .. `BIGINT`, `YEAR` | `Int` (`BIGINT UNSIGNED`: `Decimal`; `TINYINT(1)` stays an integer) |
+//! | `FLOAT`, `DOUBLE` | `Float` |
+//! | `DECIMAL` | `Decimal`, exactly (an error past 38 digits) |
+//! | `CHAR`, `VARCHAR`, `TEXT`, `ENUM`, `SET` | `String` |
+//! | `BINARY`, `VARBINARY`, `BLOB`, geometry | `Bytes` |
+//! | `JSON` (MariaDB's too: text checked by `json_valid`) | nested values |
+//! | `BIT(1)` | `Bool`; wider `BIT`: `Int` |
+//! | `DATE` | `Date` (the zero date `0000-00-00`, and dates with a zero month or day: null) |
+//! | `TIME` | `Time`; a `TIME` outside a day (negative, 24 hours or more) is an error |
+//! | `DATETIME` | `Timestamp` without a time zone |
+//! | `TIMESTAMP` | `Timestamp` in UTC (the session's time zone is UTC) |
+//!
+//! **Write** (`-O` options, as for [`crate::postgres`]): `table=NAME` (required),
+//! `mode=append|create|replace|upsert` with `key=id[,..]` for upserts. The rows go as
+//! multi-row `INSERT`s, each as long as the server's `max_allowed_packet` allows (8 MiB at
+//! most), in one transaction committed at the end, in strict SQL mode: a value the column
+//! cannot hold is an error, never a silent change: an `INSERT` the server answers with a
+//! warning (a decimal rounded) is one too, and so is a value an existing column would round
+//! without a word (`1.5` into an integer column, `10:00:00.5` into a `TIME`). MySQL commits
+//! each `CREATE TABLE` at once, so a new table's rows go first into a temporary table, which
+//! goes with the connection: the table is made of them at the end, in one statement
+//! (`CREATE TABLE ... SELECT`), and `replace` makes a new table that takes the old one's
+//! place (`RENAME TABLE`), leaving the old one as it was when anything fails. (The rows of a
+//! new table are so written twice, once by the client and once by the server.) A missing
+//! table is made from the columns the writer decided (the schema given, or the first
+//! records): `BIT(1)` for booleans (MySQL's `BOOLEAN` is a `TINYINT`), `SMALLINT`, `INT`, `BIGINT`, `FLOAT`, `DOUBLE`, `DECIMAL(p,s)` (wide
+//! enough for the first rows' values), `LONGTEXT` (`VARCHAR(255)` in a key), `LONGBLOB`,
+//! `DATE`, `TIME(6)` (durations too), `DATETIME(6)` (timestamps with a time zone are stored
+//! in UTC, and read back without one), `CHAR(36)` for UUIDs, `JSON` for nested values and
+//! lists. Upserts use `ON DUPLICATE KEY UPDATE`, and need a primary key or unique index of
+//! exactly the key's columns; a key repeated in the input updates the row again. Tables of
+//! an engine without transactions (MyISAM) keep the rows written before a failure.
+//!
+//! **Connection**: the URL's user, password, host, port and database, else `MYSQL_PWD` for the
+//! password and `USER` for the user; a URL's password with `@`, `:` or `/` in it is
+//! percent-encoded (`%40`). Connections are plain TCP: TLS is not supported yet. Errors name
+//! the location without its user and password.
+
+use crate::RemoteBody;
+use crate::database::{Destination, Mode, Selection, error, receive, receive_header, shown};
+use crate::upload::{Message, RemoteUpload};
+use bytes::{Bytes, BytesMut};
+use iterable_core::{
+    BigInt, DataType, Date, Decimal, Decoder, Encoder, Error, ErrorKind, Field, Fields, Position,
+    Record, Result, Schema, Time, TimeUnit, Timestamp, Value,
+};
+use iterable_formats::pgcopy::{Columns, PgCopyDecoder, PgCopyEncoder, PgType};
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Column, Conn, Opts, OptsBuilder, Value as MyValue};
+use std::sync::Arc;
+
+/// The bytes of rows gathered before they go on as one chunk.
+const CHUNK_SIZE: usize = 64 << 10;
+
+/// The part size of a write: rows arrive in pieces of this size.
+const PART_SIZE: usize = 1 << 20;
+
+/// The longest `INSERT` sent, whatever the server allows.
+const MAX_STATEMENT: usize = 8 << 20;
+
+/// The temporary table that holds the rows of a new table until they are all there.
+const STAGING_TABLE: &str = "iterable_staged_rows";
+
+/// The table a write makes of its staged rows: its columns' definition, and whether it takes
+/// the place of a table that is there (`replace`).
+struct Staged {
+    definition: String,
+    swap: bool,
+}
+
+/// The longest row a write takes (as the binary COPY format holds it).
+const MAX_ROW: usize = 64 << 20;
+
+/// The session every connection sets up: UTC, UTF-8, strict about values, and `\` no escape
+/// character (string literals double their quotes only).
+const SESSION: &[&str] = &[
+    "SET time_zone = '+00:00'",
+    "SET NAMES utf8mb4",
+    "SET sql_mode = 'STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,ERROR_FOR_DIVISION_BY_ZERO,\
+     NO_ENGINE_SUBSTITUTION,NO_ZERO_IN_DATE,NO_ZERO_DATE'",
+];
+
+/// A driver error in words (the server's code and message when it sent one).
+fn db_error(url: &str, what: &str, e: &mysql_async::Error) -> Error {
+    error(url, format!("{what}: {e}"))
+}
+
+/// An error of the value of record (row) `row`, counted from 1.
+fn row_error(url: &str, row: u64, message: String) -> Error {
+    let at = Position {
+        record: Some(row),
+        ..Position::default()
+    };
+    Error::new(ErrorKind::InvalidRecord, message)
+        .at(at)
+        .with_location(shown(url))
+}
+
+/// The connection's settings: the URL's, else `MYSQL_PWD` and `USER`.
+fn opts(url: &str) -> Result<Opts> {
+    let (_, rest) = url.split_once("://").unwrap_or(("", url));
+    let opts = Opts::from_url(&format!("mysql://{rest}"))
+        .map_err(|e| error(url, format!("not a MySQL URL: {e}")))?;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut builder = OptsBuilder::from_opts(opts.clone())
+        .prefer_socket(false)
+        .init(SESSION.to_vec());
+    if opts.pass().is_none() {
+        builder = builder.pass(var("MYSQL_PWD"));
+    }
+    if opts.user().is_none() {
+        builder = builder.user(Some(var("USER").unwrap_or_else(|| "root".into())));
+    }
+    Ok(builder.into())
+}
+
+async fn connect(url: &str) -> Result<Conn> {
+    Conn::new(opts(url)?)
+        .await
+        .map_err(|e| db_error(url, "cannot connect", &e))
+}
+
+/// `name` (`db.table`, or `table`) as a quoted SQL identifier.
+fn quote_name(name: &str) -> String {
+    name.split('.').map(quote).collect::<Vec<_>>().join(".")
+}
+
+fn quote(identifier: &str) -> String {
+    format!("`{}`", identifier.replace('`', "``"))
+}
+
+/// How the values of a column are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadAs {
+    Integer,
+    Float,
+    Decimal { precision: u8, scale: i8 },
+    Text,
+    Binary,
+    Json,
+    Bool,
+    Bits,
+    Date,
+    DateTime,
+    Timestamp,
+    Time,
+}
+
+impl ReadAs {
+    /// How `column` is read, and the schema type of its values; `json`: MariaDB's JSON
+    /// column (text checked by `json_valid`).
+    fn of(column: &Column, json: bool) -> (ReadAs, DataType) {
+        use ColumnType::*;
+        let flags = column.flags();
+        let unsigned = flags.contains(ColumnFlags::UNSIGNED_FLAG);
+        let integer = |signed, unsigned_type| match unsigned {
+            false => (ReadAs::Integer, signed),
+            true => (ReadAs::Integer, unsigned_type),
+        };
+        match column.column_type() {
+            MYSQL_TYPE_TINY => integer(DataType::Int8, DataType::UInt8),
+            MYSQL_TYPE_SHORT => integer(DataType::Int16, DataType::UInt16),
+            MYSQL_TYPE_INT24 | MYSQL_TYPE_LONG => integer(DataType::Int32, DataType::UInt32),
+            MYSQL_TYPE_LONGLONG => integer(DataType::Int64, DataType::UInt64),
+            MYSQL_TYPE_YEAR => (ReadAs::Integer, DataType::Int16),
+            MYSQL_TYPE_FLOAT => (ReadAs::Float, DataType::Float32),
+            MYSQL_TYPE_DOUBLE => (ReadAs::Float, DataType::Float64),
+            MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
+                let scale = column.decimals().min(38);
+                // The display length counts the point and, when signed, the sign.
+                let length = column.column_length() as usize;
+                let digits = length - usize::from(scale > 0) - usize::from(!unsigned);
+                let precision = digits.clamp(1, 38) as u8;
+                let scale = scale as i8;
+                let read = ReadAs::Decimal { precision, scale };
+                (read, DataType::Decimal { precision, scale })
+            }
+            MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => (ReadAs::Date, DataType::Date),
+            MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 => (
+                ReadAs::DateTime,
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            ),
+            MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => (
+                ReadAs::Timestamp,
+                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+            ),
+            MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => {
+                (ReadAs::Time, DataType::Time(TimeUnit::Microsecond))
+            }
+            MYSQL_TYPE_BIT if column.column_length() == 1 => (ReadAs::Bool, DataType::Bool),
+            MYSQL_TYPE_BIT if column.column_length() == 64 => (ReadAs::Bits, DataType::UInt64),
+            MYSQL_TYPE_BIT => (ReadAs::Bits, DataType::Int64),
+            // Any JSON value: a struct's type is what makes the binary COPY column `jsonb`.
+            MYSQL_TYPE_JSON => (ReadAs::Json, DataType::Struct(Vec::new())),
+            _ if json => (ReadAs::Json, DataType::Struct(Vec::new())),
+            MYSQL_TYPE_ENUM | MYSQL_TYPE_SET => (ReadAs::Text, DataType::String),
+            MYSQL_TYPE_VARCHAR
+            | MYSQL_TYPE_VAR_STRING
+            | MYSQL_TYPE_STRING
+            | MYSQL_TYPE_TINY_BLOB
+            | MYSQL_TYPE_MEDIUM_BLOB
+            | MYSQL_TYPE_LONG_BLOB
+            | MYSQL_TYPE_BLOB => {
+                let binary = column.character_set() == BINARY_CHARSET
+                    && !flags.intersects(ColumnFlags::ENUM_FLAG | ColumnFlags::SET_FLAG);
+                match binary {
+                    true => (ReadAs::Binary, DataType::Binary),
+                    false => (ReadAs::Text, DataType::String),
+                }
+            }
+            MYSQL_TYPE_NULL => (ReadAs::Text, DataType::String),
+            _ => (ReadAs::Binary, DataType::Binary),
+        }
+    }
+
+    /// The value of `value`, read as this says.
+    fn value(self, value: MyValue) -> std::result::Result<Value, String> {
+        let utc = || Some(Arc::<str>::from("UTC"));
+        Ok(match (self, value) {
+            (_, MyValue::NULL) => Value::Null,
+            (ReadAs::Integer, MyValue::Int(i)) => Value::Int(i),
+            (ReadAs::Integer, MyValue::UInt(u)) => match i64::try_from(u) {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::BigInt(BigInt::from(i128::from(u))),
+            },
+            (ReadAs::Float, MyValue::Float(f)) => Value::Float(f64::from(f)),
+            (ReadAs::Float, MyValue::Double(f)) => Value::Float(f),
+            (ReadAs::Decimal { precision, scale }, MyValue::Bytes(text)) => {
+                let text = std::str::from_utf8(&text).map_err(|_| "a DECIMAL not in digits")?;
+                decimal(text, precision, scale)?
+            }
+            (ReadAs::Text, MyValue::Bytes(bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Value::from(text),
+                Err(_) => return Err("text that is not UTF-8".to_owned()),
+            },
+            (ReadAs::Binary, MyValue::Bytes(bytes)) => Value::Bytes(Bytes::from(bytes)),
+            (ReadAs::Json, MyValue::Bytes(bytes)) => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("JSON that does not parse: {e}"))?,
+            (ReadAs::Bool | ReadAs::Bits, MyValue::Bytes(bytes)) => {
+                let bits = bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
+                match (self, i64::try_from(bits)) {
+                    (ReadAs::Bool, _) => Value::Bool(bits != 0),
+                    (_, Ok(i)) => Value::Int(i),
+                    (_, Err(_)) => Value::BigInt(BigInt::from(i128::from(bits))),
+                }
+            }
+            (ReadAs::Bool | ReadAs::Bits, MyValue::Int(i)) => match self {
+                ReadAs::Bool => Value::Bool(i != 0),
+                _ => Value::Int(i),
+            },
+            (ReadAs::Date, MyValue::Date(y, m, d, ..)) => {
+                match Date::from_ymd(y.into(), m.into(), d.into()) {
+                    Some(date) => Value::Date(date),
+                    // The zero date, or a date with a zero month or day.
+                    None => Value::Null,
+                }
+            }
+            (ReadAs::DateTime | ReadAs::Timestamp, MyValue::Date(y, m, d, h, mi, s, us)) => {
+                let Some(date) = Date::from_ymd(y.into(), m.into(), d.into()) else {
+                    return Ok(Value::Null);
+                };
+                let seconds = i64::from(date.days()) * 86_400
+                    + i64::from(h) * 3_600
+                    + i64::from(mi) * 60
+                    + i64::from(s);
+                let micros = seconds * 1_000_000 + i64::from(us);
+                let zone = (self == ReadAs::Timestamp).then(utc).flatten();
+                Value::Timestamp(Timestamp::new(micros, TimeUnit::Microsecond, zone))
+            }
+            (ReadAs::Time, MyValue::Time(negative, days, h, m, s, us)) => {
+                if negative || days > 0 {
+                    let sign = if negative { "-" } else { "" };
+                    let hours = u64::from(days) * 24 + u64::from(h);
+                    return Err(format!(
+                        "the TIME {sign}{hours}:{m:02}:{s:02} is not a time of day (read it as \
+                         text: -o query=\"SELECT CAST(... AS CHAR) ...\")"
+                    ));
+                }
+                let seconds = i64::from(h) * 3_600 + i64::from(m) * 60 + i64::from(s);
+                let micros = seconds * 1_000_000 + i64::from(us);
+                Value::Time(Time::new(micros, TimeUnit::Microsecond))
+            }
+            (read, other) => {
+                return Err(format!(
+                    "a value {other:?} that a {read:?} column does not hold"
+                ));
+            }
+        })
+    }
+}
+
+/// MySQL's character set number of binary strings.
+const BINARY_CHARSET: u16 = 63;
+
+/// The DECIMAL `text` (`-12.50`) as a `Decimal`; a value of more than 38 digits is an error
+/// unless dropping zeros at the end of its fraction makes it fit.
+fn decimal(text: &str, precision: u8, scale: i8) -> std::result::Result<Value, String> {
+    let unscaled = |text: &str, scale: i8| {
+        iterable_core::unscaled_digits(text, scale).and_then(|d| d.parse::<i128>().ok())
+    };
+    if let Some(n) = unscaled(text, scale) {
+        return Ok(Value::Decimal(Decimal::new(n, precision, scale)));
+    }
+    let trimmed = match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.'),
+        false => text,
+    };
+    let fraction = trimmed.split_once('.').map_or(0, |(_, f)| f.len());
+    let scale = i8::try_from(fraction).map_err(|_| "a DECIMAL too long")?;
+    match unscaled(trimmed, scale) {
+        Some(n) => Ok(Value::Decimal(Decimal::new(n, 38, scale))),
+        None => Err(format!(
+            "the DECIMAL {text} has more than the 38 digits a Decimal holds"
+        )),
+    }
+}
+
+/// The columns of the server's tables that MariaDB's `JSON` made (text checked by
+/// `json_valid`), as `(database, table, column)`; none on MySQL, whose JSON is a type.
+async fn mariadb_json_columns(
+    url: &str,
+    conn: &mut Conn,
+    columns: &[Column],
+) -> Result<Vec<(String, String, String)>> {
+    let version: Option<String> = conn
+        .query_first("SELECT VERSION()")
+        .await
+        .map_err(|e| db_error(url, "cannot read", &e))?;
+    let mut tables: Vec<(String, String)> = columns
+        .iter()
+        .map(|c| (c.schema_str().into_owned(), c.org_table_str().into_owned()))
+        .filter(|(_, table)| !table.is_empty())
+        .collect();
+    tables.sort();
+    tables.dedup();
+    if !version.is_some_and(|v| v.contains("MariaDB")) || tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for (schema, table) in tables {
+        let clauses: Vec<String> = conn
+            .exec(
+                "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?",
+                (&schema, &table),
+            )
+            .await
+            .map_err(|e| db_error(url, "cannot read", &e))?;
+        for clause in clauses {
+            let clause = clause.trim();
+            if let Some(name) = clause
+                .strip_prefix("json_valid(`")
+                .and_then(|rest| rest.strip_suffix("`)"))
+            {
+                found.push((schema.clone(), table.clone(), name.replace("``", "`")));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Starts reading what `options` name: see the [module](self).
+pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody> {
+    let select = Selection::of(url, options)?.select(quote, quote_name);
+    let mut conn = connect(url).await?;
+    let statement = conn
+        .prep(select.as_str())
+        .await
+        .map_err(|e| db_error(url, "cannot read", &e))?;
+    let columns = statement.columns();
+    let json = mariadb_json_columns(url, &mut conn, &columns).await?;
+    let mut reads = Vec::new();
+    let mut fields = Vec::new();
+    for column in columns.iter() {
+        let name = column.name_str().into_owned();
+        let is_json = json.iter().any(|(schema, table, json_name)| {
+            *schema == column.schema_str()
+                && *table == column.org_table_str()
+                && *json_name == column.org_name_str()
+        });
+        let (read, data_type) = ReadAs::of(column, is_json);
+        let mut field = Field::new(&name, data_type);
+        field.nullable = !column.flags().contains(ColumnFlags::NOT_NULL_FLAG);
+        reads.push(read);
+        fields.push(field);
+    }
+    let schema = Schema::new(fields);
+    let names = Fields::new(schema.fields().iter().map(|f| f.name.as_str()));
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+    let task_url = url.to_owned();
+    tokio::spawn(async move {
+        let url = task_url;
+        let fail = |e: Error| Err(std::io::Error::other(e));
+        let mut result = match conn.exec_iter(statement, ()).await {
+            Ok(result) => result,
+            Err(e) => {
+                let _ = sender.send(fail(db_error(&url, "cannot read", &e))).await;
+                return;
+            }
+        };
+        // The query runs: an empty chunk says so.
+        if sender.send(Ok(Bytes::new())).await.is_err() {
+            return;
+        }
+        let mut encoder = PgCopyEncoder::new(1);
+        let mut out = BytesMut::new();
+        let started = encoder.set_schema(&schema);
+        if let Err(e) = started {
+            let _ = sender.send(fail(e.with_location(shown(&url)))).await;
+            return;
+        }
+        let mut row = 0u64;
+        loop {
+            let values = match result.next().await {
+                Ok(Some(values)) => values.unwrap(),
+                Ok(None) => break,
+                Err(e) => {
+                    if !out.is_empty() {
+                        let _ = sender.send(Ok(out.split().freeze())).await;
+                    }
+                    let _ = sender
+                        .send(fail(db_error(&url, "the read failed", &e)))
+                        .await;
+                    return;
+                }
+            };
+            row += 1;
+            let converted: std::result::Result<Vec<Value>, Error> = values
+                .into_iter()
+                .zip(&reads)
+                .enumerate()
+                .map(|(i, (value, read))| {
+                    read.value(value).map_err(|message| {
+                        let name = names.get(i).unwrap_or("?");
+                        row_error(&url, row, format!("column {name:?}: {message}"))
+                    })
+                })
+                .collect();
+            let encoded = converted
+                .and_then(|values| Record::with_fields(names.clone(), values))
+                .and_then(|record| encoder.encode(&record, &mut out));
+            if let Err(e) = encoded {
+                if !out.is_empty() {
+                    let _ = sender.send(Ok(out.split().freeze())).await;
+                }
+                let _ = sender.send(fail(e)).await;
+                return;
+            }
+            if out.len() >= CHUNK_SIZE && sender.send(Ok(out.split().freeze())).await.is_err() {
+                return;
+            }
+        }
+        match encoder.finish(&mut out) {
+            Ok(()) => {
+                let _ = sender.send(Ok(out.freeze())).await;
+            }
+            Err(e) => {
+                let _ = sender.send(fail(e)).await;
+            }
+        }
+    });
+    match receiver.recv().await {
+        Some(Ok(_)) => {}
+        Some(Err(e)) => {
+            return Err(match e.into_inner().map(|e| e.downcast::<Error>()) {
+                Some(Ok(e)) => *e,
+                _ => error(url, "the read failed"),
+            });
+        }
+        None => return Err(error(url, "the read ended before it began")),
+    }
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((chunk, receiver))
+    });
+    Ok(RemoteBody::rows(stream))
+}
+
+/// The tables and views of the database the URL names, in order; of every database, as
+/// `db.name`, when it names none.
+pub async fn tables(url: &str) -> Result<Vec<String>> {
+    let mut conn = connect(url).await?;
+    let rows: Vec<(String, String, bool)> = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_SCHEMA = DATABASE() \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             OR DATABASE() IS NULL AND TABLE_SCHEMA NOT IN \
+             ('mysql', 'information_schema', 'performance_schema', 'sys') \
+             ORDER BY TABLE_SCHEMA, TABLE_NAME",
+        )
+        .await
+        .map_err(|e| db_error(url, "cannot list the tables", &e))?;
+    let _ = conn.disconnect().await;
+    Ok(rows
+        .into_iter()
+        .map(|(schema, name, default)| match default {
+            true => name,
+            false => format!("{schema}.{name}"),
+        })
+        .collect())
+}
+
+/// Starts writing the table `options` name: see the [module](self). The rows arrive as a
+/// binary COPY stream whose header describes its columns (what
+/// [`iterable_formats::pgcopy::PgCopyEncoder`] writes).
+pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpload> {
+    let destination = Destination::of(url, options)?;
+    let mut conn = connect(url).await?;
+    let (version, packet): (String, u64) = conn
+        .query_first("SELECT VERSION(), @@max_allowed_packet")
+        .await
+        .map_err(|e| db_error(url, "cannot write", &e))?
+        .ok_or_else(|| error(url, "the server did not say its version"))?;
+    let load = Load {
+        url: url.to_owned(),
+        conn: Some(conn),
+        destination,
+        mariadb: version.contains("MariaDB"),
+        max_statement: usize::try_from(packet)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(4096)
+            .clamp(4096, MAX_STATEMENT),
+        made: None,
+    };
+    Ok(RemoteUpload::spawn(PART_SIZE, false, |received| {
+        load.run(received)
+    }))
+}
+
+/// A write's task: the table, and the connection whose transaction holds the rows.
+struct Load {
+    url: String,
+    /// The connection, until the write ends.
+    conn: Option<Conn>,
+    destination: Destination,
+    mariadb: bool,
+    /// The longest `INSERT` to send.
+    max_statement: usize,
+    /// The table this write is making (dropped again when it fails).
+    made: Option<String>,
+}
+
+impl Load {
+    fn conn(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("connected until the write ends")
+    }
+
+    fn fail<'a>(&'a self, what: &'a str) -> impl Fn(mysql_async::Error) -> Error + 'a {
+        move |e| db_error(&self.url, &format!("{what} {}", self.destination.table), &e)
+    }
+
+    /// Writes the rows; on failure rolls back and drops the table it was making. (Dropped
+    /// before it ends, as when the writer is, it drops the connection: the server rolls the
+    /// transaction back and drops the temporary table.)
+    async fn run(mut self, received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
+        let outcome = self.load(received).await;
+        let mut conn = self.conn.take().expect("connected until the write ends");
+        if outcome.is_err() {
+            undo(&mut conn, self.made.take()).await;
+        }
+        let _ = conn.disconnect().await;
+        outcome
+    }
+
+    /// Takes the stream's header, readies the table, inserts the rows, commits on `Finish`.
+    async fn load(&mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
+        let mut buf = BytesMut::new();
+        let (url, destination) = (&self.url, &self.destination);
+        let (columns, mut last) = receive_header(url, destination, &mut received, &mut buf).await?;
+        if columns.is_empty() {
+            // No records, and no schema to make a table of: nothing to do.
+            return Ok(());
+        }
+        let mut decoder = PgCopyDecoder::new(None, MAX_ROW);
+        let mut rows = Vec::new();
+        let mut row = 0u64;
+        let url = self.url.clone();
+        let mut decode = |buf: &mut BytesMut, eof: bool, rows: &mut Vec<Record>| loop {
+            let record = match eof {
+                true => decoder.decode_eof(buf),
+                false => decoder.decode(buf),
+            };
+            match record.map_err(|e| e.with_location(shown(&url)))? {
+                Some(record) => rows.push(record),
+                None => return Ok::<(), Error>(()),
+            }
+        };
+        decode(&mut buf, last, &mut rows)?;
+        let (into, roundings, staged) = self.ready_table(&columns, &rows).await?;
+        self.conn()
+            .query_drop("START TRANSACTION")
+            .await
+            .map_err(self.fail("cannot write"))?;
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
+        let head = format!("INSERT INTO {into} ({}) VALUES ", names.join(", "));
+        let tail = self.upsert_tail(&columns);
+        let mut statement = String::with_capacity(self.max_statement.min(1 << 20));
+        let mut literal = String::new();
+        loop {
+            for record in rows.drain(..) {
+                row += 1;
+                literal.clear();
+                literal.push('(');
+                for (i, value) in record.values().iter().enumerate() {
+                    if i > 0 {
+                        literal.push_str(", ");
+                    }
+                    let rounding = roundings.get(i).copied().unwrap_or(Rounding::Nothing);
+                    let checked = rounding.check(value);
+                    checked
+                        .and_then(|()| push_literal(&mut literal, value))
+                        .map_err(|message| {
+                            let name = columns.get(i).map_or("?", |(n, _)| n.as_str());
+                            row_error(&self.url, row, format!("column {name:?}: {message}"))
+                        })?;
+                }
+                literal.push(')');
+                if head.len() + literal.len() + tail.len() > self.max_statement {
+                    return Err(error(
+                        &self.url,
+                        format!(
+                            "row {row} is longer than the {} bytes an INSERT may be here \
+                             (the server's max_allowed_packet)",
+                            self.max_statement
+                        ),
+                    ));
+                }
+                if !statement.is_empty()
+                    && statement.len() + 2 + literal.len() + tail.len() > self.max_statement
+                {
+                    self.insert(&mut statement, &tail).await?;
+                }
+                if statement.is_empty() {
+                    statement.push_str(&head);
+                } else {
+                    statement.push_str(", ");
+                }
+                statement.push_str(&literal);
+            }
+            if last {
+                break;
+            }
+            last = receive(&self.url, &self.destination, &mut received, &mut buf).await?;
+            decode(&mut buf, last, &mut rows)?;
+        }
+        if !statement.is_empty() {
+            self.insert(&mut statement, &tail).await?;
+        }
+        self.conn()
+            .query_drop("COMMIT")
+            .await
+            .map_err(self.fail("cannot commit"))?;
+        if let Some(staged) = staged {
+            self.make(staged, &columns).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the `INSERT` in `statement` (with `tail`), which it empties; a warning from the
+    /// server (a value changed to fit) is an error.
+    async fn insert(&mut self, statement: &mut String, tail: &str) -> Result<()> {
+        statement.push_str(tail);
+        let sent = std::mem::take(statement);
+        self.conn()
+            .query_drop(sent)
+            .await
+            .map_err(self.fail("cannot write"))?;
+        if self.conn().get_warnings() > 0 {
+            let warnings: Vec<(String, u32, String)> = self
+                .conn()
+                .query("SHOW WARNINGS")
+                .await
+                .map_err(self.fail("cannot write"))?;
+            let message = warnings.into_iter().next().map_or_else(
+                || "a warning".to_owned(),
+                |(_, code, m)| format!("{m} ({code})"),
+            );
+            return Err(error(
+                &self.url,
+                format!(
+                    "cannot write {}: the server would change a value: {message}",
+                    self.destination.table
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What follows the rows of an upsert's `INSERT`: the columns to update.
+    fn upsert_tail(&self, columns: &Columns) -> String {
+        if self.destination.mode != Mode::Upsert {
+            return String::new();
+        }
+        let updates: Vec<String> = columns
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| !self.destination.key.contains(name))
+            .map(|name| match self.mariadb {
+                true => format!("{0} = VALUES({0})", quote(name)),
+                false => format!("{0} = new.{0}", quote(name)),
+            })
+            .collect();
+        // A key alone updates nothing: setting the first key column to itself ignores the row.
+        let updates = match updates.is_empty() {
+            true => {
+                let key = quote(&self.destination.key[0]);
+                vec![format!("{key} = {key}")]
+            }
+            false => updates,
+        };
+        match self.mariadb {
+            true => format!(" ON DUPLICATE KEY UPDATE {}", updates.join(", ")),
+            false => format!(" AS new ON DUPLICATE KEY UPDATE {}", updates.join(", ")),
+        }
+    }
+
+    /// Readies the table as the mode says; gives the quoted table to insert into, what each
+    /// of `columns` rounds away there, and the table to make of the rows at the end. A new
+    /// table's rows go first into a temporary table (a `CREATE TABLE` would commit at once,
+    /// and be left behind by a write that never ends; a temporary table goes with its
+    /// connection), made of `columns` with decimals as wide as those of `rows`.
+    async fn ready_table(
+        &mut self,
+        columns: &Columns,
+        rows: &[Record],
+    ) -> Result<(String, Vec<Rounding>, Option<Staged>)> {
+        let existing = self.existing_columns().await?;
+        let table = quote_name(&self.destination.table);
+        let stage = match (self.destination.mode, &existing) {
+            (Mode::Create, Some(_)) => return Err(self.destination.exists(&self.url)),
+            (Mode::Replace, Some(_)) => Some(true),
+            (_, None) => Some(false),
+            _ => None,
+        };
+        if let Some(swap) = stage {
+            let key = &self.destination.key;
+            let mut parts: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (name, t))| {
+                    let in_key = key.contains(name);
+                    format!("{} {}", quote(name), column_type(*t, in_key, rows, i))
+                })
+                .collect();
+            if self.destination.mode == Mode::Upsert {
+                let key: Vec<String> = key.iter().map(|k| quote(k)).collect();
+                parts.push(format!("PRIMARY KEY ({})", key.join(", ")));
+            }
+            let definition = parts.join(", ");
+            let staging = quote(STAGING_TABLE);
+            self.conn()
+                .query_drop(format!("CREATE TEMPORARY TABLE {staging} ({definition})"))
+                .await
+                .map_err(self.fail("cannot make the table"))?;
+            // Made here: its times keep microseconds.
+            let roundings = columns
+                .iter()
+                .map(|(_, t)| match t.to_string().as_str() {
+                    "time" | "interval" | "timestamp" | "timestamptz" => Rounding::FinerThan(6),
+                    _ => Rounding::Nothing,
+                })
+                .collect();
+            return Ok((staging, roundings, Some(Staged { definition, swap })));
+        }
+        let existing = existing.unwrap_or_default();
+        let mut roundings = Vec::new();
+        for (name, _) in columns {
+            let Some((_, rounding)) = existing.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+            else {
+                let known: Vec<&str> = existing.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(error(
+                    &self.url,
+                    format!(
+                        "the table {} has no column {name:?} (it has {})",
+                        self.destination.table,
+                        known.join(", ")
+                    ),
+                ));
+            };
+            roundings.push(*rounding);
+        }
+        if self.destination.mode == Mode::Upsert {
+            self.check_unique_key().await?;
+        }
+        Ok((table, roundings, None))
+    }
+
+    /// Makes the table of the staged rows (of `columns`), in one statement; for a `replace`,
+    /// under a new name, then swapped in for the old table.
+    async fn make(&mut self, staged: Staged, columns: &Columns) -> Result<()> {
+        let table = quote_name(&self.destination.table);
+        let new = match staged.swap {
+            true => quote_name(&format!("{}_iterable_new", self.destination.table)),
+            false => table.clone(),
+        };
+        if staged.swap {
+            self.conn()
+                .query_drop(format!("DROP TABLE IF EXISTS {new}"))
+                .await
+                .map_err(self.fail("cannot make the table"))?;
+        }
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
+        // An upsert's later rows win over earlier ones of the same key, as they would in a
+        // table that was there.
+        let replace = match self.destination.mode {
+            Mode::Upsert => "REPLACE ",
+            _ => "",
+        };
+        self.made = Some(new.clone());
+        self.conn()
+            .query_drop(format!(
+                "CREATE TABLE {new} ({}) {replace}SELECT {} FROM {}",
+                staged.definition,
+                names.join(", "),
+                quote(STAGING_TABLE)
+            ))
+            .await
+            .map_err(self.fail("cannot make the table"))?;
+        if staged.swap {
+            self.swap(&new).await?;
+        }
+        self.made = None;
+        Ok(())
+    }
+
+    /// Gives the new table of a `replace` the old one's name, and drops the old one.
+    async fn swap(&mut self, new: &str) -> Result<()> {
+        let table = quote_name(&self.destination.table);
+        let old = quote_name(&format!("{}_iterable_old", self.destination.table));
+        self.conn()
+            .query_drop(format!("DROP TABLE IF EXISTS {old}"))
+            .await
+            .map_err(self.fail("cannot replace"))?;
+        // One statement, atomic: the table has its old rows or its new ones.
+        self.conn()
+            .query_drop(format!("RENAME TABLE {table} TO {old}, {new} TO {table}"))
+            .await
+            .map_err(self.fail("cannot replace"))?;
+        self.made = None;
+        self.conn()
+            .query_drop(format!("DROP TABLE {old}"))
+            .await
+            .map_err(self.fail("cannot drop the old"))?;
+        Ok(())
+    }
+
+    /// The database and name of the table, the database being the URL's when not given.
+    fn schema_and_name(&self) -> (Option<String>, String) {
+        match self.destination.table.split_once('.') {
+            Some((schema, name)) => (Some(schema.to_owned()), name.to_owned()),
+            None => (None, self.destination.table.clone()),
+        }
+    }
+
+    /// The table's columns and what their types round away, `None` when there is no such
+    /// table.
+    async fn existing_columns(&mut self) -> Result<Option<Vec<(String, Rounding)>>> {
+        let (schema, name) = self.schema_and_name();
+        let columns: Vec<(String, String, Option<u32>)> = self
+            .conn()
+            .exec(
+                "SELECT COLUMN_NAME, DATA_TYPE, DATETIME_PRECISION FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? \
+                 ORDER BY ORDINAL_POSITION",
+                (schema, name),
+            )
+            .await
+            .map_err(self.fail("cannot look up"))?;
+        let columns: Vec<(String, Rounding)> = columns
+            .into_iter()
+            .map(|(name, data_type, precision)| {
+                let rounding = match (data_type.to_ascii_lowercase().as_str(), precision) {
+                    ("tinyint" | "smallint" | "mediumint" | "int" | "bigint", _) => {
+                        Rounding::Fraction
+                    }
+                    ("time" | "datetime" | "timestamp", Some(digits)) => {
+                        Rounding::FinerThan(digits)
+                    }
+                    _ => Rounding::Nothing,
+                };
+                (name, rounding)
+            })
+            .collect();
+        Ok((!columns.is_empty()).then_some(columns))
+    }
+
+    /// An error unless the table has a primary key or unique index of exactly the key's
+    /// columns (without one, `ON DUPLICATE KEY` would only ever insert).
+    async fn check_unique_key(&mut self) -> Result<()> {
+        let (schema, name) = self.schema_and_name();
+        let indexes: Vec<(String, String)> = self
+            .conn()
+            .exec(
+                "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? \
+                 AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+                (schema, name),
+            )
+            .await
+            .map_err(self.fail("cannot look up"))?;
+        let mut key: Vec<String> = self
+            .destination
+            .key
+            .iter()
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
+        key.sort();
+        let mut names: Vec<&str> = indexes.iter().map(|(i, _)| i.as_str()).collect();
+        names.dedup();
+        let covered = names.iter().any(|index| {
+            let mut columns: Vec<String> = indexes
+                .iter()
+                .filter(|(i, _)| i == index)
+                .map(|(_, c)| c.to_ascii_lowercase())
+                .collect();
+            columns.sort();
+            columns == key
+        });
+        match covered {
+            true => Ok(()),
+            false => Err(error(
+                &self.url,
+                format!(
+                    "the table {} has no primary key or unique index of exactly {} for \
+                     mode=upsert to update by",
+                    self.destination.table,
+                    self.destination.key.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// What a column's type rounds away, which the server would do without a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rounding {
+    /// Nothing the server does not warn of.
+    Nothing,
+    /// An integer column: fractions.
+    Fraction,
+    /// A time or timestamp column: fractions of a second past this many digits.
+    FinerThan(u32),
+}
+
+impl Rounding {
+    /// An error for a value that the column would round.
+    fn check(self, value: &Value) -> std::result::Result<(), String> {
+        let rounded = match (self, value) {
+            (Rounding::Nothing, _) => false,
+            (Rounding::Fraction, Value::Float(f)) => f.fract() != 0.0,
+            (Rounding::Fraction, Value::Decimal(d)) => {
+                d.scale() > 0 && d.unscaled() % 10i128.pow(u32::from(d.scale().unsigned_abs())) != 0
+            }
+            (Rounding::Fraction, Value::String(s)) => {
+                s.trim().parse::<f64>().is_ok_and(|f| f.fract() != 0.0)
+            }
+            (Rounding::FinerThan(digits), Value::Time(t)) => finer(t.value(), t.unit(), digits),
+            (Rounding::FinerThan(digits), Value::Timestamp(t)) => {
+                finer(t.value(), t.unit(), digits)
+            }
+            (Rounding::FinerThan(digits), Value::Duration(d)) => finer(d.value(), d.unit(), digits),
+            (Rounding::FinerThan(digits), Value::String(s)) if s.contains(':') => {
+                s.rsplit_once('.').is_some_and(|(_, fraction)| {
+                    let fraction = fraction.trim_end_matches(|c: char| !c.is_ascii_digit());
+                    fraction.bytes().skip(digits as usize).any(|b| b != b'0')
+                })
+            }
+            _ => false,
+        };
+        match (rounded, self) {
+            (false, _) => Ok(()),
+            (true, Rounding::FinerThan(digits)) => Err(format!(
+                "{} is finer than the column's {digits} digits of a second, and would be rounded",
+                iterable_formats::text::to_text(value)?
+            )),
+            (true, _) => Err(format!(
+                "{} would be rounded to fit an integer column",
+                iterable_formats::text::to_text(value)?
+            )),
+        }
+    }
+}
+
+/// Whether `value` steps of `unit` have a fraction of a second past `digits` digits.
+fn finer(value: i64, unit: TimeUnit, digits: u32) -> bool {
+    let kept = 10i64.pow(digits.min(9));
+    let per_second = unit.per_second();
+    per_second > kept && value % (per_second / kept) != 0
+}
+
+/// Rolls back the transaction and drops the table `made`, as far as the connection lets.
+async fn undo(conn: &mut Conn, made: Option<String>) {
+    let _ = conn.query_drop("ROLLBACK").await;
+    if let Some(made) = made {
+        let _ = conn
+            .query_drop(format!("DROP TABLE IF EXISTS {made}"))
+            .await;
+    }
+}
+
+/// The MySQL type of a new column of binary COPY type `t` (`in_key`: part of the primary
+/// key), a `DECIMAL` as wide as the values in column `index` of `rows` need.
+fn column_type(t: PgType, in_key: bool, rows: &[Record], index: usize) -> String {
+    if t.is_array() {
+        return "JSON".to_owned();
+    }
+    match t.to_string().as_str() {
+        // MySQL's BOOLEAN is TINYINT(1), which holds -128 to 127 and reads as integers.
+        "bool" => "BIT(1)".to_owned(),
+        "int2" => "SMALLINT".to_owned(),
+        "int4" => "INT".to_owned(),
+        "int8" => "BIGINT".to_owned(),
+        "oid" => "INT UNSIGNED".to_owned(),
+        "float4" => "FLOAT".to_owned(),
+        "float8" => "DOUBLE".to_owned(),
+        "numeric" => {
+            let (mut whole, mut fraction) = (1usize, 0usize);
+            for record in rows {
+                if let Some(Value::Decimal(d)) = record.values().get(index) {
+                    let text = d.to_string();
+                    let digits = text.trim_start_matches('-');
+                    let (w, f) = digits.split_once('.').unwrap_or((digits, ""));
+                    whole = whole.max(w.trim_start_matches('0').len());
+                    fraction = fraction.max(f.len());
+                }
+            }
+            let fraction = fraction.min(30);
+            let precision = (whole + fraction).clamp(1, 65);
+            format!("DECIMAL({precision},{})", fraction.min(precision))
+        }
+        "json" | "jsonb" => "JSON".to_owned(),
+        "bytea" if in_key => "VARBINARY(255)".to_owned(),
+        "bytea" => "LONGBLOB".to_owned(),
+        "date" => "DATE".to_owned(),
+        "time" | "interval" => "TIME(6)".to_owned(),
+        "timestamp" | "timestamptz" => "DATETIME(6)".to_owned(),
+        "uuid" => "CHAR(36)".to_owned(),
+        _ if in_key => "VARCHAR(255)".to_owned(),
+        _ => "LONGTEXT".to_owned(),
+    }
+}
+
+/// Appends `value` as an SQL literal (with `NO_BACKSLASH_ESCAPES`: only quotes are doubled).
+fn push_literal(out: &mut String, value: &Value) -> std::result::Result<(), String> {
+    use std::fmt::Write;
+    match value {
+        Value::Null => out.push_str("NULL"),
+        Value::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::BigInt(n) => out.push_str(n.as_str()),
+        Value::Float(f) if f.is_finite() => {
+            let _ = write!(out, "{f:e}");
+        }
+        Value::Float(f) => return Err(format!("{f}, which MySQL does not hold")),
+        Value::Decimal(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Value::String(s) => push_string(out, s),
+        Value::Bytes(bytes) => push_hex(out, bytes),
+        Value::Date(_) | Value::Time(_) => {
+            out.push('\'');
+            let _ = write!(out, "{}", iterable_formats::text::to_text(value)?);
+            out.push('\'');
+        }
+        Value::Timestamp(t) => {
+            // RFC 3339 in UTC, written as MySQL reads it: a space, no `Z`.
+            let text = t.to_string();
+            let text = text.trim_end_matches('Z').replacen('T', " ", 1);
+            let _ = write!(out, "'{text}'");
+        }
+        Value::Duration(d) => {
+            let micros = match d.unit() {
+                TimeUnit::Second => d.value().checked_mul(1_000_000),
+                TimeUnit::Millisecond => d.value().checked_mul(1_000),
+                TimeUnit::Microsecond => Some(d.value()),
+                TimeUnit::Nanosecond => Some(d.value() / 1_000),
+            }
+            .ok_or("a duration too long for TIME")?;
+            let sign = if micros < 0 { "-" } else { "" };
+            let micros = micros.unsigned_abs();
+            let (seconds, fraction) = (micros / 1_000_000, micros % 1_000_000);
+            let _ = write!(
+                out,
+                "'{sign}{}:{:02}:{:02}.{fraction:06}'",
+                seconds / 3_600,
+                seconds / 60 % 60,
+                seconds % 60
+            );
+        }
+        Value::Array(_) | Value::Object(_) => {
+            let mut json = BytesMut::new();
+            iterable_formats::json_text::write_value(value, &mut json)
+                .map_err(|e| e.to_string())?;
+            push_string(out, std::str::from_utf8(&json).map_err(|e| e.to_string())?);
+        }
+        other => return Err(format!("{other:?}, which MySQL does not hold")),
+    }
+    Ok(())
+}
+
+/// A string literal; one holding a NUL goes as UTF-8 bytes in hex.
+fn push_string(out: &mut String, s: &str) {
+    if s.contains('\0') {
+        out.push_str("CONVERT(");
+        push_hex(out, s.as_bytes());
+        out.push_str(" USING utf8mb4)");
+        return;
+    }
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push_str("X'");
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out.push('\'');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(value: &Value) -> String {
+        let mut out = String::new();
+        push_literal(&mut out, value).unwrap();
+        out
+    }
+
+    #[test]
+    fn literals_escape_quotes_and_keep_values_exact() {
+        assert_eq!(literal(&Value::from("it's \\ ok")), "'it''s \\ ok'");
+        assert_eq!(
+            literal(&Value::from("a\0b")),
+            "CONVERT(X'610062' USING utf8mb4)"
+        );
+        assert_eq!(
+            literal(&Value::Bytes(Bytes::from_static(b"\x00\xff"))),
+            "X'00FF'"
+        );
+        assert_eq!(literal(&Value::Float(0.1)), "1e-1");
+        assert_eq!(literal(&Value::Float(-2.5e300)), "-2.5e300");
+        let duration = iterable_core::Duration::new(-90_061_500_000, TimeUnit::Microsecond);
+        assert_eq!(literal(&Value::Duration(duration)), "'-25:01:01.500000'");
+        let at = Timestamp::new(1_500_000, TimeUnit::Microsecond, Some(Arc::from("UTC")));
+        assert_eq!(literal(&Value::Timestamp(at)), "'1970-01-01 00:00:01.5'");
+        assert!(push_literal(&mut String::new(), &Value::Float(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn decimals_keep_their_digits() {
+        assert_eq!(
+            decimal("-12.50", 5, 2).unwrap(),
+            Value::Decimal(Decimal::new(-1250, 5, 2))
+        );
+        let wide = format!("1.{}", "0".repeat(40));
+        assert_eq!(
+            decimal(&wide, 38, 40).unwrap(),
+            Value::Decimal(Decimal::new(1, 38, 0))
+        );
+        assert!(decimal(&"9".repeat(40), 38, 0).is_err());
+    }
+
+    #[test]
+    fn names_are_quoted() {
+        assert_eq!(quote_name("db.ta`b"), "`db`.`ta``b`");
+    }
+}

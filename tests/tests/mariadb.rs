@@ -1,0 +1,416 @@
+//! MariaDB (and so MySQL's protocol) as a source and a sink, against the real server
+//! `tests/run.sh` starts on 127.0.0.1: tables that the `mariadb` client made read with typed
+//! values, through every adapter and the command; tables written and read back by the client;
+//! writes that fail leave nothing behind.
+
+mod common;
+
+use common::{as_json, read_options, write_options};
+use iterable_core::{Record, Value};
+use iterable_tests::{mariadb, mariadb_database};
+
+fn read_sync(url: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
+    iterable_sync::open_with(url, &read_options(pairs))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The error reading `url` with `pairs` gives, opening or later.
+fn read_error(url: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
+    match iterable_sync::open_with(url, &read_options(pairs)) {
+        Ok(reader) => match reader.collect::<Result<Vec<_>, _>>() {
+            Ok(records) => panic!("{url} read {} records with {pairs:?}", records.len()),
+            Err(error) => error,
+        },
+        Err(error) => error,
+    }
+}
+
+const TYPED_TABLE: &str = "
+    CREATE TABLE typed (
+        id BIGINT PRIMARY KEY, tiny TINYINT, flag TINYINT(1), small SMALLINT UNSIGNED,
+        medium MEDIUMINT, normal INT, big BIGINT UNSIGNED, r FLOAT, d DOUBLE,
+        price DECIMAL(10, 2), name VARCHAR(20), fixed CHAR(3), note TEXT, doc JSON, blob_col BLOB,
+        bin VARBINARY(4), bit1 BIT(1), bits BIT(12), day DATE, at TIME(2), happened DATETIME(2),
+        instant TIMESTAMP(2) NULL, y YEAR, feeling ENUM('sad', 'happy'), tags SET('a', 'b', 'c')
+    );
+    SET time_zone = '+02:00', sql_mode = '';
+    INSERT INTO typed VALUES
+      (1, -2, 1, 65535, -8388608, 3, 18446744073709551615, 1.5, 2.25, 1234.50, 'Ada é', 'x',
+       'it''s long', '{\"a\": [1, null, {\"b\": \"c\"}]}', X'00FF', X'0102', b'1', b'101',
+       '1969-07-20', '13:45:00.25', '2024-01-31 13:45:00.25', '2024-01-31 13:45:00.25', 2024,
+       'happy', 'a,c'),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, '0000-00-00', NULL, NULL, NULL, NULL, NULL, NULL);
+";
+
+#[test]
+fn tables_the_client_made_read_as_typed_values() {
+    let url = mariadb_database("iterable_read_typed");
+    mariadb(&url, TYPED_TABLE);
+    let records = read_sync(&url, &[("table", "typed")]);
+    assert_eq!(
+        as_json(&records),
+        [
+            concat!(
+                r#"{"id":1,"tiny":-2,"flag":1,"small":65535,"medium":-8388608,"normal":3,"#,
+                r#""big":18446744073709551615,"r":1.5,"d":2.25,"price":1234.50,"name":"Ada é","#,
+                r#""fixed":"x","note":"it's long","doc":{"a":[1,null,{"b":"c"}]},"#,
+                r#""blob_col":"AP8=","bin":"AQI=","bit1":true,"bits":5,"day":"1969-07-20","#,
+                r#""at":"13:45:00.25","happened":"2024-01-31T13:45:00.25","#,
+                r#""instant":"2024-01-31T11:45:00.25Z","y":2024,"feeling":"happy","tags":"a,c"}"#
+            ),
+            concat!(
+                r#"{"id":2,"tiny":null,"flag":null,"small":null,"medium":null,"normal":null,"#,
+                r#""big":null,"r":null,"d":null,"price":null,"name":null,"fixed":null,"#,
+                r#""note":null,"doc":null,"blob_col":null,"bin":null,"bit1":null,"bits":null,"#,
+                r#""day":null,"at":null,"happened":null,"instant":null,"y":null,"#,
+                r#""feeling":null,"tags":null}"#
+            )
+        ]
+    );
+    assert_eq!(
+        records[0].get("price"),
+        Some(&Value::Decimal(iterable_core::Decimal::new(123450, 6, 2)))
+    );
+
+    // Columns and a filter; a query.
+    let some = read_sync(
+        &url,
+        &[
+            ("table", "iterable_read_typed.typed"),
+            ("columns", "name, id"),
+            ("filter", "id < 2"),
+        ],
+    );
+    assert_eq!(as_json(&some), [r#"{"name":"Ada é","id":1}"#]);
+    let queried = read_sync(
+        &url,
+        &[("query", "SELECT id * 10 AS n FROM typed ORDER BY id;")],
+    );
+    assert_eq!(as_json(&queried), [r#"{"n":10}"#, r#"{"n":20}"#]);
+
+    // A TIME that is no time of day is an error naming the row and the column.
+    mariadb(
+        &url,
+        "CREATE TABLE spans (t TIME); INSERT INTO spans VALUES ('10:00:00'), ('-01:30:00')",
+    );
+    let error = read_error(&url, &[("table", "spans")]);
+    let text = error.to_string();
+    assert!(
+        text.contains("record 2") && text.contains("\"t\"") && text.contains("-1:30:00"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_adapter_reads_and_writes_alike() {
+    let url = mariadb_database("iterable_adapters");
+    mariadb(
+        &url,
+        "CREATE TABLE people (id INT, name TEXT, born DATE);
+         SET max_recursive_iterations = 10000;
+         INSERT INTO people WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+           SELECT i, CONCAT('person ', i), DATE '2000-01-01' + INTERVAL i DAY FROM n;",
+    );
+    let options = read_options(&[("table", "people"), ("filter", "id % 2 = 0")]);
+    let expected = read_sync(&url, &[("table", "people"), ("filter", "id % 2 = 0")]);
+    assert_eq!(expected.len(), 1250);
+    assert_eq!(
+        expected[0].get("born"),
+        Some(&Value::Date(
+            iterable_core::Date::from_ymd(2000, 1, 3).unwrap()
+        ))
+    );
+
+    for adapter in ["tokio", "smol", "async-std"] {
+        let read = common::read_with(adapter, &url, &options).unwrap();
+        assert_eq!(read, expected, "{adapter}");
+    }
+
+    // Written by each adapter into a table of its own, read back by the client.
+    for adapter in ["sync", "tokio", "smol"] {
+        let table = format!("by_{adapter}");
+        common::write_with(
+            adapter,
+            &url,
+            &write_options(&[("table", &table)]),
+            &expected,
+        )
+        .unwrap();
+    }
+    let original = mariadb(&url, "SELECT * FROM people WHERE id % 2 = 0 ORDER BY id");
+    for table in ["by_sync", "by_tokio", "by_smol"] {
+        assert_eq!(
+            mariadb(&url, &format!("SELECT * FROM {table} ORDER BY id")),
+            original,
+            "{table}"
+        );
+        // The column types came from the records: integers stay integers, dates dates.
+        assert_eq!(
+            mariadb(
+                &url,
+                &format!(
+                    "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+                     AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION"
+                )
+            ),
+            "bigint\nlongtext\ndate\n"
+        );
+    }
+    let tables = iterable_sync::database_tables(&url).unwrap().unwrap();
+    assert_eq!(tables, ["by_smol", "by_sync", "by_tokio", "people"]);
+}
+
+#[test]
+fn typed_values_round_trip_through_a_table() {
+    let url = mariadb_database("iterable_round_trip");
+    mariadb(&url, TYPED_TABLE);
+    // The table read, written to a new one (types from the records), read back the same.
+    let columns = "id,tiny,big,r,d,price,name,note,doc,blob_col,bit1,day,at,happened,feeling";
+    let records = read_sync(
+        &url,
+        &[
+            ("table", "typed"),
+            ("filter", "id = 1"),
+            ("columns", columns),
+        ],
+    );
+    let mut writer = iterable_sync::create_with(
+        &url,
+        &write_options(&[("table", "copied"), ("mode", "create")]),
+    )
+    .unwrap();
+    writer.write_bulk(&records).unwrap();
+    writer.finish().unwrap();
+    let back = read_sync(&url, &[("table", "copied")]);
+    assert_eq!(as_json(&back), as_json(&records));
+    // The server finds them equal to the original's.
+    assert_eq!(
+        mariadb(
+            &url,
+            "SELECT count(*) FROM copied c JOIN typed t ON t.id = c.id AND c.price = t.price \
+             AND JSON_EQUALS(c.doc, t.doc) AND c.blob_col = t.blob_col AND c.day = t.day \
+             AND c.at = t.at AND c.happened = t.happened AND c.big = t.big AND c.bit1 = t.bit1"
+        ),
+        "1\n"
+    );
+    // A timestamp with a time zone is kept in UTC, and read back without one.
+    let instants = read_sync(
+        &url,
+        &[
+            ("table", "typed"),
+            ("filter", "id = 1"),
+            ("columns", "instant"),
+        ],
+    );
+    let mut writer =
+        iterable_sync::create_with(&url, &write_options(&[("table", "instants")])).unwrap();
+    writer.write_bulk(&instants).unwrap();
+    writer.finish().unwrap();
+    assert_eq!(
+        as_json(&read_sync(&url, &[("table", "instants")])),
+        [r#"{"instant":"2024-01-31T11:45:00.25"}"#]
+    );
+}
+
+#[test]
+fn writes_append_replace_upsert_into_existing_tables() {
+    let url = mariadb_database("iterable_modes");
+    mariadb(
+        &url,
+        "CREATE TABLE scores (id INT PRIMARY KEY, score DECIMAL(5,1), note VARCHAR(10))",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("scores.csv");
+    std::fs::write(&csv, "id,score,note\n1,2.5,first\n2,10,second\n").unwrap();
+    let csv = csv.to_str().unwrap();
+    let convert = |pairs: &[(&str, &str)]| {
+        let options = iterable_sync::ConvertOptions {
+            write: write_options(pairs),
+            ..Default::default()
+        };
+        iterable_sync::convert(csv, &url, &options)
+    };
+    // The CSV's text goes into the integer and decimal columns, converted by the server.
+    convert(&[("table", "scores")]).unwrap();
+    assert_eq!(
+        mariadb(&url, "SELECT * FROM scores ORDER BY id"),
+        "1\t2.5\tfirst\n2\t10.0\tsecond\n"
+    );
+    // A key already there: append fails, and leaves the table as it was.
+    let error = convert(&[("table", "scores"), ("mode", "append")]).unwrap_err();
+    assert!(error.to_string().contains("Duplicate entry"), "{error}");
+    assert_eq!(mariadb(&url, "SELECT count(*) FROM scores"), "2\n");
+    // Upsert updates them.
+    std::fs::write(csv, "id,score,note\n2,7,updated\n3,1,third\n").unwrap();
+    convert(&[("table", "scores"), ("mode", "upsert"), ("key", "id")]).unwrap();
+    assert_eq!(
+        mariadb(&url, "SELECT * FROM scores ORDER BY id"),
+        "1\t2.5\tfirst\n2\t7.0\tupdated\n3\t1.0\tthird\n"
+    );
+    // An upsert needs a key the table enforces.
+    let error = convert(&[("table", "scores"), ("mode", "upsert"), ("key", "note")]).unwrap_err();
+    assert!(error.to_string().contains("unique index"), "{error}");
+    // Create refuses a table that is there; replace swaps in a new one.
+    let error = convert(&[("table", "scores"), ("mode", "create")]).unwrap_err();
+    assert!(error.to_string().contains("exists already"), "{error}");
+    convert(&[("table", "scores"), ("mode", "replace")]).unwrap();
+    assert_eq!(
+        mariadb(&url, "SELECT * FROM scores ORDER BY id"),
+        "2\t7\tupdated\n3\t1\tthird\n"
+    );
+    assert_eq!(
+        mariadb(&url, "SHOW TABLES"),
+        "scores\n",
+        "no staging table left"
+    );
+    // A value the column cannot take fails the whole write, changed neither silently nor
+    // in part.
+    std::fs::write(csv, "id,score,note\n4,1,fine\n5,1,much too long a note\n").unwrap();
+    mariadb(
+        &url,
+        "DROP TABLE scores; CREATE TABLE scores (id INT, score INT, note VARCHAR(10))",
+    );
+    let error = convert(&[("table", "scores")]).unwrap_err();
+    assert!(error.to_string().contains("too long"), "{error}");
+    assert_eq!(mariadb(&url, "SELECT count(*) FROM scores"), "0\n");
+    std::fs::write(csv, "id,score,note\n4,1.5,rounded\n").unwrap();
+    let error = convert(&[("table", "scores")]).unwrap_err();
+    assert!(error.to_string().contains("would be rounded"), "{error}");
+    assert_eq!(mariadb(&url, "SELECT count(*) FROM scores"), "0\n");
+    // A failed replace leaves the old table as it was.
+    mariadb(&url, "INSERT INTO scores VALUES (9, 9, 'kept')");
+    let records: Vec<Record> = vec![
+        [("id", Value::Int(1)), ("score", Value::Float(1.0))]
+            .into_iter()
+            .collect(),
+        [("id", Value::Int(2)), ("score", Value::Float(f64::NAN))]
+            .into_iter()
+            .collect(),
+    ];
+    let mut writer = iterable_sync::create_with(
+        &url,
+        &write_options(&[("table", "scores"), ("mode", "replace")]),
+    )
+    .unwrap();
+    writer.write_bulk(&records).unwrap();
+    let Err(error) = writer.finish() else {
+        panic!("a NaN was written");
+    };
+    assert!(error.to_string().contains("record 2"), "{error}");
+    assert_eq!(mariadb(&url, "SELECT * FROM scores"), "9\t9\tkept\n");
+    assert_eq!(mariadb(&url, "SHOW TABLES"), "scores\n");
+    // A field the table lacks is named.
+    std::fs::write(csv, "id,extra\n1,x\n").unwrap();
+    let error = convert(&[("table", "scores")]).unwrap_err();
+    assert!(error.to_string().contains("no column \"extra\""), "{error}");
+    // Options the sink does not know are listed.
+    let error = convert(&[("table", "scores"), ("colour", "red")]).unwrap_err();
+    assert!(
+        error.to_string().contains("known: table, mode, key"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_no_table_and_no_rows() {
+    let url = mariadb_database("iterable_failures");
+    let record = |id: i64| -> Record { [("id", Value::Int(id))].into_iter().collect() };
+    let tables = || mariadb(&url, "SHOW TABLES");
+    // A record with a field the first ones did not have: an error, and nothing written.
+    let mut writer =
+        iterable_sync::create_with(&url, &write_options(&[("table", "t"), ("infer_rows", "2")]))
+            .unwrap();
+    writer.write_bulk(&[record(1), record(2)]).unwrap();
+    let late: Record = [("id", Value::Int(3)), ("late", Value::Int(1))]
+        .into_iter()
+        .collect();
+    let error = writer.write(&late).unwrap_err();
+    assert!(error.to_string().contains("\"late\""), "{error}");
+    drop(writer);
+    wait_for_writers_to_end(&url);
+    assert_eq!(tables(), "");
+    // Dropped before finish, after rows went to the server: rolled back, the table it made
+    // dropped.
+    common::tokio_runtime().block_on(async {
+        let mut writer = iterable_tokio::create_with(&url, &write_options(&[("table", "t")]))
+            .await
+            .unwrap();
+        let many: Vec<Record> = (0..300_000).map(record).collect();
+        writer.write_bulk(&many).await.unwrap();
+        drop(writer);
+    });
+    wait_for_writers_to_end(&url);
+    assert_eq!(tables(), "");
+    // Into a table that is there: rows sent, then a record that fails; the table keeps only
+    // what it had.
+    mariadb(
+        &url,
+        "CREATE TABLE kept (id BIGINT); INSERT INTO kept VALUES (-1)",
+    );
+    let mut writer =
+        iterable_sync::create_with(&url, &write_options(&[("table", "kept")])).unwrap();
+    let many: Vec<Record> = (0..300_000).map(record).collect();
+    writer.write_bulk(&many).unwrap();
+    let error = writer.write(&late).unwrap_err();
+    assert!(error.to_string().contains("\"late\""), "{error}");
+    drop(writer);
+    wait_for_writers_to_end(&url);
+    assert_eq!(
+        mariadb(&url, "SELECT count(*), min(id) FROM kept"),
+        "1\t-1\n"
+    );
+}
+
+/// Waits until no other session of the test's user is connected (a dropped writer's
+/// connection closes in the background), so that what it left can be seen.
+fn wait_for_writers_to_end(url: &str) {
+    for _ in 0..200 {
+        let others = mariadb(
+            url,
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() \
+             AND ID <> CONNECTION_ID()",
+        );
+        if others == "0\n" {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("a writer's session is still connected to {url}");
+}
+
+#[test]
+fn errors_name_the_location_but_never_the_password() {
+    let url = mariadb_database("iterable_errors");
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password.to_owned())
+        .unwrap();
+    let error = read_error(&format!("{url}_missing"), &[("table", "x")]);
+    let text = error.to_string();
+    assert!(
+        text.contains("Unknown database") && text.contains("127.0.0.1"),
+        "{text}"
+    );
+    assert!(!text.contains(&password), "{text}");
+    let wrong = url.replacen(&password, "wrong-password", 1);
+    let error = read_error(&wrong, &[("table", "x")]);
+    assert!(error.to_string().contains("Access denied"), "{error}");
+    assert!(!error.to_string().contains("wrong-password"), "{error}");
+    let error = read_error(&url, &[("table", "nope")]);
+    assert!(error.to_string().contains("nope' doesn't exist"), "{error}");
+    assert!(!error.to_string().contains(&password));
+    let error = read_error(&url, &[]);
+    assert!(error.to_string().contains("-o table=NAME"), "{error}");
+    let error = read_error(&url, &[("tabel", "x")]);
+    assert!(
+        error
+            .to_string()
+            .contains("known: table, query, columns, filter"),
+        "{error}"
+    );
+}
