@@ -70,11 +70,11 @@ pub struct ConvertPlan {
 }
 
 /// One conversion of a [`ConvertPlan`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConvertJob {
-    /// Where to read.
+    /// Where to read, as written (a URL with its credentials: not for messages).
     pub input: String,
-    /// Where to write.
+    /// Where to write, as written.
     pub output: String,
     /// How: the call's options, one job at a time, progress reported as this input's part.
     pub options: ConvertOptions,
@@ -133,8 +133,8 @@ impl ConvertPlan {
     pub fn job(&self, index: usize) -> Option<ConvertJob> {
         let (input, output) = self.conversions.get(index)?;
         Some(ConvertJob {
-            input: input.to_string(),
-            output: output.to_string(),
+            input: input.as_written(),
+            output: output.as_written(),
             options: ConvertOptions {
                 progress: self.totals.as_ref().map(|t| t.part(index)),
                 jobs: 1,

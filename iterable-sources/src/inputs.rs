@@ -106,14 +106,18 @@ pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
 
 /// The conversions `convert_many` makes: each input with its output in `out_dir` (a folder,
 /// created if missing, or an S3 prefix such as `s3://bucket/out/`), the input's name less its
-/// data and codec extensions, then `extension`. Two inputs that would write the same output
-/// are an error before anything is written.
+/// data and codec extensions (a database's: its name), then `extension`. Two inputs that
+/// would write the same output are an error before anything is written.
 ///
 /// ```
 /// use iterable_sources::{Location, plan_outputs};
-/// let inputs = vec![Location::parse("in/day.2024.csv.gz")?];
+/// let inputs = vec![
+///     Location::parse("in/day.2024.csv.gz")?,
+///     Location::parse("postgres://me:secret@db/shop?sslmode=disable")?,
+/// ];
 /// let plan = plan_outputs(inputs, &Location::parse("s3://bucket/out/")?, "jsonl")?;
 /// assert_eq!(plan[0].1.to_string(), "s3://bucket/out/day.2024.jsonl");
+/// assert_eq!(plan[1].1.to_string(), "s3://bucket/out/shop.jsonl");
 /// # Ok::<(), iterable_core::Error>(())
 /// ```
 pub fn plan_outputs(
@@ -127,7 +131,11 @@ pub fn plan_outputs(
     }
     let mut plan: Vec<(Location, Location)> = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let name = output_name(input.file_name(), extension);
+        let name = match &input {
+            // A database's output is named after it (`shop.jsonl` for `.../shop`).
+            Location::Database { url, .. } => output_name(database_name(url), extension),
+            other => output_name(other.file_name(), extension),
+        };
         let output = match out_dir {
             Location::Path(dir) => Location::Path(dir.join(&name)),
             Location::S3 { bucket, key } => Location::S3 {
@@ -149,4 +157,14 @@ pub fn plan_outputs(
         plan.push((input, output));
     }
     Ok(plan)
+}
+
+/// The database a database URL names: the first segment of its path, if any.
+fn database_name(url: &str) -> Option<&str> {
+    let (_, _, path) = crate::location::url_parts(url);
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.trim_start_matches('/')
+        .split('/')
+        .next()
+        .filter(|name| !name.is_empty())
 }

@@ -125,6 +125,27 @@ impl Location {
         }
     }
 
+    /// The location as written, credentials and all: what opens it again
+    /// ([`Location::parse`] gives it back), never for messages, which take
+    /// [`Display`](fmt::Display)'s.
+    ///
+    /// ```
+    /// use iterable_sources::Location;
+    /// let url = "mysql://me:secret@db/shop";
+    /// let location = Location::parse(url)?;
+    /// assert_eq!(location.as_written(), url);
+    /// assert_eq!(location.to_string(), "mysql://db/shop");
+    /// # Ok::<(), iterable_core::Error>(())
+    /// ```
+    pub fn as_written(&self) -> String {
+        match self {
+            Location::Path(path) => path.to_string_lossy().into_owned(),
+            Location::Stdio => "-".to_owned(),
+            Location::Http(url) | Location::Database { url, .. } => url.clone(),
+            Location::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+        }
+    }
+
     /// The error for a location the operation cannot use (yet, or in this build).
     pub fn unsupported(&self, what: &str) -> Error {
         Error::new(ErrorKind::Unsupported, what.to_owned()).with_location(self.to_string())

@@ -38,7 +38,7 @@
 //! enough for the first rows' values), `LONGTEXT` (`VARCHAR(255)` in a key), `LONGBLOB`,
 //! `DATE`, `TIME(6)` (durations too), `DATETIME(6)` (timestamps with a time zone are stored
 //! in UTC, and read back without one), `CHAR(36)` for UUIDs, `JSON` for nested values and
-//! lists. Upserts use `ON DUPLICATE KEY UPDATE`, and need a primary key or unique index of
+//! lists. A NaN or an infinite float is an error (MySQL holds none). Upserts use `ON DUPLICATE KEY UPDATE`, and need a primary key or unique index of
 //! exactly the key's columns; a key repeated in the input updates the row again. Tables of
 //! an engine without transactions (MyISAM) keep the rows written before a failure.
 //!
@@ -181,7 +181,9 @@ impl ReadAs {
                 let scale = column.decimals().min(38);
                 // The display length counts the point and, when signed, the sign.
                 let length = column.column_length() as usize;
-                let digits = length - usize::from(scale > 0) - usize::from(!unsigned);
+                let digits = length
+                    .saturating_sub(usize::from(scale > 0))
+                    .saturating_sub(usize::from(!unsigned));
                 let precision = digits.clamp(1, 38) as u8;
                 let scale = scale as i8;
                 let read = ReadAs::Decimal { precision, scale };
@@ -371,6 +373,16 @@ async fn mariadb_json_columns(
     Ok(found)
 }
 
+/// Stops the query that connection `id` runs, for a reader gone before the end: a connection
+/// dropped as it is reads the rest of the rows first (to be reused), which for a big table
+/// takes long; a killed query ends at once.
+async fn stop_query(url: &str, id: u32) {
+    if let Ok(mut other) = connect(url).await {
+        let _ = other.query_drop(format!("KILL QUERY {id}")).await;
+        let _ = other.disconnect().await;
+    }
+}
+
 /// Starts reading what `options` name: see the [module](self).
 pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody> {
     let select = Selection::of(url, options)?.select(quote, quote_name);
@@ -400,6 +412,7 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
     let names = Fields::new(schema.fields().iter().map(|f| f.name.as_str()));
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
     let task_url = url.to_owned();
+    let id = conn.id();
     tokio::spawn(async move {
         let url = task_url;
         let fail = |e: Error| Err(std::io::Error::other(e));
@@ -459,6 +472,9 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
                 return;
             }
             if out.len() >= CHUNK_SIZE && sender.send(Ok(out.split().freeze())).await.is_err() {
+                // The reader is gone before the end.
+                drop(result);
+                stop_query(&url, id).await;
                 return;
             }
         }
@@ -494,7 +510,7 @@ pub async fn tables(url: &str) -> Result<Vec<String>> {
     let mut conn = connect(url).await?;
     let rows: Vec<(String, String, bool)> = conn
         .query(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_SCHEMA = DATABASE() \
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_SCHEMA = DATABASE(), FALSE) \
              FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
              OR DATABASE() IS NULL AND TABLE_SCHEMA NOT IN \
              ('mysql', 'information_schema', 'performance_schema', 'sys') \

@@ -330,7 +330,7 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     let error = writer.write(&late).unwrap_err();
     assert!(error.to_string().contains("\"late\""), "{error}");
     drop(writer);
-    wait_for_writers_to_end(&url);
+    wait_for_sessions_to_end(&url);
     assert_eq!(tables(), "");
     // Dropped before finish, after rows went to the server: rolled back, the table it made
     // dropped.
@@ -342,7 +342,7 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
         writer.write_bulk(&many).await.unwrap();
         drop(writer);
     });
-    wait_for_writers_to_end(&url);
+    wait_for_sessions_to_end(&url);
     assert_eq!(tables(), "");
     // Into a table that is there: rows sent, then a record that fails; the table keeps only
     // what it had.
@@ -357,16 +357,16 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     let error = writer.write(&late).unwrap_err();
     assert!(error.to_string().contains("\"late\""), "{error}");
     drop(writer);
-    wait_for_writers_to_end(&url);
+    wait_for_sessions_to_end(&url);
     assert_eq!(
         mariadb(&url, "SELECT count(*), min(id) FROM kept"),
         "1\t-1\n"
     );
 }
 
-/// Waits until no other session of the test's user is connected (a dropped writer's
-/// connection closes in the background), so that what it left can be seen.
-fn wait_for_writers_to_end(url: &str) {
+/// Waits until no other session is connected to the test's database (a dropped reader's or
+/// writer's connection closes in the background), so that what it left can be seen.
+fn wait_for_sessions_to_end(url: &str) {
     for _ in 0..200 {
         let others = mariadb(
             url,
@@ -413,4 +413,70 @@ fn errors_name_the_location_but_never_the_password() {
             .contains("known: table, query, columns, filter"),
         "{error}"
     );
+}
+
+#[test]
+fn convert_many_reads_a_postgres_and_a_mariadb_table_at_once() {
+    let maria = mariadb_database("iterable_many_maria");
+    mariadb(
+        &maria,
+        "CREATE TABLE people (id INT, name TEXT); INSERT INTO people VALUES (1, 'Ada'), (2, 'Grace')",
+    );
+    let postgres = iterable_tests::postgres_database("iterable_many_pg");
+    iterable_tests::psql(
+        &postgres,
+        "CREATE TABLE people (id integer, name text); INSERT INTO people VALUES (3, 'Edsger')",
+    );
+    let options = iterable_sync::ConvertOptions {
+        read: read_options(&[("table", "people")]),
+        write: iterable_formats::WriteOptions {
+            format: Some(iterable_formats::Format::JSONL),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let inputs = [maria.clone(), postgres.clone()];
+    let check = |converted: Vec<iterable_sync::Converted>, out: &std::path::Path| {
+        assert_eq!(converted.len(), 2);
+        for done in &converted {
+            assert!(done.result.is_ok(), "{}: {:?}", done.input, done.result);
+            assert!(!done.input.contains('@'), "{}", done.input);
+        }
+        assert_eq!(
+            std::fs::read_to_string(out.join("iterable_many_maria.jsonl")).unwrap(),
+            "{\"id\":1,\"name\":\"Ada\"}\n{\"id\":2,\"name\":\"Grace\"}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("iterable_many_pg.jsonl")).unwrap(),
+            "{\"id\":3,\"name\":\"Edsger\"}\n"
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sync");
+    check(
+        iterable_sync::convert_many(&inputs, &out, &options).unwrap(),
+        &out,
+    );
+    let out = dir.path().join("tokio");
+    let converted = common::tokio_runtime()
+        .block_on(iterable_tokio::convert_many(&inputs, &out, &options))
+        .unwrap();
+    check(converted, &out);
+}
+
+#[test]
+fn a_reader_dropped_early_stops_the_query() {
+    let url = mariadb_database("iterable_early_stop");
+    // A billion rows, which the server streams as they are asked for: read one, then drop
+    // the reader. The query is stopped, not read to its end (which would take minutes).
+    let mut reader = iterable_sync::open_with(
+        &url,
+        &read_options(&[("query", "SELECT seq FROM seq_1_to_1000000000")]),
+    )
+    .unwrap();
+    let first = reader.next().unwrap().unwrap();
+    // (BIGINT UNSIGNED reads as a decimal.)
+    assert_eq!(as_json(&[first]), [r#"{"seq":1}"#]);
+    drop(reader);
+    wait_for_sessions_to_end(&url);
 }

@@ -1,18 +1,31 @@
-//! Several PostgreSQL queries at once, natively async, against the same queries one after
-//! another: `cargo run -p iterable-tokio --features postgres --example postgres_queries --
-//! postgres://user@host/db`. Each query counts the rows of a series the server makes, so the
-//! example needs no table; with more cores than queries on the server's side, at once takes
-//! about as long as the longest one.
+//! Several database queries at once, natively async, against the same queries one after
+//! another: `cargo run -p iterable-tokio --features postgres,mysql --example database_queries
+//! -- postgres://user@host/db` (or `mysql://user:password@host/db`). Each query counts the rows
+//! of a series the server makes, so the example needs no table; with more cores than queries
+//! on the server's side, at once takes about as long as the longest one.
 
 use iterable_tokio::ReadOptions;
 use std::time::Instant;
 
-/// The queries: each reads a few hundred thousand generated rows.
-const QUERIES: [&str; 4] = [
+/// The queries of PostgreSQL: each reads a few hundred thousand generated rows.
+const POSTGRES: [&str; 4] = [
     "SELECT n, n * 2 AS twice FROM generate_series(1, 300000) n",
     "SELECT n, md5(n::text) AS hash FROM generate_series(1, 300000) n",
     "SELECT n, now() AS at FROM generate_series(1, 300000) n",
     "SELECT n, n % 7 = 0 AS sevens FROM generate_series(1, 300000) n",
+];
+
+/// The same of MySQL and MariaDB, whose rows come from a recursive query (MariaDB's
+/// `max_recursive_iterations` and MySQL's `cte_max_recursion_depth` allow them).
+const MYSQL: [&str; 4] = [
+    "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) \
+     SELECT n, n * 2 AS twice FROM s",
+    "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) \
+     SELECT n, md5(n) AS hash FROM s",
+    "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) \
+     SELECT n, now() AS at FROM s",
+    "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) \
+     SELECT n, n % 7 = 0 AS sevens FROM s",
 ];
 
 /// Reads every row of `query` and gives their count.
@@ -33,14 +46,19 @@ async fn main() -> iterable_tokio::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1/postgres".to_owned());
 
+    let queries: &'static [&str] = match url.starts_with("postgres") {
+        true => &POSTGRES,
+        false => &MYSQL,
+    };
+
     let start = Instant::now();
-    for query in QUERIES {
+    for query in queries {
         count(&url, query).await?;
     }
     let one_by_one = start.elapsed();
 
     let start = Instant::now();
-    let tasks: Vec<_> = QUERIES
+    let tasks: Vec<_> = queries
         .iter()
         .map(|query| {
             let url = url.clone();
@@ -53,7 +71,7 @@ async fn main() -> iterable_tokio::Result<()> {
     }
     let at_once = start.elapsed();
 
-    println!("{} queries, {rows} rows", QUERIES.len());
+    println!("{} queries, {rows} rows", queries.len());
     println!("one after another: {:.2} s", one_by_one.as_secs_f64());
     println!("at once:           {:.2} s", at_once.as_secs_f64());
     Ok(())
