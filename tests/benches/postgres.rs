@@ -4,11 +4,14 @@
 //! tokio-postgres loop (`query_raw`, each row's values taken out: floor 0.9x), `psql \copy ...
 //! to /dev/null` (floor 0.8x) and Python's psycopg2 with a server-side cursor and
 //! `fetchmany` (what IterableData does: floor 3x rows/s). The server shares the machine.
+//! Then writing the same rows from a CSV file into a table of those types: `iterable
+//! convert`'s path (binary COPY into a staging table, cast into the table) against
+//! `psql \copy ... from` (floor 0.7x).
 //!
 //! `bench/postgres.sh` starts a throwaway server and runs it (`ITERABLE_BENCH_POSTGRES`
 //! names a database; `ITERABLE_BENCH_PG_ROWS` sets the rows).
 
-use iterable_tests::{BenchReader, compare, psql};
+use iterable_tests::{BenchReader, compare, database_bench_csv, psql};
 use std::path::Path;
 use std::time::Instant;
 
@@ -37,7 +40,8 @@ fn main() {
     let url = std::env::var("ITERABLE_BENCH_POSTGRES")
         .expect("ITERABLE_BENCH_POSTGRES: bench/postgres.sh starts a server and sets it");
     if let Ok(child) = std::env::var("ITERABLE_BENCH_CHILD") {
-        return run_child(&child, &url);
+        let file = std::env::var("ITERABLE_BENCH_FILE").unwrap();
+        return run_child(&child, &url, Path::new(&file));
     }
     let rows: usize = std::env::var("ITERABLE_BENCH_PG_ROWS")
         .ok()
@@ -84,9 +88,38 @@ fn main() {
         rows,
         RUNS,
     );
+    let csv = database_bench_csv(rows);
+    psql(
+        &url,
+        "DROP TABLE IF EXISTS bench_in; CREATE TABLE bench_in (id bigint, name text, \
+         score float8, created timestamptz, active bool)",
+    );
+    println!(
+        "\nWriting the same {rows} rows from a CSV file ({} MB) into a table of those types; best of {RUNS}\n",
+        std::fs::metadata(&csv).unwrap().len() / 1_000_000
+    );
+    compare(
+        &[
+            (
+                "`iterable_sync::convert` (binary COPY, cast into the table, one transaction)",
+                &csv,
+                BenchReader::Child("write-iterable"),
+            ),
+            (
+                "`psql \\copy bench_in from ... csv header`",
+                &csv,
+                BenchReader::Child("write-psql"),
+            ),
+        ],
+        rows,
+        RUNS,
+    );
 }
 
-fn run_child(reader: &str, url: &str) {
+fn run_child(reader: &str, url: &str, csv: &Path) {
+    if reader.starts_with("write-") {
+        psql(url, "TRUNCATE bench_in");
+    }
     let start = Instant::now();
     let records = match reader {
         "iterable" => {
@@ -100,6 +133,29 @@ fn run_child(reader: &str, url: &str) {
             n
         }
         "tokio-postgres" => tokio_postgres_loop(url),
+        "write-iterable" => {
+            let mut options = iterable_sync::ConvertOptions::default();
+            options.write.options.set("table", "bench_in");
+            iterable_sync::convert(csv.to_str().unwrap(), url, &options)
+                .unwrap()
+                .records as usize
+        }
+        "write-psql" => {
+            let copy = format!("\\copy bench_in from '{}' csv header", csv.display());
+            let out = std::process::Command::new("psql")
+                .args(["-X", "-q", "-d", url, "-c", &copy])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            psql(url, "SELECT count(*) FROM bench_in")
+                .trim()
+                .parse()
+                .unwrap()
+        }
         "psql" => {
             let out = std::process::Command::new("psql")
                 .args(["-X", "-q", "-d", url, "-c", "\\copy bench to /dev/null"])
@@ -115,6 +171,10 @@ fn run_child(reader: &str, url: &str) {
     };
     // psql's count query is not part of its time: it is cheap against the copy.
     iterable_tests::report(start, records);
+    if reader.starts_with("write-") {
+        let count = psql(url, "SELECT count(*) FROM bench_in");
+        assert_eq!(count.trim().parse::<usize>().unwrap(), records, "{reader}");
+    }
 }
 
 fn tokio_postgres_loop(url: &str) -> usize {

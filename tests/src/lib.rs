@@ -542,3 +542,36 @@ pub fn mariadb(url: &str, sql: &str) -> String {
     );
     String::from_utf8(output.stdout).expect("mariadb prints UTF-8")
 }
+
+/// A CSV file of `rows` rows of the database benches' table (`id,name,score,created,active`:
+/// a bigint, text, a float, a timestamp without zone, 0 or 1), made under
+/// `target/bench-data` once; its path.
+pub fn database_bench_csv(rows: usize) -> std::path::PathBuf {
+    use std::io::Write;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    let path = dir.join(format!("database-{rows}.csv"));
+    if path.exists() {
+        return path;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let partial = path.with_extension("partial");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).unwrap());
+    writeln!(out, "id,name,score,created,active").unwrap();
+    for n in 1..=rows as u64 {
+        let (minutes, seconds) = (n / 60 % 60, n % 60);
+        let (days, hours) = (n / 86_400, n / 3_600 % 24);
+        writeln!(
+            out,
+            "{n},name {n},{},2024-{:02}-{:02} {hours:02}:{minutes:02}:{seconds:02},{}",
+            n as f64 * 0.25,
+            1 + days / 28 % 12,
+            1 + days % 28,
+            n % 2
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    std::fs::rename(&partial, &path).unwrap();
+    path
+}
