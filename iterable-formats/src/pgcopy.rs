@@ -1279,6 +1279,77 @@ fn put_field(
     Ok(())
 }
 
+/// Writes binary COPY rows a field at a time, for a source whose values come in other forms
+/// than records (a database's rows): after [`header`], each row is [`RowWriter::start`] and
+/// one call per column, in order; [`TRAILER`] ends the stream.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use iterable_core::{Decoder, Value};
+/// use iterable_formats::pgcopy::{self, PgCopyDecoder, PgType, RowWriter};
+/// let columns = vec![
+///     ("id".to_owned(), PgType::named("int8")?),
+///     ("name".to_owned(), PgType::named("text")?),
+///     ("price".to_owned(), PgType::named("numeric")?),
+/// ];
+/// let mut out = BytesMut::from(&pgcopy::header(&columns)?[..]);
+/// let mut row = RowWriter::start(&mut out, columns.len());
+/// row.value(columns[0].1, &Value::Int(7)).unwrap();
+/// row.bytes(b"Ada").unwrap();
+/// row.numeric("-12.50").unwrap();
+/// out.extend_from_slice(pgcopy::TRAILER);
+/// let record = PgCopyDecoder::new(None, 1 << 20).decode_eof(&mut out)?.unwrap();
+/// assert_eq!(record.get("name"), Some(&Value::from("Ada")));
+/// assert_eq!(record.get("price").unwrap().to_string(), "-12.50");
+/// # Ok::<(), iterable_core::Error>(())
+/// ```
+pub struct RowWriter<'a> {
+    dst: &'a mut BytesMut,
+}
+
+/// What ends a binary COPY stream: a row of -1 fields.
+pub const TRAILER: &[u8] = &[0xff, 0xff];
+
+impl<'a> RowWriter<'a> {
+    /// Starts a row of `fields` fields at the end of `dst`.
+    pub fn start(dst: &'a mut BytesMut, fields: usize) -> RowWriter<'a> {
+        dst.put_i16(fields as i16);
+        RowWriter { dst }
+    }
+
+    /// A null field.
+    pub fn null(&mut self) {
+        self.dst.put_i32(-1);
+    }
+
+    /// A field of these bytes as they are: the UTF-8 of a `text` or the text of a `json`
+    /// field (checked when read), the bytes of a `bytea`; an error past 2 GiB.
+    pub fn bytes(&mut self, bytes: &[u8]) -> std::result::Result<(), String> {
+        let len = i32::try_from(bytes.len()).map_err(|_| "a value past 2 GiB".to_owned())?;
+        self.dst.put_i32(len);
+        self.dst.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// A `numeric` field of the decimal `text` (`-12.50`), or why it is not one.
+    pub fn numeric(&mut self, text: &str) -> std::result::Result<(), String> {
+        put_field(self.dst, |out| {
+            put_numeric(out, text).ok_or_else(|| format!("{text:?} is not a decimal number"))
+        })
+    }
+
+    /// A field of `pg_type` holding `value` (null for [`Value::Null`]), or why it cannot.
+    pub fn value(&mut self, pg_type: PgType, value: &Value) -> std::result::Result<(), String> {
+        match value {
+            Value::Null => {
+                self.null();
+                Ok(())
+            }
+            value => put_field(self.dst, |out| encode_value(pg_type, value, out)),
+        }
+    }
+}
+
 /// Writes `value` as a field of `pg_type`, or says why it cannot be one.
 fn encode_value(
     pg_type: PgType,
@@ -1543,7 +1614,7 @@ impl Encoder for PgCopyEncoder {
         if self.columns.is_none() {
             self.start_or_fail(dst)?;
         }
-        dst.put_i16(-1);
+        dst.extend_from_slice(TRAILER);
         Ok(())
     }
 
