@@ -25,12 +25,12 @@ mariadb_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
   --socket="$mariadb_dir/socket" --pid-file="$mariadb_dir/pid" --port="$mariadb_port" \
   --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
   --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-buffer-pool-size=256M \
-  --log-error="$mariadb_dir/log" &
+  --log-error="$mariadb_dir/log" >"$mariadb_dir/stderr" 2>&1 &
 mariadb_pid=$!
 for _ in $(seq 1 100); do
   [ -S "$mariadb_dir/socket" ] && "${mariadb_as[@]}" mariadb-admin --no-defaults \
     --socket="$mariadb_dir/socket" -u mysql ping >/dev/null 2>&1 && break
-  kill -0 "$mariadb_pid" 2>/dev/null || { cat "$mariadb_dir/log" >&2; exit 1; }
+  kill -0 "$mariadb_pid" 2>/dev/null || { cat "$mariadb_dir/stderr" "$mariadb_dir/log" >&2; exit 1; }
   sleep 0.2
 done
 mariadb_password="iterable-$RANDOM$RANDOM"

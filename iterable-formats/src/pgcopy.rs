@@ -45,7 +45,7 @@ use crate::registry::{FormatOptions, FormatSpec, OptionInfo, Sniffed};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use iterable_core::{
     Capabilities, DataType, Date, Decimal, Decoder, Duration, Encoder, Error, ErrorKind, Fields,
-    FormatInfo, Position, Record, Result, Schema, Time, TimeUnit, Timestamp, Value,
+    FormatInfo, ParsedBatch, Position, Record, Result, Schema, Time, TimeUnit, Timestamp, Value,
 };
 use std::sync::Arc;
 
@@ -247,6 +247,14 @@ const SCALARS: &[(Scalar, &str, u32)] = &[
 ];
 
 impl Scalar {
+    /// The types read as strings of their bytes.
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            Scalar::Text | Scalar::Varchar | Scalar::Bpchar | Scalar::Name | Scalar::Char
+        )
+    }
+
     fn entry(self) -> &'static (Scalar, &'static str, u32) {
         SCALARS
             .iter()
@@ -571,6 +579,8 @@ pub struct PgCopyDecoder {
     columns: Vec<PgType>,
     /// The extents of the fields of the row being read.
     spans: Vec<Option<std::ops::Range<usize>>>,
+    /// The fields of the row being read, parsed.
+    parsed: Vec<Parsed>,
     fields: Option<Fields>,
     schema: Option<Schema>,
     max_record_size: usize,
@@ -591,6 +601,7 @@ impl PgCopyDecoder {
             given: columns,
             columns: Vec::new(),
             spans: Vec::new(),
+            parsed: Vec::new(),
             fields: None,
             schema: None,
             max_record_size,
@@ -659,6 +670,59 @@ impl PgCopyDecoder {
     }
 
     fn next(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<Record>> {
+        let Some(len) = self.frame(buf, eof)? else {
+            return Ok(None);
+        };
+        let parsed = self.parse_row(&buf[..len]);
+        let record = parsed.and_then(|()| {
+            let row = &buf[..len];
+            let values = self.parsed.drain(..).map(|field| match field {
+                Parsed::Value(value) => value,
+                Parsed::Text(span) => Value::from(checked_text(&row[span])),
+            });
+            let values = values.collect();
+            Record::with_fields(self.fields.clone().expect("started"), values)
+        });
+        self.consume(buf, len);
+        record.map(Some)
+    }
+
+    /// [`PgCopyDecoder::next`], parsing the row into `batch` instead of building it.
+    fn next_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        let Some(len) = self.frame(buf, eof)? else {
+            return Ok(false);
+        };
+        let parsed = self.parse_row(&buf[..len]);
+        if parsed.is_ok() {
+            let row = &buf[..len];
+            batch.push_record(self.fields.as_ref().expect("started"));
+            for field in self.parsed.drain(..) {
+                match field {
+                    Parsed::Value(value) => batch.push_owned(value),
+                    Parsed::Text(span) => batch.push_str(checked_text(&row[span])),
+                }
+            }
+        }
+        self.consume(buf, len);
+        parsed.map(|()| true)
+    }
+
+    /// Takes the row of `len` bytes (its fields' extents in `spans`) off `buf`.
+    fn consume(&mut self, buf: &mut BytesMut, len: usize) {
+        self.rows += 1;
+        self.consumed += len as u64;
+        buf.advance(len);
+    }
+
+    /// Finds the next row at the front of `buf` (reading the header first, the end marker
+    /// after the last row): its length, its fields' extents in `self.spans`; `None` when more
+    /// input is needed, or at the end.
+    fn frame(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<usize>> {
         if self.failed {
             return Ok(None);
         }
@@ -686,16 +750,14 @@ impl PgCopyDecoder {
             self.ended = true;
             buf.advance(2);
             self.consumed += 2;
-            return self.next(buf, eof);
+            return self.frame(buf, eof);
         }
         if count < 0 {
             let message = format!("a row of {count} fields");
             return Err(self.fatal(buf, ErrorKind::Parse, message));
         }
-        // The fields' extents, in a list kept from row to row (one allocation, not one a row;
-        // a row still waiting for its bytes starts a new one).
-        let mut spans = std::mem::take(&mut self.spans);
-        spans.clear();
+        // The fields' extents, in a list kept from row to row (one allocation, not one a row).
+        self.spans.clear();
         for _ in 0..count {
             let Some(b) = buf.get(at..at + 4) else {
                 return self.more(buf, eof, at + 4);
@@ -703,7 +765,7 @@ impl PgCopyDecoder {
             let len = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
             at += 4;
             if len == -1 {
-                spans.push(None);
+                self.spans.push(None);
                 continue;
             }
             let Ok(len) = usize::try_from(len) else {
@@ -720,19 +782,14 @@ impl PgCopyDecoder {
             if buf.len() < at + len {
                 return self.more(buf, eof, at + len);
             }
-            spans.push(Some(at..at + len));
+            self.spans.push(Some(at..at + len));
             at += len;
         }
-        let record = self.record(&buf[..at], &spans);
-        self.spans = spans;
-        self.rows += 1;
-        self.consumed += at as u64;
-        buf.advance(at);
-        record.map(Some)
+        Ok(Some(at))
     }
 
     /// More input is needed for a row of at least `want` bytes.
-    fn more(&mut self, buf: &mut BytesMut, eof: bool, want: usize) -> Result<Option<Record>> {
+    fn more(&mut self, buf: &mut BytesMut, eof: bool, want: usize) -> Result<Option<usize>> {
         if !eof {
             buf.reserve(want.saturating_sub(buf.len()));
             return Ok(None);
@@ -745,43 +802,51 @@ impl PgCopyDecoder {
         Err(self.fatal(buf, ErrorKind::Parse, message))
     }
 
-    fn record(&mut self, row: &[u8], spans: &[Option<std::ops::Range<usize>>]) -> Result<Record> {
-        let fields = self.fields.clone().expect("started");
+    /// Parses the fields of `row` (at `self.spans`) into `self.parsed`; a field that does not
+    /// fit its column is a recoverable error naming the column.
+    fn parse_row(&mut self, row: &[u8]) -> Result<()> {
+        self.parsed.clear();
         let recoverable = |message: String, position: Position| {
             Error::parse(FORMAT, message).at(position).recoverable()
         };
-        if spans.len() != self.columns.len() {
+        if self.spans.len() != self.columns.len() {
             let message = format!(
                 "a row of {} fields, for {} columns",
-                spans.len(),
+                self.spans.len(),
                 self.columns.len()
             );
             return Err(recoverable(message, self.position()));
         }
-        let mut values = Vec::with_capacity(spans.len());
-        for (i, span) in spans.iter().enumerate() {
-            let value = match span {
-                None => Value::Null,
-                Some(span) => {
-                    let column = self.columns[i];
-                    let bytes = &row[span.clone()];
-                    let decoded = match column.array {
-                        false => self.scalar(column.scalar, bytes),
-                        true => self.array(column.scalar, bytes),
-                    };
-                    decoded.map_err(|message| {
-                        let name = fields.get(i).unwrap_or("");
-                        let position = Position {
-                            byte: Some(self.consumed + span.start as u64),
-                            ..self.position()
-                        };
-                        recoverable(format!("column {name:?} ({column}): {message}"), position)
-                    })?
-                }
+        for i in 0..self.spans.len() {
+            let Some(span) = self.spans[i].clone() else {
+                self.parsed.push(Parsed::Value(Value::Null));
+                continue;
             };
-            values.push(value);
+            let column = self.columns[i];
+            let bytes = &row[span.clone()];
+            let parsed = match (column.array, column.scalar.is_text()) {
+                (false, true) => match std::str::from_utf8(bytes) {
+                    Ok(_) => Ok(Parsed::Text(span.clone())),
+                    Err(e) => Err(format!("text that is not UTF-8 ({e})")),
+                },
+                (false, false) => self.scalar(column.scalar, bytes).map(Parsed::Value),
+                (true, _) => self.array(column.scalar, bytes).map(Parsed::Value),
+            };
+            match parsed {
+                Ok(parsed) => self.parsed.push(parsed),
+                Err(message) => {
+                    let fields = self.fields.as_ref().expect("started");
+                    let name = fields.get(i).unwrap_or("");
+                    let position = Position {
+                        byte: Some(self.consumed + span.start as u64),
+                        ..self.position()
+                    };
+                    let message = format!("column {name:?} ({column}): {message}");
+                    return Err(recoverable(message, position));
+                }
+            }
         }
-        Record::with_fields(fields, values)
+        Ok(())
     }
 
     fn scalar(&mut self, scalar: Scalar, bytes: &[u8]) -> std::result::Result<Value, String> {
@@ -1050,6 +1115,19 @@ fn interval(bytes: &[u8]) -> std::result::Result<Value, String> {
     Ok(Value::from(format!("P{months}M{days}DT{seconds}")))
 }
 
+/// A field of a row parsed but not built: its value, or a text field's extent in the row
+/// (checked UTF-8), built where the record is.
+#[derive(Debug)]
+enum Parsed {
+    Value(Value),
+    Text(std::ops::Range<usize>),
+}
+
+/// Text that [`PgCopyDecoder::parse_row`] found to be UTF-8.
+fn checked_text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("checked when parsed")
+}
+
 impl Decoder for PgCopyDecoder {
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
         self.next(buf, false)
@@ -1057,6 +1135,15 @@ impl Decoder for PgCopyDecoder {
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Record>> {
         self.next(buf, true)
+    }
+
+    fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        batch: &mut ParsedBatch,
+    ) -> Result<bool> {
+        self.next_into(buf, eof, batch)
     }
 
     fn schema(&self) -> Option<&Schema> {
