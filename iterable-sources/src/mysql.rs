@@ -329,6 +329,16 @@ async fn mariadb_json_columns(
     Ok(found)
 }
 
+/// The first warning the server has for the last statement on `conn`, in words.
+async fn server_warning(conn: &mut Conn) -> String {
+    let warnings: Vec<(String, String, String)> =
+        conn.query("SHOW WARNINGS").await.unwrap_or_default();
+    warnings.into_iter().next().map_or_else(
+        || "a warning".to_owned(),
+        |(_, code, m)| format!("{m} ({code})"),
+    )
+}
+
 /// Stops the query that connection `id` runs, for a reader gone before the end: a connection
 /// dropped as it is reads the rest of the rows first (to be reused), which for a big table
 /// takes long; a killed query ends at once.
@@ -421,6 +431,17 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
                 stop_query(&url, id).await;
                 return;
             }
+        }
+        // A warning says the rows may not be all there (MariaDB's recursion limit ends a
+        // query early with one): an error after them, not a silent end.
+        let warnings = result.warnings();
+        drop(result);
+        if warnings > 0 {
+            let shown = server_warning(&mut conn).await;
+            let e = error(&url, format!("the read ended with a warning: {shown}"));
+            let _ = sender.send(Ok(out.freeze())).await;
+            let _ = sender.send(fail(e)).await;
+            return;
         }
         out.extend_from_slice(pgcopy::TRAILER);
         let _ = sender.send(Ok(out.freeze())).await;
@@ -632,15 +653,7 @@ impl Load {
             .await
             .map_err(self.fail("cannot write"))?;
         if self.conn().get_warnings() > 0 {
-            let warnings: Vec<(String, u32, String)> = self
-                .conn()
-                .query("SHOW WARNINGS")
-                .await
-                .map_err(self.fail("cannot write"))?;
-            let message = warnings.into_iter().next().map_or_else(
-                || "a warning".to_owned(),
-                |(_, code, m)| format!("{m} ({code})"),
-            );
+            let message = server_warning(self.conn()).await;
             return Err(error(
                 &self.url,
                 format!(

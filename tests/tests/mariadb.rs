@@ -406,6 +406,15 @@ fn errors_name_the_location_but_never_the_password() {
     assert!(!error.to_string().contains(&password));
     let error = read_error(&url, &[]);
     assert!(error.to_string().contains("-o table=NAME"), "{error}");
+    // A query the server cuts short with a warning (its recursion limit) is an error after
+    // the rows it sent, not a silent end.
+    let recursive = "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s \
+                     WHERE n < 5000) SELECT n FROM s";
+    let error = read_error(&url, &[("query", recursive)]);
+    assert!(
+        error.to_string().contains("max_recursive_iterations"),
+        "{error}"
+    );
     let error = read_error(&url, &[("tabel", "x")]);
     assert!(
         error
