@@ -80,6 +80,20 @@ pub struct ConvertJob {
     pub options: ConvertOptions,
 }
 
+/// Shows the locations as messages do, without credentials.
+impl std::fmt::Debug for ConvertJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |text: &str| match Location::parse(text) {
+            Ok(location) => location.to_string(),
+            Err(_) => "?".to_owned(),
+        };
+        f.debug_struct("ConvertJob")
+            .field("input", &shown(&self.input))
+            .field("output", &shown(&self.output))
+            .finish_non_exhaustive()
+    }
+}
+
 impl ConvertPlan {
     /// The format `convert_many` writes: it must be set in the options, since the outputs are
     /// named after it.

@@ -6,13 +6,9 @@ use iterable_tests::mariadb_database;
 fn the_command_lists_converts_and_reads_tables() {
     let url = mariadb_database("iterable_command");
     // The password from MYSQL_PWD, not the URL.
-    let (without_password, password) = {
-        let (scheme, rest) = url.split_once("://").unwrap();
-        let (credentials, host) = rest.split_once('@').unwrap();
-        let (user, password) = credentials.split_once(':').unwrap();
-        (format!("{scheme}://{user}@{host}"), password.to_owned())
-    };
-    let url = without_password.replacen("mysql://", "mariadb://", 1);
+    let password = iterable_tests::MariadbUrl::parse(&url).password;
+    let url = url.replacen(&format!(":{password}@"), "@", 1);
+    let url = url.replacen("mysql://", "mariadb://", 1);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
     std::fs::write(&csv, "id,name\n1,Ada\n2,Grace\n").unwrap();

@@ -1360,8 +1360,15 @@ fn put_field(
 ) -> std::result::Result<(), String> {
     let at = dst.len();
     dst.put_i32(0);
-    write(dst)?;
-    let len = i32::try_from(dst.len() - at - 4).map_err(|_| "a value past 2 GiB".to_owned())?;
+    // A field that fails leaves nothing of itself behind.
+    if let Err(why) = write(dst) {
+        dst.truncate(at);
+        return Err(why);
+    }
+    let Ok(len) = i32::try_from(dst.len() - at - 4) else {
+        dst.truncate(at);
+        return Err("a value past 2 GiB".to_owned());
+    };
     dst[at..at + 4].copy_from_slice(&len.to_be_bytes());
     Ok(())
 }
@@ -1380,7 +1387,7 @@ fn put_field(
 ///     ("price".to_owned(), PgType::named("numeric")?),
 /// ];
 /// let mut out = BytesMut::from(&pgcopy::header(&columns)?[..]);
-/// let mut row = RowWriter::start(&mut out, columns.len());
+/// let mut row = RowWriter::start(&mut out, columns.len()).unwrap();
 /// row.value(columns[0].1, &Value::Int(7)).unwrap();
 /// row.bytes(b"Ada").unwrap();
 /// row.numeric("-12.50").unwrap();
@@ -1398,10 +1405,14 @@ pub struct RowWriter<'a> {
 pub const TRAILER: &[u8] = &[0xff, 0xff];
 
 impl<'a> RowWriter<'a> {
-    /// Starts a row of `fields` fields at the end of `dst`.
-    pub fn start(dst: &'a mut BytesMut, fields: usize) -> RowWriter<'a> {
-        dst.put_i16(fields as i16);
-        RowWriter { dst }
+    /// Starts a row of `fields` fields at the end of `dst` (a row holds 32,767 at most).
+    pub fn start(
+        dst: &'a mut BytesMut,
+        fields: usize,
+    ) -> std::result::Result<RowWriter<'a>, String> {
+        let count = i16::try_from(fields).map_err(|_| format!("a row of {fields} fields"))?;
+        dst.put_i16(count);
+        Ok(RowWriter { dst })
     }
 
     /// A null field.
@@ -1532,8 +1543,8 @@ fn encode_scalar(
             };
             put_numeric(out, &text).ok_or_else(cannot)?
         }
+        // (Text may hold a NUL, which MySQL takes; PostgreSQL refuses it when it loads it.)
         Scalar::Text | Scalar::Varchar | Scalar::Bpchar | Scalar::Name | Scalar::Char => {
-            let start = out.len();
             match value {
                 Value::String(s) => out.extend_from_slice(s.as_bytes()),
                 Value::Array(_) | Value::Object(_) | Value::Bytes(_) => return Err(cannot()),
@@ -1541,9 +1552,6 @@ fn encode_scalar(
                     let text = crate::text::to_text(other)?;
                     out.extend_from_slice(text.as_bytes())
                 }
-            }
-            if out[start..].contains(&0) {
-                return Err("text holding a NUL, which PostgreSQL refuses".to_owned());
             }
         }
         Scalar::Json | Scalar::Jsonb => {

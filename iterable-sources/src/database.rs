@@ -253,6 +253,24 @@ impl Destination {
         )
     }
 
+    /// The error for a field the table has no column for; `known`: the table's columns.
+    pub(crate) fn no_column<'k>(
+        &self,
+        url: &str,
+        name: &str,
+        known: impl Iterator<Item = &'k str>,
+    ) -> Error {
+        let known: Vec<&str> = known.collect();
+        error(
+            url,
+            format!(
+                "the table {} has no column {name:?} (it has {})",
+                self.table,
+                known.join(", ")
+            ),
+        )
+    }
+
     /// The error for a write dropped before it finished.
     pub(crate) fn dropped(&self, url: &str) -> Error {
         error(

@@ -133,7 +133,7 @@ pub fn plan_outputs(
     for input in inputs {
         let name = match &input {
             // A database's output is named after it (`shop.jsonl` for `.../shop`).
-            Location::Database { url, .. } => output_name(database_name(url), extension),
+            Location::Database { url, .. } => output_name(database_name(url).as_deref(), extension),
             other => output_name(other.file_name(), extension),
         };
         let output = match out_dir {
@@ -159,12 +159,14 @@ pub fn plan_outputs(
     Ok(plan)
 }
 
-/// The database a database URL names: the first segment of its path, if any.
-fn database_name(url: &str) -> Option<&str> {
-    let (_, _, path) = crate::location::url_parts(url);
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    path.trim_start_matches('/')
-        .split('/')
+/// The database a database URL names: the first segment of its path, if any (read from the
+/// URL as shown, so that no part of a password can be taken for it).
+fn database_name(url: &str) -> Option<String> {
+    let shown = crate::location::database_url_shown(url);
+    let (_, rest) = shown.split_once("://")?;
+    let (_, path) = rest.split_once('/')?;
+    path.split('/')
         .next()
         .filter(|name| !name.is_empty())
+        .map(str::to_owned)
 }

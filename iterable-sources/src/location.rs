@@ -207,17 +207,12 @@ impl fmt::Display for Location {
     }
 }
 
-/// A database URL as it may be shown: without user, password and query. As tokio-postgres
-/// reads a `postgres://` URL, the credentials run to the first `@`; as mysql_async reads a
-/// `mysql://` URL (WHATWG's rules), to the last `@` before the path.
+/// A database URL as it may be shown: without user, password and query. A password may hold
+/// `@`, `/`, `?` or `#` (written as they are, or as drivers read them): everything up to the
+/// last `@` goes, then whatever follows a `?` or `#`.
 pub(crate) fn database_url_shown(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    if matches!(scheme.to_ascii_lowercase().as_str(), "mysql" | "mariadb") {
-        let (scheme, host, path) = url_parts(url);
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        return format!("{scheme}://{host}{path}");
-    }
-    let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
     let rest = rest.split(['?', '#']).next().unwrap_or(rest);
     format!("{scheme}://{rest}")
 }
@@ -288,8 +283,15 @@ mod tests {
         assert_eq!(database.to_string(), "postgresql://h:5/db");
         let slashed = Location::parse("postgres://app:pa/s?s@db/prod").unwrap();
         assert_eq!(slashed.to_string(), "postgres://db/prod");
-        let at_signs = Location::parse("mariadb://app:p@ss@db:3306/prod?ssl-mode=x").unwrap();
-        assert_eq!(at_signs.to_string(), "mariadb://db:3306/prod");
+        for url in [
+            "mariadb://app:p@ss@db:3306/prod?ssl-mode=x",
+            "mysql://app:pa/ss@db:3306/prod",
+            "mysql://app:p?ss@db:3306/prod",
+            "postgres://app:p#s@s@db:3306/prod",
+        ] {
+            let shown = Location::parse(url).unwrap().to_string();
+            assert_eq!(shown.split_once("://").unwrap().1, "db:3306/prod", "{url}");
+        }
         assert_eq!(database.file_name(), None);
         let presigned = "https://user:pw@h:8/a/b.csv?X-Amz-Signature=abc&X-Amz-Credential=k#f";
         assert_eq!(

@@ -24,24 +24,28 @@
 //!
 //! **Write** (`-O` options, as for [`crate::postgres`]): `table=NAME` (required),
 //! `mode=append|create|replace|upsert` with `key=id[,..]` for upserts. The rows go as
-//! multi-row `INSERT`s, each as long as the server's `max_allowed_packet` allows (8 MiB at
-//! most), in one transaction committed at the end, in strict SQL mode: a value the column
-//! cannot hold is an error, never a silent change: an `INSERT` the server answers with a
-//! warning (a decimal rounded) is one too, and so is a value an existing column would round
-//! without a word (`1.5` into an integer column, `10:00:00.5` into a `TIME`). MySQL commits
-//! each `CREATE TABLE` at once, so a new table's rows go first into a temporary table, which
-//! goes with the connection: the table is made of them at the end, in one statement
-//! (`CREATE TABLE ... SELECT`), and `replace` makes a new table that takes the old one's
-//! place (`RENAME TABLE`), leaving the old one as it was when anything fails. (The rows of a
-//! new table are so written twice, once by the client and once by the server.) A missing
+//! multi-row `INSERT`s of up to 8 MiB (a longer row alone, up to the server's
+//! `max_allowed_packet`), in one transaction committed at the end, in strict SQL mode: a
+//! value the column cannot hold is an error, never a silent change: an `INSERT` the server
+//! answers with a warning (a decimal rounded) is one too, and so is a value an integer or time
+//! column would round without a word (`1.5` into an integer column, `10:00:00.5` into a
+//! `TIME`; floats into `FLOAT` or `DOUBLE` round as floats do). MySQL commits each
+//! `CREATE TABLE` at once, so a new table's rows go first into a temporary table, which goes
+//! with the connection: the table is made of them at the end, in one statement
+//! (`CREATE TABLE ... SELECT`), and `replace` makes a new table that takes the old one's place
+//! (`RENAME TABLE`), leaving the old one as it was when anything fails (one that a foreign key
+//! refers to cannot be dropped: the two are swapped back, and that is an error). The rows of a
+//! new table are so written twice, once by the client and once by the server. A missing
 //! table is made from the columns the writer decided (the schema given, or the first
-//! records): `BIT(1)` for booleans (MySQL's `BOOLEAN` is a `TINYINT`), `SMALLINT`, `INT`, `BIGINT`, `FLOAT`, `DOUBLE`, `DECIMAL(p,s)` (wide
-//! enough for the first rows' values), `LONGTEXT` (`VARCHAR(255)` in a key), `LONGBLOB`,
-//! `DATE`, `TIME(6)` (durations too), `DATETIME(6)` (timestamps with a time zone are stored
-//! in UTC, and read back without one), `CHAR(36)` for UUIDs, `JSON` for nested values and
-//! lists. A NaN or an infinite float is an error (MySQL holds none). Upserts use `ON DUPLICATE KEY UPDATE`, and need a primary key or unique index of
-//! exactly the key's columns; a key repeated in the input updates the row again. Tables of
-//! an engine without transactions (MyISAM) keep the rows written before a failure.
+//! records): `BIT(1)` for booleans (MySQL's `BOOLEAN` is a `TINYINT`), `SMALLINT`, `INT`,
+//! `BIGINT`, `FLOAT`, `DOUBLE`, `DECIMAL(p,s)` (wide enough for the first rows' values),
+//! `LONGTEXT` (`VARCHAR(255)` in a key), `LONGBLOB`, `DATE`, `TIME(6)` (durations too),
+//! `DATETIME(6)` (timestamps with a time zone are stored in UTC, and read back without one),
+//! `CHAR(36)` for UUIDs, `JSON` for nested values and lists. A NaN or an infinite float is an
+//! error (MySQL holds none). Upserts use `ON DUPLICATE KEY UPDATE` (on MySQL, 8.0.19 or later:
+//! `AS new`), and need a primary key or unique index of exactly the key's columns; a key
+//! repeated in the input updates the row again. Tables of an engine without transactions
+//! (MyISAM) keep the rows written before a failure.
 //!
 //! **Connection**: the URL's user, password, host, port and database, else `MYSQL_PWD` for the
 //! password and `USER` for the user; a URL's password with `@`, `:` or `/` in it is
@@ -388,12 +392,29 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
         };
         // The query runs: an empty chunk says so.
         if sender.send(Ok(Bytes::new())).await.is_err() {
+            drop(result);
+            stop_query(&url, id).await;
             return;
         }
         let mut out = BytesMut::from(&header[..]);
         let mut row = 0u64;
         loop {
-            let values = match result.next().await {
+            // The next row, unless the reader goes first (a query whose filter matches
+            // nothing for long keeps no chunk coming to find that out by).
+            let next = {
+                let next = std::pin::pin!(result.next());
+                let gone = std::pin::pin!(sender.closed());
+                match futures_util::future::select(next, gone).await {
+                    futures_util::future::Either::Left((next, _)) => Some(next),
+                    futures_util::future::Either::Right(_) => None,
+                }
+            };
+            let Some(next) = next else {
+                drop(result);
+                stop_query(&url, id).await;
+                return;
+            };
+            let values = match next {
                 Ok(Some(values)) => values.unwrap(),
                 Ok(None) => break,
                 Err(e) => {
@@ -408,7 +429,11 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
             };
             row += 1;
             let start = out.len();
-            let mut writer = RowWriter::start(&mut out, reads.len());
+            let Ok(mut writer) = RowWriter::start(&mut out, reads.len()) else {
+                let e = error(&url, format!("a row of {} columns", reads.len()));
+                let _ = sender.send(fail(e)).await;
+                return;
+            };
             let written = values.into_iter().zip(&reads).enumerate().try_for_each(
                 |(i, (value, (read, pg_type)))| {
                     read.write(*pg_type, value, &mut writer).map_err(|message| {
@@ -503,10 +528,10 @@ pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpl
         conn: Some(conn),
         destination,
         mariadb: version.contains("MariaDB"),
-        max_statement: usize::try_from(packet)
+        max_packet: usize::try_from(packet)
             .unwrap_or(usize::MAX)
             .saturating_sub(4096)
-            .clamp(4096, MAX_STATEMENT),
+            .max(4096),
         made: None,
     };
     Ok(RemoteUpload::spawn(PART_SIZE, false, |received| {
@@ -521,8 +546,8 @@ struct Load {
     conn: Option<Conn>,
     destination: Destination,
     mariadb: bool,
-    /// The longest `INSERT` to send.
-    max_statement: usize,
+    /// The longest statement the server takes (its `max_allowed_packet`, less a margin).
+    max_packet: usize,
     /// The table this write is making (dropped again when it fails).
     made: Option<String>,
 }
@@ -581,7 +606,8 @@ impl Load {
         let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
         let head = format!("INSERT INTO {into} ({}) VALUES ", names.join(", "));
         let tail = self.upsert_tail(&columns);
-        let mut statement = String::with_capacity(self.max_statement.min(1 << 20));
+        let most = self.max_packet.min(MAX_STATEMENT);
+        let mut statement = String::with_capacity(most.min(1 << 20));
         let mut literal = String::new();
         loop {
             for record in rows.drain(..) {
@@ -602,18 +628,18 @@ impl Load {
                         })?;
                 }
                 literal.push(')');
-                if head.len() + literal.len() + tail.len() > self.max_statement {
+                if head.len() + literal.len() + tail.len() > self.max_packet {
                     return Err(error(
                         &self.url,
                         format!(
-                            "row {row} is longer than the {} bytes an INSERT may be here \
+                            "row {row} is longer than the {} bytes a statement may be here \
                              (the server's max_allowed_packet)",
-                            self.max_statement
+                            self.max_packet
                         ),
                     ));
                 }
-                if !statement.is_empty()
-                    && statement.len() + 2 + literal.len() + tail.len() > self.max_statement
+                // Rows gather into INSERTs of 8 MiB at most; a longer row goes alone.
+                if !statement.is_empty() && statement.len() + 2 + literal.len() + tail.len() > most
                 {
                     self.insert(&mut statement, &tail).await?;
                 }
@@ -657,7 +683,8 @@ impl Load {
             return Err(error(
                 &self.url,
                 format!(
-                    "cannot write {}: the server would change a value: {message}",
+                    "cannot write {}: the server answered with a warning (a value changed to \
+                     fit, say): {message}",
                     self.destination.table
                 ),
             ));
@@ -726,7 +753,7 @@ impl Load {
                 parts.push(format!("PRIMARY KEY ({})", key.join(", ")));
             }
             let definition = parts.join(", ");
-            let staging = quote(STAGING_TABLE);
+            let staging = self.staging_table();
             self.conn()
                 .query_drop(format!("CREATE TEMPORARY TABLE {staging} ({definition})"))
                 .await
@@ -746,15 +773,8 @@ impl Load {
         for (name, _) in columns {
             let Some((_, rounding)) = existing.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
             else {
-                let known: Vec<&str> = existing.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(error(
-                    &self.url,
-                    format!(
-                        "the table {} has no column {name:?} (it has {})",
-                        self.destination.table,
-                        known.join(", ")
-                    ),
-                ));
+                let known = existing.iter().map(|(n, _)| n.as_str());
+                return Err(self.destination.no_column(&self.url, name, known));
             };
             roundings.push(*rounding);
         }
@@ -769,15 +789,9 @@ impl Load {
     async fn make(&mut self, staged: Staged, columns: &Columns) -> Result<()> {
         let table = quote_name(&self.destination.table);
         let new = match staged.swap {
-            true => quote_name(&format!("{}_iterable_new", self.destination.table)),
+            true => self.side_table("new")?,
             false => table.clone(),
         };
-        if staged.swap {
-            self.conn()
-                .query_drop(format!("DROP TABLE IF EXISTS {new}"))
-                .await
-                .map_err(self.fail("cannot make the table"))?;
-        }
         let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
         // An upsert's later rows win over earlier ones of the same key, as they would in a
         // table that was there.
@@ -785,41 +799,78 @@ impl Load {
             Mode::Upsert => "REPLACE ",
             _ => "",
         };
-        self.made = Some(new.clone());
+        // One statement, atomic: when it fails there is no table to drop (and one of the same
+        // name made meanwhile by another is not this write's).
+        let staging = self.staging_table();
         self.conn()
             .query_drop(format!(
-                "CREATE TABLE {new} ({}) {replace}SELECT {} FROM {}",
+                "CREATE TABLE {new} ({}) {replace}SELECT {} FROM {staging}",
                 staged.definition,
                 names.join(", "),
-                quote(STAGING_TABLE)
             ))
             .await
             .map_err(self.fail("cannot make the table"))?;
         if staged.swap {
+            self.made = Some(new.clone());
             self.swap(&new).await?;
+            self.made = None;
         }
-        self.made = None;
         Ok(())
     }
 
-    /// Gives the new table of a `replace` the old one's name, and drops the old one.
+    /// The temporary table of the staged rows, in the destination's database (a URL may name
+    /// none).
+    fn staging_table(&self) -> String {
+        match self.schema_and_name() {
+            (Some(schema), _) => format!("{}.{}", quote(&schema), quote(STAGING_TABLE)),
+            (None, _) => quote(STAGING_TABLE),
+        }
+    }
+
+    /// A table beside the destination for a `replace`'s swap (`role`: `new`, `old`), named
+    /// after it and this connection, so that no other write's is touched.
+    fn side_table(&mut self, role: &str) -> Result<String> {
+        let id = self.conn().id();
+        let (schema, name) = self.schema_and_name();
+        let side = format!("{name}_iterable_{role}_{id}");
+        if side.chars().count() > 64 {
+            return Err(error(
+                &self.url,
+                format!(
+                    "the table name {name:?} is too long to replace (MySQL's names hold 64 \
+                     characters, and the replacement's is {side:?})"
+                ),
+            ));
+        }
+        Ok(match schema {
+            Some(schema) => format!("{}.{}", quote(&schema), quote(&side)),
+            None => quote(&side),
+        })
+    }
+
+    /// Gives the new table of a `replace` the old one's name, and drops the old one; when
+    /// the old one cannot go (a foreign key refers to it), swaps them back.
     async fn swap(&mut self, new: &str) -> Result<()> {
         let table = quote_name(&self.destination.table);
-        let old = quote_name(&format!("{}_iterable_old", self.destination.table));
-        self.conn()
-            .query_drop(format!("DROP TABLE IF EXISTS {old}"))
-            .await
-            .map_err(self.fail("cannot replace"))?;
+        let old = self.side_table("old")?;
         // One statement, atomic: the table has its old rows or its new ones.
         self.conn()
             .query_drop(format!("RENAME TABLE {table} TO {old}, {new} TO {table}"))
             .await
             .map_err(self.fail("cannot replace"))?;
-        self.made = None;
-        self.conn()
-            .query_drop(format!("DROP TABLE {old}"))
-            .await
-            .map_err(self.fail("cannot drop the old"))?;
+        let dropped = self.conn().query_drop(format!("DROP TABLE {old}")).await;
+        if let Err(e) = dropped {
+            let back = format!("RENAME TABLE {table} TO {new}, {old} TO {table}");
+            self.conn()
+                .query_drop(back)
+                .await
+                .map_err(self.fail("cannot put back"))?;
+            return Err(db_error(
+                &self.url,
+                &format!("cannot replace {}", self.destination.table),
+                &e,
+            ));
+        }
         Ok(())
     }
 
@@ -867,7 +918,7 @@ impl Load {
     /// columns (without one, `ON DUPLICATE KEY` would only ever insert).
     async fn check_unique_key(&mut self) -> Result<()> {
         let (schema, name) = self.schema_and_name();
-        let indexes: Vec<(String, String)> = self
+        let indexes: Vec<(String, Option<String>)> = self
             .conn()
             .exec(
                 "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
@@ -890,7 +941,8 @@ impl Load {
             let mut columns: Vec<String> = indexes
                 .iter()
                 .filter(|(i, _)| i == index)
-                .map(|(_, c)| c.to_ascii_lowercase())
+                // A functional key part has no column: such an index is no key of columns.
+                .map(|(_, c)| c.as_deref().unwrap_or("").to_ascii_lowercase())
                 .collect();
             columns.sort();
             columns == key
@@ -940,8 +992,8 @@ impl Rounding {
             (Rounding::FinerThan(digits), Value::Duration(d)) => finer(d.value(), d.unit(), digits),
             (Rounding::FinerThan(digits), Value::String(s)) if s.contains(':') => {
                 s.rsplit_once('.').is_some_and(|(_, fraction)| {
-                    let fraction = fraction.trim_end_matches(|c: char| !c.is_ascii_digit());
-                    fraction.bytes().skip(digits as usize).any(|b| b != b'0')
+                    let fraction = fraction.bytes().take_while(u8::is_ascii_digit);
+                    fraction.skip(digits as usize).any(|b| b != b'0')
                 })
             }
             _ => false,

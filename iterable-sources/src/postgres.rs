@@ -462,15 +462,8 @@ impl Load {
                 let mut same = true;
                 for (name, t) in columns {
                     let Some((_, theirs)) = existing.iter().find(|(n, _)| n == name) else {
-                        let known: Vec<&str> = existing.iter().map(|(n, _)| n.as_str()).collect();
-                        return Err(error(
-                            &self.url,
-                            format!(
-                                "the table {} has no column {name:?} (it has {})",
-                                self.destination.table,
-                                known.join(", ")
-                            ),
-                        ));
+                        let known = existing.iter().map(|(n, _)| n.as_str());
+                        return Err(self.destination.no_column(&self.url, name, known));
                     };
                     same &= PgType::from_name(theirs) == Some(*t);
                 }

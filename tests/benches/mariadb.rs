@@ -207,24 +207,9 @@ fn run_child(reader: &str, url: &str, csv: &Path) {
 
 /// Runs the `mariadb` client on the database at `url` with `args`, its output to /dev/null.
 fn client(url: &str, args: &[&str]) {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let (credentials, rest) = rest.rsplit_once('@').unwrap();
-    let (user, password) = credentials.split_once(':').unwrap();
-    let (address, database) = rest.split_once('/').unwrap();
-    let (host, port) = address.split_once(':').unwrap();
-    let status = std::process::Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "-h",
-            host,
-            "-P",
-            port,
-            "-u",
-            user,
-            database,
-        ])
+    let status = iterable_tests::MariadbUrl::parse(url)
+        .client()
         .args(args)
-        .env("MYSQL_PWD", password)
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap();

@@ -509,30 +509,59 @@ pub fn mariadb_database(name: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// The parts of a test server's `mysql://user:password@host:port/db` URL (no percent-encoding:
+/// the test servers' passwords are plain).
+#[derive(Debug, Clone)]
+pub struct MariadbUrl {
+    /// The user.
+    pub user: String,
+    /// The password.
+    pub password: String,
+    /// The host.
+    pub host: String,
+    /// The port.
+    pub port: String,
+    /// The database, maybe empty.
+    pub database: String,
+}
+
+impl MariadbUrl {
+    /// The parts of `url`.
+    pub fn parse(url: &str) -> MariadbUrl {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
+        let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+        let (address, database) = rest.split_once('/').unwrap_or((rest, ""));
+        let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+        let owned = |s: &str| s.to_owned();
+        MariadbUrl {
+            user: owned(user),
+            password: owned(password),
+            host: owned(host),
+            port: owned(port),
+            database: owned(database),
+        }
+    }
+
+    /// The `mariadb` client connected to this database, the password in its environment.
+    pub fn client(&self) -> std::process::Command {
+        let mut client = std::process::Command::new("mariadb");
+        client
+            .args(["--no-defaults", "-h", &self.host, "-P", &self.port])
+            .args(["-u", &self.user])
+            .args((!self.database.is_empty()).then_some(&self.database))
+            .env("MYSQL_PWD", &self.password);
+        client
+    }
+}
+
 /// What the `mariadb` client prints running `sql` on the database at `url`
 /// (`mysql://user:password@host:port/db`; batch mode: no column names, a tab between
 /// columns, `NULL` for null); a failure panics with its error output.
 pub fn mariadb(url: &str, sql: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
-    let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
-    let (address, database) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
-    let output = std::process::Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "-N",
-            "-B",
-            "-h",
-            host,
-            "-P",
-            port,
-            "-u",
-            user,
-        ])
-        .args((!database.is_empty()).then_some(database))
-        .args(["-e", sql])
-        .env("MYSQL_PWD", password)
+    let output = MariadbUrl::parse(url)
+        .client()
+        .args(["-N", "-B", "-e", sql])
         .output()
         .unwrap_or_else(|e| panic!("cannot run mariadb: {e}"));
     assert!(

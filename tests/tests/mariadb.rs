@@ -5,27 +5,9 @@
 
 mod common;
 
-use common::{as_json, read_options, write_options};
+use common::{as_json, read_error, read_options, read_sync, write_options};
 use iterable_core::{Record, Value};
 use iterable_tests::{mariadb, mariadb_database};
-
-fn read_sync(url: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
-    iterable_sync::open_with(url, &read_options(pairs))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// The error reading `url` with `pairs` gives, opening or later.
-fn read_error(url: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
-    match iterable_sync::open_with(url, &read_options(pairs)) {
-        Ok(reader) => match reader.collect::<Result<Vec<_>, _>>() {
-            Ok(records) => panic!("{url} read {} records with {pairs:?}", records.len()),
-            Err(error) => error,
-        },
-        Err(error) => error,
-    }
-}
 
 const TYPED_TABLE: &str = "
     CREATE TABLE typed (
@@ -264,7 +246,7 @@ fn writes_append_replace_upsert_into_existing_tables() {
     assert_eq!(
         mariadb(&url, "SHOW TABLES"),
         "scores\n",
-        "no staging table left"
+        "no table of the swap left"
     );
     // A value the column cannot take fails the whole write, changed neither silently nor
     // in part.
@@ -319,11 +301,13 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     let url = mariadb_database("iterable_failures");
     let record = |id: i64| -> Record { [("id", Value::Int(id))].into_iter().collect() };
     let tables = || mariadb(&url, "SHOW TABLES");
-    // A record with a field the first ones did not have: an error, and nothing written.
+    // Rows enough to reach the server (in parts of 1 MiB), then a record with a field the
+    // first ones did not have: an error, and nothing written.
     let mut writer =
         iterable_sync::create_with(&url, &write_options(&[("table", "t"), ("infer_rows", "2")]))
             .unwrap();
-    writer.write_bulk(&[record(1), record(2)]).unwrap();
+    let many: Vec<Record> = (0..300_000).map(record).collect();
+    writer.write_bulk(&many).unwrap();
     let late: Record = [("id", Value::Int(3)), ("late", Value::Int(1))]
         .into_iter()
         .collect();
@@ -384,12 +368,7 @@ fn wait_for_sessions_to_end(url: &str) {
 #[test]
 fn errors_name_the_location_but_never_the_password() {
     let url = mariadb_database("iterable_errors");
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(credentials, _)| credentials.split_once(':'))
-        .map(|(_, password)| password.to_owned())
-        .unwrap();
+    let password = iterable_tests::MariadbUrl::parse(&url).password;
     let error = read_error(&format!("{url}_missing"), &[("table", "x")]);
     let text = error.to_string();
     assert!(
@@ -488,4 +467,49 @@ fn a_reader_dropped_early_stops_the_query() {
     assert_eq!(as_json(&[first]), [r#"{"seq":1}"#]);
     drop(reader);
     wait_for_sessions_to_end(&url);
+}
+
+#[test]
+fn text_with_nul_round_trips_and_a_referenced_table_is_not_replaced() {
+    let url = mariadb_database("iterable_nul_and_keys");
+    let records: Vec<Record> = vec![
+        [("id", Value::Int(1)), ("note", Value::from("a\0b 'q'"))]
+            .into_iter()
+            .collect(),
+    ];
+    common::write_with(
+        "sync",
+        &url,
+        &write_options(&[("table", "notes")]),
+        &records,
+    )
+    .unwrap();
+    assert_eq!(read_sync(&url, &[("table", "notes")]), records);
+    assert_eq!(
+        mariadb(&url, "SELECT HEX(note) FROM notes"),
+        "61006220277127\n"
+    );
+    // A table a foreign key refers to cannot be replaced: it is left as it was.
+    mariadb(
+        &url,
+        "CREATE TABLE parent (id BIGINT PRIMARY KEY, note TEXT); INSERT INTO parent VALUES (1, 'kept');
+         CREATE TABLE child (parent BIGINT, FOREIGN KEY (parent) REFERENCES parent (id));
+         INSERT INTO child VALUES (1)",
+    );
+    let replace = write_options(&[("table", "parent"), ("mode", "replace")]);
+    let error = common::write_with("sync", &url, &replace, &records).unwrap_err();
+    assert!(
+        error.to_string().contains("cannot replace parent"),
+        "{error}"
+    );
+    assert_eq!(mariadb(&url, "SELECT * FROM parent"), "1\tkept\n");
+    assert_eq!(mariadb(&url, "SHOW TABLES"), "child\nnotes\nparent\n");
+    assert_eq!(
+        mariadb(
+            &url,
+            "SELECT REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE()"
+        ),
+        "parent\n"
+    );
 }

@@ -4,24 +4,9 @@
 
 mod common;
 
-use common::{as_json, read_options, write_options};
+use common::{as_json, read_error, read_options, read_sync, write_options};
 use iterable_core::{Record, Value};
 use iterable_tests::{postgres_database, psql};
-
-fn read_sync(url: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
-    iterable_sync::open_with(url, &read_options(pairs))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// The error opening `url` with `pairs` gives.
-fn open_error(url: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
-    match iterable_sync::open_with(url, &read_options(pairs)) {
-        Ok(_) => panic!("{url} opened with {pairs:?}"),
-        Err(error) => error,
-    }
-}
 
 const TYPED_TABLE: &str = "
     CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -254,6 +239,12 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     // (The server trusts 127.0.0.1: a password in the URL is not checked, only never shown.)
     let url = url.replacen("postgres@", "postgres:sekrit@", 1);
     let record = |id: i64| -> Record { [("id", Value::Int(id))].into_iter().collect() };
+    // Text holding a NUL, which PostgreSQL refuses: its error, and nothing written.
+    let nul: Record = [("note", Value::from("a\0b"))].into_iter().collect();
+    let error = common::write_with("sync", &url, &write_options(&[("table", "t")]), &[nul]);
+    let error = error.unwrap_err();
+    assert!(error.to_string().contains("0x00"), "{error}");
+    assert_eq!(psql(&url, "SELECT to_regclass('t') IS NULL"), "t\n");
     // A record with a field the first ones did not have: an error, and nothing written.
     let mut writer =
         iterable_sync::create_with(&url, &write_options(&[("table", "t"), ("infer_rows", "2")]))
@@ -317,22 +308,22 @@ fn errors_name_the_location_but_never_the_password() {
     let url = postgres_database("iterable_errors");
     let with_password = url.replacen("postgres@", "postgres:sekrit@", 1);
     let missing = format!("{}_missing", with_password);
-    let error = open_error(&missing, &[("table", "x")]);
+    let error = read_error(&missing, &[("table", "x")]);
     let text = error.to_string();
     assert!(
         text.contains("does not exist") && text.contains("127.0.0.1"),
         "{text}"
     );
     assert!(!text.contains("sekrit"), "{text}");
-    let error = open_error(&with_password, &[("table", "nope")]);
+    let error = read_error(&with_password, &[("table", "nope")]);
     assert!(
         error.to_string().contains("\"nope\" does not exist"),
         "{error}"
     );
     assert!(!error.to_string().contains("sekrit"));
-    let error = open_error(&url, &[]);
+    let error = read_error(&url, &[]);
     assert!(error.to_string().contains("-o table=NAME"), "{error}");
-    let error = open_error(&url, &[("tabel", "x")]);
+    let error = read_error(&url, &[("tabel", "x")]);
     assert!(
         error
             .to_string()

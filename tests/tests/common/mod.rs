@@ -36,6 +36,26 @@ pub fn as_json(records: &[Record]) -> Vec<String> {
         .collect()
 }
 
+/// Every record of `location` read with `pairs` as its options (iterable-sync); a failure
+/// panics.
+pub fn read_sync(location: &str, pairs: &[(&str, &str)]) -> Vec<Record> {
+    iterable_sync::open_with(location, &read_options(pairs))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The error reading `location` with `pairs` gives, opening it or later.
+pub fn read_error(location: &str, pairs: &[(&str, &str)]) -> iterable_core::Error {
+    match iterable_sync::open_with(location, &read_options(pairs)) {
+        Ok(reader) => match reader.collect::<Result<Vec<_>, _>>() {
+            Ok(records) => panic!("{location} read {} records with {pairs:?}", records.len()),
+            Err(error) => error,
+        },
+        Err(error) => error,
+    }
+}
+
 /// A current-thread tokio runtime with I/O and time.
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
