@@ -56,6 +56,47 @@ pub fn read_error(location: &str, pairs: &[(&str, &str)]) -> iterable_core::Erro
     }
 }
 
+/// What both database tests check of the table `people` (id, name, born: rows 1 to 2,500, born
+/// 2000-01-01 plus `id` days) that the server's own client made at `url`: every adapter reads
+/// its even rows alike, and each writes them into a table of its own (`by_sync`, `by_tokio`,
+/// `by_smol`), which `client` (SQL in, rows out) finds the same as the original, of the
+/// column types `types` that `column_types` (SQL, `{table}` replaced) gives.
+pub fn every_adapter_reads_and_writes_a_table(
+    url: &str,
+    client: impl Fn(&str, &str) -> String,
+    column_types: &str,
+    types: &str,
+) {
+    let even = [("table", "people"), ("filter", "id % 2 = 0")];
+    let expected = read_sync(url, &even);
+    assert_eq!(expected.len(), 1250);
+    let day = iterable_core::Date::from_ymd(2000, 1, 3).unwrap();
+    assert_eq!(
+        expected[0].get("born"),
+        Some(&iterable_core::Value::Date(day))
+    );
+    for adapter in ["tokio", "smol", "async-std"] {
+        let read = read_with(adapter, url, &read_options(&even)).unwrap();
+        assert_eq!(read, expected, "{adapter}");
+    }
+    // Written by each adapter into a table of its own, read back by the client.
+    for adapter in ["sync", "tokio", "smol"] {
+        let table = format!("by_{adapter}");
+        let options = write_options(&[("table", &table)]);
+        write_with(adapter, url, &options, &expected).unwrap();
+    }
+    let original = client(url, "SELECT * FROM people WHERE id % 2 = 0 ORDER BY id");
+    for table in ["by_sync", "by_tokio", "by_smol"] {
+        let copied = client(url, &format!("SELECT * FROM {table} ORDER BY id"));
+        assert_eq!(copied, original, "{table}");
+        // The column types came from the records: integers stay integers, dates dates.
+        let query = column_types.replace("{table}", table);
+        assert_eq!(client(url, &query), types, "{table}");
+    }
+    let tables = iterable_sync::database_tables(url).unwrap().unwrap();
+    assert_eq!(tables, ["by_smol", "by_sync", "by_tokio", "people"]);
+}
+
 /// A current-thread tokio runtime with I/O and time.
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
