@@ -673,11 +673,10 @@ impl Load {
     /// server (a value changed to fit) is an error.
     async fn insert(&mut self, statement: &mut String, tail: &str) -> Result<()> {
         statement.push_str(tail);
-        let sent = std::mem::take(statement);
-        self.conn()
-            .query_drop(sent)
-            .await
-            .map_err(self.fail("cannot write"))?;
+        let sent = self.conn().query_drop(statement.as_str()).await;
+        // Emptied, its room kept for the next.
+        statement.clear();
+        sent.map_err(self.fail("cannot write"))?;
         if self.conn().get_warnings() > 0 {
             let message = server_warning(self.conn()).await;
             return Err(error(
