@@ -94,10 +94,7 @@ pub(crate) fn option<'o>(options: &'o [(String, String)], key: &str) -> Option<&
 pub(crate) fn check_options(url: &str, options: &[(String, String)], known: &[&str]) -> Result<()> {
     for (key, _) in options {
         if !known.contains(&key.as_str()) {
-            let system = match System::of(url) {
-                Some(System::Mysql) => "mysql",
-                _ => "postgres",
-            };
+            let system = System::of(url).map_or("database", System::feature);
             return Err(Error::new(
                 ErrorKind::InvalidRecord,
                 format!(

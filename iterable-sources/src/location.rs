@@ -48,16 +48,16 @@ impl Location {
         if text == "-" {
             return Ok(Location::Stdio);
         }
+        if crate::database::System::of(text).is_some() {
+            return Ok(Location::Database {
+                url: text.to_owned(),
+                options: Vec::new(),
+            });
+        }
         if let Some((scheme, rest)) = text.split_once("://") {
             match scheme.to_ascii_lowercase().as_str() {
                 "file" => return Ok(Location::Path(PathBuf::from(rest))),
                 "http" | "https" => return Ok(Location::Http(text.to_owned())),
-                "postgres" | "postgresql" | "mysql" | "mariadb" => {
-                    return Ok(Location::Database {
-                        url: text.to_owned(),
-                        options: Vec::new(),
-                    });
-                }
                 "s3" | "s3a" => {
                     // `s3://bucket/` (an empty key) names the bucket's top, as a prefix.
                     let (bucket, key) = rest.split_once('/').unwrap_or(("", ""));

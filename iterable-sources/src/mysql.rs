@@ -161,6 +161,9 @@ enum ReadAs {
     Time,
 }
 
+/// The time zone of `TIMESTAMP` values (the session's), one for all of them.
+static UTC: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("UTC"));
+
 /// MySQL's character set number of binary strings.
 const BINARY_CHARSET: u16 = 63;
 
@@ -220,7 +223,6 @@ impl ReadAs {
         value: MyValue,
         row: &mut RowWriter<'_>,
     ) -> std::result::Result<(), String> {
-        let utc = || Some(Arc::<str>::from("UTC"));
         let typed = match (self, value) {
             (_, MyValue::NULL) => Value::Null,
             (ReadAs::Bytes, MyValue::Bytes(bytes)) => return row.bytes(&bytes),
@@ -260,7 +262,7 @@ impl ReadAs {
                             + i64::from(mi) * 60
                             + i64::from(s);
                         let micros = seconds * 1_000_000 + i64::from(us);
-                        let zone = (self == ReadAs::Timestamp).then(utc).flatten();
+                        let zone = (self == ReadAs::Timestamp).then(|| UTC.clone());
                         Value::Timestamp(Timestamp::new(micros, TimeUnit::Microsecond, zone))
                     }
                     None => Value::Null,
