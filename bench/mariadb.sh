@@ -15,6 +15,8 @@ if ! "$venv/bin/python" -c 'import pymysql' 2>/dev/null; then
   "$venv/bin/pip" install --quiet PyMySQL
 fi
 export ITERABLE_BENCH_PYTHON="$PWD/$venv/bin/python"
+# Plain TCP, as the peers connect.
+test_server_tls=0
 source tests/mariadb-server.sh
 export ITERABLE_BENCH_MYSQL="$mariadb_url"
 cargo bench -p iterable-tests --bench mariadb

@@ -14,6 +14,8 @@ if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
   "$venv/bin/pip" install --quiet psycopg2-binary
 fi
 export ITERABLE_BENCH_PYTHON="$PWD/$venv/bin/python"
+# Plain TCP, as the peers connect.
+test_server_tls=0
 source tests/postgres-server.sh
 export ITERABLE_BENCH_POSTGRES="$postgres_url"
 cargo bench -p iterable-tests --bench postgres

@@ -2,6 +2,8 @@
 # mariadb-server), starts a throwaway server on 127.0.0.1 without durability, makes a user
 # `iterable` with a password and its database `iterable`, sets $mariadb_url to it, and stops
 # and deletes the server when the shell exits (chained after an EXIT trap already set).
+# Unless $test_server_tls is 0, the server has TLS too (tests/test-certs.sh: $mariadb_tls is
+# the directory of its certificates).
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
@@ -18,6 +20,15 @@ if [ "$(id -u)" -eq 0 ]; then
   chown mysql "$mariadb_dir"
   mariadb_as=(runuser -u mysql --)
 fi
+mariadb_tls_options=()
+mariadb_tls=""
+if [ "${test_server_tls:-1}" != 0 ]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/test-certs.sh"
+  mariadb_tls="$mariadb_dir/tls"
+  make_test_certs "$mariadb_tls" mysql
+  mariadb_tls_options=(--ssl-ca="$mariadb_tls/ca.crt" --ssl-cert="$mariadb_tls/server.crt"
+    --ssl-key="$mariadb_tls/server.key")
+fi
 mariadb_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${mariadb_as[@]}" mariadb-install-db --no-defaults --datadir="$mariadb_dir/data" \
   --auth-root-authentication-method=socket --skip-test-db >"$mariadb_dir/install.log" 2>&1
@@ -25,7 +36,7 @@ mariadb_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
   --socket="$mariadb_dir/socket" --pid-file="$mariadb_dir/pid" --port="$mariadb_port" \
   --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
   --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-buffer-pool-size=256M \
-  --log-error="$mariadb_dir/log" >"$mariadb_dir/stderr" 2>&1 &
+  --log-error="$mariadb_dir/log" "${mariadb_tls_options[@]}" >"$mariadb_dir/stderr" 2>&1 &
 mariadb_pid=$!
 for _ in $(seq 1 100); do
   [ -S "$mariadb_dir/socket" ] && "${mariadb_as[@]}" mariadb-admin --no-defaults \

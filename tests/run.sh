@@ -5,7 +5,9 @@
 # workspace. The servers the tests need (S3, HTTP) start inside them, on 127.0.0.1, but for
 # the databases: this script installs PostgreSQL and MariaDB when missing (Debian's postgresql
 # and mariadb-server), starts a throwaway server of each on 127.0.0.1 for the run
-# (ITERABLE_TEST_POSTGRES and ITERABLE_TEST_MYSQL name them) and stops them at the end.
+# (ITERABLE_TEST_POSTGRES and ITERABLE_TEST_MYSQL name them; both have TLS, their
+# certificates in the directories ITERABLE_TEST_POSTGRES_TLS and ITERABLE_TEST_MYSQL_TLS name)
+# and stops them at the end.
 # Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +42,9 @@ export ITERABLE_TEST_PYTHON="$PWD/$venv/bin/python"
 
 # A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres-server.sh), stopped at the end.
 source tests/postgres-server.sh
-export ITERABLE_TEST_POSTGRES="$postgres_url"
+export ITERABLE_TEST_POSTGRES="$postgres_url" ITERABLE_TEST_POSTGRES_TLS="$postgres_tls"
 # And a throwaway MariaDB (tests/mariadb-server.sh), stopped at the end too.
 source tests/mariadb-server.sh
-export ITERABLE_TEST_MYSQL="$mariadb_url"
+export ITERABLE_TEST_MYSQL="$mariadb_url" ITERABLE_TEST_MYSQL_TLS="$mariadb_tls"
 
 cargo test --workspace --all-features "$@"

@@ -44,6 +44,23 @@ fn lists_converts_and_reads(url: &str, env: &[(&str, &str)]) {
 #[test]
 fn the_command_lists_converts_and_reads_postgres_tables() {
     lists_converts_and_reads(&postgres_database("iterable_command"), &[]);
+    // Over TLS, the server's certificate checked as libpq's variables ask (it is for
+    // localhost), and refused when an authority not trusted signed it.
+    let certs = std::env::var("ITERABLE_TEST_POSTGRES_TLS")
+        .expect("tests/run.sh starts the PostgreSQL server with TLS");
+    let url = postgres_database("iterable_command_tls").replacen("127.0.0.1", "localhost", 1);
+    let ca = format!("{certs}/ca.crt");
+    let verify = [("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", ca.as_str())];
+    lists_converts_and_reads(&url, &verify);
+    let other_ca = format!("{certs}/other-ca.crt");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_iterable"))
+        .args(["tables", &url])
+        .envs([("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &other_ca)])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid peer certificate"), "{stderr}");
 }
 
 #[test]

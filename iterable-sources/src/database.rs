@@ -80,6 +80,60 @@ pub(crate) fn error(url: &str, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Remote, message.into()).with_location(shown(url))
 }
 
+/// `url` without its query parameters named in `names`, and those parameters (name and
+/// percent-decoded value) in the order given: the parameters a client reads itself, which its
+/// driver's URL parser does not know.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn take_parameters(url: &str, names: &[&str]) -> (String, Vec<(String, String)>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), Vec::new());
+    };
+    let mut kept = Vec::new();
+    let mut taken = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match names.contains(&name) {
+            true => taken.push((name.to_owned(), percent_decoded(value))),
+            false => kept.push(pair),
+        }
+    }
+    match kept.is_empty() {
+        true => (base.to_owned(), taken),
+        false => (format!("{base}?{}", kept.join("&")), taken),
+    }
+}
+
+/// `text` with its `%XX` escapes (and `+`, a space in a query) decoded; an escape that is not
+/// one, or bytes that are not UTF-8, are kept as they are.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = match bytes.get(at..at + 3) {
+            Some([b'%', high, low]) => hex(*high).zip(hex(*low)),
+            _ => None,
+        };
+        match (escaped, bytes[at]) {
+            (Some((high, low)), _) => {
+                out.push((high * 16 + low) as u8);
+                at += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                at += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// The value of option `key`, the last given, unless blank.
 pub(crate) fn option<'o>(options: &'o [(String, String)], key: &str) -> Option<&'o str> {
     options
@@ -403,6 +457,26 @@ mod tests {
             message.contains("known: table, query, columns, filter"),
             "{message}"
         );
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    #[test]
+    fn parameters_are_taken_out_of_urls() {
+        let url = "postgres://u@h/db?application_name=a&sslmode=verify-full&sslrootcert=%2Ftmp%2Fca+1.pem";
+        let (rest, taken) = take_parameters(url, &["sslmode", "sslrootcert"]);
+        assert_eq!(rest, "postgres://u@h/db?application_name=a");
+        assert_eq!(
+            taken,
+            owned(&[("sslmode", "verify-full"), ("sslrootcert", "/tmp/ca 1.pem")])
+        );
+        let (rest, taken) = take_parameters("mysql://h/db?ssl-mode=DISABLED", &["ssl-mode"]);
+        assert_eq!((rest.as_str(), taken.len()), ("mysql://h/db", 1));
+        assert_eq!(
+            take_parameters("mysql://h/db", &["ssl-mode"]).0,
+            "mysql://h/db"
+        );
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%41"), "%zzA");
     }
 
     #[test]

@@ -49,11 +49,36 @@
 //!
 //! **Connection**: the URL's user, password, host, port and database, else `MYSQL_PWD` for the
 //! password and `USER` for the user; a URL's password with `@`, `:` or `/` in it is
-//! percent-encoded (`%40`). Connections are plain TCP: TLS is not supported yet. Errors name
-//! the location without its user and password.
+//! percent-encoded (`%40`). Errors name the location without its user and password.
+//!
+//! **TLS** (rustls), by the URL's `ssl-mode` and `ssl-ca` (the names of MySQL's own client):
+//!
+//! | `ssl-mode` | TLS | the server's certificate |
+//! |---|---|---|
+//! | `DISABLED` | never | - |
+//! | `PREFERRED` (the default; without `ssl-ca`) | when the server has it | not checked |
+//! | `REQUIRED` (without `ssl-ca`) | always | not checked |
+//! | `VERIFY_CA` (the default with `ssl-ca`; `REQUIRED` with it) | always | signed by a root certificate |
+//! | `VERIFY_IDENTITY` | always | signed by a root certificate, for the URL's host |
+//!
+//! The root certificates: the PEM file `ssl-ca` names, else the Mozilla roots
+//! (webpki-roots). mysql_async 0.37.1 checks the host's name in `VERIFY_CA` too
+//! (blackbeam/mysql_async#404, fixed in its repository but not yet released): until then
+//! `VERIFY_CA` is `VERIFY_IDENTITY`. The driver's own parameters (`require_ssl=true`,
+//! `verify_ca`, `verify_identity`) are honoured when `ssl-mode` and `ssl-ca` are not given.
+//!
+//! ```no_run
+//! # async fn run() -> iterable_core::Result<()> {
+//! let url = "mysql://reader@db.example.com/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=ca.pem";
+//! let tables = iterable_sources::database::tables(url).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::RemoteBody;
-use crate::database::{Destination, Mode, Selection, error, receive, receive_header, shown};
+use crate::database::{
+    Destination, Mode, Selection, error, receive, receive_header, shown, take_parameters,
+};
 use crate::upload::{Message, RemoteUpload};
 use bytes::{Bytes, BytesMut};
 use iterable_core::{
@@ -62,7 +87,7 @@ use iterable_core::{
 use iterable_formats::pgcopy::{self, Columns, PgCopyDecoder, PgType, RowWriter};
 use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Column, Conn, Opts, OptsBuilder, Value as MyValue};
+use mysql_async::{Column, Conn, DriverError, Opts, OptsBuilder, SslOpts, Value as MyValue};
 use std::sync::Arc;
 
 /// The bytes of rows gathered before they go on as one chunk.
@@ -112,14 +137,52 @@ fn row_error(url: &str, row: u64, message: String) -> Error {
         .with_location(shown(url))
 }
 
-/// The connection's settings: the URL's, else `MYSQL_PWD` and `USER`.
-fn opts(url: &str) -> Result<Opts> {
+/// The URL parameters read here, not by the driver: the TLS settings (see the [module](self)).
+const TLS_PARAMETERS: &[&str] = &["ssl-mode", "ssl-ca"];
+
+/// The connection's settings: the URL's, else `MYSQL_PWD` and `USER`; and whether its TLS is
+/// only preferred (to do without when the server has none).
+fn opts(url: &str) -> Result<(Opts, bool)> {
     let (_, rest) = url.split_once("://").unwrap_or(("", url));
+    let (rest, tls) = take_parameters(rest, TLS_PARAMETERS);
     let opts = Opts::from_url(&format!("mysql://{rest}"))
         .map_err(|e| error(url, format!("not a MySQL URL: {e}")))?;
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let given = |name: &str| {
+        let value = tls.iter().rev().find(|(n, _)| n == name);
+        value.map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    };
+    let roots = match given("ssl-ca") {
+        Some(ca) => SslOpts::default()
+            .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
+            .with_disable_built_in_roots(true),
+        None => SslOpts::default(),
+    };
+    let unchecked = SslOpts::default().with_danger_accept_invalid_certs(true);
+    let mode = given("ssl-mode").map(str::to_ascii_uppercase);
+    let with_ca = given("ssl-ca").is_some();
+    let (ssl, preferred) = match (mode.as_deref(), with_ca) {
+        (None, false) if opts.ssl_opts().is_some() => (opts.ssl_opts().cloned(), false),
+        (Some("DISABLED"), _) => (None, false),
+        (None | Some("PREFERRED"), false) => (Some(unchecked), true),
+        (Some("REQUIRED"), false) => (Some(unchecked), false),
+        (None | Some("PREFERRED" | "REQUIRED" | "VERIFY_CA"), _) => {
+            (Some(roots.with_danger_skip_domain_validation(true)), false)
+        }
+        (Some("VERIFY_IDENTITY"), _) => (Some(roots), false),
+        (Some(other), _) => {
+            return Err(error(
+                url,
+                format!(
+                    "ssl-mode {other:?} is none of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, \
+                     VERIFY_IDENTITY"
+                ),
+            ));
+        }
+    };
     let mut builder = OptsBuilder::from_opts(opts.clone())
         .prefer_socket(false)
+        .ssl_opts(ssl)
         .init(SESSION.to_vec());
     if opts.pass().is_none() {
         builder = builder.pass(var("MYSQL_PWD"));
@@ -127,13 +190,20 @@ fn opts(url: &str) -> Result<Opts> {
     if opts.user().is_none() {
         builder = builder.user(Some(var("USER").unwrap_or_else(|| "root".into())));
     }
-    Ok(builder.into())
+    Ok((builder.into(), preferred))
 }
 
+/// Connects, with TLS as the URL asks: when it is only preferred and the server has none,
+/// again without.
 async fn connect(url: &str) -> Result<Conn> {
-    Conn::new(opts(url)?)
-        .await
-        .map_err(|e| db_error(url, "cannot connect", &e))
+    let (opts, preferred) = opts(url)?;
+    let connected = match Conn::new(opts.clone()).await {
+        Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) if preferred => {
+            Conn::new(OptsBuilder::from_opts(opts).ssl_opts(None)).await
+        }
+        connected => connected,
+    };
+    connected.map_err(|e| db_error(url, "cannot connect", &e))
 }
 
 /// `name` (`db.table`, or `table`) as a quoted SQL identifier.

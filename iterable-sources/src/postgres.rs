@@ -21,11 +21,24 @@
 //!
 //! **Connection**: the URL's user, password, host, port and database, else the variables
 //! libpq reads (`PGUSER`, `PGPASSWORD`, `PGHOST`, `PGPORT`, `PGDATABASE`), else `~/.pgpass`
-//! (or `PGPASSFILE`) for the password. Connections are plain TCP: TLS is not supported yet
-//! (`sslmode=require` fails to connect). Errors name the location without its password.
+//! (or `PGPASSFILE`) for the password. TLS (rustls) as libpq chooses it, by the URL's
+//! `sslmode` and `sslrootcert` (else `PGSSLMODE`, `PGSSLROOTCERT`): by default (`prefer`)
+//! whenever the server has it, the certificate checked with `verify-ca` or `verify-full`
+//! ([`tls`] has the table). Errors name the location without its password.
+//!
+//! ```no_run
+//! # async fn run() -> iterable_core::Result<()> {
+//! // The server's certificate signed by the CA in ca.pem, and for db.example.com.
+//! let url = "postgres://reader@db.example.com/shop?sslmode=verify-full&sslrootcert=ca.pem";
+//! let tables = iterable_sources::database::tables(url).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::RemoteBody;
-use crate::database::{Destination, Mode, Selection, error, receive_header, shown};
+use crate::database::{
+    Destination, Mode, Selection, error, receive_header, shown, take_parameters,
+};
 use crate::upload::{Message, RemoteUpload};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
@@ -33,7 +46,9 @@ use iterable_core::{Error, Result};
 use iterable_formats::pgcopy::{self, Columns, PgType};
 use std::str::FromStr;
 use tokio_postgres::types::{Kind, Type};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
+
+pub mod tls;
 
 /// Rows read from the server at most per chunk handed on, of those already there.
 const READY_ROWS: usize = 4096;
@@ -78,10 +93,13 @@ fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
     error(url, message)
 }
 
-/// The connection's settings: the URL's, else libpq's variables and `~/.pgpass`.
-fn config(url: &str) -> Result<Config> {
-    let mut config =
-        Config::from_str(url).map_err(|e| error(url, format!("not a PostgreSQL URL: {e}")))?;
+/// The connection's settings and its TLS: the URL's, else libpq's variables and `~/.pgpass`.
+fn config(url: &str) -> Result<(Config, tls::Tls)> {
+    let (driver_url, parameters) = take_parameters(url, tls::PARAMETERS);
+    let mut config = Config::from_str(&driver_url)
+        .map_err(|e| error(url, format!("not a PostgreSQL URL: {e}")))?;
+    let tls = tls::Tls::of(url, &parameters)?;
+    config.ssl_mode(tls.ssl_mode());
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if config.get_hosts().is_empty() {
         config.host(var("PGHOST").as_deref().unwrap_or("localhost"));
@@ -109,7 +127,7 @@ fn config(url: &str) -> Result<Config> {
             config.password(password);
         }
     }
-    Ok(config)
+    Ok((config, tls))
 }
 
 /// The password `~/.pgpass` (or `PGPASSFILE`) gives the connection, if any: its first line
@@ -161,9 +179,9 @@ fn pgpass_fields(line: &str) -> Vec<String> {
 /// Connects; the connection is driven by a task on the current tokio runtime, which ends
 /// when the client is dropped.
 async fn connect(url: &str) -> Result<Client> {
-    let config = config(url)?;
+    let (config, tls) = config(url)?;
     let (client, connection) = config
-        .connect(NoTls)
+        .connect(tls.connector(url)?)
         .await
         .map_err(|e| db_error(url, "cannot connect", &e))?;
     tokio::spawn(async move {

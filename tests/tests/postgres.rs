@@ -292,3 +292,58 @@ fn errors_name_the_location_but_never_the_password() {
         "{error}"
     );
 }
+
+/// Whether the connection that runs it is encrypted.
+const ENCRYPTED: &str = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+#[test]
+fn tls_as_the_url_or_the_server_asks() {
+    let encrypted = |url: &str| as_json(&read_sync(url, &[("query", ENCRYPTED)]));
+    let refused = |url: &str| read_error(url, &[("query", ENCRYPTED)]).to_string();
+    let url = postgres_database("iterable_tls");
+    let certs = std::env::var("ITERABLE_TEST_POSTGRES_TLS")
+        .expect("tests/run.sh starts the PostgreSQL server with TLS");
+    let (ca, other_ca) = (format!("{certs}/ca.crt"), format!("{certs}/other-ca.crt"));
+    let (yes, no) = (vec![r#"{"ssl":true}"#], vec![r#"{"ssl":false}"#]);
+    // By default TLS whenever the server has it, as libpq's sslmode=prefer.
+    assert_eq!(encrypted(&url), yes);
+    assert_eq!(encrypted(&format!("{url}?sslmode=disable")), no);
+    assert_eq!(encrypted(&format!("{url}?sslmode=require")), yes);
+    // The server's certificate is for localhost, not 127.0.0.1: verify-ca checks who signed
+    // it, verify-full the host's name as well.
+    assert_eq!(
+        encrypted(&format!("{url}?sslmode=verify-ca&sslrootcert={ca}")),
+        yes
+    );
+    let error = refused(&format!("{url}?sslmode=verify-full&sslrootcert={ca}"));
+    assert!(
+        error.contains("not valid for name \"127.0.0.1\""),
+        "{error}"
+    );
+    let localhost = url.replacen("127.0.0.1", "localhost", 1);
+    assert_eq!(
+        encrypted(&format!("{localhost}?sslmode=verify-full&sslrootcert={ca}")),
+        yes
+    );
+    // Signed by an authority not trusted: refused, also by require given root certificates.
+    for mode in ["verify-ca", "verify-full", "require"] {
+        let error = refused(&format!(
+            "{localhost}?sslmode={mode}&sslrootcert={other_ca}"
+        ));
+        assert!(
+            error.contains("invalid peer certificate"),
+            "{mode}: {error}"
+        );
+    }
+    let error = refused(&format!(
+        "{url}?sslmode=verify-ca&sslrootcert={certs}/none.crt"
+    ));
+    assert!(error.contains("cannot read root certificates"), "{error}");
+    let error = refused(&format!("{url}?sslmode=verify"));
+    assert!(error.contains("none of disable, allow, prefer"), "{error}");
+    // A role the server lets in by TLS only.
+    let tls_only = url.replacen("postgres@", "iterable_tls@", 1);
+    assert_eq!(encrypted(&tls_only), yes);
+    let error = refused(&format!("{tls_only}?sslmode=disable"));
+    assert!(error.contains("no encryption"), "{error}");
+}

@@ -1,0 +1,293 @@
+//! TLS for PostgreSQL connections, on rustls, chosen as libpq chooses it: by `sslmode` and
+//! `sslrootcert` (URL parameters, else the variables `PGSSLMODE` and `PGSSLROOTCERT`).
+//!
+//! | `sslmode` | TLS | the server's certificate |
+//! |---|---|---|
+//! | `disable` | never | - |
+//! | `allow`, `prefer` (the default) | when the server has it | not checked |
+//! | `require` | always | checked against the root certificates when there are some |
+//! | `verify-ca` | always | signed by a root certificate |
+//! | `verify-full` | always | signed by a root certificate, for the URL's host |
+//!
+//! The root certificates: the PEM file `sslrootcert` names, else `~/.postgresql/root.crt`
+//! when there is one; `sslrootcert=system` trusts the system's roots.
+
+use iterable_core::Result;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::database::error;
+
+/// The URL parameters this module reads (the driver's parser does not know them all).
+pub(super) const PARAMETERS: &[&str] = &["sslmode", "sslrootcert"];
+
+/// How much a connection checks of the server it talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// No TLS.
+    Disable,
+    /// TLS when the server has it, its certificate not checked.
+    Prefer,
+    /// TLS, its certificate checked when there are root certificates.
+    Require,
+    /// TLS, the certificate signed by a root certificate.
+    VerifyCa,
+    /// TLS, the certificate signed by a root certificate and for the host.
+    VerifyFull,
+}
+
+/// Where the root certificates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Roots {
+    /// A PEM file.
+    File(PathBuf),
+    /// The system's.
+    System,
+}
+
+/// A connection's TLS settings: see the [module](self).
+#[derive(Debug, Clone)]
+pub(super) struct Tls {
+    check: Check,
+    /// The root certificates named, or found at the default place.
+    roots: Option<Roots>,
+    /// Where they were looked for, for the error when a check needs them.
+    roots_path: PathBuf,
+}
+
+impl Tls {
+    /// The settings of `parameters` (those of [`PARAMETERS`] that the URL has), else of libpq's
+    /// variables.
+    pub(super) fn of(url: &str, parameters: &[(String, String)]) -> Result<Tls> {
+        let given = |name: &str, variable: &str| {
+            let value = parameters.iter().rev().find(|(n, _)| n == name);
+            value
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(variable).ok())
+                .filter(|v| !v.is_empty())
+        };
+        let check = match given("sslmode", "PGSSLMODE").as_deref() {
+            Some("disable") => Check::Disable,
+            Some("allow" | "prefer") | None => Check::Prefer,
+            Some("require") => Check::Require,
+            Some("verify-ca") => Check::VerifyCa,
+            Some("verify-full") => Check::VerifyFull,
+            Some(other) => {
+                return Err(error(
+                    url,
+                    format!(
+                        "sslmode {other:?} is none of disable, allow, prefer, require, \
+                         verify-ca, verify-full"
+                    ),
+                ));
+            }
+        };
+        let default_path = std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".postgresql/root.crt"))
+            .unwrap_or_else(|| PathBuf::from("~/.postgresql/root.crt"));
+        let (roots, roots_path) = match given("sslrootcert", "PGSSLROOTCERT") {
+            Some(system) if system == "system" => (Some(Roots::System), default_path),
+            Some(path) => (Some(Roots::File(path.clone().into())), path.into()),
+            None => {
+                let found = default_path
+                    .is_file()
+                    .then(|| Roots::File(default_path.clone()));
+                (found, default_path)
+            }
+        };
+        Ok(Tls {
+            check,
+            roots,
+            roots_path,
+        })
+    }
+
+    /// The mode the driver negotiates TLS by.
+    pub(super) fn ssl_mode(&self) -> SslMode {
+        match self.check {
+            Check::Disable => SslMode::Disable,
+            Check::Prefer => SslMode::Prefer,
+            Check::Require | Check::VerifyCa | Check::VerifyFull => SslMode::Require,
+        }
+    }
+
+    /// The driver's TLS connector for these settings.
+    pub(super) fn connector(&self, url: &str) -> Result<MakeRustlsConnect> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| error(url, format!("cannot set up TLS: {e}")))?;
+        let check = match (self.check, &self.roots) {
+            (Check::Require, Some(_)) => Check::VerifyCa,
+            (check, _) => check,
+        };
+        let roots = match check {
+            Check::VerifyCa | Check::VerifyFull => Some(self.root_store(url)?),
+            Check::Disable | Check::Prefer | Check::Require => None,
+        };
+        let config = match (check, roots) {
+            (Check::VerifyFull, Some(roots)) => builder.with_root_certificates(roots),
+            (_, roots) => {
+                let chain = match roots {
+                    Some(roots) => Some(
+                        WebPkiServerVerifier::builder_with_provider(
+                            Arc::new(roots),
+                            provider.clone(),
+                        )
+                        .build()
+                        .map_err(|e| error(url, format!("cannot set up TLS: {e}")))?,
+                    ),
+                    None => None,
+                };
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(ChainOnly {
+                        chain,
+                        algorithms: provider.signature_verification_algorithms,
+                    }))
+            }
+        };
+        Ok(MakeRustlsConnect::new(config.with_no_client_auth()))
+    }
+
+    /// The root certificates a check trusts; an error when there are none.
+    fn root_store(&self, url: &str) -> Result<RootCertStore> {
+        let mut store = RootCertStore::empty();
+        match &self.roots {
+            None => {
+                return Err(error(
+                    url,
+                    format!(
+                        "root certificate file {:?} does not exist: name one with \
+                         sslrootcert=FILE, trust the system's with sslrootcert=system, or \
+                         choose an sslmode that does not check the server's certificate",
+                        self.roots_path
+                    ),
+                ));
+            }
+            Some(Roots::System) => {
+                let found = rustls_native_certs::load_native_certs();
+                if found.certs.is_empty() {
+                    let why = found.errors.first().map(|e| format!(": {e}"));
+                    return Err(error(
+                        url,
+                        format!(
+                            "sslrootcert=system: the system has no root certificates{}",
+                            why.unwrap_or_default()
+                        ),
+                    ));
+                }
+                store.add_parsable_certificates(found.certs);
+            }
+            Some(Roots::File(path)) => {
+                let unreadable = |e: &dyn std::fmt::Display| {
+                    error(url, format!("cannot read root certificates {path:?}: {e}"))
+                };
+                let certificates = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| unreadable(&e))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| unreadable(&e))?;
+                if certificates.is_empty() {
+                    return Err(unreadable(&"no PEM certificate in it"));
+                }
+                for certificate in certificates {
+                    store.add(certificate).map_err(|e| unreadable(&e))?;
+                }
+            }
+        }
+        Ok(store)
+    }
+}
+
+/// The server's certificate checked against the root certificates but not for the host's
+/// name (`verify-ca`), or not at all (`prefer`, `require` without roots): its signature on the
+/// handshake is checked either way.
+#[derive(Debug)]
+struct ChainOnly {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            checked => checked,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls(parameters: &[(&str, &str)]) -> Result<Tls> {
+        let parameters: Vec<_> = parameters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Tls::of("postgres://h/db", &parameters)
+    }
+
+    #[test]
+    fn modes_are_libpqs() {
+        let require = tls(&[("sslmode", "require"), ("sslrootcert", "/no/such.pem")]).unwrap();
+        assert_eq!(require.ssl_mode(), SslMode::Require);
+        assert_eq!(require.roots, Some(Roots::File("/no/such.pem".into())));
+        let message = require
+            .connector("postgres://h/db")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("cannot read root certificates"),
+            "{message}"
+        );
+        let disable = tls(&[("sslmode", "disable")]).unwrap();
+        assert_eq!(disable.ssl_mode(), SslMode::Disable);
+        let message = tls(&[("sslmode", "verify")]).unwrap_err().to_string();
+        assert!(message.contains("none of disable, allow"), "{message}");
+    }
+}
