@@ -2,7 +2,8 @@
 # postgresql), starts a throwaway cluster on 127.0.0.1 without durability (fsync off), sets
 # $postgres_url to its `postgres` database, and stops and deletes it when the shell exits.
 # Unless $test_server_tls is 0, the server has TLS too (tests/test-certs.sh: $postgres_tls is
-# the directory of its certificates) and a role `iterable_tls` that may only connect by TLS.
+# the directory of its certificates), a role `iterable_tls` that may only connect by TLS and
+# a role `iterable_cert` that may only connect with the client certificate made for it.
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
@@ -27,18 +28,21 @@ if [ "${test_server_tls:-1}" != 0 ]; then
   source "$(dirname "${BASH_SOURCE[0]}")/test-certs.sh"
   postgres_tls="$pg_dir/tls"
   make_test_certs "$postgres_tls" postgres
-  pg_tls_options="-c ssl=on -c ssl_cert_file=$postgres_tls/server.crt -c ssl_key_file=$postgres_tls/server.key"
-  # The first line that matches decides: iterable_tls by TLS only.
+  pg_tls_options="-c ssl=on -c ssl_cert_file=$postgres_tls/server.crt -c ssl_key_file=$postgres_tls/server.key -c ssl_ca_file=$postgres_tls/ca.crt"
+  # The first line that matches decides: iterable_tls by TLS only, iterable_cert by its
+  # certificate only.
   pg_hba="$pg_dir/data/pg_hba.conf"
   { printf '%s\n' "hostssl all iterable_tls 127.0.0.1/32 trust" \
-      "hostnossl all iterable_tls 127.0.0.1/32 reject"; cat "$pg_hba"; } >"$pg_hba.new"
+      "hostnossl all iterable_tls 127.0.0.1/32 reject" \
+      "hostssl all iterable_cert 127.0.0.1/32 cert" "host all iterable_cert 127.0.0.1/32 reject"
+    cat "$pg_hba"; } >"$pg_hba.new"
   mv "$pg_hba.new" "$pg_hba"
 fi
 "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off $pg_tls_options" >/dev/null
 if [ -n "$postgres_tls" ]; then
   "${pg_as[@]}" psql -X -q -h "$pg_dir" -p "$pg_port" -U postgres -d postgres \
-    -c "CREATE ROLE iterable_tls LOGIN SUPERUSER" >/dev/null
+    -c "CREATE ROLE iterable_tls LOGIN SUPERUSER" -c "CREATE ROLE iterable_cert LOGIN" >/dev/null
 fi
 stop_postgres() {
   "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true

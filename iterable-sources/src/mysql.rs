@@ -51,7 +51,9 @@
 //! password and `USER` for the user; a URL's password with `@`, `:` or `/` in it is
 //! percent-encoded (`%40`). Errors name the location without its user and password.
 //!
-//! **TLS** (rustls), by the URL's `ssl-mode` and `ssl-ca` (the names of MySQL's own client):
+//! **TLS** (rustls), by the URL's `ssl-mode` and `ssl-ca` (the names of MySQL's own client),
+//! with a client certificate for servers that ask for one (`REQUIRE X509`) from the PEM files
+//! `ssl-cert` (the certificate and its chain) and `ssl-key` (its unencrypted key):
 //!
 //! | `ssl-mode` | TLS | the server's certificate |
 //! |---|---|---|
@@ -87,7 +89,9 @@ use iterable_core::{
 use iterable_formats::pgcopy::{self, Columns, PgCopyDecoder, PgType, RowWriter};
 use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Column, Conn, DriverError, Opts, OptsBuilder, SslOpts, Value as MyValue};
+use mysql_async::{
+    ClientIdentity, Column, Conn, DriverError, Opts, OptsBuilder, SslOpts, Value as MyValue,
+};
 use std::sync::Arc;
 
 /// The bytes of rows gathered before they go on as one chunk.
@@ -138,7 +142,7 @@ fn row_error(url: &str, row: u64, message: String) -> Error {
 }
 
 /// The URL parameters read here, not by the driver: the TLS settings (see the [module](self)).
-const TLS_PARAMETERS: &[&str] = &["ssl-mode", "ssl-ca"];
+const TLS_PARAMETERS: &[&str] = &["ssl-mode", "ssl-ca", "ssl-cert", "ssl-key"];
 
 /// The connection's settings: the URL's, else `MYSQL_PWD` and `USER`; and whether its TLS is
 /// only preferred (to do without when the server has none).
@@ -159,6 +163,18 @@ fn opts(url: &str) -> Result<(Opts, bool)> {
         None => SslOpts::default(),
     };
     let unchecked = SslOpts::default().with_danger_accept_invalid_certs(true);
+    let identity = match (given("ssl-cert"), given("ssl-key")) {
+        (None, None) => None,
+        (Some(certificate), Some(key)) => Some(ClientIdentity::new(
+            std::path::PathBuf::from(certificate).into(),
+            std::path::PathBuf::from(key).into(),
+        )),
+        _ => return Err(error(url, "give ssl-cert and ssl-key together")),
+    };
+    let (roots, unchecked) = (
+        roots.with_client_identity(identity.clone()),
+        unchecked.with_client_identity(identity),
+    );
     let mode = given("ssl-mode").map(str::to_ascii_uppercase);
     let with_ca = given("ssl-ca").is_some();
     let (ssl, preferred) = match (mode.as_deref(), with_ca) {

@@ -526,4 +526,21 @@ fn tls_as_the_url_or_the_server_asks() {
     assert_eq!(encrypted(&tls_only), yes);
     let error = refused(&format!("{tls_only}?ssl-mode=DISABLED"));
     assert!(error.contains("Access denied"), "{error}");
+    // A user the server lets in by its client certificate only.
+    mariadb(
+        &url,
+        "CREATE USER IF NOT EXISTS 'iterable_cert'@'127.0.0.1' REQUIRE SUBJECT '/CN=iterable_cert'",
+    );
+    let certified = format!("mysql://iterable_cert@{address}/");
+    let identity = format!("ssl-cert={certs}/client.crt&ssl-key={certs}/client.key");
+    let who = [("query", "SELECT current_user() AS who")];
+    let records = read_sync(&format!("{certified}?{identity}"), &who);
+    assert_eq!(as_json(&records), [r#"{"who":"iterable_cert@127.0.0.1"}"#]);
+    let error = read_error(&certified, &who).to_string();
+    assert!(error.contains("Access denied"), "{error}");
+    let error = read_error(&format!("{certified}?ssl-cert={certs}/client.crt"), &who);
+    assert!(
+        error.to_string().contains("ssl-cert and ssl-key together"),
+        "{error}"
+    );
 }

@@ -346,4 +346,12 @@ fn tls_as_the_url_or_the_server_asks() {
     assert_eq!(encrypted(&tls_only), yes);
     let error = refused(&format!("{tls_only}?sslmode=disable"));
     assert!(error.contains("no encryption"), "{error}");
+    // A role the server lets in by its client certificate only.
+    let certified = url.replacen("postgres@", "iterable_cert@", 1);
+    let identity = format!("sslcert={certs}/client.crt&sslkey={certs}/client.key");
+    let who = [("query", "SELECT current_user AS who")];
+    let records = read_sync(&format!("{certified}?{identity}"), &who);
+    assert_eq!(as_json(&records), [r#"{"who":"iterable_cert"}"#]);
+    let error = read_error(&certified, &who).to_string();
+    assert!(error.contains("certificate"), "{error}");
 }

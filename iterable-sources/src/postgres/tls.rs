@@ -1,5 +1,6 @@
-//! TLS for PostgreSQL connections, on rustls, chosen as libpq chooses it: by `sslmode` and
-//! `sslrootcert` (URL parameters, else the variables `PGSSLMODE` and `PGSSLROOTCERT`).
+//! TLS for PostgreSQL connections, on rustls, chosen as libpq chooses it: by `sslmode`,
+//! `sslrootcert`, `sslcert` and `sslkey` (URL parameters, else the variables `PGSSLMODE`,
+//! `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY`).
 //!
 //! | `sslmode` | TLS | the server's certificate |
 //! |---|---|---|
@@ -11,13 +12,18 @@
 //!
 //! The root certificates: the PEM file `sslrootcert` names, else `~/.postgresql/root.crt`
 //! when there is one; `sslrootcert=system` trusts the system's roots.
+//!
+//! A client certificate, for servers that ask for one (`cert` authentication): the PEM files
+//! `sslcert` (the certificate, and the chain up to the root) and `sslkey` (its unencrypted
+//! key) name, else `~/.postgresql/postgresql.crt` and `~/.postgresql/postgresql.key` when the
+//! certificate is there. A certificate named that cannot be read is an error.
 
 use iterable_core::Result;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +33,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use crate::database::error;
 
 /// The URL parameters this module reads (the driver's parser does not know them all).
-pub(super) const PARAMETERS: &[&str] = &["sslmode", "sslrootcert"];
+pub(super) const PARAMETERS: &[&str] = &["sslmode", "sslrootcert", "sslcert", "sslkey"];
 
 /// How much a connection checks of the server it talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,8 @@ pub(super) struct Tls {
     roots: Option<Roots>,
     /// Where they were looked for, for the error when a check needs them.
     roots_path: PathBuf,
+    /// The client's certificate (PEM: it and its chain) and key files, if it has one.
+    identity: Option<(PathBuf, PathBuf)>,
 }
 
 impl Tls {
@@ -90,9 +98,12 @@ impl Tls {
                 ));
             }
         };
-        let default_path = std::env::var_os("HOME")
-            .map(|home| PathBuf::from(home).join(".postgresql/root.crt"))
-            .unwrap_or_else(|| PathBuf::from("~/.postgresql/root.crt"));
+        let default = |name: &str| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".postgresql").join(name))
+                .unwrap_or_else(|| PathBuf::from(format!("~/.postgresql/{name}")))
+        };
+        let default_path = default("root.crt");
         let (roots, roots_path) = match given("sslrootcert", "PGSSLROOTCERT") {
             Some(system) if system == "system" => (Some(Roots::System), default_path),
             Some(path) => (Some(Roots::File(path.clone().into())), path.into()),
@@ -103,10 +114,19 @@ impl Tls {
                 (found, default_path)
             }
         };
+        let certificate = given("sslcert", "PGSSLCERT").map(PathBuf::from);
+        let certificate =
+            certificate.or_else(|| Some(default("postgresql.crt")).filter(|p| p.is_file()));
+        let identity = certificate.map(|certificate| {
+            let key = given("sslkey", "PGSSLKEY")
+                .map_or_else(|| default("postgresql.key"), PathBuf::from);
+            (certificate, key)
+        });
         Ok(Tls {
             check,
             roots,
             roots_path,
+            identity,
         })
     }
 
@@ -155,7 +175,31 @@ impl Tls {
                     }))
             }
         };
-        Ok(MakeRustlsConnect::new(config.with_no_client_auth()))
+        let config = match &self.identity {
+            None => config.with_no_client_auth(),
+            Some((certificate, key)) => {
+                let unreadable = |what: &str, path: &PathBuf, e: &dyn std::fmt::Display| {
+                    error(url, format!("cannot read the client {what} {path:?}: {e}"))
+                };
+                let chain = CertificateDer::pem_file_iter(certificate)
+                    .map_err(|e| unreadable("certificate", certificate, &e))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| unreadable("certificate", certificate, &e))?;
+                if chain.is_empty() {
+                    return Err(unreadable(
+                        "certificate",
+                        certificate,
+                        &"no PEM certificate in it",
+                    ));
+                }
+                let key =
+                    PrivateKeyDer::from_pem_file(key).map_err(|e| unreadable("key", key, &e))?;
+                config
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| error(url, format!("cannot use the client certificate: {e}")))?
+            }
+        };
+        Ok(MakeRustlsConnect::new(config))
     }
 
     /// The root certificates a check trusts; an error when there are none.
@@ -287,6 +331,16 @@ mod tests {
         );
         let disable = tls(&[("sslmode", "disable")]).unwrap();
         assert_eq!(disable.ssl_mode(), SslMode::Disable);
+        let certified = tls(&[("sslcert", "/no/such.crt"), ("sslkey", "/no/such.key")]).unwrap();
+        let message = certified
+            .connector("postgres://h/db")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("cannot read the client certificate"),
+            "{message}"
+        );
         let message = tls(&[("sslmode", "verify")]).unwrap_err().to_string();
         assert!(message.contains("none of disable, allow"), "{message}");
     }
