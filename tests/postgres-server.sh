@@ -20,6 +20,13 @@ if [ "$(id -u)" -eq 0 ]; then
   chown postgres "$pg_dir"
   pg_as=(runuser -u postgres --)
 fi
+stop_postgres() {
+  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+# Chained after an EXIT trap already set.
+previous_exit_trap=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+trap "stop_postgres; $previous_exit_trap" EXIT
 pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync >"$pg_dir/initdb.log" 2>&1
 pg_tls_options=""
@@ -36,7 +43,9 @@ if [ "${test_server_tls:-1}" != 0 ]; then
       "hostnossl all iterable_tls 127.0.0.1/32 reject" \
       "hostssl all iterable_cert 127.0.0.1/32 cert" "host all iterable_cert 127.0.0.1/32 reject"
     cat "$pg_hba"; } >"$pg_hba.new"
-  mv "$pg_hba.new" "$pg_hba"
+  # Written over, not replaced: the file keeps its owner and mode.
+  cat "$pg_hba.new" >"$pg_hba"
+  rm "$pg_hba.new"
 fi
 "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off $pg_tls_options" >/dev/null
@@ -44,9 +53,4 @@ if [ -n "$postgres_tls" ]; then
   "${pg_as[@]}" psql -X -q -h "$pg_dir" -p "$pg_port" -U postgres -d postgres \
     -c "CREATE ROLE iterable_tls LOGIN SUPERUSER" -c "CREATE ROLE iterable_cert LOGIN" >/dev/null
 fi
-stop_postgres() {
-  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$pg_dir"
-}
-trap stop_postgres EXIT
 postgres_url="postgres://postgres@127.0.0.1:$pg_port/postgres"

@@ -47,4 +47,12 @@ export ITERABLE_TEST_POSTGRES="$postgres_url" ITERABLE_TEST_POSTGRES_TLS="$postg
 source tests/mariadb-server.sh
 export ITERABLE_TEST_MYSQL="$mariadb_url" ITERABLE_TEST_MYSQL_TLS="$mariadb_tls"
 
-cargo test --workspace --all-features "$@"
+# The tests' TLS settings are their own: none of libpq's variables, and a home without
+# ~/.postgresql (whose certificates libpq's rules would use); cargo and rustup keep theirs.
+unset PGSSLMODE PGSSLROOTCERT PGSSLCERT PGSSLKEY
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+test_home=$(mktemp -d /tmp/iterable-home.XXXXXX)
+status=0
+HOME="$test_home" cargo test --workspace --all-features "$@" || status=$?
+rm -rf "$test_home"
+exit $status

@@ -103,8 +103,8 @@ pub(crate) fn take_parameters(url: &str, names: &[&str]) -> (String, Vec<(String
     }
 }
 
-/// `text` with its `%XX` escapes (and `+`, a space in a query) decoded; an escape that is not
-/// one, or bytes that are not UTF-8, are kept as they are.
+/// `text` with its `%XX` escapes decoded (a `+` stays one, as libpq reads URLs); an escape
+/// that is not one, or bytes that are not UTF-8, are kept as they are.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn percent_decoded(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -120,10 +120,6 @@ fn percent_decoded(text: &str) -> String {
             (Some((high, low)), _) => {
                 out.push((high * 16 + low) as u8);
                 at += 3;
-            }
-            (None, b'+') => {
-                out.push(b' ');
-                at += 1;
             }
             (None, b) => {
                 out.push(b);
@@ -462,12 +458,15 @@ mod tests {
     #[cfg(any(feature = "postgres", feature = "mysql"))]
     #[test]
     fn parameters_are_taken_out_of_urls() {
-        let url = "postgres://u@h/db?application_name=a&sslmode=verify-full&sslrootcert=%2Ftmp%2Fca+1.pem";
+        let url = "postgres://u@h/db?application_name=a&sslmode=verify-full&sslrootcert=%2Ftmp%2Fca+1%20.pem";
         let (rest, taken) = take_parameters(url, &["sslmode", "sslrootcert"]);
         assert_eq!(rest, "postgres://u@h/db?application_name=a");
         assert_eq!(
             taken,
-            owned(&[("sslmode", "verify-full"), ("sslrootcert", "/tmp/ca 1.pem")])
+            owned(&[
+                ("sslmode", "verify-full"),
+                ("sslrootcert", "/tmp/ca+1 .pem")
+            ])
         );
         let (rest, taken) = take_parameters("mysql://h/db?ssl-mode=DISABLED", &["ssl-mode"]);
         assert_eq!((rest.as_str(), taken.len()), ("mysql://h/db", 1));

@@ -58,15 +58,17 @@
 //! | `ssl-mode` | TLS | the server's certificate |
 //! |---|---|---|
 //! | `DISABLED` | never | - |
-//! | `PREFERRED` (the default; without `ssl-ca`) | when the server has it | not checked |
-//! | `REQUIRED` (without `ssl-ca`) | always | not checked |
-//! | `VERIFY_CA` (the default with `ssl-ca`; `REQUIRED` with it) | always | signed by a root certificate |
+//! | `PREFERRED` (the default), without `ssl-ca` | when the server has it | not checked |
+//! | `REQUIRED`, without `ssl-ca` | always | not checked |
+//! | `VERIFY_CA`, and `PREFERRED` or `REQUIRED` with `ssl-ca` | always | signed by a root certificate |
 //! | `VERIFY_IDENTITY` | always | signed by a root certificate, for the URL's host |
 //!
 //! The root certificates: the PEM file `ssl-ca` names, else the Mozilla roots
 //! (webpki-roots). mysql_async 0.37.1 checks the host's name in `VERIFY_CA` too
 //! (blackbeam/mysql_async#404, fixed in its repository but not yet released): until then
-//! `VERIFY_CA` is `VERIFY_IDENTITY`. The driver's own parameters (`require_ssl=true`,
+//! `VERIFY_CA` is `VERIFY_IDENTITY`. rustls speaks TLS 1.2 and 1.3: a server that has only
+//! older versions (MySQL 5.6, some 5.7 builds) fails the handshake, even when TLS is only
+//! preferred; `ssl-mode=DISABLED` reaches it. The driver's own parameters (`require_ssl=true`,
 //! `verify_ca`, `verify_identity`) are honoured when `ssl-mode` and `ssl-ca` are not given.
 //!
 //! ```no_run
@@ -212,6 +214,12 @@ fn opts(url: &str) -> Result<(Opts, bool)> {
 /// Connects, with TLS as the URL asks: when it is only preferred and the server has none,
 /// again without.
 async fn connect(url: &str) -> Result<Conn> {
+    // mysql_async's TLS takes the process's rustls crypto provider: aws-lc-rs, unless the
+    // program chose one (with two providers built in, rustls picks none by itself).
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
     let (opts, preferred) = opts(url)?;
     let connected = match Conn::new(opts.clone()).await {
         Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) if preferred => {

@@ -177,17 +177,31 @@ fn pgpass_fields(line: &str) -> Vec<String> {
 }
 
 /// Connects; the connection is driven by a task on the current tokio runtime, which ends
-/// when the client is dropped.
+/// when the client is dropped. A server reached by Unix sockets only is reached without
+/// TLS, which PostgreSQL has on TCP only (there `sslmode=require` is refused by the server).
 async fn connect(url: &str) -> Result<Client> {
     let (config, tls) = config(url)?;
-    let (client, connection) = config
-        .connect(tls.connector(url)?)
-        .await
-        .map_err(|e| db_error(url, "cannot connect", &e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
+    let sockets_only = config
+        .get_hosts()
+        .iter()
+        .all(|host| !matches!(host, tokio_postgres::config::Host::Tcp(_)));
+    let connected = match sockets_only {
+        true => config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map(|(client, connection)| {
+                tokio::spawn(connection);
+                client
+            }),
+        false => config
+            .connect(tls.connector(url)?)
+            .await
+            .map(|(client, connection)| {
+                tokio::spawn(connection);
+                client
+            }),
+    };
+    connected.map_err(|e| db_error(url, "cannot connect", &e))
 }
 
 /// `name` (`schema.table`, or `table`) as a quoted SQL identifier.

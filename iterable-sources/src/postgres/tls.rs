@@ -5,13 +5,18 @@
 //! | `sslmode` | TLS | the server's certificate |
 //! |---|---|---|
 //! | `disable` | never | - |
-//! | `allow`, `prefer` (the default) | when the server has it | not checked |
+//! | `allow`, `prefer` (the default, but with `sslrootcert=system`) | when the server has it | not checked |
 //! | `require` | always | checked against the root certificates when there are some |
 //! | `verify-ca` | always | signed by a root certificate |
 //! | `verify-full` | always | signed by a root certificate, for the URL's host |
 //!
 //! The root certificates: the PEM file `sslrootcert` names, else `~/.postgresql/root.crt`
-//! when there is one; `sslrootcert=system` trusts the system's roots.
+//! when there is one; `sslrootcert=system` trusts the system's roots, and then (as libpq 16)
+//! `verify-full` is the default and the only mode allowed. The checks are webpki's, stricter
+//! than OpenSSL's in two ways libpq users meet: a server certificate must name its host in a
+//! subject alternative name (a common name alone is not enough), and a self-signed server
+//! certificate cannot be its own root (sign it with a CA of its own, whose certificate is the
+//! root).
 //!
 //! A client certificate, for servers that ask for one (`cert` authentication): the PEM files
 //! `sslcert` (the certificate, and the chain up to the root) and `sslkey` (its unencrypted
@@ -82,7 +87,16 @@ impl Tls {
                 .or_else(|| std::env::var(variable).ok())
                 .filter(|v| !v.is_empty())
         };
+        let system_roots = given("sslrootcert", "PGSSLROOTCERT").as_deref() == Some("system");
         let check = match given("sslmode", "PGSSLMODE").as_deref() {
+            // As libpq 16: the system's roots are for checking names too.
+            None if system_roots => Check::VerifyFull,
+            Some(mode) if system_roots && mode != "verify-full" => {
+                return Err(error(
+                    url,
+                    format!("sslrootcert=system needs sslmode=verify-full, not {mode:?}"),
+                ));
+            }
             Some("disable") => Check::Disable,
             Some("allow" | "prefer") | None => Check::Prefer,
             Some("require") => Check::Require,
@@ -105,7 +119,7 @@ impl Tls {
         };
         let default_path = default("root.crt");
         let (roots, roots_path) = match given("sslrootcert", "PGSSLROOTCERT") {
-            Some(system) if system == "system" => (Some(Roots::System), default_path),
+            Some(_) if system_roots => (Some(Roots::System), default_path),
             Some(path) => (Some(Roots::File(path.clone().into())), path.into()),
             None => {
                 let found = default_path
@@ -341,6 +355,15 @@ mod tests {
             message.contains("cannot read the client certificate"),
             "{message}"
         );
+        let system = tls(&[("sslrootcert", "system")]).unwrap();
+        assert_eq!(
+            (system.check, system.roots),
+            (Check::VerifyFull, Some(Roots::System))
+        );
+        let message = tls(&[("sslrootcert", "system"), ("sslmode", "require")])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("needs sslmode=verify-full"), "{message}");
         let message = tls(&[("sslmode", "verify")]).unwrap_err().to_string();
         assert!(message.contains("none of disable, allow"), "{message}");
     }
