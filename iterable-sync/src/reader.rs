@@ -30,6 +30,10 @@ pub fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
 /// for callers that keep every core busy already).
 pub(crate) fn open_on(location: &str, options: &ReadOptions, parse_ahead: bool) -> Result<Reader> {
     let parsed = Location::parse(location)?;
+    // A database's rows already arrive on a thread of their own (the private runtime's, which
+    // reads the connection, or the reading thread itself): a second one to parse them
+    // measured slower than none (a million PostgreSQL rows: 0.83 s against 0.63 s).
+    let parse_ahead = parse_ahead && !matches!(parsed, Location::Database { .. });
     let (input, state): (Box<dyn Read + Send>, ReadState) = match Source::of(&parsed) {
         Source::File(path) => match open_file(path, options, location)? {
             OpenedFile::Stream(file, state) => (Box::new(file), state),

@@ -91,7 +91,11 @@ pub(crate) fn open_remote(
     fetch: iterable_sources::Fetch,
 ) -> Result<RemoteRead> {
     let owned = location.clone();
-    let body = run(async move { Box::pin(iterable_sources::remote::open(&owned, fetch)).await })??;
+    let open = async move { Box::pin(iterable_sources::remote::open(&owned, fetch)).await };
+    let (body, runtime) = match own_runtime(location) {
+        Some(runtime) => (runtime.block_on(open)?, Some(runtime)),
+        None => (run(open)??, None),
+    };
     let name = iterable_formats::name_for_body(
         location.file_name(),
         body.content_type.as_deref(),
@@ -100,6 +104,7 @@ pub(crate) fn open_remote(
     let read = BlockingBody {
         stream: body.stream,
         chunk: Bytes::new(),
+        runtime,
     };
     Ok(RemoteRead {
         read: Box::new(read),
@@ -128,18 +133,43 @@ pub(crate) fn read_ranges(
     })?
 }
 
+/// The runtime of a read of its own, for a PostgreSQL location read outside any tokio
+/// runtime: the connection is then driven by the reading thread as it waits for rows, as a
+/// plain tokio-postgres loop on a current-thread runtime does, with no thread handing them
+/// over (a million rows: 0.82x of such a loop, from 0.50x). MySQL's reads stay on the shared runtime,
+/// whose task stops a query when its reader goes (`KILL QUERY`).
+fn own_runtime(location: &Location) -> Option<tokio::runtime::Runtime> {
+    use iterable_sources::database::System;
+    let Location::Database { url, .. } = location else {
+        return None;
+    };
+    if System::of(url) != Some(System::Postgres) || tokio::runtime::Handle::try_current().is_ok() {
+        return None;
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
+}
+
 /// A body read by the calling thread, which polls the stream itself (with the runtime's
 /// context): a channel between a task and the caller (see `RemoteBody::pumped`) measured a
-/// third slower here.
+/// third slower here. With a runtime of its own, the body's tasks run on the calling thread
+/// too, while it waits (the stream goes first, then the runtime and its tasks).
 struct BlockingBody {
     stream: std::pin::Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>,
     chunk: Bytes,
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Read for BlockingBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.chunk.is_empty() {
-            match wait(self.stream.next()).map_err(std::io::Error::other)? {
+            let next = match &self.runtime {
+                Some(runtime) => Ok(runtime.block_on(self.stream.next())),
+                None => wait(self.stream.next()),
+            };
+            match next.map_err(std::io::Error::other)? {
                 Some(Ok(chunk)) => self.chunk = chunk,
                 Some(Err(error)) => return Err(error),
                 None => return Ok(0),

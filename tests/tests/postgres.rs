@@ -247,8 +247,24 @@ fn a_failed_write_leaves_no_table_and_no_rows() {
     assert_eq!(psql(&url, "SELECT count(*), min(id) FROM kept"), "1|-1\n");
 }
 
+#[test]
+fn a_reader_dropped_early_ends_its_session() {
+    let url = postgres_database("iterable_early_stop");
+    // Ten billion rows, which the server streams as they are asked for (a set-returning
+    // function in the select list streams; in FROM it would be stored first): read one, then drop
+    // the reader (iterable-sync's, whose connection runs on the reading thread). The session
+    // ends, not read to its end (which would take hours).
+    let query = "SELECT generate_series(1, 10000000000) AS n";
+    let mut reader =
+        iterable_sync::open_with(&url, &common::read_options(&[("query", query)])).unwrap();
+    let first = reader.next().unwrap().unwrap();
+    assert_eq!(as_json(&[first]), [r#"{"n":1}"#]);
+    drop(reader);
+    wait_for_writers_to_end(&url);
+}
+
 /// Waits until no other session is connected to the database at `url` (a dropped writer's
-/// connection closes in the background), so that what it left can be seen.
+/// or reader's connection closes in the background), so that what it left can be seen.
 fn wait_for_writers_to_end(url: &str) {
     for _ in 0..100 {
         let others = psql(
