@@ -16,8 +16,9 @@
 //!
 //! - [`open`], [`open_with`], [`from_reader`] give a [`Reader`]: `read()`, `read_bulk(n)`, and
 //!   `Iterator<Item = Result<Record>>`. On a machine with more than one core, a reader from
-//!   `open` reads ahead: a second thread reads and parses while the caller's thread builds the
-//!   records (CSV 1.3-1.4x faster); the records and errors are the same either way.
+//!   `open` reads ahead (but a database's rows): a second thread reads and parses while the
+//!   caller's thread builds the records (CSV 1.3-1.4x faster); the records and errors are the
+//!   same either way.
 //! - [`create`], [`create_with`], [`to_writer`] give a [`Writer`]: `write`, `write_bulk`,
 //!   `finish`. Files are written atomically.
 //! - [`convert`] copies records from one location to another, [`convert_many`] many files

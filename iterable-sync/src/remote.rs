@@ -48,7 +48,15 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let runtime = runtime()?;
+    wait_on(runtime()?, future)
+}
+
+/// Waits for `future` on the calling thread, with `runtime`'s context.
+fn wait_on<F>(runtime: &tokio::runtime::Runtime, future: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
     if tokio::runtime::Handle::try_current().is_err() {
         return Ok(runtime.block_on(future));
     }
@@ -85,7 +93,7 @@ pub(crate) struct RemoteRead {
     pub(crate) serves_ranges: bool,
 }
 
-/// A remote location (HTTP(S) or S3) as a blocking `Read`.
+/// A remote location (HTTP(S), S3, a database) as a blocking `Read`.
 pub(crate) fn open_remote(
     location: &Location,
     fetch: iterable_sources::Fetch,
@@ -136,8 +144,9 @@ pub(crate) fn read_ranges(
 /// The runtime of a read of its own, for a PostgreSQL location read outside any tokio
 /// runtime: the connection is then driven by the reading thread as it waits for rows, as a
 /// plain tokio-postgres loop on a current-thread runtime does, with no thread handing them
-/// over (a million rows: 0.82x of such a loop, from 0.50x). MySQL's reads stay on the shared runtime,
-/// whose task stops a query when its reader goes (`KILL QUERY`).
+/// over (a million rows: 0.82x of such a loop, from 0.50x). A reader dropped mid-way drops
+/// the connection with the runtime, which ends the server's session. MySQL's reads stay on
+/// the shared runtime, whose task stops a query when its reader goes (`KILL QUERY`).
 fn own_runtime(location: &Location) -> Option<tokio::runtime::Runtime> {
     use iterable_sources::database::System;
     let Location::Database { url, .. } = location else {
@@ -162,11 +171,21 @@ struct BlockingBody {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+impl Drop for BlockingBody {
+    /// The body's own runtime goes without waiting for its tasks: dropping a runtime may
+    /// block, which tokio refuses inside another runtime (a reader dropped in async code).
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 impl Read for BlockingBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.chunk.is_empty() {
             let next = match &self.runtime {
-                Some(runtime) => Ok(runtime.block_on(self.stream.next())),
+                Some(runtime) => wait_on(runtime, self.stream.next()),
                 None => wait(self.stream.next()),
             };
             match next.map_err(std::io::Error::other)? {

@@ -259,7 +259,12 @@ fn a_reader_dropped_early_ends_its_session() {
         iterable_sync::open_with(&url, &common::read_options(&[("query", query)])).unwrap();
     let first = reader.next().unwrap().unwrap();
     assert_eq!(as_json(&[first]), [r#"{"n":1}"#]);
-    drop(reader);
+    // Read on and dropped inside async code, where its runtime cannot block the thread.
+    common::tokio_runtime().block_on(async move {
+        let second = reader.next().unwrap().unwrap();
+        assert_eq!(as_json(&[second]), [r#"{"n":2}"#]);
+        drop(reader);
+    });
     wait_for_writers_to_end(&url);
 }
 
