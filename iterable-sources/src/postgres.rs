@@ -55,13 +55,43 @@ const READY_ROWS: usize = 4096;
 
 /// A read's stream of rows being gathered into chunks: the rows already here, the server's
 /// header until it is replaced by `described` (emptied once it is), an error to give after the
-/// rows before it, and the connection, which lives as long as the read.
+/// rows before it, and the connection, which lives as long as the read; whether the rows have
+/// ended, and the location, to cancel the query of a read dropped before.
 struct Gathering<S> {
     rows: std::pin::Pin<Box<S>>,
     head: Option<BytesMut>,
     described: Vec<u8>,
     failed: Option<std::io::Error>,
-    _client: Client,
+    client: Client,
+    ended: bool,
+    url: String,
+}
+
+impl<S> Drop for Gathering<S> {
+    /// A read dropped before its end cancels its query, from a task of the runtime it is
+    /// dropped in (none: the connection goes with its runtime): the connection would read
+    /// the rest of the rows before closing otherwise.
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.ended {
+            return;
+        }
+        let (token, url) = (self.client.cancel_token(), std::mem::take(&mut self.url));
+        runtime.spawn(async move {
+            let Ok((config, tls)) = config(&url) else {
+                return;
+            };
+            let _ = match sockets_only(&config) {
+                true => token.cancel_query(tokio_postgres::NoTls).await,
+                false => match tls.connector(&url) {
+                    Ok(connector) => token.cancel_query(connector).await,
+                    Err(_) => return,
+                },
+            };
+        });
+    }
 }
 
 /// The part size of a write: COPY data goes to the server in pieces of this size.
@@ -181,11 +211,7 @@ fn pgpass_fields(line: &str) -> Vec<String> {
 /// TLS, which PostgreSQL has on TCP only (there `sslmode=require` is refused by the server).
 async fn connect(url: &str) -> Result<Client> {
     let (config, tls) = config(url)?;
-    let sockets_only = config
-        .get_hosts()
-        .iter()
-        .all(|host| !matches!(host, tokio_postgres::config::Host::Tcp(_)));
-    let connected = match sockets_only {
+    let connected = match sockets_only(&config) {
         true => config
             .connect(tokio_postgres::NoTls)
             .await
@@ -202,6 +228,14 @@ async fn connect(url: &str) -> Result<Client> {
             }),
     };
     connected.map_err(|e| db_error(url, "cannot connect", &e))
+}
+
+/// Whether every host of `config` is a Unix socket's directory.
+fn sockets_only(config: &Config) -> bool {
+    config
+        .get_hosts()
+        .iter()
+        .all(|host| !matches!(host, tokio_postgres::config::Host::Tcp(_)))
 }
 
 /// `name` (`schema.table`, or `table`) as a quoted SQL identifier.
@@ -273,17 +307,21 @@ pub async fn open(url: &str, options: &[(String, String)]) -> Result<RemoteBody>
         head: Some(BytesMut::new()),
         described,
         failed: None,
-        _client: client,
+        client,
+        ended: false,
+        url: url.clone(),
     };
     let stream = futures_util::stream::unfold(Some(state), move |state| {
         let url = url.clone();
         async move {
             let mut state = state?;
             if let Some(failed) = state.failed.take() {
+                state.ended = true;
                 return Some((Err(failed), None));
             }
             loop {
                 let Some(batch) = state.rows.next().await else {
+                    state.ended = true;
                     if state.head.is_some() {
                         let e = error(&url, "the server sent no rows, not even a header");
                         return Some((Err(std::io::Error::other(e)), None));

@@ -266,6 +266,21 @@ fn a_reader_dropped_early_ends_its_session() {
         drop(reader);
     });
     wait_for_writers_to_end(&url);
+    // iterable-tokio's reader, and iterable-smol's (through its bridge to tokio): their query
+    // is cancelled, as the connection would read the rest of the rows before closing.
+    let options = common::read_options(&[("query", query)]);
+    common::tokio_runtime().block_on(async {
+        let mut reader = iterable_tokio::open_with(&url, &options).await.unwrap();
+        let first = reader.read().await.unwrap().unwrap();
+        assert_eq!(as_json(&[first]), [r#"{"n":1}"#]);
+    });
+    wait_for_writers_to_end(&url);
+    smol::block_on(async {
+        let mut reader = iterable_smol::open_with(&url, &options).await.unwrap();
+        let first = reader.read().await.unwrap().unwrap();
+        assert_eq!(as_json(&[first]), [r#"{"n":1}"#]);
+    });
+    wait_for_writers_to_end(&url);
 }
 
 /// Waits until no other session is connected to the database at `url` (a dropped writer's
