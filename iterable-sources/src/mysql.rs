@@ -158,7 +158,8 @@ fn opts(url: &str) -> Result<(Opts, bool)> {
         let value = tls.iter().rev().find(|(n, _)| n == name);
         value.map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     };
-    let roots = match given("ssl-ca") {
+    let ca = given("ssl-ca");
+    let roots = match ca {
         Some(ca) => SslOpts::default()
             .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
             .with_disable_built_in_roots(true),
@@ -178,8 +179,7 @@ fn opts(url: &str) -> Result<(Opts, bool)> {
         unchecked.with_client_identity(identity),
     );
     let mode = given("ssl-mode").map(str::to_ascii_uppercase);
-    let with_ca = given("ssl-ca").is_some();
-    let (ssl, preferred) = match (mode.as_deref(), with_ca) {
+    let (ssl, preferred) = match (mode.as_deref(), ca.is_some()) {
         (None, false) if opts.ssl_opts().is_some() => (opts.ssl_opts().cloned(), false),
         (Some("DISABLED"), _) => (None, false),
         (None | Some("PREFERRED"), false) => (Some(unchecked), true),

@@ -47,7 +47,7 @@ enum Check {
     Disable,
     /// TLS when the server has it, its certificate not checked.
     Prefer,
-    /// TLS, its certificate checked when there are root certificates.
+    /// TLS, its certificate not checked (with root certificates, `require` is `VerifyCa`).
     Require,
     /// TLS, the certificate signed by a root certificate.
     VerifyCa,
@@ -136,6 +136,11 @@ impl Tls {
                 .map_or_else(|| default("postgresql.key"), PathBuf::from);
             (certificate, key)
         });
+        // As libpq: given root certificates, `require` checks who signed the server's.
+        let check = match (check, &roots) {
+            (Check::Require, Some(_)) => Check::VerifyCa,
+            (check, _) => check,
+        };
         Ok(Tls {
             check,
             roots,
@@ -159,10 +164,7 @@ impl Tls {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| error(url, format!("cannot set up TLS: {e}")))?;
-        let check = match (self.check, &self.roots) {
-            (Check::Require, Some(_)) => Check::VerifyCa,
-            (check, _) => check,
-        };
+        let check = self.check;
         let roots = match check {
             Check::VerifyCa | Check::VerifyFull => Some(self.root_store(url)?),
             Check::Disable | Check::Prefer | Check::Require => None,
@@ -195,17 +197,8 @@ impl Tls {
                 let unreadable = |what: &str, path: &PathBuf, e: &dyn std::fmt::Display| {
                     error(url, format!("cannot read the client {what} {path:?}: {e}"))
                 };
-                let chain = CertificateDer::pem_file_iter(certificate)
-                    .map_err(|e| unreadable("certificate", certificate, &e))?
-                    .collect::<std::result::Result<Vec<_>, _>>()
+                let chain = pem_certificates(certificate)
                     .map_err(|e| unreadable("certificate", certificate, &e))?;
-                if chain.is_empty() {
-                    return Err(unreadable(
-                        "certificate",
-                        certificate,
-                        &"no PEM certificate in it",
-                    ));
-                }
                 let key =
                     PrivateKeyDer::from_pem_file(key).map_err(|e| unreadable("key", key, &e))?;
                 config
@@ -249,19 +242,26 @@ impl Tls {
                 let unreadable = |e: &dyn std::fmt::Display| {
                     error(url, format!("cannot read root certificates {path:?}: {e}"))
                 };
-                let certificates = CertificateDer::pem_file_iter(path)
-                    .map_err(|e| unreadable(&e))?
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|e| unreadable(&e))?;
-                if certificates.is_empty() {
-                    return Err(unreadable(&"no PEM certificate in it"));
-                }
-                for certificate in certificates {
+                for certificate in pem_certificates(path).map_err(|e| unreadable(&e))? {
                     store.add(certificate).map_err(|e| unreadable(&e))?;
                 }
             }
         }
         Ok(store)
+    }
+}
+
+/// The certificates of the PEM file at `path`, at least one; why not, in words.
+fn pem_certificates(
+    path: &std::path::Path,
+) -> std::result::Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    match certificates.is_empty() {
+        true => Err("no PEM certificate in it".to_owned()),
+        false => Ok(certificates),
     }
 }
 
