@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the system tools the compression tests
 # compare against (gzip, bzip2, xz, zstd, lz4, brotli, pigz, zip) when they are missing, and
-# the Python peers (tests/peers/requirements.txt: pyarrow, msgpack, cbor2, pymongo, fastavro; in a venv under target/test-venv), then runs every test of the
-# workspace. The servers the tests need (S3, HTTP) start inside them, on 127.0.0.1, but for
+# the Python peers (tests/peers/requirements.txt: pyarrow, msgpack, cbor2, pymongo, fastavro, azure-storage-blob...; in a venv under target/test-venv), then runs every test of the
+# workspace. The servers the tests need (S3, GCS's XML API, HTTP, and Azurite, which this
+# script installs with npm under target/azurite) start inside them, on 127.0.0.1, but for
 # the databases: this script installs PostgreSQL and MariaDB when missing (Debian's postgresql
 # and mariadb-server), starts a throwaway server of each on 127.0.0.1 for the run
 # (ITERABLE_TEST_POSTGRES and ITERABLE_TEST_MYSQL name them; both have TLS, their
@@ -26,7 +27,7 @@ fi
 
 # The peers the format tests compare against, pinned.
 venv=target/test-venv
-if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cramjam, openpyxl, xlwt, odf, dbf" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cramjam, openpyxl, xlwt, odf, dbf, azure.storage.blob" >/dev/null 2>&1; then
   echo "making $venv with the Python peers (tests/peers/requirements.txt)"
   if ! "$venv/bin/python" -c "" >/dev/null 2>&1 && ! python3 -m venv "$venv" >/dev/null 2>&1; then
     sudo=""
@@ -39,6 +40,21 @@ if ! "$venv/bin/python" -c "import pyarrow, msgpack, cbor2, bson, fastavro, cram
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 export ITERABLE_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# Azurite, the Azure Storage emulator the cloud tests start (npm package, pinned), under
+# target/azurite; Node.js and npm from Debian when missing.
+azurite=target/azurite/node_modules/.bin/azurite-blob
+if [ ! -x "$azurite" ]; then
+  echo "installing Azurite 3.37.0 under target/azurite"
+  if ! command -v npm >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  npm install --prefix target/azurite --no-audit --no-fund --silent azurite@3.37.0
+fi
+export ITERABLE_TEST_AZURITE="$PWD/$azurite"
 
 # A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres-server.sh), stopped at the end.
 source tests/postgres-server.sh

@@ -13,7 +13,8 @@ pub enum Source {
     File(PathBuf),
     /// Standard input.
     Stdin,
-    /// A remote object (`http(s)://`, `s3://`), through the adapter's clients.
+    /// A remote object (`http(s)://`, `s3://`, `gs://`, `az://`) or a database, through the
+    /// adapter's clients.
     Remote(Location),
 }
 
@@ -23,9 +24,11 @@ impl Source {
         match location {
             Location::Path(path) => Source::File(path.clone()),
             Location::Stdio => Source::Stdin,
-            remote @ (Location::Http(_) | Location::S3 { .. } | Location::Database { .. }) => {
-                Source::Remote(remote.clone())
-            }
+            remote @ (Location::Http(_)
+            | Location::S3 { .. }
+            | Location::Gcs { .. }
+            | Location::Azure { .. }
+            | Location::Database { .. }) => Source::Remote(remote.clone()),
         }
     }
 }
@@ -37,7 +40,8 @@ pub enum Target {
     File(PathBuf),
     /// Standard output.
     Stdout,
-    /// A remote object (`s3://`), through the adapter's clients.
+    /// A remote object (`s3://`, `gs://`, `az://`) or a database, through the adapter's
+    /// clients.
     Remote(Location),
 }
 
@@ -49,9 +53,10 @@ impl Target {
             Location::Path(path) => Ok(Target::File(path.clone())),
             Location::Stdio => Ok(Target::Stdout),
             Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
-            remote @ (Location::S3 { .. } | Location::Database { .. }) => {
-                Ok(Target::Remote(remote.clone()))
-            }
+            remote @ (Location::S3 { .. }
+            | Location::Gcs { .. }
+            | Location::Azure { .. }
+            | Location::Database { .. }) => Ok(Target::Remote(remote.clone())),
         }
     }
 }
@@ -61,6 +66,8 @@ impl Target {
 pub fn remote_unsupported(location: &Location, adapter: &str) -> Error {
     let (feature, scheme) = match location {
         Location::S3 { .. } => ("s3", "s3://"),
+        Location::Gcs { .. } => ("gcs", "gs://"),
+        Location::Azure { .. } => ("azure", "az://"),
         Location::Database { url, .. } => match iterable_sources::database::System::of(url) {
             Some(system) => return system.unsupported(url, adapter),
             None => return location.unsupported("not a database URL"),

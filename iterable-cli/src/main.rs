@@ -22,7 +22,7 @@ enum Command {
     Cat {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// The input: a path, - for stdin, an http(s):// URL, s3://, gs:// or az:// bucket/key, or a database
         /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
@@ -33,7 +33,7 @@ enum Command {
         lines: u64,
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// The input: a path, - for stdin, an http(s):// URL, s3://, gs:// or az:// bucket/key, or a database
         /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
@@ -41,17 +41,17 @@ enum Command {
     Count {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// The input: a path, - for stdin, an http(s):// URL, s3://, gs:// or az:// bucket/key, or a database
         /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
     /// Convert records from one format to another; formats come from the names unless given.
     ///
     /// With one input: `convert IN OUT`, OUT a path (written atomically), - for stdout, or
-    /// s3://bucket/key (a multipart upload, complete or nothing). With several inputs or glob
-    /// patterns (`'in/*.csv'`, `'s3://bucket/logs/2024-*.jsonl.gz'`), or when OUT is a folder
-    /// or ends in / (`s3://bucket/out/`): each input goes to `OUT/STEM.EXT`, EXT that of the
-    /// --to format.
+    /// s3://, gs:// or az://bucket/key (a multipart upload, complete or nothing). With several
+    /// inputs or glob patterns (`'in/*.csv'`, `'gs://bucket/logs/2024-*.jsonl.gz'`), or when
+    /// OUT is a folder or ends in / (`s3://bucket/out/`): each input goes to `OUT/STEM.EXT`,
+    /// EXT that of the --to format.
     Convert {
         #[command(flatten)]
         read: ReadArgs,
@@ -83,7 +83,7 @@ enum Command {
     Tables {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// The input: a path, - for stdin, an http(s):// URL, s3://, gs:// or az:// bucket/key, or a database
         /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },
@@ -91,7 +91,7 @@ enum Command {
     Detect {
         #[command(flatten)]
         read: ReadArgs,
-        /// The input: a path, - for stdin, an http(s):// URL, s3://bucket/key, or a database
+        /// The input: a path, - for stdin, an http(s):// URL, s3://, gs:// or az:// bucket/key, or a database
         /// (postgres://user@host/db or mysql://user@host/db, -o table=NAME).
         input: String,
     },

@@ -45,6 +45,8 @@
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]

@@ -56,7 +56,7 @@ impl Runtime for Smol {
         remote::create(location.clone())
     }
 
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     fn expand(&self, patterns: &[String]) -> impl Future<Output = Result<Vec<Location>>> + Send {
         let patterns = patterns.to_vec();
         async move {
@@ -70,6 +70,8 @@ impl Runtime for Smol {
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
@@ -121,14 +123,26 @@ mod remote {
 
     /// Writes an S3 object: the upload runs on async-compat's tokio runtime; each poll enters
     /// its context.
-    #[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+    #[cfg(any(
+        feature = "s3",
+        feature = "gcs",
+        feature = "azure",
+        feature = "postgres",
+        feature = "mysql"
+    ))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let create = async move { Box::pin(iterable_sources::remote::create(&location)).await };
         let upload = crate::bridge::on_tokio(create).await??;
         Ok(Box::pin(async_compat::Compat::new(upload)))
     }
 
-    #[cfg(not(any(feature = "s3", feature = "postgres", feature = "mysql")))]
+    #[cfg(not(any(
+        feature = "s3",
+        feature = "gcs",
+        feature = "azure",
+        feature = "postgres",
+        feature = "mysql"
+    )))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -140,6 +154,8 @@ mod remote {
 #[cfg(not(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 )))]

@@ -2,9 +2,9 @@
 
 use bytes::Bytes;
 use futures_core::Stream;
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 use iterable_core::Result;
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 use std::future::Future;
 use std::pin::Pin;
 #[cfg(any(feature = "http", feature = "s3"))]
@@ -141,7 +141,22 @@ pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
     (first * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(20))
 }
 
-#[cfg(any(feature = "http", feature = "s3"))]
+/// An error and its causes, each in words, on one line.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !text.ends_with(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = error.source();
+    }
+    text.replace('\n', " ")
+}
+
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 /// The results of `reads`, in their order, `at_once` of them in flight; the first error, if
 /// any.
 pub(crate) async fn in_flight<F>(

@@ -35,6 +35,66 @@ fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>> {
     Ok(inputs)
 }
 
+/// A glob over the names of a bucket's objects (`logs/2024-*.jsonl.gz`): `*` and `?` within
+/// one path segment, `[abc]`, `**` across segments.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+pub(crate) struct KeyGlob {
+    pattern: glob::Pattern,
+    /// What comes before the first wildcard.
+    prefix: String,
+}
+
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+impl KeyGlob {
+    /// The glob of `pattern`, or `None` when it has no wildcards; `located` names it in errors.
+    pub(crate) fn new(pattern: &str, located: &str) -> Result<Option<KeyGlob>> {
+        let Some(wildcard) = pattern.find(WILDCARDS) else {
+            return Ok(None);
+        };
+        let glob = glob::Pattern::new(pattern).map_err(|e| {
+            Error::new(ErrorKind::InvalidRecord, format!("bad pattern: {e}")).with_location(located)
+        })?;
+        Ok(Some(KeyGlob {
+            pattern: glob,
+            prefix: pattern[..wildcard].to_owned(),
+        }))
+    }
+
+    /// What comes before the first wildcard: every match starts with it.
+    #[cfg(feature = "s3")]
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The folder that holds every match: the prefix up to its last `/`.
+    #[cfg(any(feature = "gcs", feature = "azure"))]
+    pub(crate) fn folder(&self) -> &str {
+        self.prefix
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder)
+    }
+
+    /// Whether the object `key` matches (folder markers, ending in `/`, hold no records).
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let matching = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
+        !key.ends_with('/') && self.pattern.matches_with(key, matching)
+    }
+
+    /// The keys found, sorted; none is an error.
+    pub(crate) fn found(&self, mut keys: Vec<String>, located: &str) -> Result<Vec<String>> {
+        if keys.is_empty() {
+            return Err(
+                Error::new(ErrorKind::Io, "the pattern matches no object").with_location(located)
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
 /// Extensions of data formats and codecs, which `output_path` takes off a name.
 const DATA_EXTENSIONS: [&str; 20] = [
     "csv",
@@ -95,8 +155,15 @@ pub fn expand_locations(patterns: &[String]) -> Result<Vec<Location>> {
                     .into_iter()
                     .map(Location::Path),
             ),
-            remote @ Location::S3 { .. } if pattern.contains(WILDCARDS) => {
-                return Err(remote.unsupported("listing s3:// patterns needs the \"s3\" feature"));
+            remote if remote.object_key().is_some() && pattern.contains(WILDCARDS) => {
+                let feature = match remote {
+                    Location::Gcs { .. } => "gcs",
+                    Location::Azure { .. } => "azure",
+                    _ => "s3",
+                };
+                return Err(remote.unsupported(&format!(
+                    "listing a pattern of objects there needs the \"{feature}\" feature"
+                )));
             }
             other => inputs.push(other),
         }
@@ -138,14 +205,13 @@ pub fn plan_outputs(
         };
         let output = match out_dir {
             Location::Path(dir) => Location::Path(dir.join(&name)),
-            Location::S3 { bucket, key } => Location::S3 {
-                bucket: bucket.clone(),
-                key: match key.trim_end_matches('/') {
+            store => match store.object_key() {
+                Some(key) => store.with_object_key(match key.trim_end_matches('/') {
                     "" => name,
                     prefix => format!("{prefix}/{name}"),
-                },
+                }),
+                None => return Err(store.unsupported("not a place to write many outputs to")),
             },
-            other => return Err(other.unsupported("not a place to write many outputs to")),
         };
         if let Some((other, _)) = plan.iter().find(|(_, o)| *o == output) {
             return Err(Error::new(

@@ -5,7 +5,9 @@
 //!
 //! A location is a local path, `-` (standard input when reading, standard output when
 //! writing), an `http(s)://` URL (feature `http`: [`http`], reading) or an `s3://bucket/key`
-//! object (feature `s3`: [`s3`], reading, listing and writing), or a database ([`database`]):
+//! object (feature `s3`: [`s3`], reading, listing and writing), a `gs://bucket/key` object
+//! (feature `gcs`) or an `az://container/key` blob (feature `azure`; also
+//! `abfss://container@account.dfs.core.windows.net/key`), both in [`cloud`], or a database ([`database`]):
 //! PostgreSQL, `postgres://` (feature `postgres`: [`postgres`]), or MySQL and MariaDB,
 //! `mysql://` and `mariadb://` (feature `mysql`: [`mysql`]), tables and queries read, tables
 //! written.
@@ -18,10 +20,14 @@ mod atomic;
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
 mod body;
+#[cfg(any(feature = "gcs", feature = "azure"))]
+pub mod cloud;
 pub mod database;
 #[cfg(feature = "http")]
 pub mod http;
@@ -34,27 +40,43 @@ pub mod postgres;
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
 pub mod remote;
 #[cfg(feature = "s3")]
 pub mod s3;
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod upload;
 
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
 pub use body::RemoteBody;
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub use upload::RemoteUpload;
 
 pub use atomic::AtomicFile;
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 use inputs::WILDCARDS;
 pub use inputs::{expand_locations, plan_outputs};
 pub use location::{Fetch, Location};

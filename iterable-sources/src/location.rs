@@ -1,4 +1,4 @@
-//! `Location`: a path, `-`, or (later) a remote URL.
+//! `Location`: a path, `-`, a URL, an object in a store, or a database.
 
 use iterable_core::{Error, ErrorKind, Result};
 use std::fmt;
@@ -30,6 +30,24 @@ pub enum Location {
         /// The object's key.
         key: String,
     },
+    /// An object in Google Cloud Storage, `gs://bucket/key` (or `gcs://`).
+    Gcs {
+        /// The bucket.
+        bucket: String,
+        /// The object's name.
+        key: String,
+    },
+    /// A blob in Azure Blob Storage, `az://container/key` (or `azure://`), the account from
+    /// the environment ([`crate::cloud`]), or
+    /// `abfss://container@account.dfs.core.windows.net/key` (or `abfs://`), which names it.
+    Azure {
+        /// The storage account, when the location names it.
+        account: Option<String>,
+        /// The container.
+        container: String,
+        /// The blob's name.
+        key: String,
+    },
     /// A database: PostgreSQL, `postgres://user@host:port/db` (or `postgresql://`), or MySQL
     /// and MariaDB, `mysql://user@host:port/db` (or `mariadb://`), with what to read or write
     /// there (`table`, `query`, ...: see [`crate::postgres`] and [`crate::mysql`]), which the
@@ -59,18 +77,25 @@ impl Location {
                 "file" => return Ok(Location::Path(PathBuf::from(rest))),
                 "http" | "https" => return Ok(Location::Http(text.to_owned())),
                 "s3" | "s3a" => {
-                    // `s3://bucket/` (an empty key) names the bucket's top, as a prefix.
-                    let (bucket, key) = rest.split_once('/').unwrap_or(("", ""));
-                    if bucket.is_empty() {
-                        return Err(Error::new(
-                            ErrorKind::InvalidRecord,
-                            "an S3 location is s3://bucket/key",
-                        )
-                        .with_location(text));
-                    }
-                    return Ok(Location::S3 {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
+                    let (bucket, key) = bucket_and_key(rest, text, "s3://bucket/key")?;
+                    return Ok(Location::S3 { bucket, key });
+                }
+                "gs" | "gcs" => {
+                    let (bucket, key) = bucket_and_key(rest, text, "gs://bucket/key")?;
+                    return Ok(Location::Gcs { bucket, key });
+                }
+                "az" | "azure" | "abfs" | "abfss" => {
+                    let (container, key) = bucket_and_key(rest, text, "az://container/key")?;
+                    let (container, account) = match container.split_once('@') {
+                        Some((container, host)) => {
+                            (container.to_owned(), Some(account_of(host, text)?))
+                        }
+                        None => (container, None),
+                    };
+                    return Ok(Location::Azure {
+                        account,
+                        container,
+                        key,
                     });
                 }
                 other
@@ -112,7 +137,9 @@ impl Location {
                     .and_then(|(_, p)| p.rsplit('/').next())
                     .filter(|n| !n.is_empty())
             }
-            Location::S3 { key, .. } => key.rsplit('/').next().filter(|n| !n.is_empty()),
+            Location::S3 { key, .. } | Location::Gcs { key, .. } | Location::Azure { key, .. } => {
+                key.rsplit('/').next().filter(|n| !n.is_empty())
+            }
             Location::Database { .. } => None,
         }
     }
@@ -123,6 +150,30 @@ impl Location {
             Location::Path(path) => Some(path),
             _ => None,
         }
+    }
+
+    /// The key of an object in a store (`s3://`, `gs://`, `az://`), `None` for other
+    /// locations.
+    pub fn object_key(&self) -> Option<&str> {
+        match self {
+            Location::S3 { key, .. } | Location::Gcs { key, .. } | Location::Azure { key, .. } => {
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    /// The object `key` in the same bucket or container as this location, which is one in a
+    /// store ([`Location::object_key`]); any other location comes back as it is.
+    pub fn with_object_key(&self, key: String) -> Location {
+        let mut other = self.clone();
+        if let Location::S3 { key: k, .. }
+        | Location::Gcs { key: k, .. }
+        | Location::Azure { key: k, .. } = &mut other
+        {
+            *k = key;
+        }
+        other
     }
 
     /// The location as written, credentials and all: what opens it again
@@ -142,7 +193,7 @@ impl Location {
             Location::Path(path) => path.to_string_lossy().into_owned(),
             Location::Stdio => "-".to_owned(),
             Location::Http(url) | Location::Database { url, .. } => url.clone(),
-            Location::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+            Location::S3 { .. } | Location::Gcs { .. } | Location::Azure { .. } => self.to_string(),
         }
     }
 
@@ -177,6 +228,21 @@ impl fmt::Debug for Location {
                 .field("bucket", bucket)
                 .field("key", key)
                 .finish(),
+            Location::Gcs { bucket, key } => f
+                .debug_struct("Gcs")
+                .field("bucket", bucket)
+                .field("key", key)
+                .finish(),
+            Location::Azure {
+                account,
+                container,
+                key,
+            } => f
+                .debug_struct("Azure")
+                .field("account", account)
+                .field("container", container)
+                .field("key", key)
+                .finish(),
             Location::Database { url, options } => f
                 .debug_struct("Database")
                 .field("url", &database_url_shown(url))
@@ -195,6 +261,20 @@ impl fmt::Display for Location {
             Location::Stdio => f.write_str("-"),
             Location::Http(url) => f.write_str(&without_secrets(url)),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Gcs { bucket, key } => write!(f, "gs://{bucket}/{key}"),
+            Location::Azure {
+                account: None,
+                container,
+                key,
+            } => write!(f, "az://{container}/{key}"),
+            Location::Azure {
+                account: Some(account),
+                container,
+                key,
+            } => write!(
+                f,
+                "abfss://{container}@{account}.dfs.core.windows.net/{key}"
+            ),
             Location::Database { url, options } => {
                 f.write_str(&database_url_shown(url))?;
                 let table = options.iter().find(|(k, _)| k == "table");
@@ -204,6 +284,37 @@ impl fmt::Display for Location {
                 }
             }
         }
+    }
+}
+
+/// The bucket (or container) and key of an object store's location, `rest` being what follows
+/// `scheme://`: an empty key (`gs://bucket/`) names the bucket's top, as a prefix.
+fn bucket_and_key(rest: &str, text: &str, form: &str) -> Result<(String, String)> {
+    let (bucket, key) = rest.split_once('/').unwrap_or(("", ""));
+    if bucket.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidRecord,
+            format!("such a location is {form}"),
+        )
+        .with_location(text));
+    }
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+/// The storage account of `abfss://container@HOST/...`: HOST is
+/// `account.dfs.core.windows.net` (or `.blob.`).
+fn account_of(host: &str, text: &str) -> Result<String> {
+    match host.split_once('.') {
+        Some((account, "dfs.core.windows.net" | "blob.core.windows.net"))
+            if !account.is_empty() =>
+        {
+            Ok(account.to_owned())
+        }
+        _ => Err(Error::new(
+            ErrorKind::InvalidRecord,
+            "an abfss:// location is abfss://container@account.dfs.core.windows.net/path",
+        )
+        .with_location(text)),
     }
 }
 
@@ -279,6 +390,31 @@ mod tests {
             }
         );
         assert!(Location::parse("s3://bucket").is_err());
+        assert_eq!(
+            Location::parse("gcs://b/k/x.csv").unwrap(),
+            Location::Gcs {
+                bucket: "b".into(),
+                key: "k/x.csv".into()
+            }
+        );
+        let abfss = "abfss://box@acct.dfs.core.windows.net/d/x.parquet";
+        let azure = Location::parse(abfss).unwrap();
+        assert_eq!(
+            azure,
+            Location::Azure {
+                account: Some("acct".into()),
+                container: "box".into(),
+                key: "d/x.parquet".into()
+            }
+        );
+        assert_eq!(azure.as_written(), abfss);
+        assert_eq!(azure.file_name(), Some("x.parquet"));
+        let az = Location::parse("azure://box/a.csv").unwrap();
+        assert_eq!(az.to_string(), "az://box/a.csv");
+        assert_eq!(Location::parse(&az.as_written()).unwrap(), az);
+        for bad in ["gs://bucket", "az:///k", "abfss://box@elsewhere.example/k"] {
+            assert!(Location::parse(bad).is_err(), "{bad}");
+        }
         let database = Location::parse("postgresql://u:secret@h:5/db?password=p").unwrap();
         assert_eq!(database.to_string(), "postgresql://h:5/db");
         let slashed = Location::parse("postgres://app:pa/s?s@db/prod").unwrap();

@@ -1,30 +1,45 @@
 //! Remote locations, whichever client serves them: what the adapters call to read an
-//! `http(s)://`, `s3://` or database location, or to write an `s3://` or database
-//! one. Needs a tokio runtime.
+//! `http(s)://`, `s3://`, `gs://`, `az://` or database location, or to write one of them but
+//! HTTP. Needs a tokio runtime.
 //!
-//! Each S3 location gets a client of its own (`S3Store::connect`), unless the future runs
+//! Each S3 location gets a client of its own (`S3Store::connect`), as does each GCS or Azure
+//! one (`CloudStore::connect`), unless the future runs
 //! inside `SharedClients::run` or `with_store`: then they share one, with its connections and
 //! credentials. iterable-tokio's `convert_many` shares one per call; the blocking and smol
 //! adapters, whose runtimes live as long as the process, one for the whole process.
 
+#[cfg(any(feature = "gcs", feature = "azure"))]
+use crate::cloud::CloudStore;
 #[cfg(feature = "s3")]
 use crate::s3::S3Store;
 use crate::{Location, RemoteBody};
 use iterable_core::Result;
 
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 tokio::task_local! {
     static SHARED: SharedClients;
 }
 
 /// Clients that remote locations share, each made on first use: inside
 /// [`SharedClients::run`], every `s3://` location read, written or listed goes through one S3
-/// client, with its connections and credentials. Cheap to clone into each task of a job.
-#[cfg(feature = "s3")]
+/// client, and the objects of each GCS bucket or Azure container through one client, with
+/// their connections and credentials. Cheap to clone into each task of a job.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 #[derive(Clone, Debug, Default)]
-pub struct SharedClients(std::sync::Arc<tokio::sync::OnceCell<S3Store>>);
+pub struct SharedClients(std::sync::Arc<Clients>);
 
-#[cfg(feature = "s3")]
+/// The clients themselves.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[derive(Debug, Default)]
+struct Clients {
+    #[cfg(feature = "s3")]
+    s3: tokio::sync::OnceCell<S3Store>,
+    /// By bucket or container, as `gs://bucket/`.
+    #[cfg(any(feature = "gcs", feature = "azure"))]
+    cloud: std::sync::Mutex<std::collections::HashMap<String, CloudStore>>,
+}
+
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 impl SharedClients {
     /// The clients of the whole process. A client's connections belong to the runtime they
     /// were made on: these are for runtimes that live as long as the process (the blocking
@@ -41,11 +56,26 @@ impl SharedClients {
     }
 
     /// The S3 client, made on first use.
+    #[cfg(feature = "s3")]
     async fn s3(&self) -> Result<S3Store> {
         self.0
+            .s3
             .get_or_try_init(|| async { Box::pin(S3Store::connect(&Default::default())).await })
             .await
             .cloned()
+    }
+
+    /// The client of the bucket or container of `location`, made on first use.
+    #[cfg(any(feature = "gcs", feature = "azure"))]
+    fn cloud(&self, location: &Location) -> Result<CloudStore> {
+        let name = location.with_object_key(String::new()).as_written();
+        let mut stores = self.0.cloud.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = stores.get(&name) {
+            return Ok(store.clone());
+        }
+        let store = CloudStore::connect(location, &Default::default())?;
+        stores.insert(name, store.clone());
+        Ok(store)
     }
 }
 
@@ -54,8 +84,13 @@ impl SharedClients {
 /// that runtime runs.
 #[cfg(feature = "s3")]
 pub async fn with_store<F: std::future::Future>(store: S3Store, future: F) -> F::Output {
-    let made = tokio::sync::OnceCell::new_with(Some(store));
-    SharedClients(std::sync::Arc::new(made)).run(future).await
+    let clients = Clients {
+        s3: tokio::sync::OnceCell::new_with(Some(store)),
+        ..Clients::default()
+    };
+    SharedClients(std::sync::Arc::new(clients))
+        .run(future)
+        .await
 }
 
 /// The shared S3 client, or a new one.
@@ -64,6 +99,15 @@ async fn store() -> Result<S3Store> {
     match SHARED.try_with(SharedClients::clone) {
         Ok(clients) => clients.s3().await,
         Err(_) => S3Store::connect(&Default::default()).await,
+    }
+}
+
+/// The shared client of the bucket or container of `location`, or a new one.
+#[cfg(any(feature = "gcs", feature = "azure"))]
+fn cloud_store(location: &Location) -> Result<CloudStore> {
+    match SHARED.try_with(SharedClients::clone) {
+        Ok(clients) => clients.cloud(location),
+        Err(_) => CloudStore::connect(location, &Default::default()),
     }
 }
 
@@ -94,9 +138,23 @@ async fn open_as(location: &Location, fetch: crate::Fetch) -> Result<RemoteBody>
         (Location::S3 { bucket, key }, crate::Fetch::Description) => {
             store().await?.describe(bucket, key).await
         }
+        #[cfg(feature = "gcs")]
+        (Location::Gcs { key, .. }, fetch) => cloud_open(location, key, fetch).await,
+        #[cfg(feature = "azure")]
+        (Location::Azure { key, .. }, fetch) => cloud_open(location, key, fetch).await,
         #[cfg(any(feature = "postgres", feature = "mysql"))]
         (Location::Database { url, options }, _) => crate::database::open(url, options).await,
         (other, _) => Err(unsupported(other)),
+    }
+}
+
+/// Starts reading (or describes) the object `key` of a GCS bucket or Azure container.
+#[cfg(any(feature = "gcs", feature = "azure"))]
+async fn cloud_open(location: &Location, key: &str, fetch: crate::Fetch) -> Result<RemoteBody> {
+    let store = cloud_store(location)?;
+    match fetch {
+        crate::Fetch::Body => store.get(key).await,
+        crate::Fetch::Description => store.describe(key).await,
     }
 }
 
@@ -105,14 +163,24 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
     open(location, crate::Fetch::Body).await
 }
 
-/// Starts writing a remote location: an S3 object, by multipart upload, or a database
-/// table, in one transaction (an HTTP server has no standard way to take an upload, so
-/// `http(s)://` is refused).
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+/// Starts writing a remote location: an S3 or GCS object or an Azure blob, by multipart
+/// upload, or a database table, in one transaction (an HTTP server has no standard way to
+/// take an upload, so `http(s)://` is refused).
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub async fn create(location: &Location) -> Result<crate::RemoteUpload> {
     match location {
         #[cfg(feature = "s3")]
         Location::S3 { bucket, key } => Ok(store().await?.create(bucket, key)),
+        #[cfg(feature = "gcs")]
+        Location::Gcs { key, .. } => Ok(cloud_store(location)?.create(key)),
+        #[cfg(feature = "azure")]
+        Location::Azure { key, .. } => Ok(cloud_store(location)?.create(key)),
         #[cfg(any(feature = "postgres", feature = "mysql"))]
         Location::Database { url, options } => crate::database::create(url, options).await,
         Location::Http(_) => Err(location.unsupported("writing over HTTP is not supported")),
@@ -128,6 +196,11 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
         Location::S3 { .. } => {
             location.unsupported("s3:// locations need the \"s3\" feature of the iterable adapter")
         }
+        Location::Gcs { .. } => {
+            location.unsupported("gs:// locations need the \"gcs\" feature of the iterable adapter")
+        }
+        Location::Azure { .. } => location
+            .unsupported("az:// locations need the \"azure\" feature of the iterable adapter"),
         Location::Database { url, .. } => match crate::database::System::of(url) {
             Some(system) => system.unsupported(url, "the iterable adapter"),
             None => location.unsupported("not a database URL"),
@@ -137,7 +210,7 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
 }
 
 /// Range reads in flight at once for one [`read_ranges`] call.
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 const RANGES_IN_FLIGHT: usize = 4;
 
 /// The bytes of `ranges` of a remote object, the version tagged `etag` (when given: a read of
@@ -148,7 +221,7 @@ pub async fn read_ranges(
     etag: Option<&str>,
     ranges: Vec<std::ops::Range<u64>>,
 ) -> Result<Vec<bytes::Bytes>> {
-    #[cfg(not(any(feature = "http", feature = "s3")))]
+    #[cfg(not(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure")))]
     let _ = (etag, ranges);
     match location {
         #[cfg(feature = "http")]
@@ -159,24 +232,19 @@ pub async fn read_ranges(
         Location::S3 { bucket, key } => {
             let store = &store().await?;
             let reads = ranges.into_iter().map(|range| async move {
-                let want = range.end - range.start;
                 let bytes = store
                     .read_range_of(bucket, key, range.clone(), etag)
                     .await?;
-                if bytes.len() as u64 != want {
-                    let message = format!(
-                        "asked for bytes {}..{}, S3 gave {}",
-                        range.start,
-                        range.end,
-                        bytes.len()
-                    );
-                    return Err(iterable_core::Error::new(
-                        iterable_core::ErrorKind::Remote,
-                        message,
-                    )
-                    .with_location(location.to_string()));
-                }
-                Ok(bytes)
+                whole_range(location, range, bytes)
+            });
+            crate::body::in_flight(reads, RANGES_IN_FLIGHT).await
+        }
+        #[cfg(any(feature = "gcs", feature = "azure"))]
+        Location::Gcs { key, .. } | Location::Azure { key, .. } => {
+            let store = &cloud_store(location)?;
+            let reads = ranges.into_iter().map(|range| async move {
+                let bytes = store.read_range(key, range.clone(), etag).await?;
+                whole_range(location, range, bytes)
             });
             crate::body::in_flight(reads, RANGES_IN_FLIGHT).await
         }
@@ -184,8 +252,31 @@ pub async fn read_ranges(
     }
 }
 
+/// The bytes of `range`, all of them: fewer is an error.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn whole_range(
+    location: &Location,
+    range: std::ops::Range<u64>,
+    bytes: bytes::Bytes,
+) -> Result<bytes::Bytes> {
+    if bytes.len() as u64 == range.end - range.start {
+        return Ok(bytes);
+    }
+    let message = format!(
+        "asked for bytes {}..{}, the store gave {}",
+        range.start,
+        range.end,
+        bytes.len()
+    );
+    Err(
+        iterable_core::Error::new(iterable_core::ErrorKind::Remote, message)
+            .with_location(location.to_string()),
+    )
+}
+
 /// Expands patterns into locations, as [`crate::expand_locations`] does, and lists
-/// `s3://bucket/prefix/*.csv` patterns (feature `s3`) into the objects they match.
+/// `s3://bucket/prefix/*.csv`, `gs://...` and `az://...` patterns (features `s3`, `gcs`,
+/// `azure`) into the objects they match.
 pub async fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     let mut inputs = Vec::new();
     for pattern in patterns {
@@ -197,6 +288,14 @@ pub async fn expand(patterns: &[String]) -> Result<Vec<Location>> {
                     bucket: bucket.clone(),
                     key,
                 }));
+            }
+            #[cfg(any(feature = "gcs", feature = "azure"))]
+            cloud @ (Location::Gcs { .. } | Location::Azure { .. })
+                if pattern.contains(crate::WILDCARDS) =>
+            {
+                let key = cloud.object_key().unwrap_or_default();
+                let keys = cloud_store(&cloud)?.list(key).await?;
+                inputs.extend(keys.into_iter().map(|key| cloud.with_object_key(key)));
             }
             _ => inputs.extend(crate::expand_locations(std::slice::from_ref(pattern))?),
         }

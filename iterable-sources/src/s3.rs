@@ -27,7 +27,7 @@
 //! a signature.
 
 use crate::RemoteBody;
-use crate::body::ChunkSource;
+use crate::body::{ChunkSource, causes};
 use crate::upload::{Message, RemoteUpload};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
@@ -225,22 +225,14 @@ impl S3Store {
     /// matches nothing is an error.
     pub async fn list(&self, bucket: &str, pattern: &str) -> Result<Vec<String>> {
         let located = || format!("s3://{bucket}/{pattern}");
-        let Some(wildcard) = pattern.find(crate::WILDCARDS) else {
+        let Some(glob) = crate::inputs::KeyGlob::new(pattern, &located())? else {
             return Ok(vec![pattern.to_owned()]);
-        };
-        let glob = glob::Pattern::new(pattern).map_err(|e| {
-            Error::new(ErrorKind::InvalidRecord, format!("bad pattern: {e}"))
-                .with_location(located())
-        })?;
-        let matching = glob::MatchOptions {
-            require_literal_separator: true,
-            ..Default::default()
         };
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(bucket)
-            .prefix(&pattern[..wildcard])
+            .prefix(glob.prefix())
             .into_paginator()
             .send();
         let mut keys = Vec::new();
@@ -250,18 +242,11 @@ impl S3Store {
                 page.contents()
                     .iter()
                     .filter_map(|object| object.key())
-                    .filter(|key| !key.ends_with('/')) // folder markers hold no records
-                    .filter(|key| glob.matches_with(key, matching))
+                    .filter(|key| glob.matches(key))
                     .map(str::to_owned),
             );
         }
-        if keys.is_empty() {
-            return Err(
-                Error::new(ErrorKind::Io, "the pattern matches no object").with_location(located())
-            );
-        }
-        keys.sort();
-        Ok(keys)
+        glob.found(keys, &located())
     }
 
     /// Starts writing `s3://bucket/key`: the object appears when the returned upload is shut
@@ -327,20 +312,6 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
 /// What a read pinned to an ETag says when the object was replaced under it, whether S3 refused
 /// the `If-Match` or the answer's ETag gave it away.
 const OBJECT_CHANGED: &str = "the object changed while it was read (its ETag no longer matches)";
-
-/// An error and its causes, each in words, on one line.
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        let said = error.to_string();
-        if !text.ends_with(&said) {
-            text = format!("{text}: {said}");
-        }
-        cause = error.source();
-    }
-    text.replace('\n', " ")
-}
 
 /// Bytes of one object being read: all of it, or a range.
 struct Read {

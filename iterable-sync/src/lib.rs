@@ -41,6 +41,8 @@ mod reader;
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
@@ -48,6 +50,8 @@ mod remote;
 #[cfg(not(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 )))]

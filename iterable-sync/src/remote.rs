@@ -12,12 +12,30 @@ use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
 use std::future::Future;
 use std::io::Read;
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 use std::io::Write;
 use std::sync::OnceLock;
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 use std::sync::{Arc, Mutex};
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 use tokio::io::AsyncWriteExt;
 
 /// The runtime remote reads and writes run on: one worker thread drives the sockets. Made
@@ -74,7 +92,7 @@ where
     F::Output: Send + 'static,
 {
     let runtime = runtime()?;
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     let future = iterable_sources::remote::SharedClients::process().run(future);
     joined(wait(runtime.spawn(future))?)
 }
@@ -200,21 +218,45 @@ impl Read for BlockingBody {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 type SharedUpload = Arc<Mutex<Option<iterable_sources::RemoteUpload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub(crate) struct RemoteOutput(SharedUpload);
 
 /// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
 /// it aborts the upload and waits for S3 to drop the parts, so that a program exiting after
 /// an error leaves nothing behind.
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
     let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
@@ -223,7 +265,13 @@ pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)
 }
 
 /// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 fn upload_step<T: Send>(
     shared: &SharedUpload,
     step: impl FnOnce(&mut iterable_sources::RemoteUpload) -> std::io::Result<T>,
@@ -237,7 +285,13 @@ fn upload_step<T: Send>(
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         upload_step(&self.0, |upload| {
@@ -251,7 +305,13 @@ impl Write for RemoteOutput {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
@@ -261,7 +321,13 @@ impl RemoteCommit {
     }
 }
 
-#[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure",
+    feature = "postgres",
+    feature = "mysql"
+))]
 impl Drop for RemoteCommit {
     fn drop(&mut self) {
         let Ok(mut guard) = self.0.lock() else {
@@ -274,14 +340,14 @@ impl Drop for RemoteCommit {
 }
 
 /// Expands input patterns, listing `s3://` ones, on the private runtime.
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     let patterns = patterns.to_vec();
     run(async move { Box::pin(iterable_sources::remote::expand(&patterns)).await })?
 }
 
 /// Expands input patterns: local globs only, without the `s3` feature.
-#[cfg(not(feature = "s3"))]
+#[cfg(not(any(feature = "s3", feature = "gcs", feature = "azure")))]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     iterable_sources::expand_locations(patterns)
 }

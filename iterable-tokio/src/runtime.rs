@@ -13,13 +13,13 @@ use std::ops::Range;
 #[derive(Clone, Default)]
 pub(crate) struct Tokio {
     /// The clients that every location opened by this runtime's jobs shares, if any.
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     clients: Option<iterable_sources::remote::SharedClients>,
 }
 
 impl Tokio {
     /// Runs `future` with this runtime's shared clients serving the locations it opens.
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     async fn scoped<F: Future>(&self, future: F) -> F::Output {
         match &self.clients {
             Some(clients) => clients.run(future).await,
@@ -27,7 +27,7 @@ impl Tokio {
         }
     }
 
-    #[cfg(not(feature = "s3"))]
+    #[cfg(not(any(feature = "s3", feature = "gcs", feature = "azure")))]
     async fn scoped<F: Future>(&self, future: F) -> F::Output {
         future.await
     }
@@ -87,7 +87,7 @@ impl Runtime for Tokio {
         async move { this.scoped(remote::create(location)).await }
     }
 
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     fn expand(&self, patterns: &[String]) -> impl Future<Output = Result<Vec<Location>>> + Send {
         let patterns = patterns.to_vec();
         let this = self.clone();
@@ -97,7 +97,7 @@ impl Runtime for Tokio {
         }
     }
 
-    #[cfg(feature = "s3")]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
     fn sharing_clients(&self) -> Self {
         Tokio {
             clients: Some(Default::default()),
@@ -108,6 +108,8 @@ impl Runtime for Tokio {
 #[cfg(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 ))]
@@ -149,13 +151,25 @@ mod remote {
     }
 
     /// Writes an S3 object by multipart upload, completed when the output is shut down.
-    #[cfg(any(feature = "s3", feature = "postgres", feature = "mysql"))]
+    #[cfg(any(
+        feature = "s3",
+        feature = "gcs",
+        feature = "azure",
+        feature = "postgres",
+        feature = "mysql"
+    ))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let upload = Box::pin(iterable_sources::remote::create(&location)).await?;
         Ok(Box::pin(upload.compat_write()))
     }
 
-    #[cfg(not(any(feature = "s3", feature = "postgres", feature = "mysql")))]
+    #[cfg(not(any(
+        feature = "s3",
+        feature = "gcs",
+        feature = "azure",
+        feature = "postgres",
+        feature = "mysql"
+    )))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -167,6 +181,8 @@ mod remote {
 #[cfg(not(any(
     feature = "http",
     feature = "s3",
+    feature = "gcs",
+    feature = "azure",
     feature = "postgres",
     feature = "mysql"
 )))]

@@ -5,6 +5,7 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
+pub mod azurite;
 pub mod range_server;
 pub mod s3_server;
 

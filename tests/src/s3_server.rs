@@ -41,10 +41,22 @@ struct Fault {
 #[derive(Default)]
 struct Faults {
     root: PathBuf,
+    /// Whether credentials are ignored, as an emulator's are (a GCS client's bearer token).
+    unsigned: bool,
     by_path: Mutex<HashMap<String, Fault>>,
     latency_micros: AtomicU64,
     requests: AtomicU64,
     connections: AtomicU64,
+}
+
+/// Lets every request in, signed or not.
+struct Anyone;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for Anyone {
+    async fn check(&self, _: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        Ok(())
+    }
 }
 
 /// A running server; dropping it stops it and deletes its files.
@@ -64,10 +76,25 @@ impl S3Server {
 
     /// Starts a server whose buckets live in a temporary folder under `parent`.
     pub fn start_in(parent: &Path) -> S3Server {
+        S3Server::start_serving(parent, true)
+    }
+
+    /// Starts a server that takes unsigned requests, as an emulator of Google Cloud Storage's
+    /// XML API does: that API is S3's (the same paths, listings, multipart uploads and
+    /// preconditions), which GCS clients speak, so this server stands in for GCS, faults and
+    /// all. Its buckets live in a temporary folder under `parent`.
+    pub fn start_unsigned_in(parent: &Path) -> S3Server {
+        S3Server::start_serving(parent, false)
+    }
+
+    fn start_serving(parent: &Path, signed: bool) -> S3Server {
         let root = tempfile::tempdir_in(parent).expect("a temporary folder");
         let fs = s3s_fs::FileSystem::new(root.path()).expect("an s3s-fs root");
         let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        match signed {
+            true => builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY)),
+            false => builder.set_access(Anyone),
+        }
         let service = builder.build();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         listener
@@ -76,6 +103,7 @@ impl S3Server {
         let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
         let faults = Arc::new(Faults {
             root: root.path().to_owned(),
+            unsigned: !signed,
             ..Faults::default()
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -257,9 +285,12 @@ type Response = http::Response<s3s::Body>;
 async fn answer(
     service: &S3Service,
     faults: &Faults,
-    request: http::Request<hyper::body::Incoming>,
+    mut request: http::Request<hyper::body::Incoming>,
 ) -> Result<Response, s3s::HttpError> {
     faults.requests.fetch_add(1, Ordering::Relaxed);
+    if faults.unsigned {
+        request.headers_mut().remove(http::header::AUTHORIZATION);
+    }
     let latency = faults.latency_micros.load(Ordering::Relaxed);
     if latency > 0 {
         tokio::time::sleep(Duration::from_micros(latency)).await;
@@ -275,7 +306,10 @@ async fn answer(
             .uri()
             .query()
             .is_some_and(|q| q.contains("uploadId="));
-    let path = request.uri().path().to_owned();
+    // As the server reads it: GCS clients escape more of a key than S3's do.
+    let path = percent_encoding::percent_decode_str(request.uri().path())
+        .decode_utf8_lossy()
+        .into_owned();
     let (slow_down, cut, failed_part, replacement) = {
         let mut by_path = faults.by_path.lock().expect("faults");
         if is_abort {

@@ -1,0 +1,160 @@
+//! The `iterable` command against Google Cloud Storage and Azure Blob Storage on 127.0.0.1,
+//! configured as a user would, through each cloud's standard variables: GCS's XML API served
+//! by an unsigned S3-protocol server (`iterable_tests::s3_server`) at `STORAGE_EMULATOR_HOST`,
+//! and Azurite through `AZURE_STORAGE_CONNECTION_STRING`.
+
+use iterable_tests::azurite::{ACCOUNT_KEY, Azurite};
+use iterable_tests::s3_server::S3Server;
+use iterable_tests::sample;
+use std::process::{Command, Output};
+
+/// Both stores, with a command configured for them through the environment alone.
+struct Stores {
+    gcs: S3Server,
+    azure: Azurite,
+}
+
+impl Stores {
+    fn start() -> Stores {
+        let gcs = S3Server::start_unsigned_in(&std::env::temp_dir());
+        let azure = Azurite::start_in(&std::env::temp_dir())
+            .expect("Azurite is not installed: tests/run.sh installs it under target/azurite");
+        Stores { gcs, azure }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_iterable"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("GOOGLE_") || name.starts_with("AZURE_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("STORAGE_EMULATOR_HOST", self.gcs.endpoint())
+            .env(
+                "AZURE_STORAGE_CONNECTION_STRING",
+                self.azure.connection_string(),
+            );
+        command
+    }
+
+    fn iterable(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Makes an Azure container, with Microsoft's own client.
+    fn container(&self, name: &str) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/peers/azure_blob.py");
+        let python = std::env::var("ITERABLE_TEST_PYTHON").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/test-venv/bin/python"
+            )
+            .to_owned()
+        });
+        let made = Command::new(python)
+            .args([script, "container", name])
+            .env(
+                "AZURE_STORAGE_CONNECTION_STRING",
+                self.azure.connection_string(),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn convert_to_each_store_then_count_cat_and_convert_between_them() {
+    let stores = Stores::start();
+    stores.gcs.bucket("bucket");
+    stores.container("box");
+    let local_count = stdout(&stores.iterable(&["count", &sample("sample.csv")]));
+    let local_records = stdout(&stores.iterable(&["cat", &sample("sample.csv")]));
+    for target in ["gs://bucket/out.jsonl.zst", "az://box/key.csv.gz"] {
+        stdout(&stores.iterable(&["convert", &sample("sample.csv"), target]));
+        assert_eq!(
+            stdout(&stores.iterable(&["count", target])),
+            local_count,
+            "{target}"
+        );
+        assert_eq!(
+            stdout(&stores.iterable(&["cat", target])),
+            local_records,
+            "{target}"
+        );
+    }
+    let written = stores.gcs.object("bucket", "out.jsonl.zst").unwrap();
+    assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd], "zstd");
+    // A glob in one store into a prefix of the other, as parquet (read back by ranges).
+    let args = [
+        "convert",
+        "--to",
+        "parquet",
+        "gs://bucket/*.jsonl.zst",
+        "az://box/back/",
+    ];
+    stdout(&stores.iterable(&args));
+    let back = "abfss://box@devstoreaccount1.dfs.core.windows.net/back/out.parquet";
+    let count = stdout(&stores.iterable(&["count", "az://box/back/out.parquet"]));
+    assert_eq!(count, local_count);
+    // Naming the account in the location works too (it is the connection string's here).
+    let out = stores.command().args(["count", back]).output().unwrap();
+    assert_eq!(stdout(&out), local_count);
+    let detected = stdout(&stores.iterable(&["detect", "az://box/key.csv.gz"]));
+    assert!(detected.contains("format: csv"), "{detected}");
+    assert!(detected.contains("codecs: gzip"), "{detected}");
+}
+
+#[test]
+fn missing_objects_and_refused_keys_fail_with_one_line_and_no_secret() {
+    let stores = Stores::start();
+    stores.gcs.bucket("bucket");
+    stores.container("box");
+    for location in ["gs://bucket/missing.csv", "az://box/missing.csv"] {
+        let stderr = one_line_error(&stores.iterable(&["count", location]));
+        assert!(
+            stderr.contains(&format!("{location}: no such object")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(ACCOUNT_KEY), "{stderr}");
+    }
+    // A key set on its own wins over the connection string's: a wrong one is refused.
+    let wrong = "d3Jvbmcta2V5LW5ldmVyLXByaW50ZWQ=";
+    let out = stores
+        .command()
+        .env("AZURE_STORAGE_ACCOUNT_KEY", wrong)
+        .args(["count", "az://box/missing.csv"])
+        .output()
+        .unwrap();
+    let stderr = one_line_error(&out);
+    assert!(
+        stderr.starts_with("iterable: az://box/missing.csv: "),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(wrong) && !stderr.contains(ACCOUNT_KEY),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no such object"), "{stderr}");
+}

@@ -1,0 +1,558 @@
+//! Google Cloud Storage (feature `gcs`) and Azure Blob Storage (feature `azure`), on the
+//! object_store crate's clients (tokio).
+//!
+//! A [`CloudStore`] serves one bucket (GCS) or container (Azure), configured from the cloud's
+//! standard environment, as its own tools read it:
+//!
+//! | store | variables |
+//! |---|---|
+//! | GCS | `GOOGLE_APPLICATION_CREDENTIALS` (a service-account or authorized-user file), else the application default credentials (`~/.config/gcloud/application_default_credentials.json`), else the metadata server; `GOOGLE_SERVICE_ACCOUNT` / `GOOGLE_SERVICE_ACCOUNT_KEY` (a key's path, or its JSON); `STORAGE_EMULATOR_HOST` (`host:port` or a URL: an emulator, no credentials sent) |
+//! | Azure | `AZURE_STORAGE_CONNECTION_STRING` (`AccountName`, `AccountKey`, `SharedAccessSignature`, `BlobEndpoint`, `DefaultEndpointsProtocol`, `EndpointSuffix`, `UseDevelopmentStorage`); `AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_SAS_TOKEN`, `AZURE_STORAGE_TOKEN`; the service principal's `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_TENANT_ID`, workload and managed identity; `AZURE_STORAGE_USE_EMULATOR=true` (Azurite, at `AZURITE_BLOB_STORAGE_URL` or `http://127.0.0.1:10000`) |
+//!
+//! Variables set one by one win over the connection string; an `abfss://` location's account
+//! wins over both.
+//!
+//! - [`CloudStore::get`] streams an object; a read cut part-way goes on with a range request
+//!   pinned to the object's ETag (object_store's retrying stream), so every byte comes once
+//!   and an object replaced in between fails loudly.
+//! - Throttling and server errors are retried with exponential backoff,
+//!   [`CloudOptions::retries`] times at most.
+//! - [`CloudStore::read_range`] reads a byte range, for formats that read at offsets.
+//! - [`CloudStore::list`] lists names by glob (`logs/2024-*.jsonl.gz`).
+//! - [`CloudStore::create`] writes an object by multipart upload (GCS's XML API) or block
+//!   upload (Azure) in parts of [`CloudOptions::part_size`], four at once; the object appears
+//!   only when the upload completes, at shutdown. An error, or an upload dropped before its
+//!   shutdown, aborts it.
+//!
+//! Errors name the location (`gs://bucket/key`, `az://container/key`) and never a credential.
+//!
+//! GCS is reached through its XML API, which object_store's client speaks: an emulator that
+//! serves only the JSON API (gcp-storage-emulator) cannot stand in for it;
+//! [fake-gcs-server](https://github.com/fsouza/fake-gcs-server) and S3-compatible XML servers
+//! can.
+
+use crate::RemoteBody;
+use crate::upload::{Message, RemoteUpload};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use iterable_core::{Error, ErrorKind, Result};
+use object_store::path::Path;
+use object_store::{
+    Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt,
+    RetryConfig,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The smallest part GCS accepts in a multipart upload, but for the last.
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// Parts uploaded at once.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// How a cloud store is reached and how reads and writes go.
+#[derive(Debug, Clone)]
+pub struct CloudOptions {
+    /// Attempts after the first, for one request (throttling, 5xx, a failed connection) and
+    /// for resuming one broken read, at most.
+    pub retries: u32,
+    /// The first wait before a retry; it doubles each time, up to 20 s.
+    pub backoff: Duration,
+    /// The size of the parts of an upload, at least [`MIN_PART_SIZE`]; it doubles after every
+    /// 2,000 parts (GCS takes 10,000 at most).
+    pub part_size: usize,
+    /// How long a read may wait for its next bytes before it is resumed (there is no limit
+    /// on a whole transfer, which takes as long as the object is big).
+    pub read_timeout: Duration,
+}
+
+impl Default for CloudOptions {
+    fn default() -> Self {
+        CloudOptions {
+            retries: 5,
+            backoff: Duration::from_millis(100),
+            part_size: 8 * 1024 * 1024,
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A client for one bucket or container: cheap to clone, used for any number of reads and
+/// writes at once.
+#[derive(Clone, Debug)]
+pub struct CloudStore {
+    store: Arc<dyn ObjectStore>,
+    /// `gs://bucket` or `az://container`, which names the store's objects in messages.
+    shown: String,
+    options: CloudOptions,
+}
+
+impl CloudStore {
+    /// A client for the bucket or container of `location` (a [`crate::Location::Gcs`] or
+    /// [`crate::Location::Azure`]), configured from the environment (see the module docs).
+    /// Credentials are looked up at the first request, not here.
+    pub fn connect(location: &crate::Location, options: &CloudOptions) -> Result<CloudStore> {
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: options.backoff,
+                max_backoff: Duration::from_secs(20),
+                base: 2.0,
+            },
+            max_retries: options.retries as usize,
+            retry_timeout: Duration::from_secs(180),
+        };
+        let client = ClientOptions::new()
+            .with_timeout_disabled()
+            .with_read_timeout(options.read_timeout);
+        let (store, shown): (Result<Arc<dyn ObjectStore>>, String) = match location {
+            #[cfg(feature = "gcs")]
+            crate::Location::Gcs { bucket, .. } => (
+                gcs(bucket, retry, client).map(|s| Arc::new(s) as _),
+                format!("gs://{bucket}"),
+            ),
+            #[cfg(feature = "azure")]
+            crate::Location::Azure {
+                account, container, ..
+            } => (
+                azure(account.as_deref(), container, retry, client).map(|s| Arc::new(s) as _),
+                match account {
+                    Some(account) => {
+                        format!("abfss://{container}@{account}.dfs.core.windows.net")
+                    }
+                    None => format!("az://{container}"),
+                },
+            ),
+            other => return Err(crate::remote::unsupported(other)),
+        };
+        let store = store.map_err(|e| e.with_location(shown.clone()))?;
+        Ok(CloudStore {
+            store,
+            shown,
+            options: options.clone(),
+        })
+    }
+
+    /// A client on a store configured by the caller; `shown` (`gs://bucket`) names its objects
+    /// in messages.
+    pub fn with_store(store: Arc<dyn ObjectStore>, shown: &str, options: &CloudOptions) -> Self {
+        CloudStore {
+            store,
+            shown: shown.to_owned(),
+            options: options.clone(),
+        }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// `gs://bucket/key`, for messages.
+    fn located(&self, key: &str) -> String {
+        format!("{}/{key}", self.shown)
+    }
+
+    /// The object's path in the store; a key object_store cannot take (an empty segment,
+    /// `.` or `..`) is an error.
+    fn path(&self, key: &str) -> Result<Path> {
+        Path::parse(key).map_err(|e| {
+            Error::new(ErrorKind::InvalidRecord, format!("not an object name: {e}"))
+                .with_location(self.located(key))
+        })
+    }
+
+    /// Starts reading the object `key`.
+    pub async fn get(&self, key: &str) -> Result<RemoteBody> {
+        let path = self.path(key)?;
+        let got = self
+            .store
+            .get_opts(&path, GetOptions::default())
+            .await
+            .map_err(|e| store_error(&self.located(key), e))?;
+        let attribute = |name: &Attribute| got.attributes.get(name).map(|v| v.to_string());
+        let content_type = attribute(&Attribute::ContentType);
+        let content_encoding = attribute(&Attribute::ContentEncoding);
+        let size = Some(got.meta.size);
+        let etag = got.meta.e_tag.clone();
+        let (store, located, version) = (self.store.clone(), self.located(key), etag.clone());
+        let stream = got.into_stream().then(move |chunk| {
+            let (store, path, located, etag) = (
+                store.clone(),
+                path.clone(),
+                located.clone(),
+                version.clone(),
+            );
+            async move {
+                match chunk {
+                    Ok(bytes) => Ok(bytes),
+                    Err(error) => Err(std::io::Error::other(
+                        read_error(&*store, &path, etag, &located, error).await,
+                    )),
+                }
+            }
+        });
+        Ok(RemoteBody {
+            content_type,
+            content_encoding,
+            size,
+            etag,
+            serves_ranges: true,
+            stream: Box::pin(stream),
+        })
+    }
+
+    /// What the store says of the object `key` (its size and ETag) without its bytes: the
+    /// body is empty.
+    pub async fn describe(&self, key: &str) -> Result<RemoteBody> {
+        let path = self.path(key)?;
+        let meta = self
+            .store
+            .head(&path)
+            .await
+            .map_err(|e| store_error(&self.located(key), e))?;
+        Ok(RemoteBody {
+            content_type: None,
+            content_encoding: None,
+            size: Some(meta.size),
+            etag: meta.e_tag,
+            serves_ranges: true,
+            stream: Box::pin(futures_util::stream::empty()),
+        })
+    }
+
+    /// The bytes `range` of the object `key`, of its version tagged `etag` when given (a
+    /// read of an object replaced since is an error); the range must lie within the object.
+    pub async fn read_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+        etag: Option<&str>,
+    ) -> Result<Bytes> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let path = self.path(key)?;
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            if_match: etag.map(str::to_owned),
+            ..GetOptions::default()
+        };
+        let located = self.located(key);
+        let got = self
+            .store
+            .get_opts(&path, options)
+            .await
+            .map_err(|e| store_error(&located, e))?;
+        got.bytes().await.map_err(|e| store_error(&located, e))
+    }
+
+    /// The names in the store that match `pattern`, sorted, as [`crate::s3::S3Store::list`]
+    /// lists them: a glob listed by the folder before its first wildcard; a pattern without
+    /// wildcards is returned as it is; one that matches nothing is an error.
+    pub async fn list(&self, pattern: &str) -> Result<Vec<String>> {
+        let located = || self.located(pattern);
+        let Some(glob) = crate::inputs::KeyGlob::new(pattern, &located())? else {
+            return Ok(vec![pattern.to_owned()]);
+        };
+        let folder = glob.folder();
+        let folder = (!folder.is_empty()).then(|| Path::from(folder));
+        let mut listing = self.store.list(folder.as_ref());
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let key = meta.map_err(|e| store_error(&located(), e))?.location;
+            if glob.matches(key.as_ref()) {
+                keys.push(key.to_string());
+            }
+        }
+        glob.found(keys, &located())
+    }
+
+    /// Starts writing the object `key`: it appears when the returned upload is shut down
+    /// (`AsyncWriteExt::shutdown`). Must be called within a tokio runtime, which runs the
+    /// upload.
+    pub fn create(&self, key: &str) -> RemoteUpload {
+        let store = self.clone();
+        let key = key.to_owned();
+        let part_size = self.options.part_size.max(MIN_PART_SIZE);
+        RemoteUpload::spawn(part_size, true, move |received| async move {
+            store.upload(&key, received).await
+        })
+    }
+
+    /// Uploads the parts `received` brings, completing the object at their end; aborts the
+    /// upload on an error or when the sending side goes away first.
+    async fn upload(
+        &self,
+        key: &str,
+        mut received: tokio::sync::mpsc::Receiver<Message>,
+    ) -> Result<()> {
+        let located = self.located(key);
+        let path = self.path(key)?;
+        let mut upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(|e| store_error(&located, e))?;
+        let mut in_flight = tokio::task::JoinSet::new();
+        let outcome: Result<()> = async {
+            loop {
+                let (part, last) = match received.recv().await {
+                    Some(Message::Part(part)) => (part, false),
+                    Some(Message::Finish(part)) => (part, true),
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::Remote,
+                            "the upload was dropped before it was finished: nothing was written",
+                        ));
+                    }
+                };
+                if !part.is_empty() {
+                    in_flight.spawn(upload.put_part(part.into()));
+                }
+                while in_flight.len() >= PARTS_IN_FLIGHT || (last && !in_flight.is_empty()) {
+                    let done = in_flight.join_next().await.expect("a part in flight");
+                    done.map_err(|e| Error::new(ErrorKind::Remote, e.to_string()))?
+                        .map_err(|e| store_error(&located, e))?;
+                }
+                if last {
+                    upload
+                        .complete()
+                        .await
+                        .map_err(|e| store_error(&located, e))?;
+                    return Ok(());
+                }
+            }
+        }
+        .await;
+        if outcome.is_err() {
+            in_flight.abort_all();
+            let _ = upload.abort().await;
+        }
+        outcome.map_err(|e| e.with_location(located))
+    }
+}
+
+/// The error for a read that broke off and could not go on. object_store gives up on a read
+/// whose resumption found another version of the object with the error of the cut: a look at
+/// the object tells which it was.
+async fn read_error(
+    store: &dyn ObjectStore,
+    path: &Path,
+    etag: Option<String>,
+    located: &str,
+    error: object_store::Error,
+) -> Error {
+    let now = store.head(path).await.ok().and_then(|meta| meta.e_tag);
+    if etag.is_some() && now != etag {
+        return Error::new(ErrorKind::Remote, OBJECT_CHANGED).with_location(located.to_owned());
+    }
+    store_error(located, error)
+}
+
+/// What a read pinned to an ETag says when the object was replaced under it.
+const OBJECT_CHANGED: &str = "the object changed while it was read (its ETag no longer matches)";
+
+/// The error for a failed request: what went wrong, in words; never a credential (object_store
+/// keeps signatures and SAS tokens out of its messages).
+fn store_error(location: &str, error: object_store::Error) -> Error {
+    let message = match &error {
+        object_store::Error::NotFound { .. } => "no such object".to_owned(),
+        object_store::Error::Precondition { .. } => OBJECT_CHANGED.to_owned(),
+        _ => crate::body::causes(&error),
+    };
+    Error::new(ErrorKind::Remote, message).with_location(location.to_owned())
+}
+
+/// A GCS client for `bucket`. `STORAGE_EMULATOR_HOST` sends it to an emulator, unsigned.
+#[cfg(feature = "gcs")]
+fn gcs(
+    bucket: &str,
+    retry: RetryConfig,
+    client: ClientOptions,
+) -> Result<object_store::gcp::GoogleCloudStorage> {
+    let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry);
+    let emulator = std::env::var("STORAGE_EMULATOR_HOST").ok();
+    match emulator.as_deref().filter(|host| !host.is_empty()) {
+        Some(host) => {
+            let url = match host.contains("://") {
+                true => host.trim_end_matches('/').to_owned(),
+                false => format!("http://{host}"),
+            };
+            // No credential goes to an emulator. (object_store's uploads fetch one even with
+            // `skip_signature`, from the metadata server: an empty one stands in.)
+            let none = object_store::gcp::GcpCredential {
+                bearer: String::new(),
+            };
+            builder = builder
+                .with_base_url(&url)
+                .with_skip_signature(true)
+                .with_credentials(Arc::new(object_store::StaticCredentialProvider::new(none)))
+                .with_client_options(client.with_allow_http(url.starts_with("http://")));
+        }
+        None => builder = builder.with_client_options(client),
+    }
+    builder.build().map_err(configuration_error)
+}
+
+/// An Azure client for `container`, of `account` when the location names it.
+#[cfg(feature = "azure")]
+fn azure(
+    account: Option<&str>,
+    container: &str,
+    retry: RetryConfig,
+    client: ClientOptions,
+) -> Result<object_store::azure::MicrosoftAzure> {
+    use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+    let mut builder = MicrosoftAzureBuilder::new();
+    let mut plain_http = false;
+    if let Ok(text) = std::env::var("AZURE_STORAGE_CONNECTION_STRING") {
+        let settings = ConnectionString::parse(&text)?;
+        plain_http = settings.plain_http;
+        for (key, value) in settings.config {
+            builder = builder.with_config(key, value);
+        }
+    }
+    // The variables set one by one win over the connection string.
+    for (key, value) in std::env::vars() {
+        if key.starts_with("AZURE_")
+            && let Ok(key) = key.to_ascii_lowercase().parse::<AzureConfigKey>()
+        {
+            builder = builder.with_config(key, value);
+        }
+    }
+    if let Ok(endpoint) = std::env::var("MSI_ENDPOINT") {
+        builder = builder.with_msi_endpoint(endpoint);
+    }
+    if let Some(account) = account {
+        builder = builder.with_account(account);
+    }
+    builder
+        .with_container_name(container)
+        .with_retry(retry)
+        .with_client_options(client.with_allow_http(plain_http))
+        .build()
+        .map_err(configuration_error)
+}
+
+/// The settings of an Azure storage connection string (`Key=Value;...`), as the Azure tools
+/// read it.
+#[cfg(feature = "azure")]
+struct ConnectionString {
+    config: Vec<(object_store::azure::AzureConfigKey, String)>,
+    /// Whether the endpoint is plain `http://` (an emulator's).
+    plain_http: bool,
+}
+
+#[cfg(feature = "azure")]
+impl ConnectionString {
+    fn parse(text: &str) -> Result<ConnectionString> {
+        use object_store::azure::AzureConfigKey as Key;
+        let mut config = Vec::new();
+        let (mut protocol, mut suffix, mut endpoint, mut account) = (None, None, None, None);
+        let mut plain_http = false;
+        for setting in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((name, value)) = setting.split_once('=') else {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "AZURE_STORAGE_CONNECTION_STRING is not a list of Name=value settings",
+                ));
+            };
+            // Names are matched without case, as the Azure SDKs do; values are never shown.
+            match name.trim().to_ascii_lowercase().as_str() {
+                "accountname" => {
+                    account = Some(value.to_owned());
+                    config.push((Key::AccountName, value.to_owned()));
+                }
+                "accountkey" => config.push((Key::AccessKey, value.to_owned())),
+                "sharedaccesssignature" => config.push((Key::SasKey, value.to_owned())),
+                "blobendpoint" => endpoint = Some(value.trim_end_matches('/').to_owned()),
+                "defaultendpointsprotocol" => protocol = Some(value.to_ascii_lowercase()),
+                "endpointsuffix" => suffix = Some(value.to_owned()),
+                "usedevelopmentstorage" if value.eq_ignore_ascii_case("true") => {
+                    config.push((Key::UseEmulator, "true".to_owned()));
+                    plain_http = true;
+                }
+                // The other services' endpoints, and settings the blob client has no use for.
+                _ => {}
+            }
+        }
+        let endpoint = endpoint.or_else(|| {
+            let account = account.as_ref()?;
+            let protocol = protocol.as_deref().unwrap_or("https");
+            let suffix = suffix.as_deref().unwrap_or("core.windows.net");
+            (suffix != "core.windows.net" || protocol != "https")
+                .then(|| format!("{protocol}://{account}.blob.{suffix}"))
+        });
+        if let Some(endpoint) = endpoint {
+            plain_http |= endpoint.starts_with("http://");
+            config.push((Key::Endpoint, endpoint));
+        }
+        Ok(ConnectionString { config, plain_http })
+    }
+}
+
+/// The error for a client that cannot be configured: object_store's words, which name the
+/// setting and not its value.
+#[cfg(any(feature = "gcs", feature = "azure"))]
+fn configuration_error(error: object_store::Error) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "cannot configure the client: {}",
+            crate::body::causes(&error)
+        ),
+    )
+}
+
+#[cfg(all(test, feature = "azure"))]
+mod tests {
+    use super::*;
+    use object_store::azure::AzureConfigKey as Key;
+
+    #[test]
+    fn connection_strings_as_azure_reads_them() {
+        let read = |text: &str| ConnectionString::parse(text).unwrap();
+        let emulator = read(
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;\
+             BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1/;QueueEndpoint=http://q;",
+        );
+        assert!(emulator.plain_http);
+        assert_eq!(
+            emulator.config,
+            vec![
+                (Key::AccountName, "devstoreaccount1".to_owned()),
+                (Key::AccessKey, "a2V5".to_owned()),
+                (
+                    Key::Endpoint,
+                    "http://127.0.0.1:10000/devstoreaccount1".to_owned()
+                ),
+            ]
+        );
+        let cloud = read(
+            "accountname=acct;SharedAccessSignature=sv=1&sig=x%3D;EndpointSuffix=core.chinacloudapi.cn",
+        );
+        assert!(!cloud.plain_http);
+        assert_eq!(
+            cloud.config,
+            vec![
+                (Key::AccountName, "acct".to_owned()),
+                (Key::SasKey, "sv=1&sig=x%3D".to_owned()),
+                (
+                    Key::Endpoint,
+                    "https://acct.blob.core.chinacloudapi.cn".to_owned()
+                ),
+            ]
+        );
+        let default = read("AccountName=acct;AccountKey=k==");
+        assert_eq!(
+            default.config.len(),
+            2,
+            "the default endpoint is object_store's own"
+        );
+        assert!(read("UseDevelopmentStorage=true").plain_http);
+        let bad = ConnectionString::parse("AccountKey").err().unwrap();
+        assert!(bad.to_string().contains("Name=value"), "{bad}");
+    }
+}
