@@ -21,7 +21,7 @@
 //! - [`convert`], [`convert_many`] (inputs converted in parallel on the `blocking` crate's
 //!   threads, whichever executor awaits them), [`pipeline`], as in the other adapters.
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables (`postgres://`), `mysql` MySQL and
+//!   `s3://bucket/key` objects, `gcs` and `azure` `gs://bucket/key` and `az://container/key` ones, `postgres` PostgreSQL tables (`postgres://`), `mysql` MySQL and
 //!   MariaDB ones (`mysql://`, `mariadb://`). Their clients are tokio's (reqwest, aws-sdk-s3,
 //!   tokio-postgres, mysql_async): this crate
 //!   bridges them with async-compat, which drives them on a tokio runtime of its own, one

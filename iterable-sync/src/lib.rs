@@ -26,7 +26,7 @@
 //!   [`Progress`].
 //!
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs, `s3` reads and writes
-//!   `s3://bucket/key` objects, `postgres` PostgreSQL tables and queries (`postgres://`),
+//!   `s3://bucket/key` objects, `gcs` and `azure` `gs://bucket/key` and `az://container/key` ones, `postgres` PostgreSQL tables and queries (`postgres://`),
 //!   `mysql` MySQL and MariaDB ones (`mysql://`, `mariadb://`; [`database_tables`] lists
 //!   them). Their clients run on a private tokio runtime made on first use
 //!   and invisible to the caller (async code should use `iterable-tokio`; from inside a

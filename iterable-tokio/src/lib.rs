@@ -24,7 +24,8 @@
 //!   multi-threaded runtime), [`pipeline`] (an async transform, bounded concurrency, order
 //!   kept).
 //! - Remote locations, by cargo feature: `http` reads `http(s)://` URLs (reqwest), `s3` reads
-//!   and writes `s3://bucket/key` objects (aws-sdk-s3), `postgres` reads and writes
+//!   and writes `s3://bucket/key` objects (aws-sdk-s3), `gcs` and `azure` `gs://bucket/key` and
+//!   `az://container/key` ones (object_store), `postgres` reads and writes
 //!   PostgreSQL tables and queries (`postgres://`, tokio-postgres), `mysql` MySQL and MariaDB
 //!   ones (`mysql://`, `mariadb://`, mysql_async; [`database_tables`] lists them), natively on
 //!   tokio; see `iterable_sources::http`, `iterable_sources::s3`, `iterable_sources::postgres`
@@ -67,7 +68,8 @@ use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatE
 
 /// Opens a location and detects its format: from the name, else (for a remote object) from
 /// its `Content-Type`, else from the first bytes. A location is a path, `-` for stdin, an
-/// `http(s)://` URL (feature `http`) or an `s3://bucket/key` object (feature `s3`); remote
+/// `http(s)://` URL (feature `http`) or an `s3://bucket/key`, `gs://bucket/key` or `az://container/key` object (features
+/// `s3`, `gcs`, `azure`); remote
 /// objects stream, and a read that breaks off resumes where it stopped.
 ///
 /// ```no_run
