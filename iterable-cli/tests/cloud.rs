@@ -44,6 +44,11 @@ impl Stores {
 
     /// Makes an Azure container, with Microsoft's own client.
     fn container(&self, name: &str) {
+        self.peer(&["container", name]);
+    }
+
+    /// What Microsoft's own client prints, run with `args` (tests/peers/azure_blob.py).
+    fn peer(&self, args: &[&str]) -> String {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/peers/azure_blob.py");
         let python = std::env::var("ITERABLE_TEST_PYTHON").unwrap_or_else(|_| {
             concat!(
@@ -52,8 +57,9 @@ impl Stores {
             )
             .to_owned()
         });
-        let made = Command::new(python)
-            .args([script, "container", name])
+        let ran = Command::new(python)
+            .arg(script)
+            .args(args)
             .env(
                 "AZURE_STORAGE_CONNECTION_STRING",
                 self.azure.connection_string(),
@@ -61,10 +67,11 @@ impl Stores {
             .output()
             .unwrap();
         assert!(
-            made.status.success(),
+            ran.status.success(),
             "{}",
-            String::from_utf8_lossy(&made.stderr)
+            String::from_utf8_lossy(&ran.stderr)
         );
+        String::from_utf8(ran.stdout).unwrap()
     }
 }
 
@@ -157,4 +164,87 @@ fn missing_objects_and_refused_keys_fail_with_one_line_and_no_secret() {
         "{stderr}"
     );
     assert!(!stderr.contains("no such object"), "{stderr}");
+}
+
+#[test]
+fn azure_takes_a_sas_token_or_the_emulator_switch_as_its_tools_do() {
+    let stores = Stores::start();
+    stores.container("shared");
+    let sas = stores.peer(&["sas", "shared"]).trim().to_owned();
+    let signature = sas
+        .split('&')
+        .find(|p| p.starts_with("sig="))
+        .unwrap()
+        .to_owned();
+    let endpoint = format!(
+        "{}/{}",
+        stores.azure.endpoint(),
+        iterable_tests::azurite::ACCOUNT
+    );
+    let local_count = stdout(&stores.iterable(&["count", &sample("sample.csv")]));
+    // A connection string with a SAS and no key, as the portal gives one.
+    let with_sas = format!("BlobEndpoint={endpoint};SharedAccessSignature={sas}");
+    let run = |connection: &str, args: &[&str]| {
+        stores
+            .command()
+            .env("AZURE_STORAGE_CONNECTION_STRING", connection)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    stdout(&run(
+        &with_sas,
+        &["convert", &sample("sample.csv"), "az://shared/by-sas.csv"],
+    ));
+    assert_eq!(
+        stdout(&run(&with_sas, &["count", "az://shared/by-sas.csv"])),
+        local_count
+    );
+    // The token refused on another container: one line, without the token.
+    let stderr = one_line_error(&run(&with_sas, &["count", "az://elsewhere/x.csv"]));
+    assert!(stderr.contains("az://elsewhere/x.csv: "), "{stderr}");
+    assert!(
+        !stderr.contains(&signature) && !stderr.contains(&sas),
+        "{stderr}"
+    );
+    // AZURE_STORAGE_SAS_TOKEN with the account and endpoint set one by one.
+    let out = stores
+        .command()
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING")
+        .env(
+            "AZURE_STORAGE_ACCOUNT_NAME",
+            iterable_tests::azurite::ACCOUNT,
+        )
+        .env("AZURE_STORAGE_SAS_TOKEN", &sas)
+        .env("AZURE_STORAGE_ENDPOINT", &endpoint)
+        .env("AZURE_ALLOW_HTTP", "true")
+        .args(["count", "az://shared/by-sas.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), local_count);
+    // A SAS token set on its own replaces the connection string's key: a bad one is refused.
+    let out = stores
+        .command()
+        .env(
+            "AZURE_STORAGE_SAS_TOKEN",
+            "sv=2021-08-06&sig=bm90LWEtc2lnbmF0dXJl",
+        )
+        .args(["count", "az://shared/by-sas.csv"])
+        .output()
+        .unwrap();
+    let stderr = one_line_error(&out);
+    assert!(!stderr.contains("bm90LWEtc2lnbmF0dXJl"), "{stderr}");
+    // The emulator switch: Azurite's well-known account at AZURITE_BLOB_STORAGE_URL.
+    let out = stores
+        .command()
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING")
+        .env("AZURE_STORAGE_USE_EMULATOR", "true")
+        .env("AZURITE_BLOB_STORAGE_URL", stores.azure.endpoint())
+        .args(["count", "az://shared/by-sas.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), local_count);
+    // A connection string that is not one: its settings are never shown.
+    let stderr = one_line_error(&run("AccountKey", &["count", "az://shared/by-sas.csv"]));
+    assert!(stderr.contains("Name=value"), "{stderr}");
 }

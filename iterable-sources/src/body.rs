@@ -7,7 +7,7 @@ use iterable_core::Result;
 #[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 use std::future::Future;
 use std::pin::Pin;
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 use std::time::Duration;
 
 /// The bytes of an object read over the network (HTTP(S) or S3), with what the server said
@@ -106,13 +106,13 @@ impl RemoteBody {
 }
 
 /// A remote read, chunk by chunk: what [`RemoteBody::from_chunks`] makes a stream of.
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 pub(crate) trait ChunkSource: Send + 'static {
     /// The next chunk, resuming and retrying as the client does; `None` at the end.
     fn next_chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>>> + Send;
 }
 
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 impl RemoteBody {
     /// The stream of a source's chunks. It ends after the first error, dropping the source
     /// (and its connection): a caller that reads on gets the end, not a read resumed behind
@@ -134,7 +134,7 @@ impl RemoteBody {
     }
 }
 
-#[cfg(any(feature = "http", feature = "s3"))]
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 /// The wait before the `attempt`-th retry (from 1) of a remote request: doubling from
 /// `first`, at most 20 s.
 pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {

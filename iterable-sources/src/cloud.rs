@@ -9,12 +9,17 @@
 //! | GCS | `GOOGLE_APPLICATION_CREDENTIALS` (a service-account or authorized-user file), else the application default credentials (`~/.config/gcloud/application_default_credentials.json`), else the metadata server; `GOOGLE_SERVICE_ACCOUNT` / `GOOGLE_SERVICE_ACCOUNT_KEY` (a key's path, or its JSON); `STORAGE_EMULATOR_HOST` (`host:port` or a URL: an emulator, no credentials sent) |
 //! | Azure | `AZURE_STORAGE_CONNECTION_STRING` (`AccountName`, `AccountKey`, `SharedAccessSignature`, `BlobEndpoint`, `DefaultEndpointsProtocol`, `EndpointSuffix`, `UseDevelopmentStorage`); `AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_SAS_TOKEN`, `AZURE_STORAGE_TOKEN`; the service principal's `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_TENANT_ID`, workload and managed identity; `AZURE_STORAGE_USE_EMULATOR=true` (Azurite, at `AZURITE_BLOB_STORAGE_URL` or `http://127.0.0.1:10000`) |
 //!
-//! Variables set one by one win over the connection string; an `abfss://` location's account
-//! wins over both.
+//! Variables set one by one win over the connection string: a credential set on its own
+//! replaces the connection string's, and an account other than the connection string's (set
+//! by `AZURE_STORAGE_ACCOUNT_NAME`, or named by an `abfss://` location, which wins over both)
+//! leaves the connection string out. A connection string without `AccountName` (a SAS one)
+//! is of the account its `BlobEndpoint` names. Client settings object_store reads
+//! (`AZURE_ALLOW_HTTP`, `GOOGLE_PROXY_URL`, ...) apply too.
 //!
 //! - [`CloudStore::get`] streams an object; a read cut part-way goes on with a range request
-//!   pinned to the object's ETag (object_store's retrying stream), so every byte comes once
-//!   and an object replaced in between fails loudly.
+//!   pinned to the object's ETag (object_store's retrying stream, then ours, without limit on
+//!   a read as a whole), so every byte comes once and an object replaced in between fails
+//!   loudly.
 //! - Throttling and server errors are retried with exponential backoff,
 //!   [`CloudOptions::retries`] times at most.
 //! - [`CloudStore::read_range`] reads a byte range, for formats that read at offsets.
@@ -22,7 +27,8 @@
 //! - [`CloudStore::create`] writes an object by multipart upload (GCS's XML API) or block
 //!   upload (Azure) in parts of [`CloudOptions::part_size`], four at once; the object appears
 //!   only when the upload completes, at shutdown. An error, or an upload dropped before its
-//!   shutdown, aborts it.
+//!   shutdown, aborts it: GCS drops the parts; Azure has no abort, and drops the blocks of a
+//!   blob never committed after a week.
 //!
 //! Errors name the location (`gs://bucket/key`, `az://container/key`) and never a credential.
 //!
@@ -99,6 +105,8 @@ impl CloudStore {
                 base: 2.0,
             },
             max_retries: options.retries as usize,
+            // Per request; a read that breaks off is resumed by `Read` when object_store's
+            // own resumption, bound by this, gives up.
             retry_timeout: Duration::from_secs(180),
         };
         let client = ClientOptions::new()
@@ -172,32 +180,23 @@ impl CloudStore {
         let attribute = |name: &Attribute| got.attributes.get(name).map(|v| v.to_string());
         let content_type = attribute(&Attribute::ContentType);
         let content_encoding = attribute(&Attribute::ContentEncoding);
-        let size = Some(got.meta.size);
-        let etag = got.meta.e_tag.clone();
-        let (store, located, version) = (self.store.clone(), self.located(key), etag.clone());
-        let stream = got.into_stream().then(move |chunk| {
-            let (store, path, located, etag) = (
-                store.clone(),
-                path.clone(),
-                located.clone(),
-                version.clone(),
-            );
-            async move {
-                match chunk {
-                    Ok(bytes) => Ok(bytes),
-                    Err(error) => Err(std::io::Error::other(
-                        read_error(&*store, &path, etag, &located, error).await,
-                    )),
-                }
-            }
-        });
+        let (size, etag) = (got.meta.size, got.meta.e_tag.clone());
+        let read = Read {
+            store: self.clone(),
+            located: self.located(key),
+            path,
+            etag: etag.clone(),
+            size,
+            delivered: 0,
+            body: Some(got.into_stream()),
+        };
         Ok(RemoteBody {
             content_type,
             content_encoding,
-            size,
+            size: Some(size),
             etag,
             serves_ranges: true,
-            stream: Box::pin(stream),
+            stream: RemoteBody::from_chunks(read),
         })
     }
 
@@ -332,21 +331,86 @@ impl CloudStore {
     }
 }
 
-/// The error for a read that broke off and could not go on. object_store gives up on a read
-/// whose resumption found another version of the object with the error of the cut: a look at
-/// the object tells which it was.
-async fn read_error(
-    store: &dyn ObjectStore,
-    path: &Path,
+/// One object being read. object_store resumes a cut read itself, but counts its retries
+/// over the whole read and stops resuming after its retry timeout (minutes): when it gives
+/// up, the read goes on from the last byte delivered with a request of its own, pinned to
+/// the object's ETag, [`CloudOptions::retries`] times in a row without progress at most.
+struct Read {
+    store: CloudStore,
+    located: String,
+    path: Path,
+    /// The first answer's ETag, which pins every later request to the same version.
     etag: Option<String>,
-    located: &str,
-    error: object_store::Error,
-) -> Error {
-    let now = store.head(path).await.ok().and_then(|meta| meta.e_tag);
-    if etag.is_some() && now != etag {
-        return Error::new(ErrorKind::Remote, OBJECT_CHANGED).with_location(located.to_owned());
+    size: u64,
+    delivered: u64,
+    body: Option<futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>>,
+}
+
+impl Read {
+    /// Asks for the rest of the object, of the version first read.
+    async fn resume(&mut self) -> Result<()> {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(self.delivered..self.size)),
+            if_match: self.etag.clone(),
+            ..GetOptions::default()
+        };
+        let got = (self.store.store.get_opts(&self.path, options).await)
+            .map_err(|e| store_error(&self.located, e))?;
+        // A store that ignores If-Match or Range must not splice bytes silently.
+        if self.etag.is_some() && got.meta.e_tag != self.etag {
+            return Err(Error::new(ErrorKind::Remote, OBJECT_CHANGED).with_location(&self.located));
+        }
+        if got.range.start != self.delivered {
+            let message = format!(
+                "asked for the object from byte {}, the store answered from byte {}",
+                self.delivered, got.range.start
+            );
+            return Err(Error::new(ErrorKind::Remote, message).with_location(&self.located));
+        }
+        self.body = Some(got.into_stream());
+        Ok(())
     }
-    store_error(located, error)
+}
+
+impl crate::body::ChunkSource for Read {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        let mut resumes = 0;
+        loop {
+            let Some(body) = self.body.as_mut() else {
+                if self.delivered >= self.size {
+                    return Ok(None);
+                }
+                self.resume().await?;
+                continue;
+            };
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    self.delivered += chunk.len() as u64;
+                    return Ok(Some(chunk));
+                }
+                None if self.delivered >= self.size => return Ok(None),
+                cut => {
+                    self.body = None;
+                    resumes += 1;
+                    if resumes > self.store.options.retries {
+                        let why = match cut {
+                            Some(Err(error)) => format!(": {}", crate::body::causes(&error)),
+                            _ => String::new(),
+                        };
+                        let message = format!(
+                            "the read keeps breaking off (at byte {}){why}",
+                            self.delivered
+                        );
+                        return Err(
+                            Error::new(ErrorKind::Remote, message).with_location(&self.located)
+                        );
+                    }
+                    let wait = crate::body::backoff(self.store.options.backoff, resumes);
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
 }
 
 /// What a read pinned to an ETag says when the object was replaced under it.
@@ -363,40 +427,67 @@ fn store_error(location: &str, error: object_store::Error) -> Error {
     Error::new(ErrorKind::Remote, message).with_location(location.to_owned())
 }
 
-/// A GCS client for `bucket`. `STORAGE_EMULATOR_HOST` sends it to an emulator, unsigned.
+/// The process's variables whose names start with `prefix`, their names in lower case (as
+/// object_store's configuration keys): those whose name or value is not UTF-8 are left out,
+/// as object_store's own `from_env` leaves them.
+#[cfg(any(feature = "gcs", feature = "azure"))]
+fn variables(prefix: &str) -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value))
+        .collect()
+}
+
+/// A GCS client for `bucket`, configured from the `GOOGLE_*` variables, the application
+/// default credentials or the metadata server. `STORAGE_EMULATOR_HOST` sends it to an
+/// emulator, unsigned.
 #[cfg(feature = "gcs")]
 fn gcs(
     bucket: &str,
     retry: RetryConfig,
     client: ClientOptions,
 ) -> Result<object_store::gcp::GoogleCloudStorage> {
-    let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-        .with_bucket_name(bucket)
-        .with_retry(retry);
-    let emulator = std::env::var("STORAGE_EMULATOR_HOST").ok();
-    match emulator.as_deref().filter(|host| !host.is_empty()) {
-        Some(host) => {
-            let url = match host.contains("://") {
-                true => host.trim_end_matches('/').to_owned(),
-                false => format!("http://{host}"),
-            };
-            // No credential goes to an emulator. (object_store's uploads fetch one even with
-            // `skip_signature`, from the metadata server: an empty one stands in.)
-            let none = object_store::gcp::GcpCredential {
-                bearer: String::new(),
-            };
-            builder = builder
-                .with_base_url(&url)
-                .with_skip_signature(true)
-                .with_credentials(Arc::new(object_store::StaticCredentialProvider::new(none)))
-                .with_client_options(client.with_allow_http(url.starts_with("http://")));
+    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+    // Ours first, so that the variables' client settings (a proxy, say) win.
+    let mut builder = GoogleCloudStorageBuilder::new().with_client_options(client);
+    if let Ok(path) = std::env::var("SERVICE_ACCOUNT") {
+        builder = builder.with_service_account_path(path);
+    }
+    for (name, value) in variables("GOOGLE_") {
+        if let Ok(key) = name.parse::<GoogleConfigKey>() {
+            builder = builder.with_config(key, value);
         }
-        None => builder = builder.with_client_options(client),
+    }
+    builder = builder.with_bucket_name(bucket).with_retry(retry);
+    let emulator = std::env::var("STORAGE_EMULATOR_HOST").ok();
+    if let Some(host) = emulator.as_deref().filter(|host| !host.is_empty()) {
+        let url = match host.contains("://") {
+            true => host.trim_end_matches('/').to_owned(),
+            false => format!("http://{host}"),
+        };
+        // No credential goes to an emulator. (object_store's uploads fetch one even with
+        // `skip_signature`, from the metadata server: an empty one stands in.)
+        let none = object_store::gcp::GcpCredential {
+            bearer: String::new(),
+        };
+        let plain_http = url.starts_with("http://").to_string();
+        builder = builder
+            .with_base_url(&url)
+            .with_skip_signature(true)
+            .with_credentials(Arc::new(object_store::StaticCredentialProvider::new(none)))
+            .with_config(
+                GoogleConfigKey::Client(object_store::ClientConfigKey::AllowHttp),
+                plain_http,
+            );
     }
     builder.build().map_err(configuration_error)
 }
 
-/// An Azure client for `container`, of `account` when the location names it.
+/// An Azure client for `container`, of `account` when the location names it, configured from
+/// `AZURE_STORAGE_CONNECTION_STRING` and the `AZURE_*` variables, which win over it: a
+/// credential set on its own replaces the connection string's, and an account named other
+/// than the connection string's leaves the connection string out.
 #[cfg(feature = "azure")]
 fn azure(
     account: Option<&str>,
@@ -404,23 +495,59 @@ fn azure(
     retry: RetryConfig,
     client: ClientOptions,
 ) -> Result<object_store::azure::MicrosoftAzure> {
-    use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-    let mut builder = MicrosoftAzureBuilder::new();
-    let mut plain_http = false;
-    if let Ok(text) = std::env::var("AZURE_STORAGE_CONNECTION_STRING") {
-        let settings = ConnectionString::parse(&text)?;
-        plain_http = settings.plain_http;
-        for (key, value) in settings.config {
-            builder = builder.with_config(key, value);
+    use object_store::azure::{AzureConfigKey as Key, MicrosoftAzureBuilder};
+    let connection = match std::env::var_os("AZURE_STORAGE_CONNECTION_STRING") {
+        Some(text) => Some(ConnectionString::parse(text.to_str().ok_or_else(
+            || {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    "AZURE_STORAGE_CONNECTION_STRING is not UTF-8",
+                )
+            },
+        )?)?),
+        None => None,
+    };
+    let settings: Vec<(Key, String)> = variables("AZURE_")
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.parse::<Key>().ok()?, value)))
+        .collect();
+    let is_credential = |key: &Key| {
+        matches!(
+            key,
+            Key::AccessKey
+                | Key::SasKey
+                | Key::Token
+                | Key::ClientId
+                | Key::ClientSecret
+                | Key::FederatedTokenFile
+                | Key::UseAzureCli
+                | Key::MsiEndpoint
+        )
+    };
+    let has_credential = settings.iter().any(|(key, _)| is_credential(key));
+    let named = account.map(str::to_owned).or_else(|| {
+        settings
+            .iter()
+            .find(|(key, _)| matches!(key, Key::AccountName))
+            .map(|(_, name)| name.clone())
+    });
+    // Ours first, so that the variables' client settings (a proxy, say) win.
+    let mut builder = MicrosoftAzureBuilder::new().with_client_options(client);
+    if let Some(connection) = connection
+        && (named.is_none() || connection.account.is_none() || named == connection.account)
+    {
+        for (key, value) in connection.config {
+            if !(has_credential && is_credential(&key)) {
+                builder = builder.with_config(key, value);
+            }
+        }
+        if connection.plain_http {
+            let plain = Key::Client(object_store::ClientConfigKey::AllowHttp);
+            builder = builder.with_config(plain, "true");
         }
     }
-    // The variables set one by one win over the connection string.
-    for (key, value) in std::env::vars() {
-        if key.starts_with("AZURE_")
-            && let Ok(key) = key.to_ascii_lowercase().parse::<AzureConfigKey>()
-        {
-            builder = builder.with_config(key, value);
-        }
+    for (key, value) in settings {
+        builder = builder.with_config(key, value);
     }
     if let Ok(endpoint) = std::env::var("MSI_ENDPOINT") {
         builder = builder.with_msi_endpoint(endpoint);
@@ -431,7 +558,6 @@ fn azure(
     builder
         .with_container_name(container)
         .with_retry(retry)
-        .with_client_options(client.with_allow_http(plain_http))
         .build()
         .map_err(configuration_error)
 }
@@ -441,6 +567,8 @@ fn azure(
 #[cfg(feature = "azure")]
 struct ConnectionString {
     config: Vec<(object_store::azure::AzureConfigKey, String)>,
+    /// The account it is of: its `AccountName`, or the one its endpoint names.
+    account: Option<String>,
     /// Whether the endpoint is plain `http://` (an emulator's).
     plain_http: bool,
 }
@@ -487,10 +615,36 @@ impl ConnectionString {
         });
         if let Some(endpoint) = endpoint {
             plain_http |= endpoint.starts_with("http://");
+            // Without an AccountName (a SAS connection string), the endpoint names the account,
+            // as the Azure SDKs read it: `https://ACCOUNT.blob...`, or an emulator's
+            // `http://127.0.0.1:10000/ACCOUNT`.
+            if account.is_none() {
+                account = account_of_endpoint(&endpoint);
+                if let Some(account) = &account {
+                    config.push((Key::AccountName, account.clone()));
+                }
+            }
             config.push((Key::Endpoint, endpoint));
         }
-        Ok(ConnectionString { config, plain_http })
+        Ok(ConnectionString {
+            config,
+            account,
+            plain_http,
+        })
     }
+}
+
+/// The account a blob endpoint names: the first label of `ACCOUNT.blob.HOST`, else the first
+/// segment of its path (path-style, as emulators serve).
+#[cfg(feature = "azure")]
+fn account_of_endpoint(endpoint: &str) -> Option<String> {
+    let (_, host, path) = crate::location::url_parts(endpoint);
+    let host = host.split(':').next().unwrap_or(host);
+    let named = match host.split_once(".blob.") {
+        Some((account, _)) => account,
+        None => path.trim_start_matches('/').split('/').next().unwrap_or(""),
+    };
+    (!named.is_empty()).then(|| named.to_owned())
 }
 
 /// The error for a client that cannot be configured: object_store's words, which name the
@@ -544,6 +698,15 @@ mod tests {
                     "https://acct.blob.core.chinacloudapi.cn".to_owned()
                 ),
             ]
+        );
+        let sas_only =
+            read("BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=1");
+        assert_eq!(sas_only.config[1], (Key::AccountName, "acct".to_owned()));
+        let emulated =
+            read("BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;SharedAccessSignature=s");
+        assert_eq!(
+            emulated.config[1],
+            (Key::AccountName, "devstoreaccount1".to_owned())
         );
         let default = read("AccountName=acct;AccountKey=k==");
         assert_eq!(

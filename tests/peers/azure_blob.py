@@ -5,11 +5,14 @@ that AZURE_STORAGE_CONNECTION_STRING names (Azurite in the tests).
     azure_blob.py put CONTAINER BLOB FILE    uploads FILE as BLOB
     azure_blob.py get CONTAINER BLOB FILE    downloads BLOB into FILE
     azure_blob.py list CONTAINER             prints the container's blob names, one a line
+    azure_blob.py sas CONTAINER              prints a shared access signature for the
+                                             container (read, write, list, delete; an hour)
 """
+import datetime
 import os
 import sys
 
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 
 def main():
@@ -28,6 +31,14 @@ def main():
     elif command == "list":
         for blob in service.get_container_client(container).list_blobs():
             print(blob.name)
+    elif command == "sas":
+        print(generate_container_sas(
+            service.account_name,
+            container,
+            account_key=service.credential.account_key,
+            permission=ContainerSasPermissions(read=True, write=True, list=True, delete=True, create=True, add=True),
+            expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1),
+        ))
     else:
         raise SystemExit(f"unknown command {command}")
 

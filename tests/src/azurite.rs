@@ -40,13 +40,16 @@ impl Azurite {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        // It says where it listens: "... successfully listens on http://127.0.0.1:PORT".
-        let said = BufReader::new(child.stdout.take().expect("its output"));
+        // It says where it listens (Azurite 3.37: "Azurite Blob service successfully listens
+        // on http://127.0.0.1:PORT"), the port it was given when asked for port 0.
+        let mut said = BufReader::new(child.stdout.take().expect("its output")).lines();
         let endpoint = said
-            .lines()
+            .by_ref()
             .map_while(std::result::Result::ok)
             .find_map(|line| line.split("listens on ").nth(1).map(str::to_owned))
             .unwrap_or_else(|| panic!("{} did not start", program.display()));
+        // What it says later is read and dropped: a closed pipe would stop it.
+        std::thread::spawn(move || said.for_each(drop));
         Some(Azurite {
             child,
             endpoint: endpoint.trim().trim_end_matches('/').to_owned(),
@@ -61,12 +64,17 @@ impl Azurite {
 
     /// The connection string of the emulator's account, as Azure's tools take it.
     pub fn connection_string(&self) -> String {
-        format!(
-            "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};\
-             BlobEndpoint={}/{ACCOUNT};",
-            self.endpoint
-        )
+        connection_string(&self.endpoint)
     }
+}
+
+/// The connection string of the emulator's account served at `endpoint`
+/// (`http://127.0.0.1:PORT`: Azurite's, or a proxy's in front of it).
+pub fn connection_string(endpoint: &str) -> String {
+    format!(
+        "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};\
+         BlobEndpoint={endpoint}/{ACCOUNT};"
+    )
 }
 
 impl Drop for Azurite {

@@ -87,6 +87,22 @@ impl S3Server {
         S3Server::start_serving(parent, false)
     }
 
+    /// Starts a proxy in front of the HTTP server at `upstream` (`http://127.0.0.1:PORT`),
+    /// which passes every request on and adds the faults asked for: cut bodies, failing
+    /// parts (S3's `partNumber=`, Azure's `comp=block`), `503` answers, latency. Its paths are
+    /// the upstream's (Azurite's: `/account/container/blob`: ask for faults with the bucket
+    /// `account/container`).
+    pub fn proxy_in(parent: &Path, upstream: &str) -> S3Server {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        let backend = Backend::Proxy {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: Box::new(client),
+        };
+        S3Server::start_with(parent, backend, true)
+    }
+
     fn start_serving(parent: &Path, signed: bool) -> S3Server {
         let root = tempfile::tempdir_in(parent).expect("a temporary folder");
         let fs = s3s_fs::FileSystem::new(root.path()).expect("an s3s-fs root");
@@ -95,7 +111,17 @@ impl S3Server {
             true => builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY)),
             false => builder.set_access(Anyone),
         }
-        let service = builder.build();
+        S3Server::start_with_root(root, Backend::S3(builder.build()), signed)
+    }
+
+    /// `signed`: whether requests keep their credentials (else they are dropped, as an
+    /// emulator ignores them).
+    fn start_with(parent: &Path, backend: Backend, signed: bool) -> S3Server {
+        let root = tempfile::tempdir_in(parent).expect("a temporary folder");
+        S3Server::start_with_root(root, backend, signed)
+    }
+
+    fn start_with_root(root: tempfile::TempDir, service: Backend, signed: bool) -> S3Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         listener
             .set_nonblocking(true)
@@ -251,9 +277,48 @@ impl Drop for S3Server {
     }
 }
 
+/// What answers the requests the faults let through.
+#[derive(Clone)]
+enum Backend {
+    /// The S3 service, over the server's folder.
+    S3(S3Service),
+    /// Another server, the requests passed on to it.
+    Proxy {
+        upstream: String,
+        client: Box<
+            hyper_util::client::legacy::Client<
+                hyper_util::client::legacy::connect::HttpConnector,
+                hyper::body::Incoming,
+            >,
+        >,
+    },
+}
+
+impl Backend {
+    async fn call(
+        &self,
+        request: http::Request<hyper::body::Incoming>,
+    ) -> Result<Response, s3s::HttpError> {
+        match self {
+            Backend::S3(service) => hyper::service::Service::call(service, request).await,
+            Backend::Proxy { upstream, client } => {
+                let (mut parts, body) = request.into_parts();
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                parts.uri = format!("{upstream}{path}")
+                    .parse()
+                    .expect("an upstream URI");
+                match client.request(http::Request::from_parts(parts, body)).await {
+                    Ok(response) => Ok(response.map(s3s::Body::http_body_unsync)),
+                    Err(error) => Ok(error_answer(502, "BadGateway", &error.to_string())),
+                }
+            }
+        }
+    }
+}
+
 async fn serve(
     listener: std::net::TcpListener,
-    service: S3Service,
+    service: Backend,
     faults: Arc<Faults>,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -283,7 +348,7 @@ async fn serve(
 type Response = http::Response<s3s::Body>;
 
 async fn answer(
-    service: &S3Service,
+    service: &Backend,
     faults: &Faults,
     mut request: http::Request<hyper::body::Incoming>,
 ) -> Result<Response, s3s::HttpError> {
@@ -300,7 +365,7 @@ async fn answer(
         && request
             .uri()
             .query()
-            .is_some_and(|q| q.contains("partNumber="));
+            .is_some_and(|q| q.contains("partNumber=") || q.contains("comp=block&"));
     let is_abort = request.method() == http::Method::DELETE
         && request
             .uri()
@@ -348,7 +413,7 @@ async fn answer(
             "The test server failed the part.",
         ));
     }
-    let response = hyper::service::Service::call(service, request).await?;
+    let response = service.call(request).await?;
     if let Some(bytes) = replacement {
         // A new file under the name: the answer being sent keeps reading the old one.
         let target = faults.root.join(path.trim_start_matches('/'));

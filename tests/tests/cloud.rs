@@ -18,7 +18,7 @@ use common::{ADAPTERS, tokio_runtime};
 use iterable_core::{ErrorKind, Record, Value};
 use iterable_formats::{Format, WriteOptions};
 use iterable_sync::ConvertOptions;
-use iterable_tests::azurite::{ACCOUNT_KEY, Azurite};
+use iterable_tests::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite};
 use iterable_tests::s3_server::S3Server;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -26,7 +26,10 @@ use std::sync::OnceLock;
 /// The two servers.
 struct Stores {
     gcs: S3Server,
-    /// Running while the tests run; reached through the environment and the Python peer.
+    /// A proxy in front of Azurite, with faults on demand: every Azure request goes through
+    /// it (paths `/devstoreaccount1/CONTAINER/BLOB`).
+    azure_faults: S3Server,
+    /// Running while the tests run.
     _azure: Azurite,
 }
 
@@ -45,11 +48,17 @@ fn stores() -> &'static Stores {
                 unsafe { std::env::remove_var(name) };
             }
         }
+        let azure_faults = S3Server::proxy_in(parent, azure.endpoint());
+        let through_faults = iterable_tests::azurite::connection_string(azure_faults.endpoint());
         unsafe {
             std::env::set_var("STORAGE_EMULATOR_HOST", gcs.endpoint());
-            std::env::set_var("AZURE_STORAGE_CONNECTION_STRING", azure.connection_string());
+            std::env::set_var("AZURE_STORAGE_CONNECTION_STRING", through_faults);
         }
-        Stores { gcs, _azure: azure }
+        Stores {
+            gcs,
+            azure_faults,
+            _azure: azure,
+        }
     })
 }
 
@@ -262,9 +271,17 @@ fn a_dropped_or_failed_write_leaves_no_object() {
             let location = format!("{store}://aborts/tokio.jsonl");
             let mut writer = iterable_tokio::create(&location).await.unwrap();
             writer.write_bulk(&records).await.unwrap();
+            drop(writer); // aborts in the background, on this runtime
+            for _ in 0..100 {
+                if store == "az" || stores.gcs.aborts("aborts", "tokio.jsonl") > 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         });
     }
     assert_eq!(stores.gcs.aborts("aborts", "dropped.jsonl"), 1);
+    assert_eq!(stores.gcs.aborts("aborts", "tokio.jsonl"), 1);
     // A part the server keeps failing: the error names the object, nothing appears.
     stores.gcs.fail_parts("aborts", "failing.jsonl", 100);
     let mut writer = iterable_sync::create("gs://aborts/failing.jsonl").unwrap();
@@ -400,4 +417,95 @@ fn a_parquet_object_is_read_by_ranges_in_every_adapter() {
             }
         }
     });
+}
+
+#[test]
+fn an_azure_read_cut_part_way_resumes_and_throttling_is_retried() {
+    let stores = stores();
+    let faults = &stores.azure_faults;
+    let (csv, expected) = csv_rows(30_000);
+    let object = gzip(&csv);
+    stores.container("azcuts");
+    stores.put_blob("azcuts", "data.csv.gz", &object);
+    let bucket = format!("{ACCOUNT}/azcuts");
+    for adapter in ADAPTERS {
+        let size = object.len() as u64;
+        faults.cut(&bucket, "data.csv.gz", &[1, 70_001, size / 2]);
+        let records = read_with(adapter, "az://azcuts/data.csv.gz")
+            .unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        assert_eq!(faults.pending_cuts(&bucket, "data.csv.gz"), 0, "{adapter}");
+        assert!(records == expected, "{adapter}: records differ");
+    }
+    faults.slow_down(&bucket, "data.csv.gz", 3);
+    assert_eq!(
+        read_with("sync", "az://azcuts/data.csv.gz").unwrap(),
+        expected
+    );
+    faults.slow_down(&bucket, "data.csv.gz", 50);
+    let error = read_with("tokio", "az://azcuts/data.csv.gz").expect_err("throttled");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("az://azcuts/data.csv.gz: "),
+        "{message}"
+    );
+    assert!(message.contains("503"), "{message}");
+    assert!(!message.contains(ACCOUNT_KEY), "{message}");
+}
+
+#[test]
+fn an_azure_block_that_keeps_failing_fails_the_write_and_commits_nothing() {
+    let stores = stores();
+    stores.container("azfails");
+    let records = many_records(150_000); // two blocks and more
+    let bucket = format!("{ACCOUNT}/azfails");
+    // Failing a few times is retried: the blob is written whole.
+    stores.azure_faults.fail_parts(&bucket, "retried.jsonl", 2);
+    let mut writer = iterable_sync::create("az://azfails/retried.jsonl").unwrap();
+    writer.write_bulk(&records).unwrap();
+    writer.finish().unwrap();
+    assert!(stores.blob("azfails", "retried.jsonl") == jsonl(&records));
+    stores
+        .azure_faults
+        .fail_parts(&bucket, "failing.jsonl", 1_000);
+    for adapter in ["sync", "tokio", "smol"] {
+        let outcome = common::write_with(
+            adapter,
+            "az://azfails/failing.jsonl",
+            &Default::default(),
+            &records,
+        );
+        let message = outcome.expect_err(adapter).to_string();
+        assert!(
+            message.starts_with("az://azfails/failing.jsonl: "),
+            "{message}"
+        );
+        assert!(!message.contains(ACCOUNT_KEY), "{message}");
+    }
+    assert_eq!(stores.blobs("azfails"), ["retried.jsonl"]);
+}
+
+#[test]
+fn a_gcs_read_cut_more_often_than_its_retries_goes_on_while_it_makes_progress() {
+    let gcs = &stores().gcs;
+    let (csv, expected) = csv_rows(30_000);
+    gcs.put("many-cuts", "data.csv", &csv);
+    // Twenty cuts, 40 KB apart: object_store gives up after its five retries, and the read
+    // goes on with requests of its own.
+    gcs.cut("many-cuts", "data.csv", &[40_000; 20]);
+    let records = read_with("tokio", "gs://many-cuts/data.csv").unwrap();
+    assert_eq!(gcs.pending_cuts("many-cuts", "data.csv"), 0);
+    assert!(records == expected, "records differ");
+    // Cut after 10 bytes, then before any byte every time: no progress, so it ends.
+    let mut cuts = vec![10];
+    cuts.extend([0; 200]);
+    gcs.cut("many-cuts", "data.csv", &cuts);
+    let message = read_with("sync", "gs://many-cuts/data.csv")
+        .expect_err("no progress")
+        .to_string();
+    assert!(
+        message.starts_with("gs://many-cuts/data.csv: "),
+        "{message}"
+    );
+    assert!(message.contains("connection closed"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
 }
