@@ -53,6 +53,7 @@
 pub mod framed;
 mod runtime;
 
+use iterable_adapter::Runtime as _;
 pub use iterable_adapter::{
     ConvertOptions, ConvertStats, Converted, DynRead, DynWrite, ReadStats, Reader, Writer,
     from_stream,
@@ -86,7 +87,8 @@ pub async fn open(location: &str) -> Result<Reader> {
 
 /// Opens a location with options: format, CSV dialect, record size limit, error policy.
 pub async fn open_with(location: &str, options: &ReadOptions) -> Result<Reader> {
-    iterable_adapter::open_with(&Tokio::default(), location, options).await
+    // The reader's requests (a Parquet object's ranges, say) share one client.
+    iterable_adapter::open_with(&Tokio::default().sharing_clients(), location, options).await
 }
 
 /// Reads records from any `tokio::io::AsyncRead`. Without a format in `options`, it is
@@ -134,7 +136,7 @@ pub async fn create(location: &str) -> Result<Writer> {
 
 /// Creates a location for writing with options: format, CSV dialect, compression.
 pub async fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
-    iterable_adapter::create_with(&Tokio::default(), location, options).await
+    iterable_adapter::create_with(&Tokio::default().sharing_clients(), location, options).await
 }
 
 /// Writes records to any `tokio::io::AsyncWrite`, in the format the options name; `finish`
@@ -150,7 +152,7 @@ where
 /// unless the options give them. The target is written atomically. Progress goes to
 /// `options.progress`.
 pub async fn convert(source: &str, target: &str, options: &ConvertOptions) -> Result<ConvertStats> {
-    iterable_adapter::convert(&Tokio::default(), source, target, options).await
+    iterable_adapter::convert(&Tokio::default().sharing_clients(), source, target, options).await
 }
 
 /// Converts each input (paths or glob patterns; with feature `s3`, also
@@ -198,7 +200,14 @@ where
     Fut: Future<Output = Result<I>>,
     I: IntoIterator<Item = Record>,
 {
-    iterable_adapter::pipeline(&Tokio::default(), source, transform, target, options).await
+    iterable_adapter::pipeline(
+        &Tokio::default().sharing_clients(),
+        source,
+        transform,
+        target,
+        options,
+    )
+    .await
 }
 
 /// The tables and views of a database location (`postgres://...`, feature `postgres`;

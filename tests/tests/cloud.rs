@@ -509,3 +509,24 @@ fn a_gcs_read_cut_more_often_than_its_retries_goes_on_while_it_makes_progress() 
     assert!(message.contains("connection closed"), "{message}");
     assert!(!message.contains('\n'), "{message}");
 }
+
+#[test]
+fn a_tokio_reader_of_a_parquet_object_reads_its_ranges_through_one_client() {
+    let gcs = &stores().gcs;
+    let records = many_records(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("groups.parquet");
+    let options = common::write_options(&[("row_group_size", "500")]);
+    common::write_with("sync", local.to_str().unwrap(), &options, &records).unwrap();
+    gcs.put(
+        "one-client",
+        "groups.parquet",
+        &std::fs::read(&local).unwrap(),
+    );
+    let before = gcs.connections();
+    let back = read_with("tokio", "gs://one-client/groups.parquet").unwrap();
+    assert!(back == records, "records differ");
+    // Forty row groups, a request or more each: a client each would connect forty times.
+    let connections = gcs.connections() - before;
+    assert!(connections <= 5, "{connections} connections");
+}
