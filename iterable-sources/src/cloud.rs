@@ -112,24 +112,24 @@ impl CloudStore {
         let client = ClientOptions::new()
             .with_timeout_disabled()
             .with_read_timeout(options.read_timeout);
-        let (store, shown): (Result<Arc<dyn ObjectStore>>, String) = match location {
+        // `gs://bucket`, `az://container`: what names the store's objects in messages.
+        let shown = location.with_object_key(String::new()).to_string();
+        let shown = shown.trim_end_matches('/').to_owned();
+        let store: Result<Arc<dyn ObjectStore>> = match location {
             #[cfg(feature = "gcs")]
-            crate::Location::Gcs { bucket, .. } => (
-                gcs(bucket, retry, client).map(|s| Arc::new(s) as _),
-                format!("gs://{bucket}"),
-            ),
+            crate::Location::Gcs { bucket, .. } => {
+                gcs(bucket, retry, client).map(|s| Arc::new(s) as _)
+            }
             #[cfg(feature = "azure")]
             crate::Location::Azure {
-                account, container, ..
-            } => (
-                azure(account.as_deref(), container, retry, client).map(|s| Arc::new(s) as _),
-                match account {
-                    Some(account) => {
-                        format!("abfss://{container}@{account}.dfs.core.windows.net")
-                    }
-                    None => format!("az://{container}"),
-                },
-            ),
+                account,
+                suffix,
+                container,
+                ..
+            } => {
+                let account = account.as_deref().map(|name| (name, suffix.as_deref()));
+                azure(account, container, retry, client).map(|s| Arc::new(s) as _)
+            }
             other => return Err(crate::remote::unsupported(other)),
         };
         let store = store.map_err(|e| e.with_location(shown.clone()))?;
@@ -484,13 +484,14 @@ fn gcs(
     builder.build().map_err(configuration_error)
 }
 
-/// An Azure client for `container`, of `account` when the location names it, configured from
+/// An Azure client for `container`, of `account` (its name and endpoint suffix, when not the
+/// public cloud's) when the location names it, configured from
 /// `AZURE_STORAGE_CONNECTION_STRING` and the `AZURE_*` variables, which win over it: a
 /// credential set on its own replaces the connection string's, and an account named other
 /// than the connection string's leaves the connection string out.
 #[cfg(feature = "azure")]
 fn azure(
-    account: Option<&str>,
+    account: Option<(&str, Option<&str>)>,
     container: &str,
     retry: RetryConfig,
     client: ClientOptions,
@@ -525,7 +526,7 @@ fn azure(
         )
     };
     let has_credential = settings.iter().any(|(key, _)| is_credential(key));
-    let named = account.map(str::to_owned).or_else(|| {
+    let named = account.map(|(name, _)| name.to_owned()).or_else(|| {
         settings
             .iter()
             .find(|(key, _)| matches!(key, Key::AccountName))
@@ -552,8 +553,11 @@ fn azure(
     if let Ok(endpoint) = std::env::var("MSI_ENDPOINT") {
         builder = builder.with_msi_endpoint(endpoint);
     }
-    if let Some(account) = account {
-        builder = builder.with_account(account);
+    if let Some((name, suffix)) = account {
+        builder = builder.with_account(name);
+        if let Some(suffix) = suffix {
+            builder = builder.with_endpoint(format!("https://{name}.blob.{suffix}"));
+        }
     }
     builder
         .with_container_name(container)

@@ -39,10 +39,14 @@ pub enum Location {
     },
     /// A blob in Azure Blob Storage, `az://container/key` (or `azure://`), the account from
     /// the environment ([`crate::cloud`]), or
-    /// `abfss://container@account.dfs.core.windows.net/key` (or `abfs://`), which names it.
+    /// `abfss://container@account.dfs.core.windows.net/key` (or `abfs://`, or `.blob.`), which
+    /// names it (and a sovereign cloud by its endpoint suffix: `core.chinacloudapi.cn`).
     Azure {
         /// The storage account, when the location names it.
         account: Option<String>,
+        /// The endpoint suffix of the account's host when it is not the public cloud's
+        /// (`core.windows.net`): a sovereign cloud's, as `core.chinacloudapi.cn`.
+        suffix: Option<String>,
         /// The container.
         container: String,
         /// The blob's name.
@@ -86,14 +90,16 @@ impl Location {
                 }
                 "az" | "azure" | "abfs" | "abfss" => {
                     let (container, key) = bucket_and_key(rest, text, "az://container/key")?;
-                    let (container, account) = match container.split_once('@') {
+                    let (container, account, suffix) = match container.split_once('@') {
                         Some((container, host)) => {
-                            (container.to_owned(), Some(account_of(host, text)?))
+                            let (account, suffix) = account_of(host, text)?;
+                            (container.to_owned(), Some(account), suffix)
                         }
-                        None => (container, None),
+                        None => (container, None, None),
                     };
                     return Ok(Location::Azure {
                         account,
+                        suffix,
                         container,
                         key,
                     });
@@ -235,11 +241,13 @@ impl fmt::Debug for Location {
                 .finish(),
             Location::Azure {
                 account,
+                suffix,
                 container,
                 key,
             } => f
                 .debug_struct("Azure")
                 .field("account", account)
+                .field("suffix", suffix)
                 .field("container", container)
                 .field("key", key)
                 .finish(),
@@ -266,15 +274,17 @@ impl fmt::Display for Location {
                 account: None,
                 container,
                 key,
+                ..
             } => write!(f, "az://{container}/{key}"),
             Location::Azure {
                 account: Some(account),
+                suffix,
                 container,
                 key,
-            } => write!(
-                f,
-                "abfss://{container}@{account}.dfs.core.windows.net/{key}"
-            ),
+            } => {
+                let suffix = suffix.as_deref().unwrap_or(PUBLIC_AZURE);
+                write!(f, "abfss://{container}@{account}.dfs.{suffix}/{key}")
+            }
             Location::Database { url, options } => {
                 f.write_str(&database_url_shown(url))?;
                 let table = options.iter().find(|(k, _)| k == "table");
@@ -301,16 +311,24 @@ fn bucket_and_key(rest: &str, text: &str, form: &str) -> Result<(String, String)
     Ok((bucket.to_owned(), key.to_owned()))
 }
 
-/// The storage account of `abfss://container@HOST/...`: HOST is
-/// `account.dfs.core.windows.net` (or `.blob.`).
-fn account_of(host: &str, text: &str) -> Result<String> {
-    match host.split_once('.') {
-        Some((account, "dfs.core.windows.net" | "blob.core.windows.net"))
-            if !account.is_empty() =>
-        {
-            Ok(account.to_owned())
-        }
-        _ => Err(Error::new(
+/// The endpoint suffix of Azure's public cloud.
+const PUBLIC_AZURE: &str = "core.windows.net";
+
+/// The storage account of `abfss://container@HOST/...`, and the endpoint suffix when it is
+/// not the public cloud's: HOST is `account.dfs.SUFFIX` (or `.blob.`).
+fn account_of(host: &str, text: &str) -> Result<(String, Option<String>)> {
+    let parts = host.split_once('.').and_then(|(account, rest)| {
+        let suffix = rest
+            .strip_prefix("dfs.")
+            .or_else(|| rest.strip_prefix("blob."))?;
+        (!account.is_empty() && suffix.contains('.')).then_some((account, suffix))
+    });
+    match parts {
+        Some((account, suffix)) => Ok((
+            account.to_owned(),
+            (suffix != PUBLIC_AZURE).then(|| suffix.to_owned()),
+        )),
+        None => Err(Error::new(
             ErrorKind::InvalidRecord,
             "an abfss:// location is abfss://container@account.dfs.core.windows.net/path",
         )
@@ -403,6 +421,7 @@ mod tests {
             azure,
             Location::Azure {
                 account: Some("acct".into()),
+                suffix: None,
                 container: "box".into(),
                 key: "d/x.parquet".into()
             }
@@ -412,6 +431,12 @@ mod tests {
         let az = Location::parse("azure://box/a.csv").unwrap();
         assert_eq!(az.to_string(), "az://box/a.csv");
         assert_eq!(Location::parse(&az.as_written()).unwrap(), az);
+        let china = Location::parse("abfs://box@acct.blob.core.chinacloudapi.cn/x.csv").unwrap();
+        assert_eq!(
+            china.as_written(),
+            "abfss://box@acct.dfs.core.chinacloudapi.cn/x.csv"
+        );
+        assert_eq!(Location::parse(&china.as_written()).unwrap(), china);
         for bad in ["gs://bucket", "az:///k", "abfss://box@elsewhere.example/k"] {
             assert!(Location::parse(bad).is_err(), "{bad}");
         }
