@@ -248,3 +248,98 @@ fn azure_takes_a_sas_token_or_the_emulator_switch_as_its_tools_do() {
     let stderr = one_line_error(&run("AccountKey", &["count", "az://shared/by-sas.csv"]));
     assert!(stderr.contains("Name=value"), "{stderr}");
 }
+
+#[test]
+fn gcs_signs_with_a_service_account_key_and_shares_one_client() {
+    let stores = Stores::start();
+    for i in 0..6 {
+        stores
+            .gcs
+            .put("many", &format!("in/{i}.jsonl"), b"{\"a\":1}\n");
+    }
+    // A service account's key, as the console gives one, here pointed at the test server.
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let email = "reader@iterable-tests.iam.gserviceaccount.com";
+    let key = format!(
+        r#"{{"type": "service_account", "private_key_id": "key-1", "private_key": {:?}, "client_email": "{email}", "gcs_base_url": "{}"}}"#,
+        std::fs::read_to_string(&pem).unwrap(),
+        stores.gcs.endpoint()
+    );
+    let key_file = dir.path().join("service-account.json");
+    std::fs::write(&key_file, key).unwrap();
+    let signed = || {
+        let mut command = stores.command();
+        command
+            .env_remove("STORAGE_EMULATOR_HOST")
+            .env("GOOGLE_SERVICE_ACCOUNT", &key_file)
+            .env("GOOGLE_ALLOW_HTTP", "true"); // the test server speaks plain HTTP
+        command
+    };
+    let before = stores.gcs.connections();
+    let out = signed()
+        .args([
+            "convert",
+            "--to",
+            "csv",
+            "--jobs",
+            "2",
+            "gs://many/in/*.jsonl",
+            "gs://many/out/",
+        ])
+        .output()
+        .unwrap();
+    stdout(&out);
+    for i in 0..6 {
+        let written = stores.gcs.object("many", &format!("out/{i}.csv"));
+        assert_eq!(written.as_deref(), Some(&b"a\n1\n"[..]));
+    }
+    // A list, six reads and six writes through one client.
+    let connections = stores.gcs.connections() - before;
+    assert!(connections <= 4, "{connections} connections");
+    // The requests carried a token the key signed: a JWT naming the account and the key.
+    let token = stores
+        .gcs
+        .last_authorization()
+        .expect("an Authorization header");
+    let jwt = token.strip_prefix("Bearer ").expect("a bearer token");
+    let part = |n: usize| {
+        use base64::Engine;
+        let text = jwt.split('.').nth(n).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    assert!(part(0).contains(r#""kid":"key-1""#), "{}", part(0));
+    assert!(
+        part(1).contains(&format!(r#""iss":"{email}""#)),
+        "{}",
+        part(1)
+    );
+    // A credentials file that is not there: one line naming the location.
+    let out = signed()
+        .env("GOOGLE_SERVICE_ACCOUNT", dir.path().join("missing.json"))
+        .args(["count", "gs://many/in/0.jsonl"])
+        .output()
+        .unwrap();
+    let stderr = one_line_error(&out);
+    assert!(stderr.starts_with("iterable: gs://many"), "{stderr}");
+}

@@ -43,6 +43,8 @@ struct Faults {
     root: PathBuf,
     /// Whether credentials are ignored, as an emulator's are (a GCS client's bearer token).
     unsigned: bool,
+    /// The `Authorization` of the last request that had one.
+    last_authorization: Mutex<Option<String>>,
     by_path: Mutex<HashMap<String, Fault>>,
     latency_micros: AtomicU64,
     requests: AtomicU64,
@@ -260,6 +262,16 @@ impl S3Server {
         self.faults.connections.load(Ordering::Relaxed)
     }
 
+    /// The `Authorization` header of the last request that had one (an unsigned server takes
+    /// no notice of it: a test checks what a client sent).
+    pub fn last_authorization(&self) -> Option<String> {
+        self.faults
+            .last_authorization
+            .lock()
+            .expect("faults")
+            .clone()
+    }
+
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.faults.requests.load(Ordering::Relaxed)
@@ -353,6 +365,10 @@ async fn answer(
     mut request: http::Request<hyper::body::Incoming>,
 ) -> Result<Response, s3s::HttpError> {
     faults.requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(said) = request.headers().get(http::header::AUTHORIZATION) {
+        let said = String::from_utf8_lossy(said.as_bytes()).into_owned();
+        *faults.last_authorization.lock().expect("faults") = Some(said);
+    }
     if faults.unsigned {
         request.headers_mut().remove(http::header::AUTHORIZATION);
     }
