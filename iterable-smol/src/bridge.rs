@@ -16,7 +16,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     let future = iterable_sources::remote::SharedClients::process().run(future);
     joined(async_compat::Compat::new(async { tokio::spawn(future).await }).await)
 }

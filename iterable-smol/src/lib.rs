@@ -42,14 +42,7 @@
 //! - `enrich`: a pipeline that awaits a call per record (a stand-in for an API), eight at once.
 #![warn(missing_docs)]
 
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 mod bridge;
 mod runtime;
 

@@ -56,7 +56,7 @@ impl Runtime for Smol {
         remote::create(location.clone())
     }
 
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     fn expand(&self, patterns: &[String]) -> impl Future<Output = Result<Vec<Location>>> + Send {
         let patterns = patterns.to_vec();
         async move {
@@ -67,14 +67,7 @@ impl Runtime for Smol {
     }
 }
 
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 mod remote {
     use super::*;
     use futures_util::TryStreamExt;
@@ -123,26 +116,14 @@ mod remote {
 
     /// Writes an S3 object: the upload runs on async-compat's tokio runtime; each poll enters
     /// its context.
-    #[cfg(any(
-        feature = "s3",
-        feature = "gcs",
-        feature = "azure",
-        feature = "postgres",
-        feature = "mysql"
-    ))]
+    #[cfg(feature = "uploads")]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let create = async move { Box::pin(iterable_sources::remote::create(&location)).await };
         let upload = crate::bridge::on_tokio(create).await??;
         Ok(Box::pin(async_compat::Compat::new(upload)))
     }
 
-    #[cfg(not(any(
-        feature = "s3",
-        feature = "gcs",
-        feature = "azure",
-        feature = "postgres",
-        feature = "mysql"
-    )))]
+    #[cfg(not(feature = "uploads"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -151,14 +132,7 @@ mod remote {
     }
 }
 
-#[cfg(not(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-)))]
+#[cfg(not(feature = "remote"))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;

@@ -142,7 +142,7 @@ pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
 }
 
 /// An error and its causes, each in words, on one line.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();

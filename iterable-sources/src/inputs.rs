@@ -37,14 +37,14 @@ fn expand_inputs(patterns: &[String]) -> Result<Vec<PathBuf>> {
 
 /// A glob over the names of a bucket's objects (`logs/2024-*.jsonl.gz`): `*` and `?` within
 /// one path segment, `[abc]`, `**` across segments.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 pub(crate) struct KeyGlob {
     pattern: glob::Pattern,
     /// What comes before the first wildcard.
     prefix: String,
 }
 
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 impl KeyGlob {
     /// The glob of `pattern`, or `None` when it has no wildcards; `located` names it in errors.
     pub(crate) fn new(pattern: &str, located: &str) -> Result<Option<KeyGlob>> {

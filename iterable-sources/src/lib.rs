@@ -17,14 +17,7 @@
 #![warn(missing_docs)]
 
 mod atomic;
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 mod body;
 #[cfg(any(feature = "gcs", feature = "azure"))]
 pub mod cloud;
@@ -37,46 +30,20 @@ mod location;
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 pub mod remote;
 #[cfg(feature = "s3")]
 pub mod s3;
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 mod upload;
 
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 pub use body::RemoteBody;
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 pub use upload::RemoteUpload;
 
 pub use atomic::AtomicFile;
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 use inputs::WILDCARDS;
 pub use inputs::{expand_locations, plan_outputs};
 pub use location::{Fetch, Location};

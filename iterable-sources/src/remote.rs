@@ -15,7 +15,7 @@ use crate::s3::S3Store;
 use crate::{Location, RemoteBody};
 use iterable_core::Result;
 
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 tokio::task_local! {
     static SHARED: SharedClients;
 }
@@ -24,12 +24,12 @@ tokio::task_local! {
 /// [`SharedClients::run`], every `s3://` location read, written or listed goes through one S3
 /// client, and the objects of each GCS bucket or Azure container through one client, with
 /// their connections and credentials. Cheap to clone into each task of a job.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 #[derive(Clone, Debug, Default)]
 pub struct SharedClients(std::sync::Arc<Clients>);
 
 /// The clients themselves.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 #[derive(Debug, Default)]
 struct Clients {
     #[cfg(feature = "s3")]
@@ -39,7 +39,7 @@ struct Clients {
     cloud: std::sync::Mutex<std::collections::HashMap<String, CloudStore>>,
 }
 
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 impl SharedClients {
     /// The clients of the whole process. A client's connections belong to the runtime they
     /// were made on: these are for runtimes that live as long as the process (the blocking
@@ -166,13 +166,7 @@ pub async fn get(location: &Location) -> Result<RemoteBody> {
 /// Starts writing a remote location: an S3 or GCS object or an Azure blob, by multipart
 /// upload, or a database table, in one transaction (an HTTP server has no standard way to
 /// take an upload, so `http(s)://` is refused).
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 pub async fn create(location: &Location) -> Result<crate::RemoteUpload> {
     match location {
         #[cfg(feature = "s3")]
@@ -210,7 +204,7 @@ pub fn unsupported(location: &Location) -> iterable_core::Error {
 }
 
 /// Range reads in flight at once for one [`read_ranges`] call.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 const RANGES_IN_FLIGHT: usize = 4;
 
 /// The bytes of `ranges` of a remote object, the version tagged `etag` (when given: a read of
@@ -253,7 +247,7 @@ pub async fn read_ranges(
 }
 
 /// The bytes of `range`, all of them: fewer is an error.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 fn whole_range(
     location: &Location,
     range: std::ops::Range<u64>,

@@ -38,23 +38,9 @@
 
 mod convert;
 mod reader;
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 mod remote;
-#[cfg(not(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-)))]
+#[cfg(not(feature = "remote"))]
 #[path = "local_only.rs"]
 mod remote;
 mod writer;

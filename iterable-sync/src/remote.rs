@@ -12,30 +12,12 @@ use iterable_core::{Error, ErrorKind, Result};
 use iterable_sources::Location;
 use std::future::Future;
 use std::io::Read;
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 use std::io::Write;
 use std::sync::OnceLock;
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 use std::sync::{Arc, Mutex};
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 use tokio::io::AsyncWriteExt;
 
 /// The runtime remote reads and writes run on: one worker thread drives the sockets. Made
@@ -92,7 +74,7 @@ where
     F::Output: Send + 'static,
 {
     let runtime = runtime()?;
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     let future = iterable_sources::remote::SharedClients::process().run(future);
     joined(wait(runtime.spawn(future))?)
 }
@@ -218,45 +200,21 @@ impl Read for BlockingBody {
     }
 }
 
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 type SharedUpload = Arc<Mutex<Option<iterable_sources::RemoteUpload>>>;
 
 /// The writing half of a remote object: its bytes go to the upload as they come.
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 pub(crate) struct RemoteOutput(SharedUpload);
 
 /// The completing half: [`RemoteCommit::complete`] makes the object appear. Dropped instead,
 /// it aborts the upload and waits for S3 to drop the parts, so that a program exiting after
 /// an error leaves nothing behind.
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 pub(crate) struct RemoteCommit(SharedUpload);
 
 /// Starts writing a remote location (S3).
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)> {
     let owned = location.clone();
     let upload = run(async move { Box::pin(iterable_sources::remote::create(&owned)).await })??;
@@ -265,13 +223,7 @@ pub(crate) fn create(location: &Location) -> Result<(RemoteOutput, RemoteCommit)
 }
 
 /// Runs a step of the upload behind `shared` (a write, the shutdown) on the private runtime.
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 fn upload_step<T: Send>(
     shared: &SharedUpload,
     step: impl FnOnce(&mut iterable_sources::RemoteUpload) -> std::io::Result<T>,
@@ -285,13 +237,7 @@ fn upload_step<T: Send>(
     }
 }
 
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 impl Write for RemoteOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         upload_step(&self.0, |upload| {
@@ -305,13 +251,7 @@ impl Write for RemoteOutput {
     }
 }
 
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 impl RemoteCommit {
     /// Completes the upload: the object appears.
     pub(crate) fn complete(self) -> std::io::Result<()> {
@@ -321,13 +261,7 @@ impl RemoteCommit {
     }
 }
 
-#[cfg(any(
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "uploads")]
 impl Drop for RemoteCommit {
     fn drop(&mut self) {
         let Ok(mut guard) = self.0.lock() else {
@@ -340,14 +274,14 @@ impl Drop for RemoteCommit {
 }
 
 /// Expands input patterns, listing `s3://` ones, on the private runtime.
-#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+#[cfg(feature = "object-stores")]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     let patterns = patterns.to_vec();
     run(async move { Box::pin(iterable_sources::remote::expand(&patterns)).await })?
 }
 
 /// Expands input patterns: local globs only, without the `s3` feature.
-#[cfg(not(any(feature = "s3", feature = "gcs", feature = "azure")))]
+#[cfg(not(feature = "object-stores"))]
 pub(crate) fn expand(patterns: &[String]) -> Result<Vec<Location>> {
     iterable_sources::expand_locations(patterns)
 }

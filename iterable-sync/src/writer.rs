@@ -42,24 +42,12 @@ pub fn create_with(location: &str, options: &WriteOptions) -> Result<Writer> {
         .at(Some(location.to_owned()));
     let (output, commit): (Box<dyn Write + Send>, _) = match Target::of(&parsed)? {
         Target::Remote(_) if state.amends() => return Err(state.cannot_amend_remote()),
-        #[cfg(any(
-            feature = "s3",
-            feature = "gcs",
-            feature = "azure",
-            feature = "postgres",
-            feature = "mysql"
-        ))]
+        #[cfg(feature = "uploads")]
         Target::Remote(remote) => {
             let (output, commit) = crate::remote::create(&remote)?;
             (Box::new(output), Commit::Remote(commit))
         }
-        #[cfg(not(any(
-            feature = "s3",
-            feature = "gcs",
-            feature = "azure",
-            feature = "postgres",
-            feature = "mysql"
-        )))]
+        #[cfg(not(feature = "uploads"))]
         Target::Remote(remote) => {
             return Err(iterable_adapter::remote_unsupported(
                 &remote,
@@ -112,13 +100,7 @@ enum Commit {
     /// Renaming the temporary file over the target.
     File(AtomicFile),
     /// Completing the upload.
-    #[cfg(any(
-        feature = "s3",
-        feature = "gcs",
-        feature = "azure",
-        feature = "postgres",
-        feature = "mysql"
-    ))]
+    #[cfg(feature = "uploads")]
     Remote(crate::remote::RemoteCommit),
 }
 
@@ -170,13 +152,7 @@ impl<W: Write> Writer<W> {
         let committed = match std::mem::replace(&mut self.commit, Commit::None) {
             Commit::None => Ok(()),
             Commit::File(atomic) => atomic.commit(),
-            #[cfg(any(
-                feature = "s3",
-                feature = "gcs",
-                feature = "azure",
-                feature = "postgres",
-                feature = "mysql"
-            ))]
+            #[cfg(feature = "uploads")]
             Commit::Remote(upload) => upload.complete(),
         };
         committed.map_err(|e| self.state.locate(Error::io(e)))?;

@@ -13,13 +13,13 @@ use std::ops::Range;
 #[derive(Clone, Default)]
 pub(crate) struct Tokio {
     /// The clients that every location opened by this runtime's jobs shares, if any.
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     clients: Option<iterable_sources::remote::SharedClients>,
 }
 
 impl Tokio {
     /// Runs `future` with this runtime's shared clients serving the locations it opens.
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     async fn scoped<F: Future>(&self, future: F) -> F::Output {
         match &self.clients {
             Some(clients) => clients.run(future).await,
@@ -27,7 +27,7 @@ impl Tokio {
         }
     }
 
-    #[cfg(not(any(feature = "s3", feature = "gcs", feature = "azure")))]
+    #[cfg(not(feature = "object-stores"))]
     async fn scoped<F: Future>(&self, future: F) -> F::Output {
         future.await
     }
@@ -87,7 +87,7 @@ impl Runtime for Tokio {
         async move { this.scoped(remote::create(location)).await }
     }
 
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     fn expand(&self, patterns: &[String]) -> impl Future<Output = Result<Vec<Location>>> + Send {
         let patterns = patterns.to_vec();
         let this = self.clone();
@@ -97,7 +97,7 @@ impl Runtime for Tokio {
         }
     }
 
-    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    #[cfg(feature = "object-stores")]
     fn sharing_clients(&self) -> Self {
         Tokio {
             clients: Some(Default::default()),
@@ -105,14 +105,7 @@ impl Runtime for Tokio {
     }
 }
 
-#[cfg(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-))]
+#[cfg(feature = "remote")]
 mod remote {
     use super::*;
     use iterable_adapter::DynRead;
@@ -151,25 +144,13 @@ mod remote {
     }
 
     /// Writes an S3 object by multipart upload, completed when the output is shut down.
-    #[cfg(any(
-        feature = "s3",
-        feature = "gcs",
-        feature = "azure",
-        feature = "postgres",
-        feature = "mysql"
-    ))]
+    #[cfg(feature = "uploads")]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         let upload = Box::pin(iterable_sources::remote::create(&location)).await?;
         Ok(Box::pin(upload.compat_write()))
     }
 
-    #[cfg(not(any(
-        feature = "s3",
-        feature = "gcs",
-        feature = "azure",
-        feature = "postgres",
-        feature = "mysql"
-    )))]
+    #[cfg(not(feature = "uploads"))]
     pub(super) async fn create(location: Location) -> Result<DynWrite> {
         Err(iterable_adapter::remote_unsupported(
             &location,
@@ -178,14 +159,7 @@ mod remote {
     }
 }
 
-#[cfg(not(any(
-    feature = "http",
-    feature = "s3",
-    feature = "gcs",
-    feature = "azure",
-    feature = "postgres",
-    feature = "mysql"
-)))]
+#[cfg(not(feature = "remote"))]
 mod remote {
     //! A build without remote clients: every remote location is refused, naming the feature.
     use super::*;
