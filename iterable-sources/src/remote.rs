@@ -50,6 +50,13 @@ impl SharedClients {
         &PROCESS
     }
 
+    /// The clients of the scope the current task runs in ([`SharedClients::run`],
+    /// [`with_store`]), or new ones: what a job that shares its clients among its requests
+    /// takes, so that an outer scope keeps serving it.
+    pub fn current_or_new() -> SharedClients {
+        SHARED.try_with(SharedClients::clone).unwrap_or_default()
+    }
+
     /// Runs `future` with these clients serving the locations it opens.
     pub async fn run<F: std::future::Future>(&self, future: F) -> F::Output {
         SHARED.scope(self.clone(), future).await

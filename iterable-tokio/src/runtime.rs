@@ -100,7 +100,7 @@ impl Runtime for Tokio {
     #[cfg(feature = "object-stores")]
     fn sharing_clients(&self) -> Self {
         Tokio {
-            clients: Some(Default::default()),
+            clients: Some(iterable_sources::remote::SharedClients::current_or_new()),
         }
     }
 }

@@ -13,14 +13,13 @@
 
 mod common;
 
-use common::{ADAPTERS, tokio_runtime};
+use common::{ADAPTERS, csv_rows, gzip, jsonl, many_records, tokio_runtime};
 
-use iterable_core::{ErrorKind, Record, Value};
+use iterable_core::{ErrorKind, Record};
 use iterable_formats::{Format, WriteOptions};
 use iterable_sync::ConvertOptions;
 use iterable_tests::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite};
 use iterable_tests::s3_server::S3Server;
-use std::io::Write;
 use std::sync::OnceLock;
 
 /// The two servers.
@@ -91,51 +90,8 @@ impl Stores {
     }
 }
 
-/// `rows` records as CSV, and the same records as read back.
-fn csv_rows(rows: usize) -> (Vec<u8>, Vec<Record>) {
-    let mut csv = b"id,name,note\n".to_vec();
-    for i in 0..rows {
-        writeln!(csv, "{i},name {i},\"a, quoted \"\"note\"\" {}\"", i * 7).unwrap();
-    }
-    let records = iterable_sync::from_reader(&csv[..], &Default::default())
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    (csv, records)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
 fn read_with(adapter: &str, location: &str) -> iterable_core::Result<Vec<Record>> {
     common::read_with(adapter, location, &iterable_formats::ReadOptions::default())
-}
-
-/// Records big enough for several 8 MiB parts.
-fn many_records(count: usize) -> Vec<Record> {
-    (0..count)
-        .map(|i| {
-            [
-                ("id", Value::Int(i as i64)),
-                ("text", Value::from(format!("{i:0>100}"))),
-            ]
-            .into_iter()
-            .collect()
-        })
-        .collect()
-}
-
-fn jsonl(records: &[Record]) -> Vec<u8> {
-    let options = WriteOptions {
-        format: Some(Format::JSONL),
-        ..Default::default()
-    };
-    let mut writer = iterable_sync::to_writer(Vec::new(), &options).unwrap();
-    writer.write_bulk(records).unwrap();
-    writer.finish().unwrap()
 }
 
 #[test]

@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{ADAPTERS, tokio_runtime};
+use common::{ADAPTERS, csv_rows, gzip, jsonl, many_records, tokio_runtime};
 
-use iterable_core::{ErrorKind, Record, Value};
+use iterable_core::{ErrorKind, Record};
 use iterable_formats::{Format, WriteOptions};
 use iterable_sync::ConvertOptions;
 use iterable_tests::s3_server::{S3Server, SECRET_KEY};
@@ -31,25 +31,6 @@ fn server() -> &'static S3Server {
         }
         server
     })
-}
-
-/// `rows` records as CSV, and the same records as read back.
-fn csv_rows(rows: usize) -> (Vec<u8>, Vec<Record>) {
-    let mut csv = b"id,name,note\n".to_vec();
-    for i in 0..rows {
-        writeln!(csv, "{i},name {i},\"a, quoted \"\"note\"\" {}\"", i * 7).unwrap();
-    }
-    let records = iterable_sync::from_reader(&csv[..], &Default::default())
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    (csv, records)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 /// Reads a location with one adapter.
@@ -160,30 +141,6 @@ fn missing_objects_and_buckets_are_one_line_errors_without_secrets() {
             assert!(!format!("{error:?}").contains(SECRET_KEY));
         }
     }
-}
-
-/// Records big enough for several 8 MiB parts.
-fn many_records(count: usize) -> Vec<Record> {
-    (0..count)
-        .map(|i| {
-            [
-                ("id", Value::Int(i as i64)),
-                ("text", Value::from(format!("{i:0>100}"))),
-            ]
-            .into_iter()
-            .collect()
-        })
-        .collect()
-}
-
-fn jsonl(records: &[Record]) -> Vec<u8> {
-    let options = WriteOptions {
-        format: Some(Format::JSONL),
-        ..Default::default()
-    };
-    let mut writer = iterable_sync::to_writer(Vec::new(), &options).unwrap();
-    writer.write_bulk(records).unwrap();
-    writer.finish().unwrap()
 }
 
 #[test]

@@ -234,3 +234,50 @@ impl Peer {
         read_with("sync", &self.file(name), &ReadOptions::default()).unwrap()
     }
 }
+
+/// `rows` records as CSV, and the same records as read back.
+pub fn csv_rows(rows: usize) -> (Vec<u8>, Vec<Record>) {
+    use std::io::Write;
+    let mut csv = b"id,name,note\n".to_vec();
+    for i in 0..rows {
+        writeln!(csv, "{i},name {i},\"a, quoted \"\"note\"\" {}\"", i * 7).unwrap();
+    }
+    let records = iterable_sync::from_reader(&csv[..], &Default::default())
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (csv, records)
+}
+
+/// `bytes` gzipped.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Records big enough for several 8 MiB parts (about 120 bytes each as JSON Lines).
+pub fn many_records(count: usize) -> Vec<Record> {
+    (0..count)
+        .map(|i| {
+            [
+                ("id", iterable_core::Value::Int(i as i64)),
+                ("text", iterable_core::Value::from(format!("{i:0>100}"))),
+            ]
+            .into_iter()
+            .collect()
+        })
+        .collect()
+}
+
+/// `records` as JSON Lines.
+pub fn jsonl(records: &[Record]) -> Vec<u8> {
+    let options = iterable_formats::WriteOptions {
+        format: Some(iterable_formats::Format::JSONL),
+        ..Default::default()
+    };
+    let mut writer = iterable_sync::to_writer(Vec::new(), &options).unwrap();
+    writer.write_bulk(records).unwrap();
+    writer.finish().unwrap()
+}
