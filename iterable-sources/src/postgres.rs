@@ -13,11 +13,13 @@
 //! not exist; `replace`: drops it first; `upsert`: inserts or updates by `key=id[,..]`). The
 //! rows go through `COPY ... FROM STDIN (FORMAT binary)`, all in one transaction, committed
 //! at the end: a failure, or a writer dropped first, leaves no row behind. A missing table is
-//! made from the columns the writer decided (the schema given, or the first records); into an
-//! existing table whose column types differ from them (a CSV's text into an `integer`
-//! column), rows are copied into a temporary table and inserted from it with casts to the
-//! table's types, so PostgreSQL checks every value. An upsert whose input repeats a key is an
-//! error (PostgreSQL updates a row once per statement). No records and no schema: no change.
+//! made from the columns the writer decided (the schema given, or the first records). Text
+//! into an existing table of other column types (a CSV into an `integer` column) is rewritten
+//! in COPY's text format, which PostgreSQL parses into each column's type, checking every
+//! value, as for psql's `\copy`; other rows whose types differ from the table's, and upserts,
+//! are copied into a temporary table and inserted from it with casts to the table's types.
+//! An upsert whose input repeats a key is an error (PostgreSQL updates a row once per
+//! statement). No records and no schema: no change.
 //!
 //! **Connection**: the URL's user, password, host, port and database, else the variables
 //! libpq reads (`PGUSER`, `PGPASSWORD`, `PGHOST`, `PGPORT`, `PGDATABASE`), else `~/.pgpass`
@@ -48,7 +50,10 @@ use std::str::FromStr;
 use tokio_postgres::types::{Kind, Type};
 use tokio_postgres::{Client, Config};
 
+mod text_rows;
 pub mod tls;
+
+use text_rows::TextRows;
 
 /// Rows read from the server at most per chunk handed on, of those already there.
 const READY_ROWS: usize = 4096;
@@ -97,7 +102,8 @@ impl<S> Drop for Gathering<S> {
 /// The part size of a write: COPY data goes to the server in pieces of this size.
 const PART_SIZE: usize = 1 << 20;
 
-/// A driver error in words: the server's message, detail and hint when it sent one.
+/// A driver error in words: the server's message, detail, hint and context (a COPY's line
+/// and column: `COPY people, line 3, column age: "x"`) when it sent them.
 fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
     let message = match e.as_db_error() {
         Some(db) => {
@@ -107,6 +113,9 @@ fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
             }
             if let Some(hint) = db.hint() {
                 message.push_str(&format!("; hint: {hint}"));
+            }
+            if let Some(context) = db.where_() {
+                message.push_str(&format!("; {context}"));
             }
             message
         }
@@ -410,6 +419,19 @@ pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpl
     }))
 }
 
+/// Where a write's rows go.
+enum Target {
+    /// Into the table, as they are.
+    Table,
+    /// Into the table, rewritten in COPY's text format for PostgreSQL to parse each field as
+    /// its column's type: all the rows' columns are text, and some of the table's are not (a
+    /// CSV into typed columns).
+    TableAsText,
+    /// Into the temporary table named, then from it into the table with casts to its column
+    /// types, or by an upsert.
+    Staged(String),
+}
+
 /// A write's task: the table, and the connection whose transaction holds the rows.
 struct Load {
     url: String,
@@ -440,45 +462,57 @@ impl Load {
             .map_err(self.fail("cannot write"))?;
         let into = self.ready_table(&columns).await?;
         let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
-        let copy = format!(
-            "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            into.as_deref()
-                .map_or_else(|| quote_name(&self.destination.table), quote),
-            names.join(", ")
-        );
+        let (table, format) = match &into {
+            Target::Table => (quote_name(&self.destination.table), " (FORMAT binary)"),
+            Target::TableAsText => (quote_name(&self.destination.table), ""),
+            Target::Staged(staged) => (quote(staged), " (FORMAT binary)"),
+        };
+        let copy = format!("COPY {table} ({}) FROM STDIN{format}", names.join(", "));
         let sink = self
             .client
             .copy_in::<_, Bytes>(copy.as_str())
             .await
             .map_err(self.fail("cannot write"))?;
         let mut sink = Box::pin(sink);
-        let mut pending = Some(head.freeze());
-        while !last {
-            match received.recv().await {
-                Some(Message::Part(bytes)) => {
-                    if let Some(first) = pending.take() {
-                        sink.send(first).await.map_err(self.fail("cannot write"))?;
-                    }
-                    sink.send(bytes).await.map_err(self.fail("cannot write"))?;
-                }
+        let mut text = match into {
+            Target::TableAsText => {
+                let header_len = match pgcopy::read_header(&head) {
+                    Ok(Some((_, len))) => len,
+                    _ => unreachable!("the header was read from these bytes"),
+                };
+                Some(TextRows::new(header_len, columns.len()))
+            }
+            _ => None,
+        };
+        let mut next = Some(head.freeze());
+        while let Some(bytes) = next.take() {
+            let bytes = match &mut text {
+                Some(text) => text.push(&bytes).map_err(|e| self.malformed(&e))?,
+                None => bytes,
+            };
+            if !bytes.is_empty() {
+                sink.send(bytes).await.map_err(self.fail("cannot write"))?;
+            }
+            if last {
+                break;
+            }
+            next = match received.recv().await {
+                Some(Message::Part(bytes)) => Some(bytes),
                 Some(Message::Finish(bytes)) => {
-                    if let Some(first) = pending.take() {
-                        sink.send(first).await.map_err(self.fail("cannot write"))?;
-                    }
-                    sink.send(bytes).await.map_err(self.fail("cannot write"))?;
                     last = true;
+                    Some(bytes)
                 }
                 None => return Err(self.dropped()),
-            }
+            };
         }
-        if let Some(first) = pending.take() {
-            sink.send(first).await.map_err(self.fail("cannot write"))?;
+        if let Some(text) = &text {
+            text.finish().map_err(|e| self.malformed(&e))?;
         }
         sink.as_mut()
             .finish()
             .await
             .map_err(self.fail("cannot write"))?;
-        if let Some(staged) = into {
+        if let Target::Staged(staged) = into {
             self.insert_staged(&staged, &columns).await?;
         }
         self.client
@@ -492,9 +526,17 @@ impl Load {
         self.destination.dropped(&self.url)
     }
 
-    /// Makes the table as the mode says; gives the temporary table to copy into when the
-    /// rows cannot go into the table as they are (its types differ, an upsert).
-    async fn ready_table(&self, columns: &Columns) -> Result<Option<String>> {
+    /// The rows given are not a binary COPY stream of the columns its header names.
+    fn malformed(&self, what: &str) -> Error {
+        let table = &self.destination.table;
+        error(
+            &self.url,
+            format!("cannot write {table}: the rows given are malformed: {what}"),
+        )
+    }
+
+    /// Makes the table as the mode says, and says where the rows go: see [`Target`].
+    async fn ready_table(&self, columns: &Columns) -> Result<Target> {
         let existing = self.existing_columns().await?;
         let definition = || {
             let mut parts: Vec<String> = columns
@@ -522,11 +564,11 @@ impl Load {
                     definition()
                 ))
                 .await?;
-                Ok(None)
+                Ok(Target::Table)
             }
             (_, None) => {
                 make(format!("CREATE TABLE {table} ({})", definition())).await?;
-                Ok(None)
+                Ok(Target::Table)
             }
             (mode, Some(existing)) => {
                 let mut same = true;
@@ -537,8 +579,13 @@ impl Load {
                     };
                     same &= PgType::from_name(theirs) == Some(*t);
                 }
-                if same && mode == Mode::Append {
-                    return Ok(None);
+                if mode == Mode::Append {
+                    let text = PgType::from_name("text");
+                    if same {
+                        return Ok(Target::Table);
+                    } else if columns.iter().all(|(_, t)| Some(*t) == text) {
+                        return Ok(Target::TableAsText);
+                    }
                 }
                 let staged = "iterable_staged_rows".to_owned();
                 let definition: Vec<String> = columns
@@ -551,7 +598,7 @@ impl Load {
                     definition.join(", ")
                 ))
                 .await?;
-                Ok(Some(staged))
+                Ok(Target::Staged(staged))
             }
         }
     }

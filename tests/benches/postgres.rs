@@ -5,7 +5,7 @@
 //! to /dev/null` (floor 0.8x) and Python's psycopg2 with a server-side cursor and
 //! `fetchmany` (what IterableData does: floor 3x rows/s). The server shares the machine.
 //! Then writing the same rows from a CSV file into a table of those types: `iterable
-//! convert`'s path (binary COPY into a staging table, cast into the table) against
+//! convert`'s path (the CSV's text in COPY's text format, parsed by the server) against
 //! `psql \copy ... from` (floor 0.7x).
 //!
 //! `bench/postgres.sh` starts a throwaway server and runs it (`ITERABLE_BENCH_POSTGRES`
@@ -101,7 +101,7 @@ fn main() {
     compare(
         &[
             (
-                "`iterable_sync::convert` (binary COPY, cast into the table, one transaction)",
+                "`iterable_sync::convert` (text COPY into the table, one transaction)",
                 &csv,
                 BenchReader::Child("write-iterable"),
             ),

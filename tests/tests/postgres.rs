@@ -181,6 +181,8 @@ fn writes_append_replace_upsert_and_cast_into_existing_tables() {
     );
     let error = convert(&[("table", "scores")]).unwrap_err();
     assert!(error.to_string().contains("too long"), "{error}");
+    // The server's context names the row and the column.
+    assert!(error.to_string().contains("line 2, column note"), "{error}");
     assert_eq!(psql(&url, "SELECT count(*) FROM scores"), "0\n");
     // A field the table lacks is named.
     std::fs::write(csv, "id,extra\n1,x\n").unwrap();
@@ -191,6 +193,39 @@ fn writes_append_replace_upsert_and_cast_into_existing_tables() {
     assert!(
         error.to_string().contains("known: table, mode, key"),
         "{error}"
+    );
+}
+
+#[test]
+fn text_with_tabs_newlines_and_backslashes_goes_into_typed_columns_unchanged() {
+    let url = postgres_database("iterable_text_rows");
+    psql(&url, "CREATE TABLE notes (id integer, body text, day date)");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("notes.csv");
+    std::fs::write(
+        &csv,
+        "id,body,day\n1,\"tab\there\",2024-01-31\n2,\"back\\slash \\N\",1969-07-20\n\
+         3,\"two\r\nlines\nКириллица\",2000-02-29\n4,,2001-01-01\n5,\\.,2002-02-02\n",
+    )
+    .unwrap();
+    let options = iterable_sync::ConvertOptions {
+        write: write_options(&[("table", "notes")]),
+        ..Default::default()
+    };
+    iterable_sync::convert(csv.to_str().unwrap(), &url, &options).unwrap();
+    // Every field as the CSV has it (the empty one empty, not null), the dates parsed.
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT id, to_json(body), body IS NULL, day + 1 FROM notes ORDER BY id"
+        ),
+        concat!(
+            "1|\"tab\\there\"|f|2024-02-01\n",
+            "2|\"back\\\\slash \\\\N\"|f|1969-07-21\n",
+            "3|\"two\\r\\nlines\\nКириллица\"|f|2000-03-01\n",
+            "4|\"\"|f|2001-01-02\n",
+            "5|\"\\\\.\"|f|2002-02-03\n",
+        )
     );
 }
 
