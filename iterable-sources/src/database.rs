@@ -354,18 +354,18 @@ pub(crate) async fn receive(
 }
 
 /// Receives a write's rows into `buf` until their binary COPY header is whole: the columns
-/// it names, and whether the last part came.
+/// it names, the header's length, and whether the last part came.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) async fn receive_header(
     url: &str,
     destination: &Destination,
     received: &mut tokio::sync::mpsc::Receiver<crate::upload::Message>,
     buf: &mut bytes::BytesMut,
-) -> Result<(iterable_formats::pgcopy::Columns, bool)> {
+) -> Result<(iterable_formats::pgcopy::Columns, usize, bool)> {
     loop {
         let last = receive(url, destination, received, buf).await?;
         match iterable_formats::pgcopy::read_header(buf) {
-            Ok(Some((Some(columns), _))) => return Ok((columns, last)),
+            Ok(Some((Some(columns), len))) => return Ok((columns, len, last)),
             Ok(Some((None, _))) => {
                 return Err(error(
                     url,

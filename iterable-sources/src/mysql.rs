@@ -674,7 +674,8 @@ impl Load {
     async fn load(&mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let mut buf = BytesMut::new();
         let (url, destination) = (&self.url, &self.destination);
-        let (columns, mut last) = receive_header(url, destination, &mut received, &mut buf).await?;
+        let (columns, _, mut last) =
+            receive_header(url, destination, &mut received, &mut buf).await?;
         if columns.is_empty() {
             // No records, and no schema to make a table of: nothing to do.
             return Ok(());

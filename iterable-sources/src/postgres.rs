@@ -16,7 +16,8 @@
 //! made from the columns the writer decided (the schema given, or the first records). Text
 //! into an existing table of other column types (a CSV into an `integer` column) is rewritten
 //! in COPY's text format, which PostgreSQL parses into each column's type, checking every
-//! value, as for psql's `\copy`; other rows whose types differ from the table's, and upserts,
+//! value, as for psql's `\copy`; other rows whose types differ from the table's, upserts, and
+//! rows for a view or a table with row-level security or rules (which COPY refuses or skips)
 //! are copied into a temporary table and inserted from it with casts to the table's types.
 //! An upsert whose input repeats a key is an error (PostgreSQL updates a row once per
 //! statement). No records and no schema: no change.
@@ -115,7 +116,9 @@ fn db_error(url: &str, what: &str, e: &tokio_postgres::Error) -> Error {
                 message.push_str(&format!("; hint: {hint}"));
             }
             if let Some(context) = db.where_() {
-                message.push_str(&format!("; {context}"));
+                // PL/pgSQL's is lines of calls, innermost first.
+                message.push_str("; ");
+                message.push_str(&context.replace('\n', "; "));
             }
             message
         }
@@ -450,7 +453,7 @@ impl Load {
     async fn run(self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let mut head = BytesMut::new();
         let (url, destination) = (&self.url, &self.destination);
-        let (columns, mut last) =
+        let (columns, header_len, mut last) =
             receive_header(url, destination, &mut received, &mut head).await?;
         if columns.is_empty() {
             // No records, and no schema to make a table of: nothing to do.
@@ -474,16 +477,8 @@ impl Load {
             .await
             .map_err(self.fail("cannot write"))?;
         let mut sink = Box::pin(sink);
-        let mut text = match into {
-            Target::TableAsText => {
-                let header_len = match pgcopy::read_header(&head) {
-                    Ok(Some((_, len))) => len,
-                    _ => unreachable!("the header was read from these bytes"),
-                };
-                Some(TextRows::new(header_len, columns.len()))
-            }
-            _ => None,
-        };
+        let mut text =
+            matches!(into, Target::TableAsText).then(|| TextRows::new(header_len, columns.len()));
         let mut next = Some(head.freeze());
         while let Some(bytes) = next.take() {
             let bytes = match &mut text {
@@ -579,7 +574,7 @@ impl Load {
                     };
                     same &= PgType::from_name(theirs) == Some(*t);
                 }
-                if mode == Mode::Append {
+                if mode == Mode::Append && self.takes_copy().await? {
                     let text = PgType::from_name("text");
                     if same {
                         return Ok(Target::Table);
@@ -601,6 +596,22 @@ impl Load {
                 Ok(Target::Staged(staged))
             }
         }
+    }
+
+    /// Whether `COPY ... FROM` into the table does what an `INSERT` would: it is a table (a
+    /// view refuses COPY), without row-level security (which refuses it) or rules (which it
+    /// skips). Rows for anything else go in by an `INSERT` from a temporary table.
+    async fn takes_copy(&self) -> Result<bool> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND NOT c.relhasrules \
+                 FROM pg_class c WHERE c.oid = to_regclass($1)",
+                &[&quote_name(&self.destination.table)],
+            )
+            .await
+            .map_err(self.fail("cannot look up"))?;
+        Ok(row.is_some_and(|row| row.get::<_, bool>(0)))
     }
 
     /// The table's columns and their types (`format_type`'s text), `None` when there is no

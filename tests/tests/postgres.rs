@@ -227,6 +227,21 @@ fn text_with_tabs_newlines_and_backslashes_goes_into_typed_columns_unchanged() {
             "5|\"\\\\.\"|f|2002-02-03\n",
         )
     );
+    // A view takes INSERTs but refuses COPY: its rows go in by an INSERT.
+    psql(
+        &url,
+        "CREATE VIEW recent AS SELECT * FROM notes WHERE id > 4",
+    );
+    std::fs::write(&csv, "id,body,day\n6,through a view,2003-03-03\n").unwrap();
+    let options = iterable_sync::ConvertOptions {
+        write: write_options(&[("table", "recent")]),
+        ..Default::default()
+    };
+    iterable_sync::convert(csv.to_str().unwrap(), &url, &options).unwrap();
+    assert_eq!(
+        psql(&url, "SELECT body, day FROM notes WHERE id = 6"),
+        "through a view|2003-03-03\n"
+    );
 }
 
 #[test]

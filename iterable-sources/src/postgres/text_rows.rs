@@ -39,29 +39,18 @@ impl TextRows {
         let skipped = self.skip.min(bytes.len());
         self.skip -= skipped;
         let bytes = &bytes[skipped..];
-        if self.ended {
-            return match bytes.is_empty() {
-                true => Ok(Bytes::new()),
-                false => Err("bytes after the end of the rows".to_owned()),
-            };
+        if self.pending.is_empty() {
+            // Read where the bytes are; only a row they cut short is kept.
+            let (lines, used) = self.rows_in(bytes)?;
+            self.pending.extend_from_slice(&bytes[used..]);
+            return Ok(lines);
         }
+        self.pending.extend_from_slice(bytes);
         let mut pending = std::mem::take(&mut self.pending);
-        pending.extend_from_slice(bytes);
-        let mut out = BytesMut::with_capacity(pending.len() + pending.len() / 8);
-        let mut rest = &pending[..];
-        while let Some(used) = self.row(rest, &mut out)? {
-            rest = &rest[used..];
-            if self.ended {
-                if !rest.is_empty() {
-                    return Err("bytes after the end of the rows".to_owned());
-                }
-                break;
-            }
-        }
-        let used = pending.len() - rest.len();
+        let (lines, used) = self.rows_in(&pending)?;
         pending.advance(used);
         self.pending = pending;
-        Ok(out.freeze())
+        Ok(lines)
     }
 
     /// Checks that the stream ended with its end marker.
@@ -75,13 +64,33 @@ impl TextRows {
         }
     }
 
-    /// Rewrites the row at the start of `bytes` into `out`: the bytes it took, or `None` when
-    /// it is not all there yet (`out` as it was).
-    fn row(&mut self, bytes: &[u8], out: &mut BytesMut) -> Result<Option<usize>, String> {
-        let Some(count) = bytes.get(..2) else {
+    /// The lines of the complete rows at the start of `bytes`, and the bytes they took.
+    fn rows_in(&mut self, bytes: &[u8]) -> Result<(Bytes, usize), String> {
+        let mut lines = BytesMut::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            if self.ended {
+                return Err("bytes after the end of the rows".to_owned());
+            }
+            let Some(len) = self.row_len(&bytes[at..])? else {
+                break;
+            };
+            if !self.ended {
+                write_line(&bytes[at..at + len], &mut lines);
+                self.rows += 1;
+            }
+            at += len;
+        }
+        Ok((lines.freeze(), at))
+    }
+
+    /// The length of the row at the start of `bytes` (of the end marker, which ends the
+    /// rows), `None` when it is not all there yet: its field lengths walked, no byte copied.
+    fn row_len(&mut self, bytes: &[u8]) -> Result<Option<usize>, String> {
+        let Some(&[high, low]) = bytes.get(..2) else {
             return Ok(None);
         };
-        let count = i16::from_be_bytes([count[0], count[1]]);
+        let count = i16::from_be_bytes([high, low]);
         if count == -1 {
             self.ended = true;
             return Ok(Some(2));
@@ -93,36 +102,53 @@ impl TextRows {
                 self.columns
             ));
         }
-        let start = out.len();
         let mut at = 2;
-        for field in 0..self.columns {
-            let Some(len) = bytes.get(at..at + 4) else {
-                out.truncate(start);
+        for _ in 0..self.columns {
+            let Some(&[a, b, c, d]) = bytes.get(at..at + 4) else {
                 return Ok(None);
             };
-            let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
             at += 4;
-            if field > 0 {
-                out.put_u8(b'\t');
+            match i32::from_be_bytes([a, b, c, d]) {
+                -1 => {}
+                len => {
+                    let Ok(len) = usize::try_from(len) else {
+                        return Err(format!("row {row} has a field of length {len}"));
+                    };
+                    match at.checked_add(len) {
+                        Some(end) if end <= bytes.len() => at = end,
+                        _ => return Ok(None),
+                    }
+                }
             }
-            if len == -1 {
-                out.put_slice(b"\\N");
-                continue;
-            }
-            let Ok(len) = usize::try_from(len) else {
-                return Err(format!("row {row} has a field of length {len}"));
-            };
-            let Some(text) = bytes.get(at..at + len) else {
-                out.truncate(start);
-                return Ok(None);
-            };
-            escape(text, out);
-            at += len;
         }
-        out.put_u8(b'\n');
-        self.rows = row;
         Ok(Some(at))
     }
+}
+
+/// Writes `row`, a whole binary COPY row whose lengths [`TextRows::row_len`] walked, as a
+/// text-format line.
+fn write_line(row: &[u8], lines: &mut BytesMut) {
+    lines.reserve(row.len());
+    let mut rest = &row[2..];
+    let mut first = true;
+    while let [a, b, c, d, after @ ..] = rest {
+        if !std::mem::take(&mut first) {
+            lines.put_u8(b'\t');
+        }
+        let len = i32::from_be_bytes([*a, *b, *c, *d]);
+        match usize::try_from(len) {
+            Err(_) => {
+                lines.put_slice(b"\\N");
+                rest = after;
+            }
+            Ok(len) => {
+                let (text, after) = after.split_at(len);
+                escape(text, lines);
+                rest = after;
+            }
+        }
+    }
+    lines.put_u8(b'\n');
 }
 
 /// `text` as a field of COPY's text format: a backslash, newline, carriage return or tab
