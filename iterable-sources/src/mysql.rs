@@ -23,11 +23,17 @@
 //! | `TIMESTAMP` | `Timestamp` in UTC (the session's time zone is UTC) |
 //!
 //! **Write** (`-O` options, as for [`crate::postgres`]): `table=NAME` (required),
-//! `mode=append|create|replace|upsert` with `key=id[,..]` for upserts. The rows go as
-//! multi-row `INSERT`s of up to 8 MiB (a longer row alone, up to the server's
-//! `max_allowed_packet`), in one transaction committed at the end, in strict SQL mode: a
-//! value the column cannot hold is an error, never a silent change: an `INSERT` the server
-//! answers with a warning (a decimal rounded) is one too, and so is a value an integer or time
+//! `mode=append|create|replace|upsert` with `key=id[,..]` for upserts. The rows go as the
+//! lines of one `LOAD DATA LOCAL INFILE`, sent from memory as they come (no file is made,
+//! and the server names none it could ask for), which the server parses as fast as it loads
+//! a file of its own; as multi-row `INSERT`s of up to 8 MiB (a longer row alone, up to the
+//! server's `max_allowed_packet`) for an upsert into a table that is there (`ON DUPLICATE
+//! KEY UPDATE`, which `LOAD DATA` lacks), and where the server's `local_infile` is off (MySQL
+//! 8's default). Either way in one transaction committed at the end, in strict SQL mode: a
+//! value the column cannot hold is an error, never a silent change. `LOAD DATA LOCAL` makes
+//! of such errors (a duplicate key, a value too long) warnings and goes on: a load or an
+//! `INSERT` the server answers with a warning (a decimal rounded) is an error, as is a load
+//! that took fewer rows than were sent; and so is a value an integer or time
 //! column would round without a word (`1.5` into an integer column, `10:00:00.5` into a
 //! `TIME`; floats into `FLOAT` or `DOUBLE` round as floats do). MySQL commits each
 //! `CREATE TABLE` at once, so a new table's rows go first into a temporary table, which goes
@@ -614,8 +620,8 @@ pub async fn tables(url: &str) -> Result<Vec<String>> {
 pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpload> {
     let destination = Destination::of(url, options)?;
     let mut conn = connect(url).await?;
-    let (version, packet): (String, u64) = conn
-        .query_first("SELECT VERSION(), @@max_allowed_packet")
+    let (version, packet, local_infile): (String, u64, bool) = conn
+        .query_first("SELECT VERSION(), @@max_allowed_packet, @@local_infile")
         .await
         .map_err(|e| db_error(url, "cannot write", &e))?
         .ok_or_else(|| error(url, "the server did not say its version"))?;
@@ -628,6 +634,7 @@ pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpl
             .unwrap_or(usize::MAX)
             .saturating_sub(4096)
             .max(4096),
+        local_infile,
         made: None,
     };
     Ok(RemoteUpload::spawn(PART_SIZE, false, |received| {
@@ -644,6 +651,9 @@ struct Load {
     mariadb: bool,
     /// The longest statement the server takes (its `max_allowed_packet`, less a margin).
     max_packet: usize,
+    /// Whether the server takes `LOAD DATA LOCAL INFILE` (its `local_infile`; MySQL 8 has it
+    /// off unless set).
+    local_infile: bool,
     /// The table this write is making (dropped again when it fails).
     made: Option<String>,
 }
@@ -670,59 +680,81 @@ impl Load {
         outcome
     }
 
-    /// Takes the stream's header, readies the table, inserts the rows, commits on `Finish`.
+    /// Takes the stream's header, readies the table, sends the rows (by `LOAD DATA LOCAL
+    /// INFILE` where the server allows it, else by `INSERT`s), commits on `Finish`.
     async fn load(&mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let mut buf = BytesMut::new();
         let (url, destination) = (&self.url, &self.destination);
-        let (columns, _, mut last) =
-            receive_header(url, destination, &mut received, &mut buf).await?;
+        let (columns, _, last) = receive_header(url, destination, &mut received, &mut buf).await?;
         if columns.is_empty() {
             // No records, and no schema to make a table of: nothing to do.
             return Ok(());
         }
-        let mut decoder = PgCopyDecoder::new(None, MAX_ROW);
-        let mut rows = Vec::new();
-        let mut row = 0u64;
-        let url = self.url.clone();
-        let mut decode = |buf: &mut BytesMut, eof: bool, rows: &mut Vec<Record>| loop {
-            let record = match eof {
-                true => decoder.decode_eof(buf),
-                false => decoder.decode(buf),
-            };
-            match record.map_err(|e| e.with_location(shown(&url)))? {
-                Some(record) => rows.push(record),
-                None => return Ok::<(), Error>(()),
-            }
+        let mut incoming = Incoming {
+            received,
+            buf,
+            decoder: PgCopyDecoder::new(None, MAX_ROW),
+            last,
+            taken: 0,
         };
-        decode(&mut buf, last, &mut rows)?;
-        let (into, roundings, staged) = self.ready_table(&columns, &rows).await?;
+        let mut first = Vec::new();
+        incoming.fill(url, destination, &mut first).await?;
+        let (into, roundings, staged) = self.ready_table(&columns, &first).await?;
         self.conn()
             .query_drop("START TRANSACTION")
             .await
             .map_err(self.fail("cannot write"))?;
-        let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
-        let head = format!("INSERT INTO {into} ({}) VALUES ", names.join(", "));
-        let tail = self.upsert_tail(&columns);
+        let table = Target {
+            name: &into,
+            columns: &columns,
+            roundings: &roundings,
+        };
+        // An upsert into a table that is there goes by `INSERT ... ON DUPLICATE KEY UPDATE`
+        // (a `LOAD DATA ... REPLACE` would delete the old row, and what refers to it); into
+        // the staging table, later rows of a key replace earlier ones either way.
+        let upsert = self.destination.mode == Mode::Upsert;
+        match self.local_infile && (staged.is_some() || !upsert) {
+            true => self.load_file(&table, upsert, &mut incoming, first).await?,
+            false => self.insert_rows(&table, &mut incoming, first).await?,
+        }
+        self.conn()
+            .query_drop("COMMIT")
+            .await
+            .map_err(self.fail("cannot commit"))?;
+        if let Some(staged) = staged {
+            self.make(staged, &columns).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the rows as multi-row `INSERT`s of up to 8 MiB (a longer row alone), `rows`
+    /// first, then those still `incoming`.
+    async fn insert_rows(
+        &mut self,
+        table: &Target<'_>,
+        incoming: &mut Incoming,
+        mut rows: Vec<Record>,
+    ) -> Result<()> {
+        let names: Vec<String> = table.columns.iter().map(|(n, _)| quote(n)).collect();
+        let head = format!("INSERT INTO {} ({}) VALUES ", table.name, names.join(", "));
+        let tail = self.upsert_tail(table.columns);
         let most = self.max_packet.min(MAX_STATEMENT);
         let mut statement = String::with_capacity(most.min(1 << 20));
         let mut literal = String::new();
         loop {
             for record in rows.drain(..) {
-                row += 1;
+                incoming.taken += 1;
+                let row = incoming.taken;
                 literal.clear();
                 literal.push('(');
                 for (i, value) in record.values().iter().enumerate() {
                     if i > 0 {
                         literal.push_str(", ");
                     }
-                    let rounding = roundings.get(i).copied().unwrap_or(Rounding::Nothing);
-                    let checked = rounding.check(value);
-                    checked
+                    table
+                        .check(i, value)
                         .and_then(|()| push_literal(&mut literal, value))
-                        .map_err(|message| {
-                            let name = columns.get(i).map_or("?", |(n, _)| n.as_str());
-                            row_error(&self.url, row, format!("column {name:?}: {message}"))
-                        })?;
+                        .map_err(|message| table.field_error(&self.url, row, i, message))?;
                 }
                 literal.push(')');
                 if head.len() + literal.len() + tail.len() > self.max_packet {
@@ -747,21 +779,72 @@ impl Load {
                 }
                 statement.push_str(&literal);
             }
-            if last {
+            if !incoming
+                .fill(&self.url, &self.destination, &mut rows)
+                .await?
+            {
                 break;
             }
-            last = receive(&self.url, &self.destination, &mut received, &mut buf).await?;
-            decode(&mut buf, last, &mut rows)?;
         }
         if !statement.is_empty() {
             self.insert(&mut statement, &tail).await?;
         }
-        self.conn()
-            .query_drop("COMMIT")
-            .await
-            .map_err(self.fail("cannot commit"))?;
-        if let Some(staged) = staged {
-            self.make(staged, &columns).await?;
+        Ok(())
+    }
+
+    /// Sends the rows, `rows` first, then those still `incoming`, as the lines of one `LOAD
+    /// DATA LOCAL INFILE` (`replace`: later rows of a key replace earlier ones), which the
+    /// server parses as fast as it reads a file of its own. A warning, or fewer rows taken
+    /// than sent, is an error: with `LOCAL` the server turns what would be errors (a duplicate
+    /// key, a value that does not fit) into warnings, and goes on.
+    async fn load_file(
+        &mut self,
+        table: &Target<'_>,
+        replace: bool,
+        incoming: &mut Incoming,
+        rows: Vec<Record>,
+    ) -> Result<()> {
+        let statement = table.load_statement(replace);
+        let (lines, mut file) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+        let conn = self.conn.as_mut().expect("connected until the write ends");
+        conn.set_infile_handler(async move {
+            let data: mysql_async::InfileData =
+                Box::pin(futures_util::stream::poll_fn(move |cx| file.poll_recv(cx)));
+            Ok(data)
+        });
+        let (loaded, sent) = {
+            let query = std::pin::pin!(conn.query_drop(statement));
+            let send = std::pin::pin!(send_lines(
+                &self.url,
+                &self.destination,
+                table,
+                incoming,
+                rows,
+                lines
+            ));
+            match futures_util::future::select(query, send).await {
+                futures_util::future::Either::Left((loaded, _)) => {
+                    // The server answered before the rows ended: it refused the load.
+                    let loaded = loaded.and(Err(mysql_async::Error::Other(
+                        "the server ended the load before the rows".into(),
+                    )));
+                    (loaded, Ok(0))
+                }
+                futures_util::future::Either::Right((sent, query)) => (query.await, sent),
+            }
+        };
+        let sent = sent?;
+        loaded.map_err(self.fail("cannot write"))?;
+        self.refuse_warnings().await?;
+        let taken = self.conn().affected_rows();
+        if !replace && taken != sent {
+            return Err(error(
+                &self.url,
+                format!(
+                    "cannot write {}: the server took {taken} of the {sent} rows",
+                    self.destination.table
+                ),
+            ));
         }
         Ok(())
     }
@@ -774,18 +857,24 @@ impl Load {
         // Emptied, its room kept for the next.
         statement.clear();
         sent.map_err(self.fail("cannot write"))?;
-        if self.conn().get_warnings() > 0 {
-            let message = server_warning(self.conn()).await;
-            return Err(error(
-                &self.url,
-                format!(
-                    "cannot write {}: the server answered with a warning (a value changed to \
-                     fit, say): {message}",
-                    self.destination.table
-                ),
-            ));
+        self.refuse_warnings().await
+    }
+
+    /// An error when the server answered the last statement with a warning: a value changed
+    /// to fit, or, for `LOAD DATA LOCAL`, a row skipped (its key there already).
+    async fn refuse_warnings(&mut self) -> Result<()> {
+        if self.conn().get_warnings() == 0 {
+            return Ok(());
         }
-        Ok(())
+        let message = server_warning(self.conn()).await;
+        Err(error(
+            &self.url,
+            format!(
+                "cannot write {}: the server answered with a warning (a value changed to \
+                 fit, a duplicate key, say): {message}",
+                self.destination.table
+            ),
+        ))
     }
 
     /// What follows the rows of an upsert's `INSERT`: the columns to update.
@@ -1058,6 +1147,255 @@ impl Load {
     }
 }
 
+/// A write's rows as they arrive: the parts not decoded yet, and the count of records taken.
+struct Incoming {
+    received: tokio::sync::mpsc::Receiver<Message>,
+    buf: BytesMut,
+    decoder: PgCopyDecoder,
+    /// Whether the last part came.
+    last: bool,
+    /// The records taken so far: the number of the last one, counting from 1.
+    taken: u64,
+}
+
+impl Incoming {
+    /// Fills `rows` with the records of the next part that has any; false at the end.
+    async fn fill(
+        &mut self,
+        url: &str,
+        destination: &Destination,
+        rows: &mut Vec<Record>,
+    ) -> Result<bool> {
+        loop {
+            loop {
+                let record = match self.last {
+                    true => self.decoder.decode_eof(&mut self.buf),
+                    false => self.decoder.decode(&mut self.buf),
+                };
+                match record.map_err(|e| e.with_location(shown(url)))? {
+                    Some(record) => rows.push(record),
+                    None => break,
+                }
+            }
+            if !rows.is_empty() {
+                return Ok(true);
+            }
+            if self.last {
+                return Ok(false);
+            }
+            self.last = receive(url, destination, &mut self.received, &mut self.buf).await?;
+        }
+    }
+}
+
+/// The table a write's rows go into: its quoted name, the stream's columns, and what each
+/// of them rounds away there.
+struct Target<'a> {
+    name: &'a str,
+    columns: &'a Columns,
+    roundings: &'a [Rounding],
+}
+
+impl Target<'_> {
+    /// An error for a value that column `index` would round.
+    fn check(&self, index: usize, value: &Value) -> std::result::Result<(), String> {
+        let rounding = self.roundings.get(index).copied();
+        rounding.unwrap_or(Rounding::Nothing).check(value)
+    }
+
+    /// The error of row `row`'s value in column `index`.
+    fn field_error(&self, url: &str, row: u64, index: usize, message: String) -> Error {
+        let name = self.columns.get(index).map_or("?", |(n, _)| n.as_str());
+        row_error(url, row, format!("column {name:?}: {message}"))
+    }
+
+    /// The `LOAD DATA LOCAL INFILE` of lines as [`push_line`] writes them. Booleans and bytes
+    /// go through variables: a `BIT` column would take `1` as the character, and bytes go
+    /// in hex.
+    fn load_statement(&self, replace: bool) -> String {
+        let mut targets = Vec::new();
+        let mut conversions = Vec::new();
+        for (i, (name, t)) in self.columns.iter().enumerate() {
+            let name = quote(name);
+            let conversion = match (t.is_array(), t.to_string().as_str()) {
+                (false, "bool") => "CAST(@v{i} AS UNSIGNED)",
+                (false, "bytea") => "UNHEX(@v{i})",
+                _ => {
+                    targets.push(name);
+                    continue;
+                }
+            };
+            targets.push(format!("@v{i}"));
+            conversions.push(format!(
+                "{name} = {}",
+                conversion.replace("{i}", &i.to_string())
+            ));
+        }
+        let set = match conversions.is_empty() {
+            true => String::new(),
+            false => format!(" SET {}", conversions.join(", ")),
+        };
+        // The session has NO_BACKSLASH_ESCAPES: '\' is one backslash, and the tab and the
+        // newline are written as themselves.
+        format!(
+            "LOAD DATA LOCAL INFILE 'rows' {}INTO TABLE {} CHARACTER SET utf8mb4 \
+             FIELDS TERMINATED BY '\t' ENCLOSED BY '' ESCAPED BY '\\' LINES TERMINATED BY '\n' \
+             ({}){set}",
+            if replace { "REPLACE " } else { "" },
+            self.name,
+            targets.join(", "),
+        )
+    }
+}
+
+/// Writes `rows`, then those still `incoming`, as lines of `table` into `lines` in chunks of
+/// about a part; gives how many. On an error it sends one too, which ends the load.
+async fn send_lines(
+    url: &str,
+    destination: &Destination,
+    table: &Target<'_>,
+    incoming: &mut Incoming,
+    mut rows: Vec<Record>,
+    lines: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<u64> {
+    let mut chunk = BytesMut::new();
+    let sent = async {
+        loop {
+            for record in rows.drain(..) {
+                incoming.taken += 1;
+                let row = incoming.taken;
+                push_line(&mut chunk, table, &record)
+                    .map_err(|(i, message)| table.field_error(url, row, i, message))?;
+                if chunk.len() >= PART_SIZE && lines.send(Ok(chunk.split().freeze())).await.is_err()
+                {
+                    // The load ended: its own error says why.
+                    return Ok(incoming.taken);
+                }
+            }
+            if !incoming.fill(url, destination, &mut rows).await? {
+                break;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = lines.send(Ok(chunk.split().freeze())).await;
+        }
+        Ok(incoming.taken)
+    }
+    .await;
+    if sent.is_err() {
+        let _ = lines
+            .send(Err(std::io::Error::other("the rows failed")))
+            .await;
+    }
+    sent
+}
+
+/// Appends `record` as a line of `LOAD DATA`: its fields separated by tabs, `\N` for null,
+/// `\`, tab, newline, carriage return and NUL escaped; errors name the field's index.
+fn push_line(
+    out: &mut BytesMut,
+    table: &Target<'_>,
+    record: &Record,
+) -> std::result::Result<(), (usize, String)> {
+    use std::fmt::Write;
+    for (i, value) in record.values().iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\t");
+        }
+        table.check(i, value).map_err(|m| (i, m))?;
+        match value {
+            Value::Null => out.extend_from_slice(b"\\N"),
+            Value::Bool(b) => out.extend_from_slice(if *b { b"1" } else { b"0" }),
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::BigInt(n) => out.extend_from_slice(n.as_str().as_bytes()),
+            // The shortest digits that read back as the same float, without an exponent
+            // (`1e3` would not go into an integer column).
+            Value::Float(f) if f.is_finite() => {
+                let _ = write!(out, "{f}");
+            }
+            Value::Float(f) => return Err((i, format!("{f}, which MySQL does not hold"))),
+            Value::Decimal(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::String(s) => push_escaped(out, s.as_bytes()),
+            Value::Bytes(bytes) => push_hex_digits(out, bytes),
+            Value::Array(_) | Value::Object(_) => {
+                let mut json = BytesMut::new();
+                iterable_formats::json_text::write_value(value, &mut json)
+                    .map_err(|e| (i, e.to_string()))?;
+                push_escaped(out, &json);
+            }
+            other => match time_text(other).map_err(|m| (i, m))? {
+                Some(text) => out.extend_from_slice(text.as_bytes()),
+                None => return Err((i, format!("{other:?}, which MySQL does not hold"))),
+            },
+        }
+    }
+    out.extend_from_slice(b"\n");
+    Ok(())
+}
+
+/// Appends `text` escaped for `LOAD DATA` (`ESCAPED BY '\'`).
+fn push_escaped(out: &mut BytesMut, text: &[u8]) {
+    let mut start = 0;
+    for (at, &b) in text.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            0 => b"\\0",
+            _ => continue,
+        };
+        out.extend_from_slice(&text[start..at]);
+        out.extend_from_slice(escaped);
+        start = at + 1;
+    }
+    out.extend_from_slice(&text[start..]);
+}
+
+/// Appends `bytes` as hex digits.
+fn push_hex_digits(out: &mut BytesMut, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
+}
+
+/// A date, time, timestamp or duration as MySQL reads it (a timestamp in UTC, with a space
+/// and no `Z`); `None` for other values.
+fn time_text(value: &Value) -> std::result::Result<Option<String>, String> {
+    Ok(Some(match value {
+        Value::Date(_) | Value::Time(_) => iterable_formats::text::to_text(value)?,
+        Value::Timestamp(t) => {
+            let text = t.to_string();
+            text.trim_end_matches('Z').replacen('T', " ", 1)
+        }
+        Value::Duration(d) => {
+            let micros = match d.unit() {
+                TimeUnit::Second => d.value().checked_mul(1_000_000),
+                TimeUnit::Millisecond => d.value().checked_mul(1_000),
+                TimeUnit::Microsecond => Some(d.value()),
+                TimeUnit::Nanosecond => Some(d.value() / 1_000),
+            }
+            .ok_or("a duration too long for TIME")?;
+            let sign = if micros < 0 { "-" } else { "" };
+            let micros = micros.unsigned_abs();
+            let (seconds, fraction) = (micros / 1_000_000, micros % 1_000_000);
+            format!(
+                "{sign}{}:{:02}:{:02}.{fraction:06}",
+                seconds / 3_600,
+                seconds / 60 % 60,
+                seconds % 60
+            )
+        }
+        _ => return Ok(None),
+    }))
+}
+
 /// What a column's type rounds away, which the server would do without a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rounding {
@@ -1186,43 +1524,18 @@ fn push_literal(out: &mut String, value: &Value) -> std::result::Result<(), Stri
         }
         Value::String(s) => push_string(out, s),
         Value::Bytes(bytes) => push_hex(out, bytes),
-        Value::Date(_) | Value::Time(_) => {
-            out.push('\'');
-            let _ = write!(out, "{}", iterable_formats::text::to_text(value)?);
-            out.push('\'');
-        }
-        Value::Timestamp(t) => {
-            // RFC 3339 in UTC, written as MySQL reads it: a space, no `Z`.
-            let text = t.to_string();
-            let text = text.trim_end_matches('Z').replacen('T', " ", 1);
-            let _ = write!(out, "'{text}'");
-        }
-        Value::Duration(d) => {
-            let micros = match d.unit() {
-                TimeUnit::Second => d.value().checked_mul(1_000_000),
-                TimeUnit::Millisecond => d.value().checked_mul(1_000),
-                TimeUnit::Microsecond => Some(d.value()),
-                TimeUnit::Nanosecond => Some(d.value() / 1_000),
-            }
-            .ok_or("a duration too long for TIME")?;
-            let sign = if micros < 0 { "-" } else { "" };
-            let micros = micros.unsigned_abs();
-            let (seconds, fraction) = (micros / 1_000_000, micros % 1_000_000);
-            let _ = write!(
-                out,
-                "'{sign}{}:{:02}:{:02}.{fraction:06}'",
-                seconds / 3_600,
-                seconds / 60 % 60,
-                seconds % 60
-            );
-        }
         Value::Array(_) | Value::Object(_) => {
             let mut json = BytesMut::new();
             iterable_formats::json_text::write_value(value, &mut json)
                 .map_err(|e| e.to_string())?;
             push_string(out, std::str::from_utf8(&json).map_err(|e| e.to_string())?);
         }
-        other => return Err(format!("{other:?}, which MySQL does not hold")),
+        other => match time_text(other)? {
+            Some(text) => {
+                let _ = write!(out, "'{text}'");
+            }
+            None => return Err(format!("{other:?}, which MySQL does not hold")),
+        },
     }
     Ok(())
 }

@@ -6,8 +6,9 @@
 //!   the `mariadb` client (`--quick`, to /dev/null) and Python's PyMySQL with a streaming
 //!   cursor and `fetchmany` (as IterableData reads: floor 3x rows/s);
 //! - writing the same rows from a CSV file into a table of those types: `iterable convert`'s
-//!   path (multi-row `INSERT`s in one transaction), PyMySQL's `executemany` (multi-row
-//!   `INSERT`s too) and the client's `LOAD DATA LOCAL INFILE` (the server's own loader).
+//!   path (`LOAD DATA LOCAL INFILE` fed from memory, in one transaction), PyMySQL's
+//!   `executemany` (multi-row `INSERT`s) and the client's `LOAD DATA LOCAL INFILE` of the
+//!   file.
 //!
 //! `bench/mariadb.sh` starts a throwaway server and runs it (`ITERABLE_BENCH_MYSQL` names a
 //! database; `ITERABLE_BENCH_DB_ROWS` sets the rows).
@@ -133,7 +134,7 @@ fn main() {
     compare(
         &[
             (
-                "`iterable_sync::convert` (multi-row INSERTs, one transaction)",
+                "`iterable_sync::convert` (`LOAD DATA LOCAL INFILE` fed from memory, one transaction)",
                 &csv,
                 BenchReader::Child("write-iterable"),
             ),

@@ -216,7 +216,10 @@ fn writes_append_replace_upsert_into_existing_tables() {
         "DROP TABLE scores; CREATE TABLE scores (id INT, score INT, note VARCHAR(10))",
     );
     let error = convert(&[("table", "scores")]).unwrap_err();
-    assert!(error.to_string().contains("too long"), "{error}");
+    assert!(
+        error.to_string().contains("column 'note' at row 2"),
+        "{error}"
+    );
     assert_eq!(mariadb(&url, "SELECT count(*) FROM scores"), "0\n");
     std::fs::write(csv, "id,score,note\n4,1.5,rounded\n").unwrap();
     let error = convert(&[("table", "scores")]).unwrap_err();
@@ -543,4 +546,132 @@ fn tls_as_the_url_or_the_server_asks() {
         error.to_string().contains("ssl-cert and ssl-key together"),
         "{error}"
     );
+}
+
+/// How many `LOAD DATA` statements the server has run since it started.
+fn loads_so_far(url: &str) -> u64 {
+    let count = mariadb(
+        url,
+        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+         WHERE VARIABLE_NAME = 'COM_LOAD'",
+    );
+    count.trim().parse().unwrap()
+}
+
+#[test]
+fn rows_go_by_load_data_with_every_character_and_byte_kept() {
+    let url = mariadb_database("iterable_load_data");
+    let before = loads_so_far(&url);
+    // What LOAD DATA's lines would take for their own: tabs, line ends, backslashes, its
+    // null `\N`, NUL; and the empty string, and `NULL` as text.
+    let texts = [
+        "tab\there",
+        "line\nbreak\r\n",
+        "back\\slash \\N \\t",
+        "\\N",
+        "NULL",
+        "",
+        "nul\0byte",
+        "é 'q' \"d\"",
+    ];
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let records: Vec<Record> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let bytes = match i {
+                0 => every_byte.clone(),
+                _ => text.as_bytes().to_vec(),
+            };
+            let doc: Record = [("k", Value::from(*text))].into_iter().collect();
+            let values = [
+                ("id", Value::Int(i as i64)),
+                ("note", Value::from(*text)),
+                ("raw", Value::Bytes(bytes.into())),
+                ("flag", Value::Bool(i % 2 == 0)),
+                ("doc", Value::Object(doc.into())),
+                ("maybe", Value::Null),
+            ];
+            values.into_iter().collect()
+        })
+        .collect();
+    let into = |table: &str, mode: &str| write_options(&[("table", table), ("mode", mode)]);
+    common::write_with("sync", &url, &into("texts", "create"), &records).unwrap();
+    assert_eq!(
+        as_json(&read_sync(&url, &[("table", "texts")])),
+        as_json(&records)
+    );
+    assert_eq!(
+        mariadb(&url, "SELECT HEX(raw) FROM texts WHERE id = 0"),
+        format!("{}\n", hex(&every_byte))
+    );
+    assert!(
+        loads_so_far(&url) > before,
+        "the rows went by INSERTs, not LOAD DATA"
+    );
+    // Into a table that is there: booleans into BIT(1) and TINYINT(1), the same rows again
+    // appended.
+    mariadb(
+        &url,
+        "CREATE TABLE flags (id INT PRIMARY KEY, flag BIT(1), tiny TINYINT(1), note TEXT)",
+    );
+    let flags: Vec<Record> = records
+        .iter()
+        .map(|r| {
+            let values = [
+                ("id", r.get("id").unwrap().clone()),
+                ("flag", r.get("flag").unwrap().clone()),
+                ("tiny", r.get("flag").unwrap().clone()),
+                ("note", r.get("note").unwrap().clone()),
+            ];
+            values.into_iter().collect()
+        })
+        .collect();
+    common::write_with("sync", &url, &into("flags", "append"), &flags).unwrap();
+    assert_eq!(
+        mariadb(
+            &url,
+            "SELECT id, flag + 0, tiny FROM flags WHERE id < 2 ORDER BY id"
+        ),
+        "0\t1\t1\n1\t0\t0\n"
+    );
+    assert_eq!(
+        mariadb(
+            &url,
+            "SELECT count(*) FROM flags f JOIN texts t USING (id) WHERE BINARY f.note = t.note"
+        ),
+        "8\n"
+    );
+    // A duplicate key, which LOAD DATA LOCAL would skip with a warning, fails the write.
+    let error =
+        common::write_with("sync", &url, &into("flags", "append"), &flags[..1]).unwrap_err();
+    assert!(error.to_string().contains("Duplicate entry"), "{error}");
+    assert_eq!(mariadb(&url, "SELECT count(*) FROM flags"), "8\n");
+    // An upsert into a new table: a key's later row wins (LOAD DATA's REPLACE into the
+    // staging table).
+    let keyed: Vec<Record> = [(1, "a"), (2, "b"), (1, "c")]
+        .into_iter()
+        .map(|(id, note)| {
+            [("id", Value::Int(id)), ("note", Value::from(note))]
+                .into_iter()
+                .collect()
+        })
+        .collect();
+    let upsert = write_options(&[("table", "latest"), ("mode", "upsert"), ("key", "id")]);
+    common::write_with("sync", &url, &upsert, &keyed).unwrap();
+    assert_eq!(
+        mariadb(&url, "SELECT * FROM latest ORDER BY id"),
+        "1\tc\n2\tb\n"
+    );
+    // A one-column table of empty strings: each an empty line.
+    let empties: Vec<Record> = ["", "x", ""]
+        .into_iter()
+        .map(|s| [("s", Value::from(s))].into_iter().collect())
+        .collect();
+    common::write_with("sync", &url, &into("empties", "create"), &empties).unwrap();
+    assert_eq!(read_sync(&url, &[("table", "empties")]), empties);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
