@@ -25,11 +25,12 @@
 //! **Write** (`-O` options, as for [`crate::postgres`]): `table=NAME` (required),
 //! `mode=append|create|replace|upsert` with `key=id[,..]` for upserts. The rows go as the
 //! lines of one `LOAD DATA LOCAL INFILE`, sent from memory as they come (no file is made,
-//! and the server names none it could ask for), which the server parses as fast as it loads
-//! a file of its own; as multi-row `INSERT`s of up to 8 MiB (a longer row alone, up to the
+//! and whatever file the server's request names, it gets the lines, never a file), which
+//! the server parses as fast as it loads a file of its own; as multi-row `INSERT`s of up to 8 MiB (a longer row alone, up to the
 //! server's `max_allowed_packet`) for an upsert into a table that is there (`ON DUPLICATE
-//! KEY UPDATE`, which `LOAD DATA` lacks), and where the server's `local_infile` is off (MySQL
-//! 8's default). Either way in one transaction committed at the end, in strict SQL mode: a
+//! KEY UPDATE`, which `LOAD DATA` lacks), into a table of an engine without transactions
+//! (MyISAM, Aria: see below), and where the server's `local_infile` is off (MySQL 8's
+//! default). Either way in one transaction committed at the end, in strict SQL mode: a
 //! value the column cannot hold is an error, never a silent change. `LOAD DATA LOCAL` makes
 //! of such errors (a duplicate key, a value too long) warnings and goes on: a load or an
 //! `INSERT` the server answers with a warning (a decimal rounded) is an error, as is a load
@@ -107,6 +108,10 @@ const CHUNK_SIZE: usize = 64 << 10;
 
 /// The part size of a write: rows arrive in pieces of this size.
 const PART_SIZE: usize = 1 << 20;
+
+/// The most bytes of `LOAD DATA` lines sent as one packet (fewer when the server's
+/// `max_allowed_packet` is smaller).
+const LOAD_CHUNK: usize = 1 << 20;
 
 /// The longest `INSERT` sent, whatever the server allows.
 const MAX_STATEMENT: usize = 8 << 20;
@@ -620,11 +625,18 @@ pub async fn tables(url: &str) -> Result<Vec<String>> {
 pub async fn create(url: &str, options: &[(String, String)]) -> Result<RemoteUpload> {
     let destination = Destination::of(url, options)?;
     let mut conn = connect(url).await?;
-    let (version, packet, local_infile): (String, u64, bool) = conn
-        .query_first("SELECT VERSION(), @@max_allowed_packet, @@local_infile")
+    let (version, packet): (String, u64) = conn
+        .query_first("SELECT VERSION(), @@max_allowed_packet")
         .await
         .map_err(|e| db_error(url, "cannot write", &e))?
         .ok_or_else(|| error(url, "the server did not say its version"))?;
+    // (A server of MySQL's protocol without the setting takes no `LOAD DATA LOCAL` either.)
+    let local_infile = conn
+        .query_first::<bool, _>("SELECT @@local_infile")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false);
     let load = Load {
         url: url.to_owned(),
         conn: Some(conn),
@@ -681,7 +693,7 @@ impl Load {
     }
 
     /// Takes the stream's header, readies the table, sends the rows (by `LOAD DATA LOCAL
-    /// INFILE` where the server allows it, else by `INSERT`s), commits on `Finish`.
+    /// INFILE` where it can, else by `INSERT`s), commits on `Finish`.
     async fn load(&mut self, mut received: tokio::sync::mpsc::Receiver<Message>) -> Result<()> {
         let mut buf = BytesMut::new();
         let (url, destination) = (&self.url, &self.destination);
@@ -695,27 +707,37 @@ impl Load {
             buf,
             decoder: PgCopyDecoder::new(None, MAX_ROW),
             last,
+            pending: std::collections::VecDeque::new(),
             taken: 0,
         };
-        let mut first = Vec::new();
-        incoming.fill(url, destination, &mut first).await?;
-        let (into, roundings, staged) = self.ready_table(&columns, &first).await?;
-        self.conn()
-            .query_drop("START TRANSACTION")
-            .await
-            .map_err(self.fail("cannot write"))?;
+        incoming.fill(url, destination).await?;
+        let first = incoming.pending.make_contiguous();
+        let (into, roundings, staged) = self.ready_table(&columns, first).await?;
         let table = Target {
             name: &into,
             columns: &columns,
             roundings: &roundings,
         };
-        // An upsert into a table that is there goes by `INSERT ... ON DUPLICATE KEY UPDATE`
-        // (a `LOAD DATA ... REPLACE` would delete the old row, and what refers to it); into
-        // the staging table, later rows of a key replace earlier ones either way.
         let upsert = self.destination.mode == Mode::Upsert;
-        match self.local_infile && (staged.is_some() || !upsert) {
-            true => self.load_file(&table, upsert, &mut incoming, first).await?,
-            false => self.insert_rows(&table, &mut incoming, first).await?,
+        let by_load_data = self.local_infile
+            && match (&staged, upsert) {
+                // The staging table, dropped when anything fails; an upsert's later rows
+                // of a key replace earlier ones there either way.
+                (Some(_), _) => true,
+                // `ON DUPLICATE KEY UPDATE`, which `LOAD DATA` lacks (its `REPLACE` would
+                // delete the old row, and what refers to it).
+                (None, true) => false,
+                // What `LOCAL` makes warnings of would stay, changed, in a table without
+                // transactions.
+                (None, false) => self.transactional().await?,
+            };
+        self.conn()
+            .query_drop("START TRANSACTION")
+            .await
+            .map_err(self.fail("cannot write"))?;
+        match by_load_data {
+            true => self.load_data(&table, upsert, &mut incoming).await?,
+            false => self.insert_rows(&table, &mut incoming).await?,
         }
         self.conn()
             .query_drop("COMMIT")
@@ -727,64 +749,47 @@ impl Load {
         Ok(())
     }
 
-    /// Sends the rows as multi-row `INSERT`s of up to 8 MiB (a longer row alone), `rows`
-    /// first, then those still `incoming`.
-    async fn insert_rows(
-        &mut self,
-        table: &Target<'_>,
-        incoming: &mut Incoming,
-        mut rows: Vec<Record>,
-    ) -> Result<()> {
+    /// Sends the rows `incoming` as multi-row `INSERT`s of up to 8 MiB (a longer row alone).
+    async fn insert_rows(&mut self, table: &Target<'_>, incoming: &mut Incoming) -> Result<()> {
         let names: Vec<String> = table.columns.iter().map(|(n, _)| quote(n)).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", table.name, names.join(", "));
         let tail = self.upsert_tail(table.columns);
         let most = self.max_packet.min(MAX_STATEMENT);
         let mut statement = String::with_capacity(most.min(1 << 20));
         let mut literal = String::new();
-        loop {
-            for record in rows.drain(..) {
-                incoming.taken += 1;
-                let row = incoming.taken;
-                literal.clear();
-                literal.push('(');
-                for (i, value) in record.values().iter().enumerate() {
-                    if i > 0 {
-                        literal.push_str(", ");
-                    }
-                    table
-                        .check(i, value)
-                        .and_then(|()| push_literal(&mut literal, value))
-                        .map_err(|message| table.field_error(&self.url, row, i, message))?;
+        while let Some((row, record)) = incoming.next(&self.url, &self.destination).await? {
+            literal.clear();
+            literal.push('(');
+            for (i, value) in record.values().iter().enumerate() {
+                if i > 0 {
+                    literal.push_str(", ");
                 }
-                literal.push(')');
-                if head.len() + literal.len() + tail.len() > self.max_packet {
-                    return Err(error(
-                        &self.url,
-                        format!(
-                            "row {row} is longer than the {} bytes a statement may be here \
-                             (the server's max_allowed_packet)",
-                            self.max_packet
-                        ),
-                    ));
-                }
-                // Rows gather into INSERTs of 8 MiB at most; a longer row goes alone.
-                if !statement.is_empty() && statement.len() + 2 + literal.len() + tail.len() > most
-                {
-                    self.insert(&mut statement, &tail).await?;
-                }
-                if statement.is_empty() {
-                    statement.push_str(&head);
-                } else {
-                    statement.push_str(", ");
-                }
-                statement.push_str(&literal);
+                table
+                    .check(i, value)
+                    .and_then(|()| push_literal(&mut literal, value))
+                    .map_err(|message| table.field_error(&self.url, row, i, message))?;
             }
-            if !incoming
-                .fill(&self.url, &self.destination, &mut rows)
-                .await?
-            {
-                break;
+            literal.push(')');
+            if head.len() + literal.len() + tail.len() > self.max_packet {
+                return Err(error(
+                    &self.url,
+                    format!(
+                        "row {row} is longer than the {} bytes a statement may be here \
+                         (the server's max_allowed_packet)",
+                        self.max_packet
+                    ),
+                ));
             }
+            // Rows gather into INSERTs of 8 MiB at most; a longer row goes alone.
+            if !statement.is_empty() && statement.len() + 2 + literal.len() + tail.len() > most {
+                self.insert(&mut statement, &tail).await?;
+            }
+            if statement.is_empty() {
+                statement.push_str(&head);
+            } else {
+                statement.push_str(", ");
+            }
+            statement.push_str(&literal);
         }
         if !statement.is_empty() {
             self.insert(&mut statement, &tail).await?;
@@ -792,24 +797,36 @@ impl Load {
         Ok(())
     }
 
-    /// Sends the rows, `rows` first, then those still `incoming`, as the lines of one `LOAD
-    /// DATA LOCAL INFILE` (`replace`: later rows of a key replace earlier ones), which the
-    /// server parses as fast as it reads a file of its own. A warning, or fewer rows taken
-    /// than sent, is an error: with `LOCAL` the server turns what would be errors (a duplicate
-    /// key, a value that does not fit) into warnings, and goes on.
-    async fn load_file(
+    /// Sends the rows `incoming` as the lines of one `LOAD DATA LOCAL INFILE` (`replace`:
+    /// later rows of a key replace earlier ones), which the server parses as fast as it reads
+    /// a file of its own. A warning, or fewer rows taken than sent, is an error: with `LOCAL`
+    /// the server turns what would be errors (a duplicate key, a value that does not fit)
+    /// into warnings, and goes on.
+    async fn load_data(
         &mut self,
         table: &Target<'_>,
         replace: bool,
         incoming: &mut Incoming,
-        rows: Vec<Record>,
     ) -> Result<()> {
+        // The server waits for the lines up to `net_read_timeout` (30 s), where it waits
+        // between statements up to `wait_timeout` (8 hours): rows may come slowly.
+        self.conn()
+            .query_drop(
+                "SET SESSION net_read_timeout = GREATEST(@@net_read_timeout, @@wait_timeout)",
+            )
+            .await
+            .map_err(self.fail("cannot write"))?;
         let statement = table.load_statement(replace);
-        let (lines, mut file) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+        let (lines, mut lines_received) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+        let packet = LOAD_CHUNK.min(self.max_packet);
         let conn = self.conn.as_mut().expect("connected until the write ends");
+        // A handler for this statement alone: whatever file the server asks for, it gets
+        // these lines.
         conn.set_infile_handler(async move {
             let data: mysql_async::InfileData =
-                Box::pin(futures_util::stream::poll_fn(move |cx| file.poll_recv(cx)));
+                Box::pin(futures_util::stream::poll_fn(move |cx| {
+                    lines_received.poll_recv(cx)
+                }));
             Ok(data)
         });
         let (loaded, sent) = {
@@ -819,7 +836,7 @@ impl Load {
                 &self.destination,
                 table,
                 incoming,
-                rows,
+                packet,
                 lines
             ));
             match futures_util::future::select(query, send).await {
@@ -836,12 +853,24 @@ impl Load {
         let sent = sent?;
         loaded.map_err(self.fail("cannot write"))?;
         self.refuse_warnings().await?;
-        let taken = self.conn().affected_rows();
-        if !replace && taken != sent {
+        // The server's account: "Records: 3  Deleted: 0  Skipped: 0  Warnings: 0".
+        let info = self.conn().info().into_owned();
+        let count = |name: &str| {
+            let (_, after) = info.split_once(&format!("{name}: "))?;
+            let digits = after.split(|c: char| !c.is_ascii_digit()).next()?;
+            digits.parse::<u64>().ok()
+        };
+        let records = count("Records");
+        // (A `REPLACE`'s affected rows count a replaced row twice.)
+        let taken = match replace {
+            true => records.unwrap_or(sent),
+            false => self.conn().affected_rows(),
+        };
+        if taken != sent || records.is_some_and(|r| r != sent) || count("Skipped") > Some(0) {
             return Err(error(
                 &self.url,
                 format!(
-                    "cannot write {}: the server took {taken} of the {sent} rows",
+                    "cannot write {}: the server took {taken} of the {sent} rows ({info})",
                     self.destination.table
                 ),
             ));
@@ -1067,6 +1096,23 @@ impl Load {
         }
     }
 
+    /// Whether the table's engine has transactions (InnoDB, MyRocks): a failed write
+    /// leaves no row there. Not a view's, nor MyISAM's, Aria's or MEMORY's.
+    async fn transactional(&mut self) -> Result<bool> {
+        let (schema, name) = self.schema_and_name();
+        let engine: Option<Option<String>> = self
+            .conn()
+            .exec_first(
+                "SELECT ENGINE FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+                (schema, name),
+            )
+            .await
+            .map_err(self.fail("cannot look up"))?;
+        let engine = engine.flatten().unwrap_or_default().to_ascii_lowercase();
+        Ok(matches!(engine.as_str(), "innodb" | "rocksdb"))
+    }
+
     /// The table's columns and what their types round away, `None` when there is no such
     /// table.
     async fn existing_columns(&mut self) -> Result<Option<Vec<(String, Rounding)>>> {
@@ -1147,44 +1193,56 @@ impl Load {
     }
 }
 
-/// A write's rows as they arrive: the parts not decoded yet, and the count of records taken.
+/// A write's rows as they arrive: the parts not decoded yet, the records decoded and not yet
+/// taken, and the count of those taken.
 struct Incoming {
     received: tokio::sync::mpsc::Receiver<Message>,
     buf: BytesMut,
     decoder: PgCopyDecoder,
     /// Whether the last part came.
     last: bool,
+    pending: std::collections::VecDeque<Record>,
     /// The records taken so far: the number of the last one, counting from 1.
     taken: u64,
 }
 
 impl Incoming {
-    /// Fills `rows` with the records of the next part that has any; false at the end.
-    async fn fill(
-        &mut self,
-        url: &str,
-        destination: &Destination,
-        rows: &mut Vec<Record>,
-    ) -> Result<bool> {
-        loop {
+    /// Decodes the next part that has records into `pending`, unless records are pending
+    /// already; false at the end.
+    async fn fill(&mut self, url: &str, destination: &Destination) -> Result<bool> {
+        while self.pending.is_empty() {
             loop {
                 let record = match self.last {
                     true => self.decoder.decode_eof(&mut self.buf),
                     false => self.decoder.decode(&mut self.buf),
                 };
                 match record.map_err(|e| e.with_location(shown(url)))? {
-                    Some(record) => rows.push(record),
+                    Some(record) => self.pending.push_back(record),
                     None => break,
                 }
             }
-            if !rows.is_empty() {
-                return Ok(true);
+            if self.pending.is_empty() {
+                if self.last {
+                    return Ok(false);
+                }
+                self.last = receive(url, destination, &mut self.received, &mut self.buf).await?;
             }
-            if self.last {
-                return Ok(false);
-            }
-            self.last = receive(url, destination, &mut self.received, &mut self.buf).await?;
         }
+        Ok(true)
+    }
+
+    /// The next record and its number, counting from 1.
+    async fn next(
+        &mut self,
+        url: &str,
+        destination: &Destination,
+    ) -> Result<Option<(u64, Record)>> {
+        if !self.fill(url, destination).await? {
+            return Ok(None);
+        }
+        let record = self.pending.pop_front().expect("filled");
+        self.taken += 1;
+        Ok(Some((self.taken, record)))
     }
 }
 
@@ -1248,36 +1306,33 @@ impl Target<'_> {
     }
 }
 
-/// Writes `rows`, then those still `incoming`, as lines of `table` into `lines` in chunks of
-/// about a part; gives how many. On an error it sends one too, which ends the load.
+/// Writes the rows `incoming` as lines of `table` into `lines`, a part's rows at a time in
+/// chunks of at most `packet` bytes (the server takes no longer packet); gives how many. On
+/// an error it sends one too, which ends the load.
 async fn send_lines(
     url: &str,
     destination: &Destination,
     table: &Target<'_>,
     incoming: &mut Incoming,
-    mut rows: Vec<Record>,
+    packet: usize,
     lines: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<u64> {
     let mut chunk = BytesMut::new();
     let sent = async {
-        loop {
-            for record in rows.drain(..) {
-                incoming.taken += 1;
-                let row = incoming.taken;
-                push_line(&mut chunk, table, &record)
-                    .map_err(|(i, message)| table.field_error(url, row, i, message))?;
-                if chunk.len() >= PART_SIZE && lines.send(Ok(chunk.split().freeze())).await.is_err()
-                {
-                    // The load ended: its own error says why.
-                    return Ok(incoming.taken);
+        while let Some((row, record)) = incoming.next(url, destination).await? {
+            push_line(&mut chunk, table, &record)
+                .map_err(|(i, message)| table.field_error(url, row, i, message))?;
+            // What is there goes before waiting for the next part, and in pieces of a
+            // packet once a packet is there.
+            if chunk.len() >= packet || incoming.pending.is_empty() {
+                while !chunk.is_empty() {
+                    let piece = chunk.split_to(chunk.len().min(packet)).freeze();
+                    if lines.send(Ok(piece)).await.is_err() {
+                        // The load ended: its own error says why.
+                        return Ok(incoming.taken);
+                    }
                 }
             }
-            if !incoming.fill(url, destination, &mut rows).await? {
-                break;
-            }
-        }
-        if !chunk.is_empty() {
-            let _ = lines.send(Ok(chunk.split().freeze())).await;
         }
         Ok(incoming.taken)
     }
@@ -1310,26 +1365,23 @@ fn push_line(
                 let _ = write!(out, "{n}");
             }
             Value::BigInt(n) => out.extend_from_slice(n.as_str().as_bytes()),
-            // The shortest digits that read back as the same float, without an exponent
-            // (`1e3` would not go into an integer column).
+            // The shortest digits that read back as the same float, as text the server
+            // parses for the column's type (an `INSERT` gives a double literal instead).
             Value::Float(f) if f.is_finite() => {
                 let _ = write!(out, "{f}");
             }
-            Value::Float(f) => return Err((i, format!("{f}, which MySQL does not hold"))),
+            Value::Float(f) => return Err((i, not_held(f))),
             Value::Decimal(d) => {
                 let _ = write!(out, "{d}");
             }
             Value::String(s) => push_escaped(out, s.as_bytes()),
             Value::Bytes(bytes) => push_hex_digits(out, bytes),
             Value::Array(_) | Value::Object(_) => {
-                let mut json = BytesMut::new();
-                iterable_formats::json_text::write_value(value, &mut json)
-                    .map_err(|e| (i, e.to_string()))?;
-                push_escaped(out, &json);
+                push_escaped(out, json_text(value).map_err(|m| (i, m))?.as_bytes());
             }
             other => match time_text(other).map_err(|m| (i, m))? {
                 Some(text) => out.extend_from_slice(text.as_bytes()),
-                None => return Err((i, format!("{other:?}, which MySQL does not hold"))),
+                None => return Err((i, not_held(format_args!("{other:?}")))),
             },
         }
     }
@@ -1358,11 +1410,28 @@ fn push_escaped(out: &mut BytesMut, text: &[u8]) {
 
 /// Appends `bytes` as hex digits.
 fn push_hex_digits(out: &mut BytesMut, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    for &b in bytes {
+        out.extend_from_slice(&hex_pair(b));
     }
+}
+
+/// The two hex digits of `b`.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
+
+/// Nested values as JSON text.
+fn json_text(value: &Value) -> std::result::Result<String, String> {
+    let mut json = BytesMut::new();
+    iterable_formats::json_text::write_value(value, &mut json).map_err(|e| e.to_string())?;
+    String::from_utf8(json.to_vec()).map_err(|e| e.to_string())
+}
+
+/// The error of a value MySQL has no type for.
+fn not_held(shown: impl std::fmt::Display) -> String {
+    format!("{shown}, which MySQL does not hold")
 }
 
 /// A date, time, timestamp or duration as MySQL reads it (a timestamp in UTC, with a space
@@ -1518,23 +1587,18 @@ fn push_literal(out: &mut String, value: &Value) -> std::result::Result<(), Stri
         Value::Float(f) if f.is_finite() => {
             let _ = write!(out, "{f:e}");
         }
-        Value::Float(f) => return Err(format!("{f}, which MySQL does not hold")),
+        Value::Float(f) => return Err(not_held(f)),
         Value::Decimal(d) => {
             let _ = write!(out, "{d}");
         }
         Value::String(s) => push_string(out, s),
         Value::Bytes(bytes) => push_hex(out, bytes),
-        Value::Array(_) | Value::Object(_) => {
-            let mut json = BytesMut::new();
-            iterable_formats::json_text::write_value(value, &mut json)
-                .map_err(|e| e.to_string())?;
-            push_string(out, std::str::from_utf8(&json).map_err(|e| e.to_string())?);
-        }
+        Value::Array(_) | Value::Object(_) => push_string(out, &json_text(value)?),
         other => match time_text(other)? {
             Some(text) => {
                 let _ = write!(out, "'{text}'");
             }
-            None => return Err(format!("{other:?}, which MySQL does not hold")),
+            None => return Err(not_held(format_args!("{other:?}"))),
         },
     }
     Ok(())
@@ -1559,11 +1623,9 @@ fn push_string(out: &mut String, s: &str) {
 }
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push_str("X'");
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
+    for &b in bytes {
+        out.extend(hex_pair(b).map(char::from));
     }
     out.push('\'');
 }
